@@ -1,0 +1,463 @@
+//! What `#[route]` and `app!` expand to. Not a public API.
+//!
+//! Everything here is safe to call from user code: the expansion only *describes* routes
+//! (a [`Route`] impl) and hands the `Env` to [`serve`]. Verifying, making `Claims` and
+//! opening storage happen inside this crate, behind `pub(crate)` constructors.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use futures_channel::oneshot;
+
+use crate::after::After;
+use crate::error::Error;
+use crate::identity::{Claims, Verifier, VerifyCx};
+use crate::log::{now_ms, LogCx};
+use crate::request::path::normalize;
+use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
+use crate::request::router::{Routed, Router};
+use crate::request::Request;
+use crate::storage::{StorageDecl, StorageKind, D1, Kv};
+use crate::vars::Vars;
+
+pub use crate::identity::ClaimsFor;
+pub use worker;
+
+/// A boxed, non-`Send` future (Workers are single-threaded).
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Everything `#[route]` knows about a handler.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteMeta {
+    /// The declared method.
+    pub method: Method,
+    /// The pattern as written.
+    pub pattern: &'static str,
+    /// The parsed pattern.
+    pub segments: &'static [Seg],
+    /// The identity type as written (for logs and the manifest).
+    pub identity: &'static str,
+    /// The declared storage.
+    pub storage: &'static [StorageDecl],
+    /// The handler function's name.
+    pub handler: &'static str,
+}
+
+/// A handler, described by `#[route]`.
+pub trait Route: 'static {
+    /// The route's verifier.
+    type Identity: Verifier;
+    /// The route's description.
+    const META: RouteMeta;
+    /// Calls the handler with what the framework prepared.
+    fn call<'r>(cx: RouteCx<'r, Self::Identity>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
+}
+
+/// Converts what a handler returns into a response.
+#[diagnostic::on_unimplemented(
+    message = "a route handler must return `Response` or `Result<Response, E>` where `E: Into<layers_core::Error>`",
+    label = "`{Self}` is not a response"
+)]
+pub trait IntoResponse {
+    /// The conversion.
+    ///
+    /// # Errors
+    /// The handler's own error.
+    fn into_response(self) -> Result<worker::Response, Error>;
+}
+
+impl IntoResponse for worker::Response {
+    fn into_response(self) -> Result<worker::Response, Error> {
+        Ok(self)
+    }
+}
+
+impl<E: Into<Error>> IntoResponse for Result<worker::Response, E> {
+    fn into_response(self) -> Result<worker::Response, Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// What a handler's arguments are taken from. Only the framework makes one, after the
+/// route's verifier accepted the request; it holds exactly the storage the route declared.
+pub struct RouteCx<'r, V: Verifier> {
+    request: Option<Request>,
+    claims: Option<Claims<'r, V>>,
+    d1: Option<D1<'r>>,
+    kv: Option<Kv<'r>>,
+    vars: Vars<'r>,
+    after: After<'r>,
+}
+
+impl<V: Verifier> std::fmt::Debug for RouteCx<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteCx").field("verifier", &V::NAME).finish_non_exhaustive()
+    }
+}
+
+fn taken(what: &str) -> Error {
+    Error::internal(format!("handler asked for {what} twice or undeclared"))
+}
+
+impl<'r, V: Verifier> RouteCx<'r, V> {
+    /// The request (once).
+    ///
+    /// # Errors
+    /// When taken twice.
+    pub fn request(&mut self) -> Result<Request, Error> {
+        self.request.take().ok_or_else(|| taken("the request"))
+    }
+    /// The claims (once).
+    ///
+    /// # Errors
+    /// When taken twice.
+    pub fn claims(&mut self) -> Result<Claims<'r, V>, Error> {
+        self.claims.take().ok_or_else(|| taken("the claims"))
+    }
+    /// The declared D1 handle.
+    ///
+    /// # Errors
+    /// When the route did not declare D1.
+    pub fn d1(&mut self) -> Result<D1<'r>, Error> {
+        self.d1.clone().ok_or_else(|| taken("D1"))
+    }
+    /// The declared KV handle.
+    ///
+    /// # Errors
+    /// When the route did not declare KV.
+    pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
+        self.kv.clone().ok_or_else(|| taken("KV"))
+    }
+    /// The vars.
+    #[must_use]
+    pub fn vars(&self) -> Vars<'r> {
+        self.vars.clone()
+    }
+    /// The after-the-response scheduler.
+    #[must_use]
+    pub fn after(&self) -> After<'r> {
+        self.after.clone()
+    }
+}
+
+struct Dispatch {
+    env: worker::Env,
+    req: worker::Request,
+    method: String,
+    path: String,
+    query: String,
+    params: Vec<(&'static str, String)>,
+    rest: Option<String>,
+    headers: Vec<(String, String)>,
+    log: LogCx,
+    vars: &'static [&'static str],
+    t0: u64,
+}
+
+type RunFn = fn(Dispatch, oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()>;
+
+/// One entry of the app's route table.
+#[derive(Clone, Copy)]
+pub struct RouteEntry {
+    meta: RouteMeta,
+    run: RunFn,
+}
+
+impl std::fmt::Debug for RouteEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.meta.fmt(f)
+    }
+}
+
+impl RouteEntry {
+    /// The route's description.
+    #[must_use]
+    pub fn meta(&self) -> &RouteMeta {
+        &self.meta
+    }
+}
+
+/// The table entry for route `H`.
+#[must_use]
+pub const fn entry<H: Route>() -> RouteEntry {
+    RouteEntry { meta: H::META, run: run_route::<H> }
+}
+
+/// The app: its routes and the `[vars]` names handlers may read. Built by `app!`.
+#[derive(Debug)]
+pub struct App {
+    routes: &'static [RouteEntry],
+    vars: &'static [&'static str],
+    router: OnceLock<Result<Router, String>>,
+}
+
+impl App {
+    /// A new app.
+    #[must_use]
+    pub const fn new(routes: &'static [RouteEntry], vars: &'static [&'static str]) -> App {
+        App { routes, vars, router: OnceLock::new() }
+    }
+
+    /// The routes, in declaration order.
+    #[must_use]
+    pub fn routes(&self) -> &'static [RouteEntry] {
+        self.routes
+    }
+
+    fn router(&self) -> &Result<Router, String> {
+        self.router.get_or_init(|| Router::new(self.routes.iter().map(|r| (r.meta.method, r.meta.segments))))
+    }
+}
+
+fn plain(status: u16, body: &str) -> worker::Response {
+    let headers = worker::Headers::new();
+    let _ = headers.set("content-type", "text/plain; charset=utf-8");
+    let _ = headers.set("cache-control", "no-store");
+    worker::ResponseBuilder::new().with_status(status).with_headers(headers).fixed(body.as_bytes().to_vec())
+}
+
+fn error_response(log: &LogCx, e: &Error) -> worker::Response {
+    if let Some(d) = e.detail() {
+        log.error(e.status(), d);
+    }
+    let mut msg = e.public_message().to_owned();
+    msg.push('\n');
+    plain(e.status(), &msg)
+}
+
+/// The Worker's `fetch` entry: normalize, route, verify, open storage, call, log.
+///
+/// # Errors
+/// Never in practice: every failure becomes a response.
+pub async fn serve(
+    app: &'static App,
+    req: worker::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
+    let t0 = now_ms();
+    let method = req.method().to_string();
+    let ray = req.headers().get("cf-ray").ok().flatten().unwrap_or_else(|| "-".to_owned());
+    let mut log = LogCx { ray, method: method.clone(), route: "-" };
+    let url = match req.url() {
+        Ok(u) => u,
+        Err(_) => {
+            log.request(400, now_ms().saturating_sub(t0), "bad_url");
+            return Ok(plain(400, "bad request\n"));
+        }
+    };
+    let path = match normalize(url.path()) {
+        Ok(p) => p,
+        Err(e) => {
+            log.request(e.status(), now_ms().saturating_sub(t0), &format!("path_rejected: {e}"));
+            return Ok(plain(e.status(), if e.status() == 414 { "uri too long\n" } else { "bad request\n" }));
+        }
+    };
+    let router = match app.router() {
+        Ok(r) => r,
+        Err(e) => {
+            log.error(500, e);
+            return Ok(plain(500, "internal error\n"));
+        }
+    };
+    match router.route(Method::from_request(&method), &path) {
+        Routed::NotFound => {
+            log.request(404, now_ms().saturating_sub(t0), "not_found");
+            Ok(plain(404, "not found\n"))
+        }
+        Routed::MethodNotAllowed(allow) => {
+            log.request(405, now_ms().saturating_sub(t0), "method_not_allowed");
+            let resp = plain(405, "method not allowed\n");
+            let _ = resp.headers().set("allow", &allow.join(", "));
+            Ok(resp)
+        }
+        Routed::Found { index, params, rest, head_from_get } => {
+            let Some(entry) = app.routes.get(index) else {
+                return Ok(plain(500, "internal error\n"));
+            };
+            log.route = entry.meta.pattern;
+            let names = entry.meta.segments.iter().filter_map(|s| match s {
+                Seg::Param(n) => Some(*n),
+                _ => None,
+            });
+            let params: Vec<(&'static str, String)> = names.zip(params).collect();
+            let headers: Vec<(String, String)> = req.headers().entries().collect();
+            let d = Dispatch {
+                env,
+                req,
+                method,
+                path,
+                query: url.query().unwrap_or("").to_owned(),
+                params,
+                rest,
+                headers,
+                log,
+                vars: app.vars,
+                t0,
+            };
+            let (tx, rx) = oneshot::channel();
+            ctx.wait_until((entry.run)(d, tx));
+            let resp = rx.await.unwrap_or_else(|_| plain(500, "internal error\n"));
+            if head_from_get {
+                return Ok(worker::ResponseBuilder::new()
+                    .with_status(resp.status_code())
+                    .with_headers(resp.headers().clone())
+                    .empty());
+            }
+            Ok(resp)
+        }
+    }
+}
+
+fn run_route<H: Route>(d: Dispatch, tx: oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()> {
+    Box::pin(async move {
+        // The request's scope: every Claims, handle and After task of this request borrows
+        // `scope`'s lifetime, which ends when this future does.
+        let scope = ();
+        let after = After::new();
+        let resp = scoped::<H>(&scope, d, after.clone()).await;
+        let _ = tx.send(resp);
+        after.run_all().await;
+    })
+}
+
+async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> worker::Response {
+    let log = Rc::new(d.log);
+    let env = d.env;
+    let secrets = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+    let vars = |name: &str| env.var(name).ok().map(|s| s.to_string());
+    let mut cx = VerifyCx::builder()
+        .method(&d.method)
+        .path(&d.path)
+        .query(&d.query)
+        .secrets(secrets)
+        .vars(vars)
+        .now(now_ms() / 1000);
+    for (k, v) in &d.headers {
+        cx = cx.header(k, v);
+    }
+    for (k, v) in &d.params {
+        cx = cx.param(k, v);
+    }
+    let cx = cx.build();
+    let t_id = now_ms();
+    let verified = <H::Identity as Verifier>::verify(&cx).await;
+    drop(cx);
+    let claims: Claims<'r, H::Identity> = match verified {
+        Ok(data) => {
+            log.identity(H::Identity::NAME, Ok(()), now_ms().saturating_sub(t_id));
+            Claims::new(data)
+        }
+        Err(deny) => {
+            log.identity(H::Identity::NAME, Err((deny.status(), deny.detail())), now_ms().saturating_sub(t_id));
+            log.request(deny.status(), now_ms().saturating_sub(d.t0), "denied");
+            let resp = plain(deny.status(), deny.public_body());
+            return resp;
+        }
+    };
+    let mut d1 = None;
+    let mut kv = None;
+    for decl in H::META.storage {
+        let opened = match decl.kind {
+            StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
+            StorageKind::Kv => Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h)),
+        };
+        if let Err(e) = opened {
+            log.request(500, now_ms().saturating_sub(d.t0), "storage_unavailable");
+            return error_response(&log, &e);
+        }
+    }
+    let request = Request::new(d.req, d.method, d.path, d.query, d.params, d.rest);
+    let rcx = RouteCx { request: Some(request), claims: Some(claims), d1, kv, vars: Vars::new(env.clone(), d.vars), after };
+    let resp = match H::call(rcx).await {
+        Ok(r) => r,
+        Err(e) => error_response(&log, &e),
+    };
+    log.request(resp.status_code(), now_ms().saturating_sub(d.t0), "handled");
+    resp
+}
+
+/// The compile-time check `app!` runs: no two routes that share a method can match the same
+/// path, and every storage binding a route opens is declared in `wrangler.toml`.
+///
+/// # Panics
+/// At compile time, with a message naming the routes or binding at fault.
+pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: &[&str]) {
+    let mut i = 0;
+    while i < routes.len() {
+        let a = &routes[i];
+        let mut j = i + 1;
+        while j < routes.len() {
+            let b = &routes[j];
+            if a.method.shares_with(b.method) && overlaps(a.segments, b.segments) {
+                let m = ConstMsg::new()
+                    .push("conflicting routes: `")
+                    .push(a.method.as_str())
+                    .push(" ")
+                    .push(a.pattern)
+                    .push("` (fn ")
+                    .push(a.handler)
+                    .push(") and `")
+                    .push(b.method.as_str())
+                    .push(" ")
+                    .push(b.pattern)
+                    .push("` (fn ")
+                    .push(b.handler)
+                    .push(") can match the same request. Every request must have exactly one route, so one identity decides it: make the patterns disjoint (e.g. a distinct literal segment) or the methods distinct.");
+                panic!("{}", m.as_str());
+            }
+            j += 1;
+        }
+        let mut k = 0;
+        while k < a.storage.len() {
+            let decl = a.storage[k];
+            let known = match decl.kind {
+                StorageKind::D1 => d1_bindings,
+                StorageKind::Kv => kv_bindings,
+            };
+            if !contains(known, decl.binding) {
+                let m = ConstMsg::new()
+                    .push("route `")
+                    .push(a.method.as_str())
+                    .push(" ")
+                    .push(a.pattern)
+                    .push("` (fn ")
+                    .push(a.handler)
+                    .push(") uses ")
+                    .push(decl.kind.as_str())
+                    .push(" binding \"")
+                    .push(decl.binding)
+                    .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
+                    .push(decl.kind.as_str())
+                    .push(" = \"NAME\")`.");
+                panic!("{}", m.as_str());
+            }
+            k += 1;
+        }
+        i += 1;
+    }
+}
+
+const fn contains(list: &[&str], s: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        let (a, b) = (list[i].as_bytes(), s.as_bytes());
+        if a.len() == b.len() {
+            let mut k = 0;
+            let mut eq = true;
+            while k < a.len() {
+                if a[k] != b[k] {
+                    eq = false;
+                }
+                k += 1;
+            }
+            if eq {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}

@@ -1,0 +1,192 @@
+use std::collections::HashMap;
+use std::fmt;
+
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
+/// What a [`Verifier`](super::Verifier) may look at: the request head, path parameters,
+/// and secrets and vars by name. No storage binding is reachable from here.
+///
+/// The framework builds one per request; tests build one with [`VerifyCx::builder`].
+pub struct VerifyCx<'a> {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    params: Vec<(&'static str, String)>,
+    secrets: Lookup<'a>,
+    vars: Lookup<'a>,
+    now: u64,
+}
+
+impl fmt::Debug for VerifyCx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be credentials: names only.
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("VerifyCx")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &names)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> VerifyCx<'a> {
+    /// Starts a context for tests or for calling a verifier by hand.
+    #[must_use]
+    pub fn builder() -> VerifyCxBuilder<'a> {
+        VerifyCxBuilder {
+            cx: VerifyCx {
+                method: "GET".into(),
+                path: "/".into(),
+                query: String::new(),
+                headers: Vec::new(),
+                params: Vec::new(),
+                secrets: Box::new(|_| None),
+                vars: Box::new(|_| None),
+                now: 0,
+            },
+        }
+    }
+
+    /// The request method.
+    #[must_use]
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+    /// The normalized path that was routed.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The first value of header `name` (case-insensitive).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// How many times header `name` occurs (a credential sent twice is suspicious).
+    #[must_use]
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
+    }
+    /// The value of path parameter `:name`.
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+    /// The decoded values of query parameter `name`.
+    #[must_use]
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        crate::request::parse_query(&self.query)
+            .into_iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+    /// The value of cookie `name`, if sent exactly once.
+    #[must_use]
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let mut found: HashMap<&str, usize> = HashMap::new();
+        let mut value = None;
+        for (k, v) in &self.headers {
+            if !k.eq_ignore_ascii_case("cookie") {
+                continue;
+            }
+            for pair in v.split(';') {
+                if let Some((ck, cv)) = pair.trim().split_once('=') {
+                    if ck == name {
+                        *found.entry(ck).or_default() += 1;
+                        value = Some(cv.to_owned());
+                    }
+                }
+            }
+        }
+        if found.get(name).copied().unwrap_or(0) == 1 {
+            value
+        } else {
+            None
+        }
+    }
+    /// A Worker secret by name. Never log what this returns.
+    #[must_use]
+    pub fn secret(&self, name: &str) -> Option<String> {
+        (self.secrets)(name)
+    }
+    /// A plain (non-secret) var by name.
+    #[must_use]
+    pub fn var(&self, name: &str) -> Option<String> {
+        (self.vars)(name)
+    }
+    /// The current time, seconds since the Unix epoch.
+    #[must_use]
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+}
+
+/// Builds a [`VerifyCx`] by hand (tests, or calling a verifier outside a route).
+pub struct VerifyCxBuilder<'a> {
+    cx: VerifyCx<'a>,
+}
+
+impl fmt::Debug for VerifyCxBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.cx.fmt(f)
+    }
+}
+
+impl<'a> VerifyCxBuilder<'a> {
+    /// Sets the method.
+    #[must_use]
+    pub fn method(mut self, m: &str) -> Self {
+        self.cx.method = m.to_owned();
+        self
+    }
+    /// Sets the (already normalized) path.
+    #[must_use]
+    pub fn path(mut self, p: &str) -> Self {
+        self.cx.path = p.to_owned();
+        self
+    }
+    /// Sets the raw query string (without `?`).
+    #[must_use]
+    pub fn query(mut self, q: &str) -> Self {
+        self.cx.query = q.to_owned();
+        self
+    }
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.cx.headers.push((k.to_ascii_lowercase(), v.to_owned()));
+        self
+    }
+    /// Adds a path parameter.
+    #[must_use]
+    pub fn param(mut self, k: &'static str, v: &str) -> Self {
+        self.cx.params.push((k, v.to_owned()));
+        self
+    }
+    /// Sets how secrets are looked up.
+    #[must_use]
+    pub fn secrets(mut self, f: impl Fn(&str) -> Option<String> + 'a) -> Self {
+        self.cx.secrets = Box::new(f);
+        self
+    }
+    /// Sets how vars are looked up.
+    #[must_use]
+    pub fn vars(mut self, f: impl Fn(&str) -> Option<String> + 'a) -> Self {
+        self.cx.vars = Box::new(f);
+        self
+    }
+    /// Sets the clock (seconds since the Unix epoch).
+    #[must_use]
+    pub fn now(mut self, now: u64) -> Self {
+        self.cx.now = now;
+        self
+    }
+    /// Finishes the context.
+    #[must_use]
+    pub fn build(self) -> VerifyCx<'a> {
+        self.cx
+    }
+}

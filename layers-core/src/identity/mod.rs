@@ -1,0 +1,72 @@
+//! The identity layer: who is calling.
+//!
+//! Every route names a [`Verifier`]. Before the handler runs, the framework calls
+//! [`Verifier::verify`] with a [`VerifyCx`] — the request head and the secrets and vars
+//! the verifier reads, never a storage binding — and either answers with the
+//! verifier's [`Deny`] or wraps the returned data in a [`Claims`] that only lives as long
+//! as the request. `Claims` is the proof: nothing but the framework's dispatch makes one.
+
+mod api_key;
+mod claims;
+mod cx;
+mod deny;
+mod public;
+mod signed_token;
+
+pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
+pub use claims::{Claims, ClaimsFor};
+pub use cx::{VerifyCx, VerifyCxBuilder};
+pub use deny::{Deny, DenyKind};
+pub use public::Public;
+pub use signed_token::{
+    mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN,
+    MIN_KEY_LEN,
+};
+
+use std::future::Future;
+
+/// Decides who is calling. Implemented by [`Public`], [`ApiKey`], [`SignedToken`], and by
+/// your own types for schemes of your own.
+///
+/// A verifier sees the request head, the secrets and vars it asks for by name, and
+/// nothing else: storage is out of its reach, as it is out of reach of a handler
+/// without claims.
+///
+/// ```
+/// use layers_core::identity::{Deny, Verifier, VerifyCx};
+///
+/// /// Lets through requests that carry the shared secret in `x-probe`.
+/// struct HealthProbe;
+///
+/// impl Verifier for HealthProbe {
+///     type Claims = ();
+///     const NAME: &'static str = "HealthProbe";
+///     async fn verify(cx: &VerifyCx<'_>) -> Result<(), Deny> {
+///         let sent = cx.header("x-probe").ok_or_else(|| Deny::missing("no x-probe header"))?;
+///         let want = cx.secret("PROBE_SECRET").ok_or_else(|| Deny::unavailable("PROBE_SECRET unset"))?;
+///         if layers_core::identity::constant_time_eq(sent.as_bytes(), want.as_bytes()) {
+///             Ok(())
+///         } else {
+///             Err(Deny::invalid("x-probe mismatch"))
+///         }
+///     }
+/// }
+/// ```
+pub trait Verifier: Sized + 'static {
+    /// What a successful verification proves (an email, a key label, a token payload…).
+    type Claims: 'static;
+    /// The name used in logs and the app's manifest.
+    const NAME: &'static str;
+    /// Verifies the request, failing closed.
+    fn verify(cx: &VerifyCx<'_>) -> impl Future<Output = Result<Self::Claims, Deny>>;
+}
+
+/// Compares two byte strings in time that depends only on their lengths, never on where
+/// they differ. Both sides are hashed with SHA-256 first, so the lengths leak nothing either.
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let (ha, hb) = (Sha256::digest(a), Sha256::digest(b));
+    ha.as_slice().ct_eq(hb.as_slice()).into()
+}

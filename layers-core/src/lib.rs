@@ -1,0 +1,60 @@
+//! # layers
+//!
+//! A framework for Cloudflare Workers in which the compiler enforces the order
+//! **Request → Identity → Storage**.
+//!
+//! ```ignore
+//! use layers_core::prelude::*;
+//!
+//! #[route(GET "/", identity = Public, storage(D1))]
+//! async fn home(_req: Request, _who: Claims<'_, Public>, db: D1<'_>) -> Result<Response> {
+//!     let n: Option<Count> = db.prepare("SELECT COUNT(*) AS n FROM posts").first().await?;
+//!     Ok(Response::ok(format!("{} posts", n.map_or(0, |c| c.n)))?)
+//! }
+//!
+//! #[route(POST "/api/posts", identity = ApiKey, storage(D1))]
+//! async fn create(mut req: Request, key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> { … }
+//!
+//! app! { routes: [home, create] }
+//! ```
+//!
+//! * Every route declares its identity; `identity = Public` must be said out loud.
+//! * A handler's [`Claims`] can only be made by the route's verifier, and only live for the
+//!   request.
+//! * Storage handles ([`D1`](storage::D1), [`Kv`](storage::Kv)) are opened by the framework
+//!   with the claims in hand, only for the bindings the route declared, and the raw
+//!   `worker::Env` never reaches a handler.
+
+#![forbid(unsafe_code)]
+
+pub mod after;
+pub mod error;
+pub mod identity;
+pub mod log;
+pub mod request;
+pub mod storage;
+pub mod vars;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use after::After;
+pub use error::{Error, Result};
+pub use identity::{ApiKey, Claims, Deny, Public, SignedToken, Verifier};
+pub use layers_macros::{app, route};
+pub use request::Request;
+pub use storage::{Kv, D1};
+pub use vars::Vars;
+pub use worker::Response;
+
+/// Everything a handler file needs: `use layers_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::after::After;
+    pub use crate::error::{Error, Result};
+    pub use crate::identity::{ApiKey, Claims, Deny, Public, SignedToken, Verifier};
+    pub use crate::request::Request;
+    pub use crate::storage::{Kv, D1};
+    pub use crate::vars::Vars;
+    pub use layers_macros::{app, route};
+    pub use worker::Response;
+}

@@ -1,0 +1,193 @@
+//! The request layer: where the event came from, and the one normalized path it is routed on.
+
+pub mod path;
+pub mod pattern;
+pub mod router;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+pub use pattern::Method;
+
+/// Largest body [`Request::bytes`], [`Request::text`] and [`Request::json`] read (1 MiB);
+/// larger bodies are refused with 413.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The incoming request as a handler sees it: its method, the normalized path it was routed
+/// on, the path parameters, headers and body.
+pub struct Request {
+    inner: worker::Request,
+    method: String,
+    path: String,
+    query: String,
+    params: Vec<(&'static str, String)>,
+    rest: Option<String>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    pub(crate) fn new(
+        inner: worker::Request,
+        method: String,
+        path: String,
+        query: String,
+        params: Vec<(&'static str, String)>,
+        rest: Option<String>,
+    ) -> Self {
+        Request { inner, method, path, query, params, rest }
+    }
+
+    /// The request method, as sent.
+    #[must_use]
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+    /// The normalized, decoded path that was routed (see [`path::normalize`]).
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The value of path parameter `:name`.
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+    /// What the pattern's trailing `*` matched (without the leading `/`).
+    #[must_use]
+    pub fn rest(&self) -> Option<&str> {
+        self.rest.as_deref()
+    }
+    /// The first value of query parameter `name`, decoded.
+    #[must_use]
+    pub fn query(&self, name: &str) -> Option<String> {
+        parse_query(&self.query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+    /// Header `name` (case-insensitive). Repeated headers are joined with `, `.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.inner.headers().get(name).ok().flatten()
+    }
+    /// The `cf-ray` id, for correlating with the layer logs.
+    #[must_use]
+    pub fn ray(&self) -> Option<String> {
+        self.header("cf-ray")
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes with 413.
+    ///
+    /// # Errors
+    /// 413 when the body is larger than `limit`, 400 when it cannot be read.
+    pub async fn bytes_limited(&mut self, limit: usize) -> Result<Vec<u8>, Error> {
+        if let Some(len) = self.header("content-length") {
+            match len.trim().parse::<u64>() {
+                Ok(n) if n > limit as u64 => return Err(Error::new(413, "payload too large")),
+                Ok(_) => {}
+                Err(_) => return Err(Error::bad_request("invalid content-length")),
+            }
+        }
+        let body = self.inner.bytes().await.map_err(|e| Error::bad_request("unreadable body").with_detail(e.to_string()))?;
+        if body.len() > limit {
+            return Err(Error::new(413, "payload too large"));
+        }
+        Ok(body)
+    }
+    /// Reads the whole body (at most [`DEFAULT_BODY_LIMIT`] bytes).
+    ///
+    /// # Errors
+    /// See [`Request::bytes_limited`].
+    pub async fn bytes(&mut self) -> Result<Vec<u8>, Error> {
+        self.bytes_limited(DEFAULT_BODY_LIMIT).await
+    }
+    /// Reads the body as UTF-8 text (at most [`DEFAULT_BODY_LIMIT`] bytes).
+    ///
+    /// # Errors
+    /// 413 when too large, 400 when not UTF-8.
+    pub async fn text(&mut self) -> Result<String, Error> {
+        String::from_utf8(self.bytes().await?).map_err(|_| Error::bad_request("body is not UTF-8"))
+    }
+    /// Parses a JSON body (at most [`DEFAULT_BODY_LIMIT`] bytes).
+    ///
+    /// # Errors
+    /// 415 unless `content-type` is JSON, 413 when too large, 400 when it does not parse.
+    pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, Error> {
+        let ct = self.header("content-type").unwrap_or_default();
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if mime != "application/json" && !mime.ends_with("+json") {
+            return Err(Error::new(415, "expected content-type: application/json"));
+        }
+        let body = self.bytes().await?;
+        serde_json::from_slice(&body).map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))
+    }
+    /// Parses an `application/x-www-form-urlencoded` body into pairs.
+    ///
+    /// # Errors
+    /// 413 when too large, 400 when not UTF-8.
+    pub async fn form(&mut self) -> Result<Vec<(String, String)>, Error> {
+        let text = self.text().await?;
+        Ok(parse_query(&text))
+    }
+}
+
+fn unhex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (a query string or a form body) into
+/// pairs. Invalid escapes are kept literally; invalid UTF-8 is replaced.
+///
+/// ```
+/// assert_eq!(
+///     layers_core::request::parse_query("a=1&b=x+y&c=%C3%A9&d"),
+///     vec![("a".into(), "1".into()), ("b".into(), "x y".into()), ("c".into(), "é".into()), ("d".into(), "".into())]
+/// );
+/// ```
+#[must_use]
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    fn dec(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                b'%' if i + 2 < b.len() => {
+                    match (unhex(b[i + 1]), unhex(b[i + 2])) {
+                        (Some(h), Some(l)) => {
+                            out.push(h << 4 | l);
+                            i += 3;
+                        }
+                        _ => {
+                            out.push(b'%');
+                            i += 1;
+                        }
+                    }
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    q.trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (dec(k), dec(v)),
+            None => (dec(p), String::new()),
+        })
+        .collect()
+}

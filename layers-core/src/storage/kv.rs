@@ -1,0 +1,138 @@
+//! Workers KV: get, put (with TTL), delete, list.
+
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+use crate::log::{now_ms, LogCx};
+
+/// Shortest TTL KV accepts, in seconds.
+pub const MIN_TTL_SECS: u64 = 60;
+
+/// A KV namespace handle, valid for the current request.
+#[derive(Clone)]
+pub struct Kv<'r> {
+    store: worker::KvStore,
+    binding: &'static str,
+    log: Rc<LogCx>,
+    scope: PhantomData<fn(&'r ()) -> &'r ()>,
+}
+
+impl std::fmt::Debug for Kv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kv").field("binding", &self.binding).finish_non_exhaustive()
+    }
+}
+
+/// One page of [`Kv::list`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KvPage {
+    /// Key names, in order.
+    pub keys: Vec<String>,
+    /// Pass to the next call to continue; `None` when this was the last page.
+    pub cursor: Option<String>,
+}
+
+impl<'r> Kv<'r> {
+    /// Opens the binding — only with the route's claims in hand.
+    pub(crate) fn open<V: crate::identity::Verifier>(
+        env: &worker::Env,
+        binding: &'static str,
+        _proof: &crate::identity::Claims<'r, V>,
+        log: Rc<LogCx>,
+    ) -> Result<Kv<'r>, Error> {
+        let store = env.kv(binding).map_err(|e| Error::internal(format!("KV binding {binding}: {e}")))?;
+        Ok(Kv { store, binding, log, scope: PhantomData })
+    }
+
+    /// The binding name this handle was opened from.
+    #[must_use]
+    pub fn binding(&self) -> &'static str {
+        self.binding
+    }
+
+    fn done<T>(&self, op: &str, t0: u64, res: Result<T, worker::KvError>) -> Result<T, Error> {
+        let err = res.as_ref().err().map(ToString::to_string);
+        self.log.storage("KV", self.binding, op, now_ms().saturating_sub(t0), err.as_deref());
+        res.map_err(|e| Error::internal(format!("KV {op}: {e}")))
+    }
+
+    /// The text value of `key`.
+    ///
+    /// # Errors
+    /// When KV fails.
+    pub async fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        let t0 = now_ms();
+        let r = self.store.get(key).text().await;
+        self.done("get", t0, r)
+    }
+
+    /// The value of `key`, parsed as JSON.
+    ///
+    /// # Errors
+    /// When KV fails or the value is not `T` as JSON.
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        let t0 = now_ms();
+        let r = self.store.get(key).json::<T>().await;
+        self.done("get", t0, r)
+    }
+
+    /// Stores `value` under `key` without expiry.
+    ///
+    /// # Errors
+    /// When KV fails.
+    pub async fn put(&self, key: &str, value: &str) -> Result<(), Error> {
+        let t0 = now_ms();
+        let r = match self.store.put(key, value) {
+            Ok(b) => b.execute().await,
+            Err(e) => Err(e),
+        };
+        self.done("put", t0, r)
+    }
+
+    /// Stores `value` under `key`, expiring after `ttl_secs` (at least [`MIN_TTL_SECS`]).
+    ///
+    /// # Errors
+    /// A TTL under 60 seconds (KV's minimum), or when KV fails.
+    pub async fn put_with_ttl(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), Error> {
+        if ttl_secs < MIN_TTL_SECS {
+            return Err(Error::internal(format!("KV TTL {ttl_secs}s is below KV's minimum of {MIN_TTL_SECS}s")));
+        }
+        let t0 = now_ms();
+        let r = match self.store.put(key, value) {
+            Ok(b) => b.expiration_ttl(ttl_secs).execute().await,
+            Err(e) => Err(e),
+        };
+        self.done("put", t0, r)
+    }
+
+    /// Deletes `key` (deleting a missing key is not an error).
+    ///
+    /// # Errors
+    /// When KV fails.
+    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+        let t0 = now_ms();
+        let r = self.store.delete(key).await;
+        self.done("delete", t0, r)
+    }
+
+    /// Lists keys starting with `prefix`, at most `limit` (1–1000) per page, from `cursor`.
+    ///
+    /// # Errors
+    /// When KV fails.
+    pub async fn list(&self, prefix: &str, limit: u64, cursor: Option<String>) -> Result<KvPage, Error> {
+        let t0 = now_ms();
+        let mut b = self.store.list().prefix(prefix.to_owned()).limit(limit.clamp(1, 1000));
+        if let Some(c) = cursor {
+            b = b.cursor(c);
+        }
+        let r = b.execute().await;
+        let page = self.done("list", t0, r)?;
+        Ok(KvPage {
+            keys: page.keys.into_iter().map(|k| k.name).collect(),
+            cursor: if page.list_complete { None } else { page.cursor },
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! The storage layer: typed handles over the Worker's bindings.
+//!
+//! Handles are opened only by the framework, from bindings the route declared in
+//! `storage(…)`, and only once the route's verifier has produced its `Claims`. They carry
+//! the request's scope `'r`, so a handle cannot be kept in a `static` or outlive the request,
+//! and they never expose the binding object underneath.
+
+pub mod d1;
+pub mod kv;
+
+pub use d1::{D1Arg, RunInfo, Statement, D1};
+pub use kv::{Kv, KvPage};
+
+/// The kinds of storage a route can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    /// A D1 database (`storage(D1)`, default binding `DB`), handle [`D1`].
+    D1,
+    /// A KV namespace (`storage(KV)`, default binding `KV`), handle [`Kv`].
+    Kv,
+}
+
+impl StorageKind {
+    /// The kind's name as written in `storage(…)`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StorageKind::D1 => "D1",
+            StorageKind::Kv => "KV",
+        }
+    }
+}
+
+/// One `storage(…)` entry of a route: a kind and the binding name it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageDecl {
+    /// The kind of binding.
+    pub kind: StorageKind,
+    /// The binding's name in `wrangler.toml`.
+    pub binding: &'static str,
+}

@@ -1,0 +1,148 @@
+//! `app! { routes: [...], wrangler: "wrangler.toml" }`: the route table, the whole-app
+//! compile-time checks, and the Worker's `fetch` entry point.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Path, Token};
+
+use crate::ctxt::Ctxt;
+use crate::paths;
+
+struct AppInput {
+    routes: Option<(Vec<Path>, Span)>,
+    wrangler: Option<LitStr>,
+}
+
+#[derive(Default)]
+struct Wrangler {
+    d1: Vec<String>,
+    kv: Vec<String>,
+    vars: Vec<String>,
+}
+
+fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let doc: toml::Table = text.parse().map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
+    let mut w = Wrangler::default();
+    let bindings = |key: &str| -> Vec<String> {
+        doc.get(key)
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.get("binding").and_then(toml::Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    w.d1 = bindings("d1_databases");
+    w.kv = bindings("kv_namespaces");
+    if let Some(vars) = doc.get("vars").and_then(toml::Value::as_table) {
+        w.vars = vars.keys().cloned().collect();
+    }
+    Ok(w)
+}
+
+pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let mut parsed = AppInput { routes: None, wrangler: None };
+    let parser = |s: ParseStream<'_>| -> syn::Result<()> {
+        let mut seen: Vec<(String, Span)> = Vec::new();
+        while !s.is_empty() {
+            let key: Ident = s.parse()?;
+            s.parse::<Token![:]>()?;
+            let k = key.to_string();
+            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == k) {
+                let mut e = syn::Error::new(key.span(), format!("`{k}` is given twice in `app!`"));
+                e.combine(syn::Error::new(*first, "first given here"));
+                cx.push(e);
+            }
+            seen.push((k.clone(), key.span()));
+            match k.as_str() {
+                "routes" => {
+                    let content;
+                    let bracket = syn::bracketed!(content in s);
+                    let list = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+                    parsed.routes = Some((list.into_iter().collect(), bracket.span.join()));
+                }
+                "wrangler" => parsed.wrangler = Some(s.parse()?),
+                other => {
+                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]` and optionally `wrangler: \"path/to/wrangler.toml\"`"));
+                    let _: syn::Expr = s.parse()?;
+                }
+            }
+            if !s.is_empty() {
+                s.parse::<Token![,]>()?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = parser.parse2(input) {
+        return e.to_compile_error();
+    }
+    let Some((routes, list_span)) = parsed.routes else {
+        return syn::Error::new(Span::call_site(), "`app!` needs its routes: `app! { routes: [home, about] }`").to_compile_error();
+    };
+    // Duplicated entries.
+    for (i, r) in routes.iter().enumerate() {
+        if routes[..i].iter().any(|p| quote!(#p).to_string() == quote!(#r).to_string()) {
+            cx.error_spanned(r, "this route is listed twice in `app!`; list each route once");
+        }
+    }
+    let path = match &parsed.wrangler {
+        Some(l) => {
+            let base = call_site_file.as_ref().and_then(|f| f.parent().map(PathBuf::from));
+            match base {
+                Some(dir) => dir.join(l.value()),
+                None => PathBuf::from(l.value()),
+            }
+        }
+        None => {
+            let dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+            dir.join("wrangler.toml")
+        }
+    };
+    let wrangler = match read_wrangler(&path) {
+        Ok(w) => w,
+        Err(e) => {
+            let span = parsed.wrangler.as_ref().map_or_else(Span::call_site, LitStr::span);
+            cx.error_at(span, format!("`app!` checks every storage binding against wrangler.toml, and {e}. Put wrangler.toml next to Cargo.toml or point to it with `wrangler: \"path\"` (relative to this file)"));
+            Wrangler::default()
+        }
+    };
+    if cx.has_errors() {
+        return cx.into_compile_errors();
+    }
+    let private = paths::private();
+    let path_str = path.to_string_lossy().into_owned();
+    let entries = routes.iter().map(|r| quote_spanned!(r.span()=> #private::entry::<#r>()));
+    let metas = routes.iter().map(|r| quote_spanned!(r.span()=> <#r as #private::Route>::META));
+    let d1 = &wrangler.d1;
+    let kv = &wrangler.kv;
+    let vars = &wrangler.vars;
+    let check = quote_spanned! {list_span=>
+        const _: () = #private::check_app(&[#(#metas),*], &[#(#d1),*], &[#(#kv),*]);
+    };
+    quote! {
+        #[doc(hidden)]
+        static __LAYERS_APP: #private::App = #private::App::new(&[#(#entries),*], &[#(#vars),*]);
+
+        // Rebuild when wrangler.toml changes.
+        const _: &[u8] = ::core::include_bytes!(#path_str);
+
+        #check
+
+        #[::worker::event(fetch)]
+        async fn __layers_fetch(
+            req: ::worker::Request,
+            env: ::worker::Env,
+            ctx: ::worker::Context,
+        ) -> ::worker::Result<::worker::Response> {
+            #private::serve(&__LAYERS_APP, req, env, ctx).await
+        }
+    }
+}

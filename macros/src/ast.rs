@@ -1,0 +1,152 @@
+//! The typed model of a handler: what each parameter is, with its span kept.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericArgument, ItemFn, Lifetime, PathArguments, Type};
+
+use crate::attr::{RouteAttr, STORAGE_KINDS};
+use crate::ctxt::Ctxt;
+
+pub(crate) enum Role {
+    Request,
+    Claims,
+    Storage(&'static str),
+    Vars,
+    After,
+}
+
+pub(crate) struct Param {
+    pub(crate) role: Role,
+    pub(crate) ty: Type,
+}
+
+const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`)";
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+fn static_lifetime(seg: &syn::PathSegment) -> Option<&Lifetime> {
+    if let PathArguments::AngleBracketed(a) = &seg.arguments {
+        for arg in &a.args {
+            if let GenericArgument::Lifetime(l) = arg {
+                if l.ident == "static" {
+                    return Some(l);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Classifies every parameter of `f`, checking the signature against the attribute.
+pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> {
+    let sig = &f.sig;
+    if sig.asyncness.is_none() {
+        cx.error_spanned(sig.fn_token, "route handlers must be `async fn`: add `async` before `fn`");
+    }
+    if let Some(c) = &sig.constness {
+        cx.error_spanned(c, "a route handler cannot be `const`");
+    }
+    if let Some(v) = &sig.variadic {
+        cx.error_spanned(v, "a route handler cannot be variadic");
+    }
+    for g in &sig.generics.params {
+        if !matches!(g, syn::GenericParam::Lifetime(_)) {
+            cx.error_spanned(g, "route handlers cannot have type or const parameters: the framework calls them with concrete types");
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen_claims: Option<Span> = None;
+    let mut seen_request: Option<Span> = None;
+    for input in &sig.inputs {
+        let pt = match input {
+            FnArg::Receiver(r) => {
+                cx.error_spanned(r, "a route handler is a free function; it cannot take `self`");
+                continue;
+            }
+            FnArg::Typed(pt) => pt,
+        };
+        let ty = (*pt.ty).clone();
+        let Some(seg) = last_segment(&ty) else {
+            let hint = if matches!(ty, Type::Reference(_)) { " (take it by value, without `&`)" } else { "" };
+            cx.error_spanned(&ty, format!("this parameter type is not something a handler can receive{hint}: {ACCEPTED}"));
+            continue;
+        };
+        let name = seg.ident.to_string();
+        if let Some(l) = static_lifetime(seg) {
+            cx.error_spanned(
+                l,
+                format!("`{name}` cannot be `'static`: claims and storage handles live only as long as the request. Write `'_`"),
+            );
+        }
+        let role = match name.as_str() {
+            "Request" => {
+                if let Some(first) = seen_request {
+                    let mut e = syn::Error::new(ty.span(), "the request can be taken once; remove this parameter");
+                    e.combine(syn::Error::new(first, "already taken here"));
+                    cx.push(e);
+                    continue;
+                }
+                seen_request = Some(ty.span());
+                Role::Request
+            }
+            "Claims" => {
+                if let Some(first) = seen_claims {
+                    let mut e = syn::Error::new(ty.span(), "a handler takes its `Claims` once; remove this parameter");
+                    e.combine(syn::Error::new(first, "already taken here"));
+                    cx.push(e);
+                    continue;
+                }
+                seen_claims = Some(ty.span());
+                Role::Claims
+            }
+            "Vars" => Role::Vars,
+            "After" => Role::After,
+            "Env" => {
+                cx.error_spanned(
+                    &ty,
+                    "handlers never receive the raw `Env`: it would reach storage without an identity. Declare storage with `storage(D1, KV)` and take the handles (`D1<'_>`, `Kv<'_>`) as parameters; read plain config with `Vars`",
+                );
+                continue;
+            }
+            "Context" | "ScheduleContext" => {
+                cx.error_spanned(&ty, "handlers do not receive the Worker `Context`; to work after the response, take `After<'_>` and call `after.spawn(…)`");
+                continue;
+            }
+            other => {
+                if let Some((kind, handle, ..)) = STORAGE_KINDS.iter().find(|(_, h, ..)| *h == other) {
+                    if attr.storage.iter().any(|s| s.kind == *kind) {
+                        Role::Storage(kind)
+                    } else {
+                        cx.error_spanned(
+                            &ty,
+                            format!("this handler takes a `{handle}` handle, but its route does not declare that storage: add `storage({kind})` (or `storage({kind} = \"BINDING\")`) to the `#[route]` attribute"),
+                        );
+                        continue;
+                    }
+                } else {
+                    cx.error_spanned(&ty, format!("`{other}` is not something a handler can receive: {ACCEPTED}"));
+                    continue;
+                }
+            }
+        };
+        out.push(Param { role, ty });
+    }
+    if seen_claims.is_none() {
+        let ident = attr
+            .identity
+            .as_ref()
+            .map_or_else(|| "V".to_owned(), |t| quote::quote!(#t).to_string().replace(' ', ""));
+        cx.error_spanned(
+            &sig.ident,
+            format!("this handler takes no `Claims`: add a parameter `who: Claims<'_, {ident}>`. The route's identity is verified before the handler runs and the proof is passed in (name it `_` if unused)"),
+        );
+    }
+    out
+}

@@ -1,0 +1,175 @@
+//! Parsing `#[route(METHOD "pattern", identity = Type, storage(KIND [= "BINDING"], …))]`.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token, Type};
+
+use crate::ctxt::Ctxt;
+use crate::pattern::{self, PSeg};
+
+pub(crate) const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY"];
+
+/// Storage kinds this version knows: (name in `storage(…)`, handle type, default binding, variant).
+pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 2] = [("D1", "D1", "DB", "D1"), ("KV", "Kv", "KV", "Kv")];
+
+#[derive(Clone)]
+pub(crate) struct StorageItem {
+    pub(crate) kind: &'static str,
+    pub(crate) variant: &'static str,
+    pub(crate) binding: String,
+    pub(crate) span: Span,
+}
+
+pub(crate) struct RouteAttr {
+    pub(crate) method: Option<(String, Span)>,
+    pub(crate) pattern: Option<(String, Vec<PSeg>, LitStr)>,
+    pub(crate) identity: Option<Type>,
+    pub(crate) storage: Vec<StorageItem>,
+}
+
+fn is_binding_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+/// Parses the attribute, recording every problem in `cx`. Structural syntax errors end the
+/// parse (there is nothing sensible to continue from); semantic ones are accumulated.
+pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
+    let mut out = RouteAttr { method: None, pattern: None, identity: None, storage: Vec::new() };
+    let parser = |input: ParseStream<'_>| -> syn::Result<()> {
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "a route needs a method, a path and an identity: `#[route(GET \"/path\", identity = Public)]`",
+            ));
+        }
+        // METHOD
+        let method: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected an HTTP method first: one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, ANY")
+        })?;
+        let m = method.to_string();
+        if METHODS.contains(&m.as_str()) {
+            out.method = Some((m, method.span()));
+        } else if METHODS.contains(&m.to_ascii_uppercase().as_str()) {
+            cx.error_spanned(&method, format!("HTTP methods are written in capitals here: `{}`", m.to_ascii_uppercase()));
+        } else {
+            cx.error_spanned(
+                &method,
+                format!("unknown HTTP method `{m}`: use one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, or ANY"),
+            );
+        }
+        // "pattern"
+        let lit: LitStr = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), "expected the route's path pattern as a string after the method, e.g. `GET \"/blog/:slug\"`"))?;
+        let text = lit.value();
+        let (segs, errs) = pattern::parse(&text);
+        for e in &errs {
+            cx.error_spanned(&lit, format!("invalid route pattern: {}", e.render(&text)));
+        }
+        if errs.is_empty() {
+            out.pattern = Some((text, segs, lit.clone()));
+        }
+        // , key = value …
+        let mut seen: Vec<(String, Span)> = Vec::new();
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            let k = key.to_string();
+            if let Some((_, first)) = seen.iter().find(|(s, _)| *s == k) {
+                let mut e = syn::Error::new(key.span(), format!("`{k}` is given twice; a route has one `{k}`"));
+                e.combine(syn::Error::new(*first, format!("first `{k}` here")));
+                cx.push(e);
+            }
+            seen.push((k.clone(), key.span()));
+            match k.as_str() {
+                "identity" => {
+                    input.parse::<Token![=]>()?;
+                    let ty: Type = input.parse()?;
+                    if out.identity.is_none() {
+                        out.identity = Some(ty);
+                    }
+                }
+                "storage" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let items = Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
+                        let kind: Ident = c.parse()?;
+                        let binding = if c.peek(Token![=]) {
+                            c.parse::<Token![=]>()?;
+                            Some(c.parse::<LitStr>()?)
+                        } else {
+                            None
+                        };
+                        Ok((kind, binding))
+                    })?;
+                    for (kind, binding) in items {
+                        let name = kind.to_string();
+                        let Some(&(k, _, default, variant)) = STORAGE_KINDS.iter().find(|(k, ..)| *k == name) else {
+                            let hint = STORAGE_KINDS
+                                .iter()
+                                .find(|(k, h, ..)| k.eq_ignore_ascii_case(&name) || h.eq_ignore_ascii_case(&name))
+                                .map(|(k, ..)| format!(" — did you mean `{k}`?"))
+                                .unwrap_or_default();
+                            cx.error_spanned(
+                                &kind,
+                                format!("unknown storage kind `{name}`{hint}; this version of layers offers D1 and KV"),
+                            );
+                            continue;
+                        };
+                        if let Some(prev) = out.storage.iter().find(|s| s.kind == k) {
+                            let mut e = syn::Error::new(kind.span(), format!("storage `{k}` is declared twice; declare each kind once per route"));
+                            e.combine(syn::Error::new(prev.span, "first declared here"));
+                            cx.push(e);
+                            continue;
+                        }
+                        let b = match &binding {
+                            Some(l) => {
+                                let v = l.value();
+                                if !is_binding_name(&v) {
+                                    cx.error_spanned(l, format!("`{v}` is not a binding name: bindings are identifiers like \"DB\" or \"SUBSCRIBERS\""));
+                                }
+                                v
+                            }
+                            None => default.to_owned(),
+                        };
+                        out.storage.push(StorageItem { kind: k, variant, binding: b, span: kind.span() });
+                    }
+                }
+                other => {
+                    let hint = match other {
+                        "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
+                        "store" | "stores" | "bindings" => " — did you mean `storage(…)`?",
+                        _ => "",
+                    };
+                    cx.error_spanned(&key, format!("unknown key `{other}`{hint}; a route takes `identity = …` and `storage(…)`"));
+                    // Skip the value to keep parsing the rest.
+                    if input.peek(Token![=]) {
+                        input.parse::<Token![=]>()?;
+                        let _: syn::Expr = input.parse()?;
+                    } else if input.peek(syn::token::Paren) {
+                        let _content;
+                        syn::parenthesized!(_content in input);
+                    }
+                }
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = parser.parse2(tokens) {
+        cx.push(e);
+        return out;
+    }
+    if out.identity.is_none() {
+        cx.error_at(
+            Span::call_site(),
+            "this route declares no identity. Every route must say who may call it: add `identity = Public` for an open route, or a verifier such as `identity = ApiKey`",
+        );
+    }
+    out
+}

@@ -1,0 +1,100 @@
+//! Code generation for `#[route]`: the user's fn unchanged, plus a description of it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::ItemFn;
+
+use crate::ast::{Param, Role};
+use crate::attr::RouteAttr;
+use crate::pattern::PSeg;
+use crate::paths;
+
+pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStream {
+    let private = paths::private();
+    let pat = paths::pattern();
+    let storage = paths::storage();
+    let name = &f.sig.ident;
+    let vis = &f.vis;
+    let (Some((method, _)), Some((pattern, segs, _)), Some(identity)) = (&attr.method, &attr.pattern, &attr.identity) else {
+        return TokenStream::new();
+    };
+    let method = format_ident!("{}", {
+        let mut m = method.to_ascii_lowercase();
+        m[..1].make_ascii_uppercase();
+        m
+    });
+    let segs = segs.iter().map(|s| match s {
+        PSeg::Lit(l) => quote!(#pat::Seg::Lit(#l)),
+        PSeg::Param(p) => quote!(#pat::Seg::Param(#p)),
+        PSeg::Rest => quote!(#pat::Seg::Rest),
+    });
+    let decls = attr.storage.iter().map(|s| {
+        let variant = format_ident!("{}", s.variant);
+        let binding = &s.binding;
+        quote!(#storage::StorageDecl { kind: #storage::StorageKind::#variant, binding: #binding })
+    });
+    let identity_name = quote!(#identity).to_string().replace(' ', "");
+    let handler_name = name.to_string();
+
+    let mut lets = Vec::new();
+    let mut args = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        let arg = format_ident!("__arg{}", i);
+        let ty = &p.ty;
+        let value = match p.role {
+            Role::Request => quote!(cx.request()?),
+            Role::Claims => quote_spanned! {ty.span()=>
+                <#ty as #private::ClaimsFor<'r, #identity>>::from_claims(cx.claims()?)
+            },
+            Role::Storage("D1") => quote!(cx.d1()?),
+            Role::Storage(_) => quote!(cx.kv()?),
+            Role::Vars => quote!(cx.vars()),
+            Role::After => quote!(cx.after()),
+        };
+        lets.push(quote!(let #arg = #value;));
+        args.push(arg);
+    }
+    let ret_span = match &f.sig.output {
+        syn::ReturnType::Default => f.sig.ident.span(),
+        syn::ReturnType::Type(_, t) => t.span(),
+    };
+    let call = quote_spanned! {ret_span=>
+        #private::IntoResponse::into_response(#name(#(#args),*).await)
+    };
+    let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
+    quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types)]
+        #vis struct #name {}
+
+        const _: () = {
+            impl #private::Route for #name {
+                type Identity = #identity;
+                const META: #private::RouteMeta = #private::RouteMeta {
+                    method: #pat::Method::#method,
+                    pattern: #pattern,
+                    segments: &[#(#segs),*],
+                    identity: #identity_name,
+                    storage: &[#(#decls),*],
+                    handler: #handler_name,
+                };
+                fn call<'r>(
+                    mut cx: #private::RouteCx<'r, Self::Identity>,
+                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<#private::worker::Response, ::layers_core::Error>> {
+                    ::std::boxed::Box::pin(async move {
+                        #(#lets)*
+                        #call
+                    })
+                }
+            }
+        };
+    }
+}
+
+/// Prints the expansion when `LAYERS_MACROS_DEBUG=1`.
+pub(crate) fn debug(what: &str, tokens: &TokenStream) {
+    if std::env::var_os("LAYERS_MACROS_DEBUG").is_some_and(|v| v == "1") {
+        eprintln!("// layers-macros: expansion of {what}\n{tokens}");
+    }
+}

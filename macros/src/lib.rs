@@ -1,0 +1,75 @@
+//! Procedural macros of **layers**. Depend on `layers-core`, which re-exports them.
+//!
+//! * [`macro@route`] describes a handler: method, pattern, identity, storage.
+//! * [`app!`] lists the routes, checks the whole app at compile time, and generates the
+//!   Worker's `fetch` entry point.
+
+#![forbid(unsafe_code)]
+
+extern crate proc_macro;
+
+mod app;
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod paths;
+mod pattern;
+
+use proc_macro::TokenStream;
+use quote::ToTokens;
+
+/// Declares a route: `#[route(METHOD "pattern", identity = Verifier, storage(D1, KV))]`.
+///
+/// * `METHOD`: `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS` or `ANY`.
+/// * `"pattern"`: literal segments, `:name` parameters, and an optional trailing `*`.
+/// * `identity = V`: required. `Public` for an open route.
+/// * `storage(…)`: the bindings the handler may open — `D1` (binding `DB`), `KV` (binding
+///   `KV`), or an explicit binding: `storage(D1 = "SUBSCRIBERS")`.
+///
+/// The handler is an `async fn` taking `Claims<'_, V>` plus any of `Request`, `Vars`, `After`
+/// and the declared storage handles, returning `Response` or `Result<Response, E>`.
+#[proc_macro_attribute]
+pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut cx = ctxt::Ctxt::default();
+    let f: syn::ItemFn = match syn::parse(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let mut out = proc_macro2::TokenStream::from(item);
+            out.extend(
+                syn::Error::new(e.span(), format!("`#[route]` goes on an `async fn` handler: {e}")).to_compile_error(),
+            );
+            return out.into();
+        }
+    };
+    let a = attr::parse(attr.into(), &mut cx);
+    let params = ast::params(&f, &a, &mut cx);
+    let mut out = f.to_token_stream();
+    if cx.has_errors() {
+        // Keep emitting the item so one mistake does not cascade into many.
+        out.extend(cx.into_compile_errors());
+    } else {
+        out.extend(expand::route(&f, &a, &params));
+        expand::debug(&f.sig.ident.to_string(), &out);
+    }
+    out.into()
+}
+
+/// Lists the app's routes and generates the Worker entry point:
+///
+/// ```ignore
+/// app! {
+///     routes: [home, blog::post, admin::dashboard],
+/// }
+/// ```
+///
+/// At compile time it rejects two routes that can match the same request, and checks every
+/// storage binding against `wrangler.toml` (next to `Cargo.toml`, or `wrangler: "path"`
+/// relative to the file invoking `app!`).
+#[proc_macro]
+pub fn app(input: TokenStream) -> TokenStream {
+    let call_site_file = proc_macro::Span::call_site().local_file();
+    let out = app::expand(input.into(), call_site_file);
+    expand::debug("app!", &out);
+    out.into()
+}

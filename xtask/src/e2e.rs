@@ -1,0 +1,289 @@
+//! End-to-end tests: the built worker in real workerd (`wrangler dev --local`) with fresh state
+//! and freshly generated secrets, driven by `cargo test -p layers-tests --test e2e -- --ignored`.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{self, log, run, Result};
+use crate::Ctx;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs `wrangler` (`$0`) with its arguments in the background and waits for it. A watchdog
+/// holds the read end of our stdin pipe: when xtask goes away for any reason (even SIGKILL or
+/// Ctrl-C) the pipe closes and the whole process group gets SIGTERM, so no workerd is left
+/// behind holding the port. On SIGTERM (sent to the whole group, so wrangler gets it too) the
+/// shell waits for wrangler to finish shutting down, so reaping the shell means wrangler is gone.
+const WATCHDOG: &str = r#"exec 3<&0
+"$0" "$@" </dev/null 3<&- &
+server=$!
+trap 'wait "$server"; exit 143' TERM
+{ cat <&3 >/dev/null; kill -s TERM -- "-$$" 2>/dev/null; } &
+exec 3<&-
+wait "$server"
+"#;
+
+pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
+    let target = ctx.root.join("target");
+    let state = target.join(format!("e2e-state-{}", std::process::id()));
+    if state.exists() {
+        std::fs::remove_dir_all(&state)
+            .map_err(|e| format!("cannot clear {}: {e}", state.display()))?;
+    }
+    std::fs::create_dir_all(&state)
+        .map_err(|e| format!("cannot create {}: {e}", state.display()))?;
+    let log_path = target.join("e2e-wrangler.log");
+
+    // Fresh secrets for this run. They go to wrangler through `--env-file` (a dotenv file with
+    // mode 0600 inside the state dir): that keeps them out of `ps`, and — unlike `--var` — it
+    // stops wrangler from also loading a developer's app/.dev.vars into the test worker.
+    let api_key = util::random_hex(32)?;
+    let old_key = util::random_hex(32)?;
+    let signing_key = util::random_hex(32)?;
+    let env_file = state.join("e2e.env");
+    util::write_private(
+        &env_file,
+        &format!("API_KEYS=e2e:{api_key},old:{old_key}\nSIGNING_KEY={signing_key}\n"),
+    )?;
+
+    ctx.step("e2e: apply D1 migrations", |ctx| {
+        let mut cmd = Command::new(ctx.node_bin("wrangler"));
+        cmd.args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&state)
+            .current_dir(&ctx.app)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .stdin(Stdio::null());
+        run(&mut cmd)
+    })?;
+
+    let port = free_port()?;
+    let mut server = ctx.step("e2e: start wrangler dev", |ctx| {
+        Server::start(ctx, port, &state, &env_file, &log_path)
+    })?;
+
+    let url = format!("http://127.0.0.1:{port}");
+    let tests = ctx.step("e2e: cargo test -p layers-tests --test e2e", |ctx| {
+        run(ctx
+            .cargo_cmd()
+            .args(["test", "-p", "layers-tests", "--test", "e2e", "--"])
+            .args(["--ignored", "--test-threads=1"])
+            .env("LAYERS_E2E_URL", &url)
+            .env("LAYERS_E2E_API_KEY", &api_key)
+            .env("LAYERS_E2E_SIGNING_KEY", &signing_key))
+    });
+    ctx.step("e2e: stop wrangler", |_| {
+        server.stop();
+        Ok(())
+    })?;
+
+    match tests {
+        Ok(()) => {
+            // Keep the log (target/e2e-wrangler.log) but drop the state dir with its secrets.
+            let _ = std::fs::remove_dir_all(&state);
+            Ok(())
+        }
+        Err(e) => {
+            print_log_tail(ctx, &log_path);
+            log(format!(
+                "e2e state kept for inspection: {}",
+                state.display()
+            ));
+            Err(e)
+        }
+    }
+}
+
+fn print_log_tail(ctx: &Ctx, log_path: &Path) {
+    let lines = if ctx.ci { 200 } else { 60 };
+    log(format!("last {lines} lines of {}:", log_path.display()));
+    eprintln!("{}", util::tail(log_path, lines));
+    log(format!("(end of {})", log_path.display()));
+}
+
+fn free_port() -> Result<u16> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))
+}
+
+/// A running `wrangler dev`, in its own process group; stopped on drop.
+struct Server {
+    child: Child,
+    pgid: u32,
+    stopped: bool,
+}
+
+impl Server {
+    fn start(
+        ctx: &Ctx,
+        port: u16,
+        state: &Path,
+        env_file: &Path,
+        log_path: &Path,
+    ) -> Result<Server> {
+        let log_file = File::create(log_path)
+            .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| format!("cannot clone log file handle: {e}"))?;
+        let wrangler: PathBuf = ctx.node_bin("wrangler");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(WATCHDOG)
+            .arg(&wrangler)
+            .args(["dev", "--local", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--persist-to")
+            .arg(state)
+            .arg("--env-file")
+            .arg(env_file)
+            .arg("--show-interactive-dev-session=false")
+            .current_dir(&ctx.app)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .stdin(Stdio::piped())
+            .stdout(log_file)
+            .stderr(log_err)
+            .process_group(0);
+        log(format!(
+            "$ (in {}) node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port {port} \
+             --persist-to {} --env-file {} --show-interactive-dev-session=false  > {}",
+            ctx.app.display(),
+            state.display(),
+            env_file.display(),
+            log_path.display()
+        ));
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start wrangler dev: {e}"))?;
+        let mut server = Server {
+            pgid: child.id(),
+            child,
+            stopped: false,
+        };
+
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                server.stop();
+                print_log_tail(ctx, log_path);
+                return Err(format!(
+                    "wrangler dev exited before it was ready ({status})"
+                ));
+            }
+            if probe(port) {
+                log(format!(
+                    "wrangler dev answers on http://127.0.0.1:{port} after {}",
+                    util::fmt_duration(start.elapsed())
+                ));
+                return Ok(server);
+            }
+            if start.elapsed() > READY_TIMEOUT {
+                server.stop();
+                print_log_tail(ctx, log_path);
+                return Err(format!(
+                    "wrangler dev did not answer on 127.0.0.1:{port} within {}s",
+                    READY_TIMEOUT.as_secs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// SIGTERM to the process group, up to 5 s grace, then SIGKILL. Idempotent.
+    fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        signal_group(self.pgid, "TERM");
+        let deadline = Instant::now() + STOP_GRACE;
+        let mut reaped = false;
+        while Instant::now() < deadline {
+            if !reaped {
+                reaped = matches!(self.child.try_wait(), Ok(Some(_)));
+            }
+            if reaped && !group_alive(self.pgid) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        log(format!(
+            "wrangler did not exit within {}s of SIGTERM; sending SIGKILL",
+            STOP_GRACE.as_secs()
+        ));
+        signal_group(self.pgid, "KILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `kill -s SIG -- -PGID` via the shell builtin (no `unsafe`, no procps needed).
+fn signal_group(pgid: u32, signal: &str) {
+    let _ = Command::new("sh")
+        .args(["-c", "kill -s \"$0\" -- \"-$1\" 2>/dev/null", signal])
+        .arg(pgid.to_string())
+        .stdin(Stdio::null())
+        .status();
+}
+
+/// Whether any live (non-zombie) process is still in process group `pgid`.
+fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        // No procfs: fall back to `kill -0`, which also counts zombies.
+        return Command::new("sh")
+            .args(["-c", "kill -0 -- \"-$0\" 2>/dev/null"])
+            .arg(pgid.to_string())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // `pid (comm) state ppid pgrp …`; comm may contain spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            return false;
+        };
+        let mut fields = after.split_whitespace();
+        let state = fields.next();
+        let pgrp = fields.nth(1);
+        state != Some("Z") && state != Some("X") && pgrp == Some(pgid.to_string().as_str())
+    })
+}
+
+/// Whether something on 127.0.0.1:`port` answers `GET /` with an HTTP status line.
+fn probe(port: u16) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+    // The first request compiles the wasm module; give it time.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = Vec::new();
+    let mut buf = [0u8; 64];
+    while head.len() < 12 {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    head.starts_with(b"HTTP/1.") && head.len() >= 12
+}

@@ -1,0 +1,333 @@
+//! `cargo xtask`: project automation for `layers` (the cargo-xtask pattern).
+//!
+//! Run `cargo xtask --help` for the list of commands. Everything the project needs beyond a
+//! Rust toolchain and Node.js (the wasm target, `worker-build`, the `wasm-bindgen` CLI, wrangler
+//! and wasm-opt from npm) is installed on first use, idempotently.
+
+#![forbid(unsafe_code)]
+
+mod e2e;
+mod ensure;
+mod util;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use util::{fmt_duration, log, run, Result};
+
+const USAGE: &str = "\
+cargo xtask — project automation for layers
+
+USAGE:
+    cargo xtask <COMMAND> [OPTIONS]
+
+COMMANDS:
+    ensure        Install whatever is missing: the wasm32-unknown-unknown target, worker-build,
+                  the wasm-bindgen CLI and the npm packages in app/ (idempotent, fast when done)
+    build         ensure, then `worker-build --release` in app/; prints the wasm size (raw, gzip -9)
+    dev           build, create app/.dev.vars with random dev secrets if missing, apply the local
+                  D1 migrations and run `wrangler dev` on 127.0.0.1
+                      --port <N>    port to listen on (default 8787)
+    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, build, then the
+                  end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
+    help          print this message
+
+Set CI=true for non-interactive runs (what `.ci/run` does).
+";
+
+/// Shared state of one xtask invocation: repository paths and the timing of each step.
+pub(crate) struct Ctx {
+    /// Workspace root (the directory holding the root `Cargo.toml`).
+    pub(crate) root: PathBuf,
+    /// The worker crate, `<root>/app`.
+    pub(crate) app: PathBuf,
+    /// The cargo to run: `$CARGO` when set (it is under `cargo xtask`), else `cargo`.
+    pub(crate) cargo: OsString,
+    /// `CI=true` (or any non-empty value but `false`/`0`).
+    pub(crate) ci: bool,
+    steps: Vec<StepRecord>,
+    started: Instant,
+}
+
+struct StepRecord {
+    name: String,
+    took: Duration,
+    ok: bool,
+}
+
+impl Ctx {
+    fn new() -> Result<Ctx> {
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = manifest_dir
+            .parent()
+            .ok_or("xtask crate has no parent directory")?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve workspace root {}: {e}", root.display()))?;
+        let app = root.join("app");
+        let ci = std::env::var("CI")
+            .map(|v| !v.is_empty() && v != "false" && v != "0")
+            .unwrap_or(false);
+        Ok(Ctx {
+            cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            root,
+            app,
+            ci,
+            steps: Vec::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Runs one named, timed step, recording it for the summary.
+    pub(crate) fn step<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Ctx) -> Result<T>,
+    ) -> Result<T> {
+        log(format!("▶ {name}"));
+        let start = Instant::now();
+        let result = f(self);
+        let took = start.elapsed();
+        match &result {
+            Ok(_) => log(format!("✓ {name} ({})", fmt_duration(took))),
+            Err(_) => log(format!("✗ {name} failed after {}", fmt_duration(took))),
+        }
+        self.steps.push(StepRecord {
+            name: name.to_owned(),
+            took,
+            ok: result.is_ok(),
+        });
+        result
+    }
+
+    /// A `cargo` command running in the workspace root.
+    pub(crate) fn cargo_cmd(&self) -> Command {
+        let mut cmd = Command::new(&self.cargo);
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
+    /// `app/node_modules/.bin/<name>` (absolute).
+    pub(crate) fn node_bin(&self, name: &str) -> PathBuf {
+        self.app.join("node_modules").join(".bin").join(name)
+    }
+
+    fn print_summary(&self, ok: bool) {
+        if self.steps.is_empty() {
+            return;
+        }
+        let width = self
+            .steps
+            .iter()
+            .map(|s| s.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        log("summary:");
+        for s in &self.steps {
+            let mark = if s.ok { "✓" } else { "✗" };
+            let pad = width - s.name.chars().count();
+            log(format!(
+                "  {mark} {}{}  {:>9}",
+                s.name,
+                " ".repeat(pad),
+                fmt_duration(s.took)
+            ));
+        }
+        let verdict = if ok { "ok" } else { "FAILED" };
+        log(format!(
+            "  total {} — {verdict}",
+            fmt_duration(self.started.elapsed())
+        ));
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    };
+    let rest = &args[1..];
+    if matches!(command.as_str(), "help" | "-h" | "--help") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test") {
+        eprintln!("[xtask] unknown command `{command}`\n");
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    if rest.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+
+    let mut ctx = match Ctx::new() {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("[xtask] error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command.as_str() {
+        "ensure" => no_args(command, rest).and_then(|()| ensure::ensure(&mut ctx).map(drop)),
+        "build" => no_args(command, rest).and_then(|()| build(&mut ctx).map(drop)),
+        "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
+        "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
+        _ => unreachable!("command validated above"),
+    };
+    ctx.print_summary(result.is_ok());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("[xtask] error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn no_args(command: &str, rest: &[String]) -> Result<()> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(format!(
+            "`{command}` takes no arguments (got `{arg}`); see `cargo xtask --help`"
+        )),
+    }
+}
+
+fn parse_port(rest: &[String]) -> Result<u16> {
+    let mut port = 8787;
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let value = if arg == "--port" || arg == "-p" {
+            it.next().ok_or("`--port` needs a value")?.as_str()
+        } else if let Some(v) = arg.strip_prefix("--port=") {
+            v
+        } else {
+            return Err(format!(
+                "unexpected argument `{arg}` for `dev`; see `cargo xtask --help`"
+            ));
+        };
+        port = value
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("invalid port `{value}` (expected 1–65535)"))?;
+    }
+    Ok(port)
+}
+
+/// `ensure`, then `worker-build --release` in `app/`, then report the wasm size.
+fn build(ctx: &mut Ctx) -> Result<ensure::Tools> {
+    let tools = ensure::ensure(ctx)?;
+    ctx.step("worker-build --release", |ctx| {
+        let mut cmd = Command::new(&tools.worker_build);
+        cmd.arg("--release")
+            .current_dir(&ctx.app)
+            .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
+            .env("WASM_OPT_BIN", ctx.node_bin("wasm-opt"))
+            .env("ESBUILD_BIN", ctx.node_bin("esbuild"));
+        run(&mut cmd)
+    })?;
+
+    let wasm = ctx.app.join("build").join("index_bg.wasm");
+    let bytes = std::fs::read(&wasm).map_err(|e| {
+        format!(
+            "worker-build succeeded but {} is unreadable: {e}",
+            wasm.display()
+        )
+    })?;
+    let gz = util::gzip_best_len(&bytes)
+        .map_err(|e| format!("gzip of {} failed: {e}", wasm.display()))?;
+    log(format!(
+        "app/build/index_bg.wasm: {} raw, {} gzip -9",
+        util::fmt_size(bytes.len() as u64),
+        util::fmt_size(gz)
+    ));
+    Ok(tools)
+}
+
+/// `build`, `.dev.vars`, local D1 migrations, then `wrangler dev` in the foreground.
+fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
+    build(ctx)?;
+
+    let dev_vars = ctx.app.join(".dev.vars");
+    if dev_vars.exists() {
+        log(format!("using existing secrets in {}", dev_vars.display()));
+    } else {
+        let key = util::random_hex(16)?;
+        let signing = util::random_hex(32)?;
+        let contents = format!(
+            "# Local secrets for `wrangler dev`, generated by `cargo xtask dev`. Never commit this file.\n\
+             API_KEYS=dev:{key}\n\
+             SIGNING_KEY={signing}\n"
+        );
+        util::write_private(&dev_vars, &contents)?;
+        log(format!(
+            "wrote {} with fresh random dev secrets",
+            dev_vars.display()
+        ));
+    }
+    match std::fs::read_to_string(&dev_vars)
+        .ok()
+        .and_then(|text| util::first_api_key(&text))
+    {
+        Some((label, key)) => log(format!("dev API key (label `{label}`): {key}")),
+        None => log(format!(
+            "no API_KEYS entry found in {}; add `API_KEYS=dev:<key>` to call authenticated routes",
+            dev_vars.display()
+        )),
+    }
+
+    ctx.step("apply D1 migrations (local)", |ctx| {
+        let mut cmd = Command::new(ctx.node_bin("wrangler"));
+        cmd.args(["d1", "migrations", "apply", "DB", "--local"])
+            .current_dir(&ctx.app)
+            .env("WRANGLER_SEND_METRICS", "false")
+            // No TTY on stdin: wrangler takes the default ("yes") for its confirmation prompt.
+            .stdin(Stdio::null());
+        run(&mut cmd)
+    })?;
+
+    ctx.print_summary(true);
+    log(format!(
+        "starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"
+    ));
+    let mut cmd = Command::new(ctx.node_bin("wrangler"));
+    cmd.arg("dev")
+        .arg("--local")
+        .args(["--ip", "127.0.0.1"])
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--show-interactive-dev-session=false")
+        .current_dir(&ctx.app)
+        .env("WRANGLER_SEND_METRICS", "false");
+    log(format!("$ {}", util::describe_with_dir(&cmd)));
+    // Replace this process so that Ctrl-C and exit codes go straight to/from wrangler.
+    let err = std::os::unix::process::CommandExt::exec(&mut cmd);
+    Err(format!("could not start wrangler dev: {err}"))
+}
+
+/// The CI pipeline.
+fn test(ctx: &mut Ctx) -> Result<()> {
+    ctx.step("cargo fmt --check", |ctx| {
+        run(ctx.cargo_cmd().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    ctx.step("cargo clippy -D warnings", |ctx| {
+        run(ctx.cargo_cmd().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    ctx.step("cargo test --workspace", |ctx| {
+        run(ctx.cargo_cmd().args(["test", "--workspace"]))
+    })?;
+    build(ctx)?;
+    e2e::e2e(ctx)
+}
