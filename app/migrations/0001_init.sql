@@ -3,7 +3,8 @@ CREATE TABLE posts (
     slug       TEXT PRIMARY KEY,
     title      TEXT NOT NULL,
     body       TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    views      INTEGER NOT NULL DEFAULT 0
 );
 
 -- Newsletter subscribers; `status` is 'active' or 'unsubscribed'.

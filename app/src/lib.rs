@@ -51,16 +51,33 @@ pub async fn home(_who: Claims<'_, Public>, db: D1<'_>, vars: Vars<'_>) -> Resul
     Ok(Response::from_html(html)?)
 }
 
-/// One post.
+#[derive(Debug, Deserialize)]
+struct PostPage {
+    title: String,
+    body: String,
+    views: i64,
+}
+
+/// One post. The view counter is bumped *after* the response is sent, by a task that
+/// keeps using this request's D1 handle (`After` keeps the request's scope alive).
 #[route(GET "/posts/:slug", identity = Public, storage(D1))]
-pub async fn post(req: Request, _who: Claims<'_, Public>, db: D1<'_>) -> Result<Response> {
-    let slug = req.param("slug").unwrap_or_default();
-    let row: Option<PostRow> =
-        db.prepare("SELECT slug, title, body FROM posts WHERE slug = ?1").bind(&[&slug]).first().await?;
-    match row {
-        Some(p) => Ok(Response::from_html(format!("<!doctype html><h1>{}</h1><p>{}</p>", escape(&p.title), escape(&p.body)))?),
-        None => Err(Error::not_found()),
-    }
+pub async fn post(req: Request, _who: Claims<'_, Public>, db: D1<'_>, after: After<'_>) -> Result<Response> {
+    let slug = req.param("slug").unwrap_or_default().to_owned();
+    let row: Option<PostPage> =
+        db.prepare("SELECT title, body, views FROM posts WHERE slug = ?1").bind(&[&slug]).first().await?;
+    let Some(p) = row else {
+        return Err(Error::not_found());
+    };
+    after.spawn(async move {
+        // Best effort: a failed counter update is logged by the storage layer, never shown.
+        let _ = db.prepare("UPDATE posts SET views = views + 1 WHERE slug = ?1").bind(&[&slug]).run().await;
+    });
+    Ok(Response::from_html(format!(
+        "<!doctype html><h1>{}</h1><p>{}</p><p class=views>{} views</p>",
+        escape(&p.title),
+        escape(&p.body),
+        p.views
+    ))?)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -132,7 +149,10 @@ pub async fn unsubscribe_page(req: Request, who: Claims<'_, UnsubscribeToken>, k
     let body = if done {
         "<!doctype html><p>You are unsubscribed.</p>".to_owned()
     } else {
-        format!("<!doctype html><form method=post action=\"/api/unsubscribe/{}\"><button>Unsubscribe</button></form>", escape(token))
+        format!(
+            "<!doctype html><form method=post action=\"/api/unsubscribe/{}\"><button>Unsubscribe</button></form>",
+            escape(token)
+        )
     };
     Ok(Response::from_html(body)?)
 }

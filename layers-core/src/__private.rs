@@ -19,7 +19,7 @@ use crate::request::path::normalize;
 use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
-use crate::storage::{StorageDecl, StorageKind, D1, Kv};
+use crate::storage::{Kv, StorageDecl, StorageKind, D1};
 use crate::vars::Vars;
 
 pub use crate::identity::ClaimsFor;
@@ -370,7 +370,8 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
         }
     }
     let request = Request::new(d.req, d.method, d.path, d.query, d.params, d.rest);
-    let rcx = RouteCx { request: Some(request), claims: Some(claims), d1, kv, vars: Vars::new(env.clone(), d.vars), after };
+    let rcx =
+        RouteCx { request: Some(request), claims: Some(claims), d1, kv, vars: Vars::new(env.clone(), d.vars), after };
     let resp = match H::call(rcx).await {
         Ok(r) => r,
         Err(e) => error_response(&log, &e),

@@ -33,9 +33,7 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
         doc.get(key)
             .and_then(toml::Value::as_array)
             .map(|a| {
-                a.iter()
-                    .filter_map(|t| t.get("binding").and_then(toml::Value::as_str).map(str::to_owned))
-                    .collect()
+                a.iter().filter_map(|t| t.get("binding").and_then(toml::Value::as_str).map(str::to_owned)).collect()
             })
             .unwrap_or_default()
     };
@@ -85,7 +83,8 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         return e.to_compile_error();
     }
     let Some((routes, list_span)) = parsed.routes else {
-        return syn::Error::new(Span::call_site(), "`app!` needs its routes: `app! { routes: [home, about] }`").to_compile_error();
+        return syn::Error::new(Span::call_site(), "`app!` needs its routes: `app! { routes: [home, about] }`")
+            .to_compile_error();
     };
     // Duplicated entries.
     for (i, r) in routes.iter().enumerate() {

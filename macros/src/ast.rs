@@ -58,7 +58,10 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
     }
     for g in &sig.generics.params {
         if !matches!(g, syn::GenericParam::Lifetime(_)) {
-            cx.error_spanned(g, "route handlers cannot have type or const parameters: the framework calls them with concrete types");
+            cx.error_spanned(
+                g,
+                "route handlers cannot have type or const parameters: the framework calls them with concrete types",
+            );
         }
     }
     let mut out = Vec::new();
@@ -75,7 +78,10 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
         let ty = (*pt.ty).clone();
         let Some(seg) = last_segment(&ty) else {
             let hint = if matches!(ty, Type::Reference(_)) { " (take it by value, without `&`)" } else { "" };
-            cx.error_spanned(&ty, format!("this parameter type is not something a handler can receive{hint}: {ACCEPTED}"));
+            cx.error_spanned(
+                &ty,
+                format!("this parameter type is not something a handler can receive{hint}: {ACCEPTED}"),
+            );
             continue;
         };
         let name = seg.ident.to_string();
@@ -139,10 +145,8 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
         out.push(Param { role, ty });
     }
     if seen_claims.is_none() {
-        let ident = attr
-            .identity
-            .as_ref()
-            .map_or_else(|| "V".to_owned(), |t| quote::quote!(#t).to_string().replace(' ', ""));
+        let ident =
+            attr.identity.as_ref().map_or_else(|| "V".to_owned(), |t| quote::quote!(#t).to_string().replace(' ', ""));
         cx.error_spanned(
             &sig.ident,
             format!("this handler takes no `Claims`: add a parameter `who: Claims<'_, {ident}>`. The route's identity is verified before the handler runs and the proof is passed in (name it `_` if unused)"),

@@ -47,13 +47,19 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
         }
         // METHOD
         let method: Ident = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected an HTTP method first: one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, ANY")
+            syn::Error::new(
+                e.span(),
+                "expected an HTTP method first: one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, ANY",
+            )
         })?;
         let m = method.to_string();
         if METHODS.contains(&m.as_str()) {
             out.method = Some((m, method.span()));
         } else if METHODS.contains(&m.to_ascii_uppercase().as_str()) {
-            cx.error_spanned(&method, format!("HTTP methods are written in capitals here: `{}`", m.to_ascii_uppercase()));
+            cx.error_spanned(
+                &method,
+                format!("HTTP methods are written in capitals here: `{}`", m.to_ascii_uppercase()),
+            );
         } else {
             cx.error_spanned(
                 &method,
@@ -61,9 +67,12 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
             );
         }
         // "pattern"
-        let lit: LitStr = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), "expected the route's path pattern as a string after the method, e.g. `GET \"/blog/:slug\"`"))?;
+        let lit: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the route's path pattern as a string after the method, e.g. `GET \"/blog/:slug\"`",
+            )
+        })?;
         let text = lit.value();
         let (segs, errs) = pattern::parse(&text);
         for e in &errs {
@@ -98,16 +107,17 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
                 "storage" => {
                     let content;
                     syn::parenthesized!(content in input);
-                    let items = Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
-                        let kind: Ident = c.parse()?;
-                        let binding = if c.peek(Token![=]) {
-                            c.parse::<Token![=]>()?;
-                            Some(c.parse::<LitStr>()?)
-                        } else {
-                            None
-                        };
-                        Ok((kind, binding))
-                    })?;
+                    let items =
+                        Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
+                            let kind: Ident = c.parse()?;
+                            let binding = if c.peek(Token![=]) {
+                                c.parse::<Token![=]>()?;
+                                Some(c.parse::<LitStr>()?)
+                            } else {
+                                None
+                            };
+                            Ok((kind, binding))
+                        })?;
                     for (kind, binding) in items {
                         let name = kind.to_string();
                         let Some(&(k, _, default, variant)) = STORAGE_KINDS.iter().find(|(k, ..)| *k == name) else {
@@ -123,7 +133,10 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
                             continue;
                         };
                         if let Some(prev) = out.storage.iter().find(|s| s.kind == k) {
-                            let mut e = syn::Error::new(kind.span(), format!("storage `{k}` is declared twice; declare each kind once per route"));
+                            let mut e = syn::Error::new(
+                                kind.span(),
+                                format!("storage `{k}` is declared twice; declare each kind once per route"),
+                            );
                             e.combine(syn::Error::new(prev.span, "first declared here"));
                             cx.push(e);
                             continue;
@@ -147,7 +160,10 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
                         "store" | "stores" | "bindings" => " — did you mean `storage(…)`?",
                         _ => "",
                     };
-                    cx.error_spanned(&key, format!("unknown key `{other}`{hint}; a route takes `identity = …` and `storage(…)`"));
+                    cx.error_spanned(
+                        &key,
+                        format!("unknown key `{other}`{hint}; a route takes `identity = …` and `storage(…)`"),
+                    );
                     // Skip the value to keep parsing the rest.
                     if input.peek(Token![=]) {
                         input.parse::<Token![=]>()?;

@@ -7,8 +7,8 @@ use syn::ItemFn;
 
 use crate::ast::{Param, Role};
 use crate::attr::RouteAttr;
-use crate::pattern::PSeg;
 use crate::paths;
+use crate::pattern::PSeg;
 
 pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStream {
     let private = paths::private();
@@ -16,7 +16,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let storage = paths::storage();
     let name = &f.sig.ident;
     let vis = &f.vis;
-    let (Some((method, _)), Some((pattern, segs, _)), Some(identity)) = (&attr.method, &attr.pattern, &attr.identity) else {
+    let (Some((method, _)), Some((pattern, segs, _)), Some(identity)) = (&attr.method, &attr.pattern, &attr.identity)
+    else {
         return TokenStream::new();
     };
     let method = format_ident!("{}", {

@@ -25,13 +25,7 @@ impl PatternError {
     pub(crate) fn render(&self, pattern: &str) -> String {
         let start = pattern[..self.range.start].chars().count() + 1; // +1 for the opening quote
         let width = pattern[self.range.clone()].chars().count().max(1);
-        format!(
-            "{}\n  \"{}\"\n  {}{}",
-            self.message,
-            pattern,
-            " ".repeat(start),
-            "^".repeat(width)
-        )
+        format!("{}\n  \"{}\"\n  {}{}", self.message, pattern, " ".repeat(start), "^".repeat(width))
     }
 }
 
@@ -94,7 +88,10 @@ pub(crate) fn parse(pattern: &str) -> (Vec<PSeg>, Vec<PatternError>) {
         }
         if *part == "*" {
             if i != last {
-                errs.push(PatternError { range, message: "`*` matches the rest of the path, so it must be the last segment".into() });
+                errs.push(PatternError {
+                    range,
+                    message: "`*` matches the rest of the path, so it must be the last segment".into(),
+                });
             }
             segs.push(PSeg::Rest);
             continue;
@@ -113,7 +110,9 @@ pub(crate) fn parse(pattern: &str) -> (Vec<PSeg>, Vec<PatternError>) {
                 let _ = first;
                 errs.push(PatternError {
                     range: range.clone(),
-                    message: format!("parameter `:{name}` appears twice in this pattern; give each parameter its own name"),
+                    message: format!(
+                        "parameter `:{name}` appears twice in this pattern; give each parameter its own name"
+                    ),
                 });
             } else {
                 names.push((name.to_owned(), range.clone()));
@@ -124,7 +123,8 @@ pub(crate) fn parse(pattern: &str) -> (Vec<PSeg>, Vec<PatternError>) {
         if *part == "." || *part == ".." {
             errs.push(PatternError {
                 range,
-                message: "dot segments never reach routing (requests with them are refused); remove this segment".into(),
+                message: "dot segments never reach routing (requests with them are refused); remove this segment"
+                    .into(),
             });
             continue;
         }
@@ -149,10 +149,7 @@ mod tests {
     #[test]
     fn good_patterns() {
         assert_eq!(parse("/").0, vec![]);
-        assert_eq!(
-            parse("/blog/:slug/*").0,
-            vec![PSeg::Lit("blog".into()), PSeg::Param("slug".into()), PSeg::Rest]
-        );
+        assert_eq!(parse("/blog/:slug/*").0, vec![PSeg::Lit("blog".into()), PSeg::Param("slug".into()), PSeg::Rest]);
         assert!(parse("/a-b_c.d~e/:x_1").1.is_empty());
     }
 

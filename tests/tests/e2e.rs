@@ -39,8 +39,7 @@ fn addr() -> String {
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
         let size_line = std::str::from_utf8(&b[..nl]).unwrap_or("0");
         let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
         if size == 0 {
@@ -183,6 +182,27 @@ fn public_post_and_missing_post() {
     assert_eq!(get("/posts/nope").status, 404);
 }
 
+fn views(body: &str) -> u64 {
+    let end = body.find(" views</p>").expect("views counter");
+    body[..end].rsplit('>').next().unwrap().parse().unwrap()
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn after_the_response_work_uses_the_request_scope() {
+    let first = views(&get("/posts/hello-layers").body);
+    // The counter is bumped after the first response went out; it must land shortly.
+    let mut seen = first;
+    for _ in 0..50 {
+        seen = views(&get("/posts/hello-layers").body);
+        if seen > first {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(seen > first, "views stayed at {first}");
+}
+
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn head_answers_like_get_without_body() {
@@ -233,7 +253,12 @@ fn rotated_second_key_also_works() {
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn write_with_key_is_visible_afterwards_and_idempotent() {
-    let r = send("POST", "/api/subscribers", &[("content-type", "application/json")], Some("{\"email\":\"x@example.com\"}"));
+    let r = send(
+        "POST",
+        "/api/subscribers",
+        &[("content-type", "application/json")],
+        Some("{\"email\":\"x@example.com\"}"),
+    );
     assert_eq!(r.status, 401);
     assert_eq!(status_of("x@example.com"), None, "a denied write must not land");
     let r = add_subscriber("Writer@Example.com");

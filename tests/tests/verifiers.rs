@@ -45,9 +45,9 @@ fn api_key_denials() {
     assert_eq!(kind(verify::<ApiKey>(cx().build())), DenyKind::Missing);
     assert_eq!(kind(verify::<ApiKey>(cx().header("x-api-key", "").build())), DenyKind::Missing);
     for bad in [
-        "0123456789abcdef012",  // prefix
-        "0123456789abcdef01234", // longer
-        "0123456789ABCDEF0123", // case
+        "0123456789abcdef012",     // prefix
+        "0123456789abcdef01234",   // longer
+        "0123456789ABCDEF0123",    // case
         "ci:0123456789abcdef0123", // with label
         "0123456789abcdef0123,fedcba9876543210fedc",
         "\u{0}0123456789abcdef0123",
@@ -66,7 +66,10 @@ fn api_key_fails_closed_on_bad_configuration() {
     let none = VerifyCx::builder().header("x-api-key", "0123456789abcdef0123").build();
     assert_eq!(kind(verify::<ApiKey>(none)), DenyKind::Unavailable);
     for secret in ["", " , ", "short", "ok:0123456789abcdef0123,bad:short"] {
-        let c = VerifyCx::builder().header("x-api-key", "0123456789abcdef0123").secrets(move |_| Some(secret.to_owned())).build();
+        let c = VerifyCx::builder()
+            .header("x-api-key", "0123456789abcdef0123")
+            .secrets(move |_| Some(secret.to_owned()))
+            .build();
         let d = verify::<ApiKey>(c).unwrap_err();
         assert_eq!(d.kind(), DenyKind::Unavailable, "{secret:?}");
         // The detail names the problem, never key material.

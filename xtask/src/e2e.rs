@@ -1,5 +1,7 @@
 //! End-to-end tests: the built worker in real workerd (`wrangler dev --local`) with fresh state
-//! and freshly generated secrets, driven by `cargo test -p layers-tests --test e2e -- --ignored`.
+//! and freshly generated secrets, driven by `cargo test -p layers-tests --test e2e -- --ignored`
+//! with `LAYERS_E2E_URL`, `LAYERS_E2E_API_KEY` (label `e2e`), `LAYERS_E2E_API_KEY_OLD` (label
+//! `old`) and `LAYERS_E2E_SIGNING_KEY` set.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -33,11 +35,9 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     let target = ctx.root.join("target");
     let state = target.join(format!("e2e-state-{}", std::process::id()));
     if state.exists() {
-        std::fs::remove_dir_all(&state)
-            .map_err(|e| format!("cannot clear {}: {e}", state.display()))?;
+        std::fs::remove_dir_all(&state).map_err(|e| format!("cannot clear {}: {e}", state.display()))?;
     }
-    std::fs::create_dir_all(&state)
-        .map_err(|e| format!("cannot create {}: {e}", state.display()))?;
+    std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
     let log_path = target.join("e2e-wrangler.log");
 
     // Fresh secrets for this run. They go to wrangler through `--env-file` (a dotenv file with
@@ -47,10 +47,7 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     let old_key = util::random_hex(32)?;
     let signing_key = util::random_hex(32)?;
     let env_file = state.join("e2e.env");
-    util::write_private(
-        &env_file,
-        &format!("API_KEYS=e2e:{api_key},old:{old_key}\nSIGNING_KEY={signing_key}\n"),
-    )?;
+    util::write_private(&env_file, &format!("API_KEYS=e2e:{api_key},old:{old_key}\nSIGNING_KEY={signing_key}\n"))?;
 
     ctx.step("e2e: apply D1 migrations", |ctx| {
         let mut cmd = Command::new(ctx.node_bin("wrangler"));
@@ -63,9 +60,8 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     })?;
 
     let port = free_port()?;
-    let mut server = ctx.step("e2e: start wrangler dev", |ctx| {
-        Server::start(ctx, port, &state, &env_file, &log_path)
-    })?;
+    let mut server =
+        ctx.step("e2e: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path))?;
 
     let url = format!("http://127.0.0.1:{port}");
     let tests = ctx.step("e2e: cargo test -p layers-tests --test e2e", |ctx| {
@@ -75,6 +71,7 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
             .args(["--ignored", "--test-threads=1"])
             .env("LAYERS_E2E_URL", &url)
             .env("LAYERS_E2E_API_KEY", &api_key)
+            .env("LAYERS_E2E_API_KEY_OLD", &old_key)
             .env("LAYERS_E2E_SIGNING_KEY", &signing_key))
     });
     ctx.step("e2e: stop wrangler", |_| {
@@ -90,10 +87,7 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
         }
         Err(e) => {
             print_log_tail(ctx, &log_path);
-            log(format!(
-                "e2e state kept for inspection: {}",
-                state.display()
-            ));
+            log(format!("e2e state kept for inspection: {}", state.display()));
             Err(e)
         }
     }
@@ -121,18 +115,9 @@ struct Server {
 }
 
 impl Server {
-    fn start(
-        ctx: &Ctx,
-        port: u16,
-        state: &Path,
-        env_file: &Path,
-        log_path: &Path,
-    ) -> Result<Server> {
-        let log_file = File::create(log_path)
-            .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
-        let log_err = log_file
-            .try_clone()
-            .map_err(|e| format!("cannot clone log file handle: {e}"))?;
+    fn start(ctx: &Ctx, port: u16, state: &Path, env_file: &Path, log_path: &Path) -> Result<Server> {
+        let log_file = File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        let log_err = log_file.try_clone().map_err(|e| format!("cannot clone log file handle: {e}"))?;
         let wrangler: PathBuf = ctx.node_bin("wrangler");
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
@@ -159,23 +144,15 @@ impl Server {
             env_file.display(),
             log_path.display()
         ));
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("could not start wrangler dev: {e}"))?;
-        let mut server = Server {
-            pgid: child.id(),
-            child,
-            stopped: false,
-        };
+        let child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
+        let mut server = Server { pgid: child.id(), child, stopped: false };
 
         let start = Instant::now();
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
                 server.stop();
                 print_log_tail(ctx, log_path);
-                return Err(format!(
-                    "wrangler dev exited before it was ready ({status})"
-                ));
+                return Err(format!("wrangler dev exited before it was ready ({status})"));
             }
             if probe(port) {
                 log(format!(
@@ -214,10 +191,7 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        log(format!(
-            "wrangler did not exit within {}s of SIGTERM; sending SIGKILL",
-            STOP_GRACE.as_secs()
-        ));
+        log(format!("wrangler did not exit within {}s of SIGTERM; sending SIGKILL", STOP_GRACE.as_secs()));
         signal_group(self.pgid, "KILL");
         let _ = self.child.wait();
     }

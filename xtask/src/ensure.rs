@@ -42,10 +42,7 @@ pub(crate) fn ensure(ctx: &mut Ctx) -> Result<Tools> {
             "~3 min",
         )?;
         ensure_npm(ctx)?;
-        Ok(Tools {
-            worker_build,
-            wasm_bindgen,
-        })
+        Ok(Tools { worker_build, wasm_bindgen })
     })
 }
 
@@ -53,16 +50,9 @@ fn ensure_wasm_target(ctx: &Ctx) -> Result<()> {
     let Some(rustup) = util::find_all("rustup").into_iter().next() else {
         // No rustup (distro Rust?): check the sysroot directly; we cannot add targets.
         let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let sysroot = util::output(
-            Command::new(&rustc)
-                .args(["--print", "sysroot"])
-                .current_dir(&ctx.root),
-        )
-        .ok_or("`rustc --print sysroot` failed; is Rust installed?")?;
-        let dir = Path::new(sysroot.trim())
-            .join("lib")
-            .join("rustlib")
-            .join(WASM_TARGET);
+        let sysroot = util::output(Command::new(&rustc).args(["--print", "sysroot"]).current_dir(&ctx.root))
+            .ok_or("`rustc --print sysroot` failed; is Rust installed?")?;
+        let dir = Path::new(sysroot.trim()).join("lib").join("rustlib").join(WASM_TARGET);
         return if dir.is_dir() {
             log(format!("{WASM_TARGET} target: present"));
             Ok(())
@@ -75,24 +65,14 @@ fn ensure_wasm_target(ctx: &Ctx) -> Result<()> {
         };
     };
     // Run in the workspace root so rustup honours rust-toolchain.toml (and any RUSTUP_TOOLCHAIN).
-    let installed = util::output(
-        Command::new(&rustup)
-            .args(["target", "list", "--installed"])
-            .current_dir(&ctx.root),
-    )
-    .ok_or("`rustup target list --installed` failed")?;
+    let installed = util::output(Command::new(&rustup).args(["target", "list", "--installed"]).current_dir(&ctx.root))
+        .ok_or("`rustup target list --installed` failed")?;
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         log(format!("{WASM_TARGET} target: present"));
         return Ok(());
     }
-    log(format!(
-        "adding the {WASM_TARGET} target (first time only)…"
-    ));
-    timed(|| {
-        run(Command::new(&rustup)
-            .args(["target", "add", WASM_TARGET])
-            .current_dir(&ctx.root))
-    })
+    log(format!("adding the {WASM_TARGET} target (first time only)…"));
+    timed(|| run(Command::new(&rustup).args(["target", "add", WASM_TARGET]).current_dir(&ctx.root)))
 }
 
 /// Finds `bin` at `version` on PATH or in `$CARGO_HOME/bin`; `cargo install`s `krate` otherwise.
@@ -109,14 +89,9 @@ fn ensure_cargo_tool(
         return Ok(path);
     }
     if let Some(other) = util::find_all(bin).into_iter().next() {
-        log(format!(
-            "{} is not version {version}; installing the right one",
-            other.display()
-        ));
+        log(format!("{} is not version {version}; installing the right one", other.display()));
     }
-    log(format!(
-        "installing {krate} {version} (first time only, {expected_time})…"
-    ));
+    log(format!("installing {krate} {version} (first time only, {expected_time})…"));
     timed(|| {
         let mut cmd = ctx.cargo_cmd();
         cmd.args(["install", krate, "--version", version]);
@@ -129,9 +104,7 @@ fn ensure_cargo_tool(
         format!(
             "`cargo install {krate}` finished, but no `{bin}` reporting version {version} was found on \
              PATH or in {} (is CARGO_INSTALL_ROOT set?)",
-            util::cargo_bin_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "$CARGO_HOME/bin".into())
+            util::cargo_bin_dir().map(|d| d.display().to_string()).unwrap_or_else(|| "$CARGO_HOME/bin".into())
         )
     })
 }
@@ -144,10 +117,7 @@ fn check_lockfile_wasm_bindgen(root: &Path) {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            let version = lines
-                .next()
-                .and_then(|l| l.trim().strip_prefix("version = "))
-                .map(|v| v.trim_matches('"'));
+            let version = lines.next().and_then(|l| l.trim().strip_prefix("version = ")).map(|v| v.trim_matches('"'));
             if let Some(v) = version.filter(|v| *v != WASM_BINDGEN_VERSION) {
                 log(format!(
                     "warning: Cargo.lock has wasm-bindgen {v} but the CLI is pinned to \
@@ -172,13 +142,10 @@ fn ensure_npm(ctx: &Ctx) -> Result<()> {
         if !lock.is_file() {
             return Err(format!("{} is missing", lock.display()));
         }
-        log(format!(
-            "{reason}: installing npm packages (wrangler, binaryen; ~15 s)…"
-        ));
+        log(format!("{reason}: installing npm packages (wrangler, binaryen; ~15 s)…"));
         timed(|| {
             let mut cmd = Command::new("npm");
-            cmd.args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&ctx.app);
+            cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(&ctx.app);
             if ctx.ci {
                 cmd.arg("--no-progress");
             }
@@ -192,10 +159,7 @@ fn ensure_npm(ctx: &Ctx) -> Result<()> {
     for bin in ["wrangler", "wasm-opt", "esbuild"] {
         let path = ctx.node_bin(bin);
         if !util::is_executable(&path) {
-            return Err(format!(
-                "{} is missing after npm ci; check app/package.json",
-                path.display()
-            ));
+            return Err(format!("{} is missing after npm ci; check app/package.json", path.display()));
         }
     }
     Ok(())

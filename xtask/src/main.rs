@@ -32,6 +32,7 @@ COMMANDS:
                       --port <N>    port to listen on (default 8787)
     test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, build, then the
                   end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
+    e2e           build, then only the end-to-end part of `test`
     help          print this message
 
 Set CI=true for non-interactive runs (what `.ci/run` does).
@@ -60,16 +61,10 @@ struct StepRecord {
 impl Ctx {
     fn new() -> Result<Ctx> {
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest_dir
-            .parent()
-            .ok_or("xtask crate has no parent directory")?;
-        let root = root
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve workspace root {}: {e}", root.display()))?;
+        let root = manifest_dir.parent().ok_or("xtask crate has no parent directory")?;
+        let root = root.canonicalize().map_err(|e| format!("cannot resolve workspace root {}: {e}", root.display()))?;
         let app = root.join("app");
-        let ci = std::env::var("CI")
-            .map(|v| !v.is_empty() && v != "false" && v != "0")
-            .unwrap_or(false);
+        let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0").unwrap_or(false);
         Ok(Ctx {
             cargo: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
             root,
@@ -81,11 +76,7 @@ impl Ctx {
     }
 
     /// Runs one named, timed step, recording it for the summary.
-    pub(crate) fn step<T>(
-        &mut self,
-        name: &str,
-        f: impl FnOnce(&mut Ctx) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn step<T>(&mut self, name: &str, f: impl FnOnce(&mut Ctx) -> Result<T>) -> Result<T> {
         log(format!("▶ {name}"));
         let start = Instant::now();
         let result = f(self);
@@ -94,11 +85,7 @@ impl Ctx {
             Ok(_) => log(format!("✓ {name} ({})", fmt_duration(took))),
             Err(_) => log(format!("✗ {name} failed after {}", fmt_duration(took))),
         }
-        self.steps.push(StepRecord {
-            name: name.to_owned(),
-            took,
-            ok: result.is_ok(),
-        });
+        self.steps.push(StepRecord { name: name.to_owned(), took, ok: result.is_ok() });
         result
     }
 
@@ -118,28 +105,15 @@ impl Ctx {
         if self.steps.is_empty() {
             return;
         }
-        let width = self
-            .steps
-            .iter()
-            .map(|s| s.name.chars().count())
-            .max()
-            .unwrap_or(0);
+        let width = self.steps.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
         log("summary:");
         for s in &self.steps {
             let mark = if s.ok { "✓" } else { "✗" };
             let pad = width - s.name.chars().count();
-            log(format!(
-                "  {mark} {}{}  {:>9}",
-                s.name,
-                " ".repeat(pad),
-                fmt_duration(s.took)
-            ));
+            log(format!("  {mark} {}{}  {:>9}", s.name, " ".repeat(pad), fmt_duration(s.took)));
         }
         let verdict = if ok { "ok" } else { "FAILED" };
-        log(format!(
-            "  total {} — {verdict}",
-            fmt_duration(self.started.elapsed())
-        ));
+        log(format!("  total {} — {verdict}", fmt_duration(self.started.elapsed())));
     }
 }
 
@@ -154,7 +128,7 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test") {
+    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e") {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
         return ExitCode::from(2);
@@ -176,6 +150,7 @@ fn main() -> ExitCode {
         "build" => no_args(command, rest).and_then(|()| build(&mut ctx).map(drop)),
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
+        "e2e" => no_args(command, rest).and_then(|()| build(&mut ctx).and_then(|_| e2e::e2e(&mut ctx))),
         _ => unreachable!("command validated above"),
     };
     ctx.print_summary(result.is_ok());
@@ -191,9 +166,7 @@ fn main() -> ExitCode {
 fn no_args(command: &str, rest: &[String]) -> Result<()> {
     match rest.first() {
         None => Ok(()),
-        Some(arg) => Err(format!(
-            "`{command}` takes no arguments (got `{arg}`); see `cargo xtask --help`"
-        )),
+        Some(arg) => Err(format!("`{command}` takes no arguments (got `{arg}`); see `cargo xtask --help`")),
     }
 }
 
@@ -206,9 +179,7 @@ fn parse_port(rest: &[String]) -> Result<u16> {
         } else if let Some(v) = arg.strip_prefix("--port=") {
             v
         } else {
-            return Err(format!(
-                "unexpected argument `{arg}` for `dev`; see `cargo xtask --help`"
-            ));
+            return Err(format!("unexpected argument `{arg}` for `dev`; see `cargo xtask --help`"));
         };
         port = value
             .parse::<u16>()
@@ -233,19 +204,10 @@ fn build(ctx: &mut Ctx) -> Result<ensure::Tools> {
     })?;
 
     let wasm = ctx.app.join("build").join("index_bg.wasm");
-    let bytes = std::fs::read(&wasm).map_err(|e| {
-        format!(
-            "worker-build succeeded but {} is unreadable: {e}",
-            wasm.display()
-        )
-    })?;
-    let gz = util::gzip_best_len(&bytes)
-        .map_err(|e| format!("gzip of {} failed: {e}", wasm.display()))?;
-    log(format!(
-        "app/build/index_bg.wasm: {} raw, {} gzip -9",
-        util::fmt_size(bytes.len() as u64),
-        util::fmt_size(gz)
-    ));
+    let bytes = std::fs::read(&wasm)
+        .map_err(|e| format!("worker-build succeeded but {} is unreadable: {e}", wasm.display()))?;
+    let gz = util::gzip_best_len(&bytes).map_err(|e| format!("gzip of {} failed: {e}", wasm.display()))?;
+    log(format!("app/build/index_bg.wasm: {} raw, {} gzip -9", util::fmt_size(bytes.len() as u64), util::fmt_size(gz)));
     Ok(tools)
 }
 
@@ -265,15 +227,9 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
              SIGNING_KEY={signing}\n"
         );
         util::write_private(&dev_vars, &contents)?;
-        log(format!(
-            "wrote {} with fresh random dev secrets",
-            dev_vars.display()
-        ));
+        log(format!("wrote {} with fresh random dev secrets", dev_vars.display()));
     }
-    match std::fs::read_to_string(&dev_vars)
-        .ok()
-        .and_then(|text| util::first_api_key(&text))
-    {
+    match std::fs::read_to_string(&dev_vars).ok().and_then(|text| util::first_api_key(&text)) {
         Some((label, key)) => log(format!("dev API key (label `{label}`): {key}")),
         None => log(format!(
             "no API_KEYS entry found in {}; add `API_KEYS=dev:<key>` to call authenticated routes",
@@ -292,9 +248,7 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
     })?;
 
     ctx.print_summary(true);
-    log(format!(
-        "starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"
-    ));
+    log(format!("starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"));
     let mut cmd = Command::new(ctx.node_bin("wrangler"));
     cmd.arg("dev")
         .arg("--local")
@@ -312,22 +266,11 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
 
 /// The CI pipeline.
 fn test(ctx: &mut Ctx) -> Result<()> {
-    ctx.step("cargo fmt --check", |ctx| {
-        run(ctx.cargo_cmd().args(["fmt", "--all", "--", "--check"]))
-    })?;
+    ctx.step("cargo fmt --check", |ctx| run(ctx.cargo_cmd().args(["fmt", "--all", "--", "--check"])))?;
     ctx.step("cargo clippy -D warnings", |ctx| {
-        run(ctx.cargo_cmd().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        run(ctx.cargo_cmd().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
-    ctx.step("cargo test --workspace", |ctx| {
-        run(ctx.cargo_cmd().args(["test", "--workspace"]))
-    })?;
+    ctx.step("cargo test --workspace", |ctx| run(ctx.cargo_cmd().args(["test", "--workspace"])))?;
     build(ctx)?;
     e2e::e2e(ctx)
 }

@@ -45,18 +45,14 @@ fn display_program(program: &OsStr) -> String {
     if let Some(idx) = s.find("node_modules/.bin/") {
         return s[idx..].to_owned();
     }
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| s.into_owned())
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| s.into_owned())
 }
 
 /// Runs a command with inherited stdio; fails unless it exits successfully.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let desc = describe(cmd);
     log(format!("$ {}", describe_with_dir(cmd)));
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start `{desc}`: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("could not start `{desc}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -80,16 +76,13 @@ pub(crate) fn cargo_bin_dir() -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
         return Some(PathBuf::from(home).join("bin"));
     }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".cargo").join("bin"))
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".cargo").join("bin"))
 }
 
 /// Every executable called `name` on `PATH`, then in `$CARGO_HOME/bin`, without duplicates.
 pub(crate) fn find_all(name: &str) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     dirs.extend(cargo_bin_dir());
     let mut found: Vec<PathBuf> = Vec::new();
     for dir in dirs {
@@ -102,9 +95,7 @@ pub(crate) fn find_all(name: &str) -> Vec<PathBuf> {
 }
 
 pub(crate) fn is_executable(path: &Path) -> bool {
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// Whether `--version` output names exactly `version` (as a whole word, optionally `v`-prefixed).
@@ -116,10 +107,9 @@ pub(crate) fn version_matches(output: &str, version: &str) -> bool {
 
 /// The first executable called `name` (PATH, then `$CARGO_HOME/bin`) whose `--version` is `version`.
 pub(crate) fn find_with_version(name: &str, version: &str) -> Option<PathBuf> {
-    find_all(name).into_iter().find(|path| {
-        output(Command::new(path).arg("--version"))
-            .is_some_and(|out| version_matches(&out, version))
-    })
+    find_all(name)
+        .into_iter()
+        .find(|path| output(Command::new(path).arg("--version")).is_some_and(|out| version_matches(&out, version)))
 }
 
 /// `n` random bytes from `/dev/urandom`, hex-encoded (`2n` characters).
@@ -158,10 +148,7 @@ pub(crate) fn first_api_key(dev_vars: &str) -> Option<(String, String)> {
     let value = dev_vars.lines().find_map(|line| {
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line);
-        line.strip_prefix("API_KEYS")?
-            .trim_start()
-            .strip_prefix('=')
-            .map(str::trim)
+        line.strip_prefix("API_KEYS")?.trim_start().strip_prefix('=').map(str::trim)
     })?;
     let value = value.trim_matches(|c| c == '"' || c == '\'');
     let entry = value.split(',').map(str::trim).find(|e| !e.is_empty())?;
@@ -233,10 +220,7 @@ mod tests {
     #[test]
     fn api_key_from_dev_vars() {
         let text = "# comment\nSIGNING_KEY=abc\nAPI_KEYS = \"dev:k1,old:k2\"\n";
-        assert_eq!(
-            first_api_key(text),
-            Some(("dev".to_owned(), "k1".to_owned()))
-        );
+        assert_eq!(first_api_key(text), Some(("dev".to_owned(), "k1".to_owned())));
         assert_eq!(first_api_key("SIGNING_KEY=x\n"), None);
     }
 

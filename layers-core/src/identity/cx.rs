@@ -77,11 +77,7 @@ impl<'a> VerifyCx<'a> {
     /// The decoded values of query parameter `name`.
     #[must_use]
     pub fn query_all(&self, name: &str) -> Vec<String> {
-        crate::request::parse_query(&self.query)
-            .into_iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .collect()
+        crate::request::parse_query(&self.query).into_iter().filter(|(k, _)| k == name).map(|(_, v)| v).collect()
     }
     /// The value of cookie `name`, if sent exactly once.
     #[must_use]

@@ -19,8 +19,7 @@ pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
 pub use public::Public;
 pub use signed_token::{
-    mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN,
-    MIN_KEY_LEN,
+    mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN, MIN_KEY_LEN,
 };
 
 use std::future::Future;

@@ -153,7 +153,11 @@ impl<C: TokenConfig> SignedToken<C> {
             return Err(TokenError::Malformed);
         };
         // Canonical decimal only: no sign, no leading zero, at most u64.
-        if exp.is_empty() || exp.len() > 20 || !exp.bytes().all(|b| b.is_ascii_digit()) || (exp.len() > 1 && exp.starts_with('0')) {
+        if exp.is_empty()
+            || exp.len() > 20
+            || !exp.bytes().all(|b| b.is_ascii_digit())
+            || (exp.len() > 1 && exp.starts_with('0'))
+        {
             return Err(TokenError::Malformed);
         }
         let expires_at: u64 = exp.parse().map_err(|_| TokenError::Malformed)?;

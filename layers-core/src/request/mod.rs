@@ -94,7 +94,8 @@ impl Request {
                 Err(_) => return Err(Error::bad_request("invalid content-length")),
             }
         }
-        let body = self.inner.bytes().await.map_err(|e| Error::bad_request("unreadable body").with_detail(e.to_string()))?;
+        let body =
+            self.inner.bytes().await.map_err(|e| Error::bad_request("unreadable body").with_detail(e.to_string()))?;
         if body.len() > limit {
             return Err(Error::new(413, "payload too large"));
         }
@@ -162,18 +163,16 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
                     out.push(b' ');
                     i += 1;
                 }
-                b'%' if i + 2 < b.len() => {
-                    match (unhex(b[i + 1]), unhex(b[i + 2])) {
-                        (Some(h), Some(l)) => {
-                            out.push(h << 4 | l);
-                            i += 3;
-                        }
-                        _ => {
-                            out.push(b'%');
-                            i += 1;
-                        }
+                b'%' if i + 2 < b.len() => match (unhex(b[i + 1]), unhex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 3;
                     }
-                }
+                    _ => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                },
                 c => {
                     out.push(c);
                     i += 1;

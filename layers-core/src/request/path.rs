@@ -120,10 +120,9 @@ fn decode_segment(seg: &str) -> Result<String, PathError> {
     while i < bytes.len() {
         let b = bytes[i];
         let decoded = if b == b'%' {
-            let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) else {
+            let (Some(hi), Some(lo)) =
+                (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex))
+            else {
                 return Err(PathError::BadEscape);
             };
             i += 3;

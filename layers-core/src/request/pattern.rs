@@ -37,15 +37,8 @@ pub enum Method {
 
 impl Method {
     /// Every concrete method, in the order used for `Allow` headers.
-    pub const CONCRETE: [Method; 7] = [
-        Method::Get,
-        Method::Head,
-        Method::Post,
-        Method::Put,
-        Method::Patch,
-        Method::Delete,
-        Method::Options,
-    ];
+    pub const CONCRETE: [Method; 7] =
+        [Method::Get, Method::Head, Method::Post, Method::Put, Method::Patch, Method::Delete, Method::Options];
 
     /// The method's name as written in the attribute.
     #[must_use]
@@ -122,11 +115,7 @@ pub const fn overlaps(a: &[Seg], b: &[Seg]) -> bool {
         }
         match (a[i], b[i]) {
             (Seg::Rest, _) | (_, Seg::Rest) => return true,
-            (Seg::Lit(x), Seg::Lit(y)) => {
-                if !str_eq(x, y) {
-                    return false;
-                }
-            }
+            (Seg::Lit(x), Seg::Lit(y)) if !str_eq(x, y) => return false,
             _ => {}
         }
         i += 1;

@@ -79,9 +79,7 @@ impl Router {
                 m => vec![m as usize],
             };
             for t in targets {
-                trees[t]
-                    .insert(path.clone(), index)
-                    .map_err(|e| format!("route {} {path}: {e}", method.as_str()))?;
+                trees[t].insert(path.clone(), index).map_err(|e| format!("route {} {path}: {e}", method.as_str()))?;
             }
         }
         Ok(Router { trees })
@@ -165,10 +163,7 @@ mod tests {
         assert_eq!(found(r.route(Some(Method::Put), "/admin/a/b")), (3, vec![], Some("a/b".into()), false));
         assert_eq!(found(r.route(None, "/admin/z")).0, 3);
         assert_eq!(found(r.route(Some(Method::Delete), "/x{y}")).0, 4);
-        assert_eq!(
-            found(r.route(Some(Method::Get), "/a/1/c/2")).1,
-            vec!["1".to_string(), "2".to_string()]
-        );
+        assert_eq!(found(r.route(Some(Method::Get), "/a/1/c/2")).1, vec!["1".to_string(), "2".to_string()]);
     }
 
     #[test]
@@ -184,10 +179,7 @@ mod tests {
         assert_eq!(r.route(Some(Method::Get), "/admin"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Get), "/blog"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Post), "/"), Routed::MethodNotAllowed(vec!["GET", "HEAD"]));
-        assert_eq!(
-            r.route(Some(Method::Put), "/blog/new"),
-            Routed::MethodNotAllowed(vec!["GET", "HEAD", "POST"])
-        );
+        assert_eq!(r.route(Some(Method::Put), "/blog/new"), Routed::MethodNotAllowed(vec!["GET", "HEAD", "POST"]));
         // Case matters: `/BLOG/x` is another path.
         assert_eq!(r.route(Some(Method::Get), "/BLOG/x"), Routed::NotFound);
     }
