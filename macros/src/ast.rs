@@ -17,7 +17,71 @@ pub(crate) enum Role {
 
 pub(crate) struct Param {
     pub(crate) role: Role,
-    pub(crate) ty: Type,
+    /// The type as written, with every lifetime replaced by the expansion's `'r` (for the
+    /// generated checks, which live in a fn generic over `'r`).
+    pub(crate) check_ty: Type,
+}
+
+/// The lifetime every request-scoped parameter shares once `#[route]` has rewritten the
+/// signature: `Claims<'_, V>`, `D1<'_>`, `Kv`, `Vars`, `After` all become `…<'__layers_r>`, so
+/// a handler can move a handle into `after.spawn(…)` without naming lifetimes.
+pub(crate) const SCOPE_LT: &str = "'__layers_r";
+
+/// Sets the lifetime of the last path segment of `ty`: replaces `'_` (or any lifetime, when
+/// `all`) with `lt`, or inserts `lt` first when the segment has none.
+fn set_lifetime(ty: &mut Type, lt: &Lifetime, all: bool) -> bool {
+    let seg = match ty {
+        Type::Path(p) if p.qself.is_none() => match p.path.segments.last_mut() {
+            Some(s) => s,
+            None => return false,
+        },
+        Type::Group(g) => return set_lifetime(&mut g.elem, lt, all),
+        Type::Paren(p) => return set_lifetime(&mut p.elem, lt, all),
+        _ => return false,
+    };
+    match &mut seg.arguments {
+        PathArguments::None => {
+            seg.arguments = PathArguments::AngleBracketed(syn::parse_quote!(<#lt>));
+            true
+        }
+        PathArguments::AngleBracketed(a) => {
+            let mut found = false;
+            let mut changed = false;
+            for arg in &mut a.args {
+                if let GenericArgument::Lifetime(l) = arg {
+                    found = true;
+                    if l.ident == "_" || all {
+                        *l = lt.clone();
+                        changed = true;
+                    }
+                }
+            }
+            if !found {
+                a.args.insert(0, GenericArgument::Lifetime(lt.clone()));
+                changed = true;
+            }
+            changed
+        }
+        PathArguments::Parenthesized(_) => false,
+    }
+}
+
+/// Rewrites the request-scoped parameters of `f` to share [`SCOPE_LT`] (see there).
+pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
+    let lt = Lifetime::new(SCOPE_LT, Span::call_site());
+    let mut any = false;
+    for input in &mut f.sig.inputs {
+        if let FnArg::Typed(pt) = input {
+            let scoped = last_segment(&pt.ty)
+                .is_some_and(|s| matches!(s.ident.to_string().as_str(), "Claims" | "Vars" | "After" | "D1" | "Kv"));
+            if scoped && set_lifetime(&mut pt.ty, &lt, false) {
+                any = true;
+            }
+        }
+    }
+    if any {
+        f.sig.generics.params.insert(0, syn::parse_quote!(#lt));
+    }
 }
 
 const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`)";
@@ -142,7 +206,9 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
                 }
             }
         };
-        out.push(Param { role, ty });
+        let mut check_ty = ty;
+        set_lifetime(&mut check_ty, &Lifetime::new("'r", Span::call_site()), true);
+        out.push(Param { role, check_ty });
     }
     if seen_claims.is_none() {
         let ident =

@@ -42,7 +42,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let mut args = Vec::new();
     for (i, p) in params.iter().enumerate() {
         let arg = format_ident!("__arg{}", i);
-        let ty = &p.ty;
+        let ty = &p.check_ty;
         let value = match p.role {
             Role::Request => quote!(cx.request()?),
             Role::Claims => quote_spanned! {ty.span()=>

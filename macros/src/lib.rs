@@ -44,7 +44,13 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let a = attr::parse(attr.into(), &mut cx);
     let params = ast::params(&f, &a, &mut cx);
-    let mut out = f.to_token_stream();
+    let mut out = if cx.has_errors() {
+        f.to_token_stream()
+    } else {
+        let mut unified = f.clone();
+        ast::unify_lifetimes(&mut unified);
+        unified.to_token_stream()
+    };
     if cx.has_errors() {
         // Keep emitting the item so one mistake does not cascade into many.
         out.extend(cx.into_compile_errors());
