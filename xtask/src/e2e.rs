@@ -72,7 +72,8 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
             .env("LAYERS_E2E_URL", &url)
             .env("LAYERS_E2E_API_KEY", &api_key)
             .env("LAYERS_E2E_API_KEY_OLD", &old_key)
-            .env("LAYERS_E2E_SIGNING_KEY", &signing_key))
+            .env("LAYERS_E2E_SIGNING_KEY", &signing_key)
+            .env("LAYERS_E2E_LOG", &log_path))
     });
     ctx.step("e2e: stop wrangler", |_| {
         server.stop();
