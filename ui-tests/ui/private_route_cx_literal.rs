@@ -1,0 +1,21 @@
+// Promise 2: `__private` is no way around the verifier: the context a route is called with
+// (claims and storage handles inside) cannot be built by hand.
+use layers_core::__private::{Route, RouteCx};
+use layers_core::prelude::*;
+
+#[route(GET "/admin", identity = ApiKey, storage(D1))]
+async fn admin(_who: Claims<'_, ApiKey>, _db: D1<'_>) -> Result<Response> {
+    Ok(Response::ok("admin")?)
+}
+
+fn forge<'r>(vars: Vars<'r>, after: After<'r>) -> RouteCx<'r, ApiKey> {
+    RouteCx { request: None, claims: None, d1: None, kv: None, vars, after }
+}
+
+async fn sneak<'r>(vars: Vars<'r>, after: After<'r>) {
+    let _ = <admin as Route>::call(forge(vars, after)).await;
+}
+
+fn main() {
+    let _ = sneak;
+}
