@@ -121,12 +121,26 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
         cx.error_spanned(v, "a route handler cannot be variadic");
     }
     for g in &sig.generics.params {
+        if let syn::GenericParam::Lifetime(l) = g {
+            if !l.bounds.is_empty() {
+                cx.error_spanned(
+                    &l.bounds,
+                    "a handler's lifetimes cannot be bounded: the only lifetime a handler sees is the request's, and nothing it receives outlives the request. Remove the bound",
+                );
+            }
+        }
         if !matches!(g, syn::GenericParam::Lifetime(_)) {
             cx.error_spanned(
                 g,
                 "route handlers cannot have type or const parameters: the framework calls them with concrete types",
             );
         }
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        cx.error_spanned(
+            w,
+            "a route handler cannot have a `where` clause: it takes the request's claims and handles as they are, and they never outlive the request. Remove it",
+        );
     }
     let mut out = Vec::new();
     let mut seen_claims: Option<Span> = None;
