@@ -6,6 +6,9 @@
 //! | `GET /posts/:slug` | Public | D1 |
 //! | `GET /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers` | ApiKey | D1 |
+//! | `POST /api/subscribers/import` | ApiKey | D1 (batch) |
+//! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
+//! | `GET /api/unsubscribed` | ApiKey | KV (list) |
 //! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1, KV |
 
 #![forbid(unsafe_code)]
@@ -126,6 +129,56 @@ pub async fn add_subscriber(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'
     Ok(resp.with_status(201))
 }
 
+#[derive(Debug, Deserialize)]
+struct Import {
+    emails: Vec<String>,
+}
+
+/// Imports many subscribers in one D1 batch (one implicit transaction): either every address
+/// is valid and all land, or the request is refused and none do.
+#[route(POST "/api/subscribers/import", identity = ApiKey, storage(D1))]
+pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
+    let body: Import = req.json().await?;
+    if body.emails.is_empty() || body.emails.len() > 100 {
+        return Err(Error::bad_request("send between 1 and 100 emails"));
+    }
+    let emails: Vec<String> = body.emails.iter().map(|e| e.trim().to_ascii_lowercase()).collect();
+    if let Some(bad) = emails.iter().position(|e| !valid_email(e)) {
+        return Err(Error::bad_request(format!("emails[{bad}] is not a valid email")));
+    }
+    let now = layers_core::log::now_ms() / 1000;
+    let statements = emails
+        .iter()
+        .map(|e| {
+            db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO NOTHING")
+                .bind(&[e, &now])
+        })
+        .collect();
+    let results = db.batch(statements).await?;
+    let added: u64 = results.iter().map(|r| r.changes).sum();
+    Ok(Response::from_json(&serde_json::json!({ "received": emails.len(), "added": added }))?)
+}
+
+/// Forgets a subscriber entirely: the D1 row and the KV unsubscribe marker.
+#[route(DELETE "/api/subscribers/:email", identity = ApiKey, storage(D1, KV))]
+pub async fn delete_subscriber(req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
+    let email = req.param("email").unwrap_or_default().to_ascii_lowercase();
+    let info = db.prepare("DELETE FROM subscribers WHERE email = ?1").bind(&[&email]).run().await?;
+    kv.delete(&format!("unsubscribed:{email}")).await?;
+    if info.changes == 0 {
+        return Err(Error::not_found());
+    }
+    Ok(Response::from_json(&serde_json::json!({ "deleted": email }))?)
+}
+
+/// Lists the KV unsubscribe markers (paginated with `?cursor=`).
+#[route(GET "/api/unsubscribed", identity = ApiKey, storage(KV))]
+pub async fn list_unsubscribed(req: Request, _key: Claims<'_, ApiKey>, kv: Kv<'_>) -> Result<Response> {
+    let page = kv.list("unsubscribed:", 100, req.query("cursor")).await?;
+    let emails: Vec<&str> = page.keys.iter().filter_map(|k| k.strip_prefix("unsubscribed:")).collect();
+    Ok(Response::from_json(&serde_json::json!({ "emails": emails, "cursor": page.cursor }))?)
+}
+
 /// Unsubscribes the email the token was signed for. Idempotent; GET and POST both work
 /// (mail clients prefetch GET links, so GET shows a confirmation and POST acts — both
 /// are safe to repeat).
@@ -158,5 +211,15 @@ pub async fn unsubscribe_page(req: Request, who: Claims<'_, UnsubscribeToken>, k
 }
 
 app! {
-    routes: [home, post, list_subscribers, add_subscriber, unsubscribe, unsubscribe_page],
+    routes: [
+        home,
+        post,
+        list_subscribers,
+        add_subscriber,
+        import_subscribers,
+        delete_subscriber,
+        list_unsubscribed,
+        unsubscribe,
+        unsubscribe_page,
+    ],
 }

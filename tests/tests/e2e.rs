@@ -417,3 +417,57 @@ fn logs_walk_the_three_layers_and_hold_no_secret() {
     // Routes are logged by pattern, never by the raw path (which held the token).
     assert!(!find(&|v| v["route"].as_str().is_some_and(|r| r.contains("v1."))));
 }
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn batch_import_is_all_or_nothing() {
+    let k = key();
+    let (a, b) = (unique("batch-a"), unique("batch-b"));
+    let body = format!("{{\"emails\":[\"{a}\",\"{b}\",\"not an email\"]}}");
+    let r = send(
+        "POST",
+        "/api/subscribers/import",
+        &[("x-api-key", &k), ("content-type", "application/json")],
+        Some(&body),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(status_of(&a), None);
+    let body = format!("{{\"emails\":[\"{a}\",\"{b}\",\"{a}\"]}}");
+    let r = send(
+        "POST",
+        "/api/subscribers/import",
+        &[("x-api-key", &k), ("content-type", "application/json")],
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["added"], 2, "{v}");
+    assert_eq!(status_of(&a).as_deref(), Some("active"));
+    assert_eq!(status_of(&b).as_deref(), Some("active"));
+    let r = send("POST", "/api/subscribers/import", &[("content-type", "application/json")], Some(&body));
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn kv_list_and_delete() {
+    let k = key();
+    let email = unique("kv");
+    assert_eq!(add_subscriber(&email).status, 201);
+    let t = unsub_token(&email, now() + 3600);
+    assert_eq!(send("POST", &format!("/api/unsubscribe/{t}"), &[], Some("")).status, 200);
+    let listed = |k: &str| {
+        let r = send("GET", "/api/unsubscribed", &[("x-api-key", k)], None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["emails"].as_array().unwrap().iter().any(|e| e == email.as_str())
+    };
+    assert!(listed(&k));
+    assert_eq!(get("/api/unsubscribed").status, 401);
+    assert_eq!(send("DELETE", &format!("/api/subscribers/{email}"), &[], None).status, 401);
+    let r = send("DELETE", &format!("/api/subscribers/{email}"), &[("x-api-key", &k)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(status_of(&email), None);
+    assert!(!listed(&k));
+    assert_eq!(send("DELETE", &format!("/api/subscribers/{email}"), &[("x-api-key", &k)], None).status, 404);
+}
