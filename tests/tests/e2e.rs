@@ -401,7 +401,7 @@ fn logs_walk_the_three_layers_and_hold_no_secret() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let find = |pred: &dyn Fn(&serde_json::Value) -> bool| lines.iter().any(|v| pred(v));
+    let find = |pred: &dyn Fn(&serde_json::Value) -> bool| lines.iter().any(pred);
     assert!(find(&|v| v["layer"] == "identity"
         && v["verifier"] == "SignedToken<Unsubscribe>"
         && v["outcome"] == "allow"));
