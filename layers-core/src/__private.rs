@@ -46,6 +46,11 @@ pub struct RouteMeta {
 }
 
 /// A handler, described by `#[route]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route",
+    label = "not a `#[route]` handler",
+    note = "`app!{{ routes: [..] }}` lists handler functions that carry `#[route(METHOD \"/path\", identity = …)]`"
+)]
 pub trait Route: 'static {
     /// The route's verifier.
     type Identity: Verifier;

@@ -63,6 +63,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let call = quote_spanned! {ret_span=>
         #private::IntoResponse::into_response(#name(#(#args),*).await)
     };
+    let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
     quote! {
         #[doc = #doc]
@@ -71,7 +72,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
 
         const _: () = {
             impl #private::Route for #name {
-                type Identity = #identity;
+                #identity_item
                 const META: #private::RouteMeta = #private::RouteMeta {
                     method: #pat::Method::#method,
                     pattern: #pattern,

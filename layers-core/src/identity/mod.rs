@@ -51,6 +51,11 @@ use std::future::Future;
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a verifier",
+    label = "`identity = …` needs a type implementing `layers_core::Verifier`",
+    note = "use `Public`, `ApiKey`, `SignedToken<C>`, or implement `Verifier` for your own type"
+)]
 pub trait Verifier: Sized + 'static {
     /// What a successful verification proves (an email, a key label, a token payload…).
     type Claims: 'static;
