@@ -328,9 +328,40 @@ fn run_route<H: Route>(d: Dispatch, tx: oneshot::Sender<worker::Response>) -> Lo
     })
 }
 
-async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> worker::Response {
+/// `request.cf.tlsClientAuth` as strings, when present.
+fn tls_client_auth(req: &worker::Request) -> Option<std::collections::HashMap<String, String>> {
+    use worker::js_sys::{Object, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let cf = Reflect::get(req.inner(), &JsValue::from_str("cf")).ok().filter(JsValue::is_object)?;
+    let tls = Reflect::get(&cf, &JsValue::from_str("tlsClientAuth")).ok().filter(JsValue::is_object)?;
+    let obj: &Object = tls.unchecked_ref();
+    let mut out = std::collections::HashMap::new();
+    for entry in Object::entries(obj).iter() {
+        let pair: &worker::js_sys::Array = entry.unchecked_ref();
+        let (Some(k), v) = (pair.get(0).as_string(), pair.get(1)) else { continue };
+        let v =
+            v.as_string().or_else(|| v.as_f64().map(|n| n.to_string())).or_else(|| v.as_bool().map(|b| b.to_string()));
+        if let Some(v) = v {
+            out.insert(k, v);
+        }
+    }
+    Some(out)
+}
+
+async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>) -> worker::Response {
     let log = Rc::new(d.log);
     let env = d.env;
+    let body = if <H::Identity as Verifier>::BODY {
+        match Request::read_body(&mut d.req, crate::request::DEFAULT_BODY_LIMIT).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                log.request(e.status(), now_ms().saturating_sub(d.t0), "body_rejected");
+                return error_response(&log, &e);
+            }
+        }
+    } else {
+        None
+    };
     let secrets = |name: &str| env.secret(name).ok().map(|s| s.to_string());
     let vars = |name: &str| env.var(name).ok().map(|s| s.to_string());
     let mut cx = VerifyCx::builder()
@@ -339,7 +370,14 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
         .query(&d.query)
         .secrets(secrets)
         .vars(vars)
+        .fetcher(crate::outbound::worker_fetch())
         .now(now_ms() / 1000);
+    if let Some(b) = &body {
+        cx = cx.body(b.clone());
+    }
+    if let Some(tls) = tls_client_auth(&d.req) {
+        cx = cx.tls_client_auth(tls);
+    }
     for (k, v) in &d.headers {
         cx = cx.header(k, v);
     }
@@ -374,7 +412,7 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
             return error_response(&log, &e);
         }
     }
-    let request = Request::new(d.req, d.method, d.path, d.query, d.params, d.rest);
+    let request = Request::new(d.req, d.method, d.path, d.query, d.params, d.rest).with_buffered_body(body);
     let rcx =
         RouteCx { request: Some(request), claims: Some(claims), d1, kv, vars: Vars::new(env.clone(), d.vars), after };
     let resp = match H::call(rcx).await {

@@ -31,6 +31,7 @@ pub mod after;
 pub mod error;
 pub mod identity;
 pub mod log;
+pub mod outbound;
 pub mod request;
 pub mod storage;
 pub mod vars;

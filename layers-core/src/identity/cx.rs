@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::outbound::{no_fetch, Fetcher, OutboundRequest, OutboundResponse};
+
 type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
 
 /// What a [`Verifier`](super::Verifier) may look at: the request head, path parameters,
@@ -16,6 +18,9 @@ pub struct VerifyCx<'a> {
     secrets: Lookup<'a>,
     vars: Lookup<'a>,
     now: u64,
+    body: Option<Vec<u8>>,
+    tls_client_auth: Option<HashMap<String, String>>,
+    fetcher: Fetcher,
 }
 
 impl fmt::Debug for VerifyCx<'_> {
@@ -45,6 +50,9 @@ impl<'a> VerifyCx<'a> {
                 secrets: Box::new(|_| None),
                 vars: Box::new(|_| None),
                 now: 0,
+                body: None,
+                tls_client_auth: None,
+                fetcher: no_fetch(),
             },
         }
     }
@@ -118,6 +126,25 @@ impl<'a> VerifyCx<'a> {
     pub fn now(&self) -> u64 {
         self.now
     }
+    /// The raw request body, exactly as received — present only for verifiers that set
+    /// [`Verifier::BODY`](super::Verifier::BODY). The handler still receives the same bytes.
+    #[must_use]
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+    /// `request.cf.tlsClientAuth` as strings (e.g. `certVerified`, `certRevoked`,
+    /// `certFingerprintSHA256`, `certSubjectDN`), when Cloudflare terminated a client certificate.
+    #[must_use]
+    pub fn tls_client_auth(&self) -> Option<&HashMap<String, String>> {
+        self.tls_client_auth.as_ref()
+    }
+    /// Performs an outbound HTTP call (the Workers `fetch`, aborted after 5 s).
+    ///
+    /// # Errors
+    /// A description when the call could not be made or completed.
+    pub async fn fetch(&self, req: OutboundRequest) -> Result<OutboundResponse, String> {
+        (self.fetcher)(req).await
+    }
 }
 
 /// Builds a [`VerifyCx`] by hand (tests, or calling a verifier outside a route).
@@ -178,6 +205,24 @@ impl<'a> VerifyCxBuilder<'a> {
     #[must_use]
     pub fn now(mut self, now: u64) -> Self {
         self.cx.now = now;
+        self
+    }
+    /// Sets the raw body (for verifiers with [`Verifier::BODY`](super::Verifier::BODY)).
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.cx.body = Some(body.into());
+        self
+    }
+    /// Sets `request.cf.tlsClientAuth`.
+    #[must_use]
+    pub fn tls_client_auth(mut self, fields: HashMap<String, String>) -> Self {
+        self.cx.tls_client_auth = Some(fields);
+        self
+    }
+    /// Sets how outbound calls are made (tests: a loopback or in-process fetcher).
+    #[must_use]
+    pub fn fetcher(mut self, f: Fetcher) -> Self {
+        self.cx.fetcher = f;
         self
     }
     /// Finishes the context.

@@ -61,6 +61,11 @@ pub trait Verifier: Sized + 'static {
     type Claims: 'static;
     /// The name used in logs and the app's manifest.
     const NAME: &'static str;
+    /// Whether the verifier needs the raw request body (signatures over the body, form
+    /// fields). The framework then reads the body first (at most
+    /// [`DEFAULT_BODY_LIMIT`](crate::request::DEFAULT_BODY_LIMIT), else 413) and hands the
+    /// same bytes to the handler.
+    const BODY: bool = false;
     /// Verifies the request, failing closed.
     fn verify(cx: &VerifyCx<'_>) -> impl Future<Output = Result<Self::Claims, Deny>>;
 }

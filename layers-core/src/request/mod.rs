@@ -22,6 +22,7 @@ pub struct Request {
     query: String,
     params: Vec<(&'static str, String)>,
     rest: Option<String>,
+    buffered: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -43,7 +44,29 @@ impl Request {
         params: Vec<(&'static str, String)>,
         rest: Option<String>,
     ) -> Self {
-        Request { inner, method, path, query, params, rest }
+        Request { inner, method, path, query, params, rest, buffered: None }
+    }
+
+    /// Hands the body that was read before verification back to the handler.
+    pub(crate) fn with_buffered_body(mut self, body: Option<Vec<u8>>) -> Self {
+        self.buffered = body;
+        self
+    }
+
+    /// Reads the raw body of `req` (at most `limit` bytes) for a verifier that needs it.
+    pub(crate) async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, Error> {
+        if let Some(len) = req.headers().get("content-length").ok().flatten() {
+            match len.trim().parse::<u64>() {
+                Ok(n) if n > limit as u64 => return Err(Error::new(413, "payload too large")),
+                Ok(_) => {}
+                Err(_) => return Err(Error::bad_request("invalid content-length")),
+            }
+        }
+        let body = req.bytes().await.map_err(|e| Error::bad_request("unreadable body").with_detail(e.to_string()))?;
+        if body.len() > limit {
+            return Err(Error::new(413, "payload too large"));
+        }
+        Ok(body)
     }
 
     /// The request method, as sent.
@@ -87,19 +110,13 @@ impl Request {
     /// # Errors
     /// 413 when the body is larger than `limit`, 400 when it cannot be read.
     pub async fn bytes_limited(&mut self, limit: usize) -> Result<Vec<u8>, Error> {
-        if let Some(len) = self.header("content-length") {
-            match len.trim().parse::<u64>() {
-                Ok(n) if n > limit as u64 => return Err(Error::new(413, "payload too large")),
-                Ok(_) => {}
-                Err(_) => return Err(Error::bad_request("invalid content-length")),
+        if let Some(b) = self.buffered.take() {
+            if b.len() > limit {
+                return Err(Error::new(413, "payload too large"));
             }
+            return Ok(b);
         }
-        let body =
-            self.inner.bytes().await.map_err(|e| Error::bad_request("unreadable body").with_detail(e.to_string()))?;
-        if body.len() > limit {
-            return Err(Error::new(413, "payload too large"));
-        }
-        Ok(body)
+        Self::read_body(&mut self.inner, limit).await
     }
     /// Reads the whole body (at most [`DEFAULT_BODY_LIMIT`] bytes).
     ///

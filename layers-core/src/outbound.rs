@@ -1,0 +1,99 @@
+//! Outbound HTTP for verifiers (JWKS, Turnstile siteverify, STS): plain data in and out, so a
+//! verifier can be driven natively in tests with a loopback or in-process fetcher.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+/// How long an outbound call may take before it is aborted.
+pub const DEFAULT_TIMEOUT_MS: u32 = 5_000;
+
+/// An outbound request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutboundRequest {
+    /// `GET`, `POST`…
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Option<Vec<u8>>,
+}
+
+impl OutboundRequest {
+    /// A `GET` of `url`.
+    #[must_use]
+    pub fn get(url: &str) -> Self {
+        OutboundRequest { method: "GET".into(), url: url.into(), ..Default::default() }
+    }
+    /// A `POST` of `body` with `content_type` to `url`.
+    #[must_use]
+    pub fn post(url: &str, content_type: &str, body: Vec<u8>) -> Self {
+        OutboundRequest {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![("content-type".into(), content_type.into())],
+            body: Some(body),
+        }
+    }
+}
+
+/// An outbound response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutboundResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers (names lower-case).
+    pub headers: Vec<(String, String)>,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+/// The future an outbound call returns.
+pub type FetchFuture = Pin<Box<dyn Future<Output = Result<OutboundResponse, String>>>>;
+
+/// Something that performs outbound calls: the Workers `fetch` in production, anything in tests.
+pub type Fetcher = Rc<dyn Fn(OutboundRequest) -> FetchFuture>;
+
+/// A fetcher that refuses every call (the default of a hand-built `VerifyCx`).
+#[must_use]
+pub fn no_fetch() -> Fetcher {
+    Rc::new(|r: OutboundRequest| -> FetchFuture {
+        Box::pin(async move { Err(format!("no outbound fetch configured (wanted {} {})", r.method, r.url)) })
+    })
+}
+
+/// The Workers runtime's `fetch`, aborted after [`DEFAULT_TIMEOUT_MS`].
+#[must_use]
+pub fn worker_fetch() -> Fetcher {
+    Rc::new(|r: OutboundRequest| -> FetchFuture { Box::pin(send(r)) })
+}
+
+async fn send(r: OutboundRequest) -> Result<OutboundResponse, String> {
+    use worker::wasm_bindgen::JsValue;
+    let headers = worker::Headers::new();
+    for (k, v) in &r.headers {
+        headers.set(k, v).map_err(|e| format!("header {k}: {e}"))?;
+    }
+    let method = worker::Method::from(r.method.clone());
+    let mut init = worker::RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    if let Some(b) = &r.body {
+        let arr = worker::js_sys::Uint8Array::from(b.as_slice());
+        init.with_body(Some(JsValue::from(arr)));
+    }
+    let req = worker::Request::new_with_init(&r.url, &init).map_err(|e| format!("request to {}: {e}", r.url))?;
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    worker::wasm_bindgen_futures::spawn_local(async move {
+        worker::Delay::from(std::time::Duration::from_millis(u64::from(DEFAULT_TIMEOUT_MS))).await;
+        controller.abort();
+    });
+    let mut resp =
+        worker::Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| format!("fetch {}: {e}", r.url))?;
+    let status = resp.status_code();
+    let headers = resp.headers().entries().collect();
+    let body = resp.bytes().await.map_err(|e| format!("reading {}: {e}", r.url))?;
+    Ok(OutboundResponse { status, headers, body })
+}
