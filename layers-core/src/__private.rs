@@ -423,6 +423,24 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
     resp
 }
 
+/// The compile-time check `#[route]` runs: a verifier that reads the raw body (`Verifier::BODY`)
+/// needs a handler that takes the `Request`, or the body it verified would never reach the
+/// handler.
+///
+/// # Panics
+/// At compile time, with the fix in the message.
+pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str) {
+    if V::BODY && !handler_takes_request {
+        let m = ConstMsg::new()
+            .push("route handler `")
+            .push(handler)
+            .push("` uses `identity = ")
+            .push(V::NAME)
+            .push("`, which verifies the raw request body, but the handler does not take the `Request`: add a `mut req: Request` parameter and read the verified body with `req.bytes().await` (or `req.text()` / `req.json()`).");
+        panic!("{}", m.as_str());
+    }
+}
+
 /// The compile-time check `app!` runs: no two routes that share a method can match the same
 /// path, and every storage binding a route opens is declared in `wrangler.toml`.
 ///

@@ -63,6 +63,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let call = quote_spanned! {ret_span=>
         #private::IntoResponse::into_response(#name(#(#args),*).await)
     };
+    let takes_request = params.iter().any(|p| matches!(p.role, Role::Request));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
     quote! {
@@ -71,6 +72,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
         #vis struct #name {}
 
         const _: () = {
+            const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
+
             impl #private::Route for #name {
                 #identity_item
                 const META: #private::RouteMeta = #private::RouteMeta {

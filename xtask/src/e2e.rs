@@ -46,8 +46,25 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     let api_key = util::random_hex(32)?;
     let old_key = util::random_hex(32)?;
     let signing_key = util::random_hex(32)?;
+    let access_aud = util::random_hex(32)?;
+    let turnstile_secret = util::random_hex(16)?;
+    let webhook_secret = format!("whsec_{}", util::random_hex(24)?);
+
+    // Loopback stand-ins for Access's JWKS and Turnstile's siteverify.
+    let mut stubs = ctx.step("e2e: start identity stubs", |ctx| Stubs::start(ctx, &turnstile_secret))?;
+    let stubs_url = format!("http://127.0.0.1:{}", stubs.port);
+
     let env_file = state.join("e2e.env");
-    util::write_private(&env_file, &format!("API_KEYS=e2e:{api_key},old:{old_key}\nSIGNING_KEY={signing_key}\n"))?;
+    util::write_private(
+        &env_file,
+        &format!(
+            "API_KEYS=e2e:{api_key},old:{old_key}\nSIGNING_KEY={signing_key}\n\
+             ACCESS_TEAM_DOMAIN=layers-e2e.cloudflareaccess.com\nACCESS_AUD={access_aud}\n\
+             ACCESS_CERTS_URL={stubs_url}/cdn-cgi/access/certs\nADMIN_EMAILS=admin@example.com,Ops@Example.com\n\
+             TURNSTILE_SECRET={turnstile_secret}\nTURNSTILE_VERIFY_URL={stubs_url}/turnstile/v0/siteverify\n\
+             WEBHOOK_SECRET={webhook_secret}\n"
+        ),
+    )?;
 
     ctx.step("e2e: apply D1 migrations", |ctx| {
         let mut cmd = Command::new(ctx.node_bin("wrangler"));
@@ -73,10 +90,14 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
             .env("LAYERS_E2E_API_KEY", &api_key)
             .env("LAYERS_E2E_API_KEY_OLD", &old_key)
             .env("LAYERS_E2E_SIGNING_KEY", &signing_key)
-            .env("LAYERS_E2E_LOG", &log_path))
+            .env("LAYERS_E2E_LOG", &log_path)
+            .env("LAYERS_E2E_STUBS", &stubs_url)
+            .env("LAYERS_E2E_ACCESS_AUD", &access_aud)
+            .env("LAYERS_E2E_WEBHOOK_SECRET", &webhook_secret))
     });
-    ctx.step("e2e: stop wrangler", |_| {
+    ctx.step("e2e: stop wrangler and stubs", |_| {
         server.stop();
+        stubs.stop();
         Ok(())
     })?;
 
@@ -199,6 +220,57 @@ impl Server {
 }
 
 impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The `layers-stubs` binary (tests/src/bin): JWKS and siteverify on a free loopback port.
+struct Stubs {
+    child: Child,
+    port: u16,
+}
+
+impl Stubs {
+    fn start(ctx: &Ctx, turnstile_secret: &str) -> Result<Stubs> {
+        run(ctx.cargo_cmd().args(["build", "-p", "layers-tests", "--bin", "layers-stubs"]))?;
+        let bin = ctx.root.join("target").join("debug").join("layers-stubs");
+        let fixtures = ctx.root.join("tests").join("fixtures").join("access");
+        let mut child = Command::new(&bin)
+            .arg("--jwks-dir")
+            .arg(&fixtures)
+            .arg("--turnstile-secret")
+            .arg(turnstile_secret)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start {}: {e}", bin.display()))?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            use std::io::BufRead;
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok());
+        match port {
+            Some(port) => {
+                log(format!("identity stubs listen on http://127.0.0.1:{port}"));
+                Ok(Stubs { child, port })
+            }
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!("layers-stubs did not report its port (said {line:?})"))
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Stubs {
     fn drop(&mut self) {
         self.stop();
     }
