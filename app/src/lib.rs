@@ -10,10 +10,18 @@
 //! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
 //! | `GET /api/unsubscribed` | ApiKey | KV (list) |
 //! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1, KV |
+//! | `GET /admin/*` | AccessJwt + `ADMIN_EMAILS` allowlist | D1, KV |
+//! | `POST /admin/flags/:name` | AccessJwt + `ADMIN_EMAILS` allowlist | KV, D1 |
+//! | `GET /api/whoami` | AnyOf<ApiKey, AccessJwt> | — |
+//! | `POST /api/contact` | Turnstile | D1 |
+//! | `POST /api/email-inbound` | Webhook (Svix signature) | D1 |
 
 #![forbid(unsafe_code)]
 
-use layers_core::identity::{TokenConfig, TokenSource};
+use layers_core::identity::{
+    AccessClaims, AccessConfig, AccessJwt, AnyOf, EmailAllowlist, Guarded, OneOf, TokenConfig, TokenSource, Turnstile,
+    Webhook,
+};
 use layers_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -210,6 +218,117 @@ pub async fn unsubscribe_page(req: Request, who: Claims<'_, UnsubscribeToken>, k
     Ok(Response::from_html(body)?)
 }
 
+/// Cloudflare Access in front of `/admin`. Keys are refetched at most every 5 s when an
+/// unknown `kid` shows up (one cached GET to the team's certs URL), so a rotation is picked
+/// up within seconds; fetched keys are trusted for 5 minutes.
+pub struct AdminAccess;
+
+impl AccessConfig for AdminAccess {
+    const CACHE_TTL_SECS: u64 = 300;
+    const REFETCH_INTERVAL_SECS: u64 = 5;
+}
+
+/// Admins: a valid Access JWT whose email is listed in `ADMIN_EMAILS`.
+pub type Admin = Guarded<AccessJwt<AdminAccess>, EmailAllowlist>;
+
+fn admin_email(who: &AccessClaims) -> String {
+    who.email().unwrap_or_default().to_owned()
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Count {
+    n: i64,
+}
+
+/// The admin dashboard (any path under `/admin/`): who is signed in, subscriber count, flags.
+#[route(GET "/admin/*", identity = Admin, storage(D1, KV))]
+pub async fn admin_dashboard(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
+    let count: Option<Count> = db.prepare("SELECT COUNT(*) AS n FROM subscribers").first().await?;
+    let flags = kv.list("flag:", 100, None).await?;
+    Ok(Response::from_json(&serde_json::json!({
+        "admin": admin_email(&who),
+        "page": req.rest().unwrap_or_default(),
+        "subscribers": count.map_or(0, |c| c.n),
+        "flags": flags.keys.iter().filter_map(|k| k.strip_prefix("flag:")).collect::<Vec<_>>(),
+    }))?)
+}
+
+/// Turns a feature flag on (`{"on": true}`) or off, with an audit row in D1.
+#[route(POST "/admin/flags/:name", identity = Admin, storage(KV, D1))]
+pub async fn admin_flag(mut req: Request, who: Claims<'_, Admin>, kv: Kv<'_>, db: D1<'_>) -> Result<Response> {
+    #[derive(Deserialize)]
+    struct Flag {
+        on: bool,
+    }
+    let name = req.param("name").unwrap_or_default().to_owned();
+    if name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(Error::bad_request("flag names are 1-64 letters, digits, '-' or '_'"));
+    }
+    let flag: Flag = req.json().await?;
+    if flag.on {
+        kv.put(&format!("flag:{name}"), "on").await?;
+    } else {
+        kv.delete(&format!("flag:{name}")).await?;
+    }
+    let now = layers_core::log::now_ms() / 1000;
+    let action = format!("flag {name} {}", if flag.on { "on" } else { "off" });
+    db.prepare("INSERT INTO admin_audit (actor, action, created_at) VALUES (?1, ?2, ?3)")
+        .bind(&[&admin_email(&who), &action, &now])
+        .run()
+        .await?;
+    Ok(Response::from_json(&serde_json::json!({ "flag": name, "on": flag.on }))?)
+}
+
+/// Machines (API key) or people (Access) may ask who they are.
+#[route(GET "/api/whoami", identity = AnyOf<ApiKey, AccessJwt<AdminAccess>>)]
+pub async fn whoami(who: Claims<'_, AnyOf<ApiKey, AccessJwt<AdminAccess>>>) -> Result<Response> {
+    let v = match &*who {
+        OneOf::First(key) => serde_json::json!({ "via": "api-key", "label": key.label }),
+        OneOf::Second(access) => serde_json::json!({ "via": "access", "email": access.email() }),
+    };
+    Ok(Response::from_json(&v)?)
+}
+
+/// The contact form: a solved Turnstile challenge, then the message is stored.
+#[route(POST "/api/contact", identity = Turnstile, storage(D1))]
+pub async fn contact(mut req: Request, _human: Claims<'_, Turnstile>, db: D1<'_>) -> Result<Response> {
+    let form = req.form().await?;
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let (name, email, message) = (field("name"), field("email").to_ascii_lowercase(), field("message"));
+    if name.is_empty() || name.len() > 200 {
+        return Err(Error::bad_request("name is required (at most 200 characters)"));
+    }
+    if !valid_email(&email) {
+        return Err(Error::bad_request("a valid email is required"));
+    }
+    if message.is_empty() || message.len() > 10_000 {
+        return Err(Error::bad_request("message is required (at most 10000 characters)"));
+    }
+    let now = layers_core::log::now_ms() / 1000;
+    db.prepare("INSERT INTO contacts (name, email, message, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[&name, &email, &message, &now])
+        .run()
+        .await?;
+    Ok(Response::from_json(&serde_json::json!({ "received": true }))?.with_status(201))
+}
+
+/// Inbound email events, signed by the mail provider (Svix scheme). Retries carry the same
+/// `svix-id` and are stored once.
+#[route(POST "/api/email-inbound", identity = Webhook, storage(D1))]
+pub async fn email_inbound(mut req: Request, hook: Claims<'_, Webhook>, db: D1<'_>) -> Result<Response> {
+    let body = req.text().await?;
+    let event: serde_json::Value = serde_json::from_str(&body).map_err(|_| Error::bad_request("body is not JSON"))?;
+    if !event.is_object() {
+        return Err(Error::bad_request("body is not a JSON object"));
+    }
+    let info = db
+        .prepare("INSERT INTO inbound_emails (svix_id, received_at, payload) VALUES (?1, ?2, ?3) ON CONFLICT(svix_id) DO NOTHING")
+        .bind(&[&hook.id, &hook.timestamp, &body])
+        .run()
+        .await?;
+    Ok(Response::from_json(&serde_json::json!({ "stored": info.changes == 1 }))?)
+}
+
 app! {
     routes: [
         home,
@@ -221,5 +340,10 @@ app! {
         list_unsubscribed,
         unsubscribe,
         unsubscribe_page,
+        admin_dashboard,
+        admin_flag,
+        whoami,
+        contact,
+        email_inbound,
     ],
 }

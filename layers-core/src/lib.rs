@@ -52,7 +52,10 @@ pub use worker::Response;
 pub mod prelude {
     pub use crate::after::After;
     pub use crate::error::{Error, Result};
-    pub use crate::identity::{ApiKey, Claims, Deny, Public, SignedToken, Verifier};
+    pub use crate::identity::{
+        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Guarded, Mtls, Public, SignedToken, Turnstile,
+        Verifier, Webhook,
+    };
     pub use crate::request::Request;
     pub use crate::storage::{Kv, D1};
     pub use crate::vars::Vars;

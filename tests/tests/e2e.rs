@@ -471,3 +471,300 @@ fn kv_list_and_delete() {
     assert!(!listed(&k));
     assert_eq!(send("DELETE", &format!("/api/subscribers/{email}"), &[("x-api-key", &k)], None).status, 404);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Identity layer: Cloudflare Access (JWKS stub on loopback), Turnstile (siteverify stub),
+// Svix webhooks. `LAYERS_E2E_STUBS`, `LAYERS_E2E_ACCESS_AUD`, `LAYERS_E2E_WEBHOOK_SECRET`.
+
+const TEAM: &str = "https://layers-e2e.cloudflareaccess.com";
+
+/// Signs an Access-style RS256 JWT with fixture key `key` (`a` or `b`), header `kid`.
+fn access_token(key: &str, kid: &str, claims: &serde_json::Value) -> String {
+    use jwt_compact::{alg::Rsa, AlgorithmExt, Claims, Header};
+    use rsa::pkcs8::DecodePrivateKey;
+    let path = format!("{}/fixtures/access/key-{key}.pem", env!("CARGO_MANIFEST_DIR"));
+    let pem = std::fs::read_to_string(&path).expect("fixture key");
+    let sk = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("PKCS#8 key");
+    Rsa::rs256().token(&Header::empty().with_key_id(kid), &Claims::new(claims.clone()), &sk).expect("sign")
+}
+
+/// The `kid` the fixture JWKS publishes for key `key`.
+fn kid(key: &str) -> String {
+    let path = format!("{}/fixtures/access/jwks-{key}.json", env!("CARGO_MANIFEST_DIR"));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture JWKS")).unwrap();
+    doc["keys"][0]["kid"].as_str().expect("kid").to_owned()
+}
+
+fn user_claims(email: &str) -> serde_json::Value {
+    let t = now();
+    serde_json::json!({
+        "aud": [env("LAYERS_E2E_ACCESS_AUD")], "email": email, "exp": t + 600, "iat": t - 5, "nbf": t - 5,
+        "iss": TEAM, "type": "app", "identity_nonce": "n0nce", "sub": "7335d417-61da-459d-899c-0a01c76a2e94",
+        "country": "GB",
+    })
+}
+
+fn stub(method: &str, path: &str, body: Option<&str>) -> String {
+    let url = env("LAYERS_E2E_STUBS");
+    let host = url.trim_start_matches("http://");
+    assert!(host.starts_with("127.0.0.1:"), "stubs must be on loopback");
+    let mut s = TcpStream::connect(host).expect("connect to stubs");
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
+}
+
+fn jwks_mode(mode: &str) {
+    assert_eq!(stub("POST", "/__control/jwks", Some(mode)), "ok");
+}
+
+fn jwks_fetches() -> u64 {
+    stub("GET", "/__control/count", None).trim().parse().unwrap()
+}
+
+fn admin(token: &str) -> Resp {
+    send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", token)], None)
+}
+
+/// The refetch interval the app configures for Access keys (`AdminAccess`), plus a margin.
+fn wait_refetch_interval() {
+    std::thread::sleep(Duration::from_millis(5_600));
+}
+
+/// Runs first (tests run in name order): the Worker's key cache starts empty here.
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn access_a_keys_unreachable_fail_closed_then_rotate() {
+    let good = access_token("a", &kid("a"), &user_claims("admin@example.com"));
+    // JWKS unreachable and nothing cached: 503, never 200.
+    jwks_mode("down");
+    assert_eq!(admin(&good).status, 503);
+    // Garbage keys: still 503.
+    wait_refetch_interval();
+    jwks_mode("garbage");
+    assert_eq!(admin(&good).status, 503);
+    // Keys back: the same token passes, without restarting the Worker.
+    wait_refetch_interval();
+    jwks_mode("a");
+    let r = admin(&good);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["admin"], "admin@example.com");
+    assert_eq!(v["page"], "dashboard");
+    // Rotation, step 1: the server publishes a and b; a token from b (unknown kid) refetches once.
+    wait_refetch_interval();
+    jwks_mode("ab");
+    let new = access_token("b", &kid("b"), &user_claims("admin@example.com"));
+    let before = jwks_fetches();
+    assert_eq!(admin(&new).status, 200);
+    assert_eq!(admin(&good).status, 200);
+    assert_eq!(jwks_fetches(), before + 1, "one refetch for the new kid");
+    // Unknown kids inside the interval cause no further fetch: rate-limited, then 403.
+    let stranger = access_token("b", "zz", &user_claims("admin@example.com"));
+    assert_eq!(admin(&stranger).status, 403);
+    assert_eq!(admin(&stranger).status, 403);
+    assert_eq!(jwks_fetches(), before + 1, "unknown kids must not hammer the JWKS endpoint");
+    // Rotation, step 2: a is withdrawn. The next unknown kid refetches; a's tokens then fail.
+    wait_refetch_interval();
+    jwks_mode("b");
+    assert_eq!(admin(&stranger).status, 403);
+    assert_eq!(jwks_fetches(), before + 2);
+    assert_eq!(admin(&good).status, 403, "tokens of a withdrawn key must be rejected");
+    assert_eq!(admin(&new).status, 200);
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn access_b_attacks_are_refused() {
+    // Runs after the rotation test: the stub serves key b (kid "b").
+    let ok = access_token("b", &kid("b"), &user_claims("admin@example.com"));
+    assert_eq!(admin(&ok).status, 200);
+    assert_eq!(send("GET", "/admin/dashboard", &[], None).status, 401);
+    let t = now();
+    let with = |patch: serde_json::Value| {
+        let mut c = user_claims("admin@example.com");
+        for (k, v) in patch.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        access_token("b", &kid("b"), &c)
+    };
+    let b64 = |s: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    };
+    let parts: Vec<String> = ok.split('.').map(str::to_owned).collect();
+    let payload = parts[1].clone();
+    let mut flipped = parts[2].clone().into_bytes();
+    flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
+    let attacks: Vec<(&str, String)> = vec![
+        ("expired", with(serde_json::json!({ "exp": t - 3600 }))),
+        ("not yet valid", with(serde_json::json!({ "nbf": t + 3600 }))),
+        ("issued in the future", with(serde_json::json!({ "iat": t + 3600 }))),
+        ("no exp", with(serde_json::json!({ "exp": null }))),
+        ("wrong aud", with(serde_json::json!({ "aud": ["someone-else"] }))),
+        ("wrong iss", with(serde_json::json!({ "iss": "https://evil.cloudflareaccess.com" }))),
+        ("iss over http", with(serde_json::json!({ "iss": "http://layers-e2e.cloudflareaccess.com" }))),
+        ("alg none", format!("{}.{payload}.", b64(&format!(r#"{{"alg":"none","kid":"{}","typ":"JWT"}}"#, kid("b"))))),
+        (
+            "alg HS256",
+            format!(
+                "{}.{payload}.{}",
+                b64(&format!(r#"{{"alg":"HS256","kid":"{}","typ":"JWT"}}"#, kid("b"))),
+                parts[2]
+            ),
+        ),
+        (
+            "duplicate alg",
+            format!(
+                "{}.{payload}.{}",
+                b64(&format!(r#"{{"alg":"HS256","alg":"RS256","kid":"{}"}}"#, kid("b"))),
+                parts[2]
+            ),
+        ),
+        ("kid path", access_token("b", "../../etc/passwd", &user_claims("admin@example.com"))),
+        ("kid sql", access_token("b", "' OR 1=1 --", &user_claims("admin@example.com"))),
+        ("signed by a, claims kid b", access_token("a", &kid("b"), &user_claims("admin@example.com"))),
+        ("bit-flipped signature", format!("{}.{}.{}", parts[0], parts[1], String::from_utf8(flipped).unwrap())),
+        ("truncated", ok[..ok.len() - 20].to_owned()),
+        ("two parts", format!("{}.{}", parts[0], parts[1])),
+        ("not base64", format!("{}.{payload}.%%%", parts[0])),
+        ("oversized", format!("{}.{}.{}", parts[0], "A".repeat(9000), parts[2])),
+        ("not allowlisted", access_token("b", &kid("b"), &user_claims("intruder@example.com"))),
+        (
+            "service token",
+            with(serde_json::json!({ "email": null, "common_name": "svc.access", "sub": "", "type": "app" })),
+        ),
+    ];
+    for (name, token) in &attacks {
+        let r = admin(token);
+        assert!(matches!(r.status, 401 | 403), "{name}: {} {}", r.status, r.body);
+        assert!(!r.body.contains("admin"), "{name} leaked data");
+    }
+    // Allowlist matches case-insensitively (ADMIN_EMAILS holds `Ops@Example.com`).
+    assert_eq!(admin(&access_token("b", &kid("b"), &user_claims("ops@example.COM"))).status, 200);
+    // Cookie fallback, and the header wins over the cookie.
+    let cookie = format!("CF_Authorization={ok}");
+    assert_eq!(send("GET", "/admin/x", &[("cookie", &cookie)], None).status, 200);
+    let bad_cookie = format!("CF_Authorization={}", attacks[0].1);
+    assert_eq!(send("GET", "/admin/x", &[("cookie", &bad_cookie), ("cf-access-jwt-assertion", &ok)], None).status, 200);
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn access_c_admin_writes_flags_with_an_audit_row() {
+    let ok = access_token("b", &kid("b"), &user_claims("admin@example.com"));
+    let h = [("cf-access-jwt-assertion", ok.as_str()), ("content-type", "application/json")];
+    let r = send("POST", "/admin/flags/new-editor", &h, Some("{\"on\":true}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&admin(&ok).body).unwrap();
+    assert!(v["flags"].as_array().unwrap().iter().any(|f| f == "new-editor"), "{v}");
+    assert_eq!(
+        send("POST", "/admin/flags/x", &[("content-type", "application/json")], Some("{\"on\":true}")).status,
+        401
+    );
+    let r = send("POST", "/admin/flags/new-editor", &h, Some("{\"on\":false}"));
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&admin(&ok).body).unwrap();
+    assert!(!v["flags"].as_array().unwrap().iter().any(|f| f == "new-editor"), "{v}");
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn any_of_api_key_or_access() {
+    let k = key();
+    let r = send("GET", "/api/whoami", &[("x-api-key", &k)], None);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("api-key"), "{}", r.body);
+    // Any valid Access user (no allowlist on this route).
+    let t = access_token("b", &kid("b"), &user_claims("reader@example.com"));
+    let r = send("GET", "/api/whoami", &[("cf-access-jwt-assertion", &t)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("reader@example.com"));
+    assert_eq!(get("/api/whoami").status, 401);
+    assert_eq!(send("GET", "/api/whoami", &[("x-api-key", "nope-nope-nope-nope")], None).status, 403);
+}
+
+fn contact_form(token: Option<&str>) -> String {
+    let mut f = "name=Ada&email=ada%40example.com&message=Hello+there".to_owned();
+    if let Some(t) = token {
+        f.push_str("&cf-turnstile-response=");
+        f.push_str(t);
+    }
+    f
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn turnstile_pass_fail_and_spent() {
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let token = format!("pass-{}", now());
+    let r = send("POST", "/api/contact", &form, Some(&contact_form(Some(&token))));
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Single use: the same token again is refused by siteverify (timeout-or-duplicate).
+    assert_eq!(send("POST", "/api/contact", &form, Some(&contact_form(Some(&token)))).status, 403);
+    assert_eq!(send("POST", "/api/contact", &form, Some(&contact_form(Some("spent-token")))).status, 403);
+    assert_eq!(send("POST", "/api/contact", &form, Some(&contact_form(Some("fail-token")))).status, 403);
+    assert_eq!(send("POST", "/api/contact", &form, Some(&contact_form(None))).status, 401);
+    // Token in the header instead of the form.
+    let token = format!("pass-header-{}", now());
+    let h = [("content-type", "application/x-www-form-urlencoded"), ("cf-turnstile-response", token.as_str())];
+    assert_eq!(send("POST", "/api/contact", &h, Some(&contact_form(None))).status, 201);
+    // Verified, but the handler still validates its input.
+    let token = format!("pass-bad-{}", now());
+    let bad = format!("name=&email=x&message=&cf-turnstile-response={token}");
+    assert_eq!(send("POST", "/api/contact", &form, Some(&bad)).status, 400);
+}
+
+fn svix(body: &str, id: &str, ts: u64) -> (String, String, String) {
+    let sig = layers_core::identity::sign_webhook(&env("LAYERS_E2E_WEBHOOK_SECRET"), id, ts, body.as_bytes()).unwrap();
+    (id.to_owned(), ts.to_string(), sig)
+}
+
+fn inbound(body: &str, (id, ts, sig): &(String, String, String)) -> Resp {
+    let h = [
+        ("content-type", "application/json"),
+        ("svix-id", id.as_str()),
+        ("svix-timestamp", ts.as_str()),
+        ("svix-signature", sig.as_str()),
+    ];
+    send("POST", "/api/email-inbound", &h, Some(body))
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn webhook_valid_tampered_stale() {
+    let body = r#"{"type":"email.received","data":{"from":"ada@example.com","subject":"Hi"}}"#;
+    let id = format!("msg_{}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos());
+    let signed = svix(body, &id, now());
+    let r = inbound(body, &signed);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"stored\":true"));
+    // A retry (same svix-id) is accepted and stored once.
+    let r = inbound(body, &signed);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("\"stored\":false"));
+    // Tampered body, tampered id, stale and future timestamps, no signature.
+    let tampered = body.replace("Hi", "Hj");
+    assert_eq!(inbound(&tampered, &signed).status, 403);
+    let other_id = (format!("{id}x"), signed.1.clone(), signed.2.clone());
+    assert_eq!(inbound(body, &other_id).status, 403);
+    assert_eq!(inbound(body, &svix(body, &format!("{id}-old"), now() - 301)).status, 403);
+    assert_eq!(inbound(body, &svix(body, &format!("{id}-new"), now() + 301)).status, 403);
+    assert_eq!(send("POST", "/api/email-inbound", &[("content-type", "application/json")], Some(body)).status, 401);
+    // Signed with another secret.
+    let wrong =
+        layers_core::identity::sign_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &id, now(), body.as_bytes())
+            .unwrap();
+    assert_eq!(inbound(body, &(id.clone(), now().to_string(), wrong)).status, 403);
+}

@@ -6,20 +6,41 @@
 //! verifier's [`Deny`] or wraps the returned data in a [`Claims`] that only lives as long
 //! as the request. `Claims` is the proof: nothing but the framework's dispatch makes one.
 
+mod access_jwt;
 mod api_key;
 mod claims;
 mod cx;
 mod deny;
+mod mtls;
+mod policy;
 mod public;
 mod signed_token;
+mod turnstile;
+mod webhook;
 
+pub use access_jwt::{
+    clear_jwks_cache, verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks,
+    ACCESS_JWT_COOKIE, ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN,
+};
 pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
 pub use claims::{Claims, ClaimsFor};
 pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
+pub use mtls::{DefaultMtls, Mtls, MtlsAllowed, MtlsClaims, MtlsConfig};
+pub use policy::{
+    AdminEmails, AllowlistConfig, AnyOf, Authenticates, EmailAllowlist, Guarded, HasEmail, OneOf, Policy,
+};
 pub use public::Public;
 pub use signed_token::{
     mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN, MIN_KEY_LEN,
+};
+pub use turnstile::{
+    DefaultTurnstile, Turnstile, TurnstileClaims, TurnstileConfig, MAX_TURNSTILE_TOKEN_LEN, SITEVERIFY_URL,
+    TURNSTILE_FIELD,
+};
+pub use webhook::{
+    sign_webhook, webhook_key, DefaultWebhook, Webhook, WebhookClaims, WebhookConfig, MAX_WEBHOOK_ID_LEN,
+    MAX_WEBHOOK_SIGNATURES, MAX_WEBHOOK_SIGNATURE_LEN, MIN_WEBHOOK_KEY_LEN,
 };
 
 use std::future::Future;

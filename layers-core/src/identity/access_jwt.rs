@@ -1,0 +1,774 @@
+//! Cloudflare Access: the `Cf-Access-Jwt-Assertion` JWT (RS256), checked against the team's JWKS.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jwt_compact::alg::{Rsa, RsaPublicKey, StrongKey};
+use jwt_compact::jwk::JsonWebKey;
+use jwt_compact::{AlgorithmExt as _, Empty, UntrustedToken};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::{Deny, Verifier, VerifyCx};
+use crate::outbound::OutboundRequest;
+
+/// The header Cloudflare Access puts the token in.
+pub const ACCESS_JWT_HEADER: &str = "Cf-Access-Jwt-Assertion";
+/// The cookie browsers carry the same token in (used only when the header is absent).
+pub const ACCESS_JWT_COOKIE: &str = "CF_Authorization";
+/// Tokens longer than this many bytes are refused unread (403).
+pub const MAX_ACCESS_JWT_LEN: usize = 8 * 1024;
+/// Longest accepted `kid` (header and JWKS).
+pub const MAX_KID_LEN: usize = 128;
+/// JWKS documents larger than this are treated as garbage.
+pub const MAX_JWKS_LEN: usize = 256 * 1024;
+/// At most this many keys of a JWKS are looked at.
+pub const MAX_JWKS_KEYS: usize = 32;
+
+/// Configures an [`AccessJwt`] verifier: which vars hold the team domain and the application
+/// AUD, and how keys are cached. Every item has a default, so a config only overrides what
+/// differs.
+///
+/// ```
+/// use layers_core::identity::{AccessConfig, AccessJwt};
+///
+/// /// A second Access application in front of the same Worker.
+/// pub struct Staff;
+/// impl AccessConfig for Staff {
+///     const AUD_VAR: &'static str = "STAFF_ACCESS_AUD";
+///     const NAME: &'static str = "StaffAccess";
+/// }
+/// pub type StaffAccess = AccessJwt<Staff>; // use as `identity = StaffAccess`
+/// ```
+pub trait AccessConfig: 'static {
+    /// Var holding the team domain: `myteam.cloudflareaccess.com` or
+    /// `https://myteam.cloudflareaccess.com`. The expected `iss` is `https://<domain>`.
+    const TEAM_DOMAIN_VAR: &'static str = "ACCESS_TEAM_DOMAIN";
+    /// Var holding the application's AUD tag (several, separated by commas or whitespace,
+    /// when one Worker sits behind several Access applications).
+    const AUD_VAR: &'static str = "ACCESS_AUD";
+    /// Var that, when set, replaces `https://<team>/cdn-cgi/access/certs` as the JWKS URL
+    /// (tests serve keys on loopback). Must be `https://…`, or `http://` on 127.0.0.1,
+    /// `localhost` or `[::1]`.
+    const CERTS_URL_VAR: &'static str = "ACCESS_CERTS_URL";
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    const LEEWAY_SECS: u64 = 60;
+    /// How long fetched keys are trusted before they are fetched again, in seconds.
+    const CACHE_TTL_SECS: u64 = 600;
+    /// Least time between two fetches of one JWKS URL, in seconds: an unknown `kid` causes
+    /// at most one refetch per interval, and a failed fetch is not retried sooner.
+    const REFETCH_INTERVAL_SECS: u64 = 30;
+    /// Name in logs and the manifest.
+    const NAME: &'static str = "AccessJwt";
+}
+
+/// The default [`AccessJwt`] configuration: vars `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`,
+/// `ACCESS_CERTS_URL`; 60 s leeway, keys cached 10 min, refetch at most every 30 s.
+#[derive(Debug)]
+pub struct DefaultAccess;
+
+impl AccessConfig for DefaultAccess {}
+
+/// Cloudflare Access: verifies the RS256 JWT that Access adds to every request it let
+/// through, against the team's published keys.
+///
+/// * Token: the `Cf-Access-Jwt-Assertion` header, else the `CF_Authorization` cookie.
+///   Neither → 401; header sent twice → 403.
+/// * Only `RS256` with a `kid` is accepted. The header is parsed strictly first (base64url,
+///   one JSON object without duplicate names, no `crit`/`cty`); nothing in the token chooses
+///   the algorithm or the key source.
+/// * Keys: `https://<team>/cdn-cgi/access/certs`, cached per isolate for
+///   [`AccessConfig::CACHE_TTL_SECS`]; an unknown `kid` refetches at most once per
+///   [`AccessConfig::REFETCH_INTERVAL_SECS`]. No usable keys (unreachable, non-200, garbage)
+///   → 503, never a pass.
+/// * Claims: signature, `aud` contains the configured AUD, `iss` is `https://<team>`, `exp`
+///   required, `nbf`/`iat` checked when present, all with [`AccessConfig::LEEWAY_SECS`].
+/// * Time comes from [`VerifyCx::now`] only.
+///
+/// The pure parts run natively: [`AccessSettings::verify`] (token + [`Jwks`] + time) and
+/// [`verify_rs256`] (signature only).
+#[derive(Debug)]
+pub struct AccessJwt<C: AccessConfig = DefaultAccess>(PhantomData<C>);
+
+/// What an [`AccessJwt`] proves: who Access let through.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccessClaims {
+    /// A person who logged in through an identity provider.
+    User {
+        /// The user's email, as the identity provider vouched for it.
+        email: String,
+        /// Access's stable id of the user (per email, per account).
+        sub: String,
+        /// Handle for `/cdn-cgi/access/get-identity`, when present.
+        identity_nonce: Option<String>,
+        /// Country the user logged in from, when present.
+        country: Option<String>,
+        /// The `type` claim: `app` or `org`.
+        kind: String,
+        /// Every other claim (custom OIDC/SAML claims), as sent.
+        custom: Map<String, Value>,
+    },
+    /// A service token (`CF-Access-Client-Id` / `CF-Access-Client-Secret`): no email.
+    Service {
+        /// The service token's client id.
+        common_name: String,
+        /// Empty for service tokens, as Access sends it.
+        sub: String,
+    },
+}
+
+impl AccessClaims {
+    /// The user's email; `None` for a service token.
+    #[must_use]
+    pub fn email(&self) -> Option<&str> {
+        match self {
+            AccessClaims::User { email, .. } => Some(email),
+            AccessClaims::Service { .. } => None,
+        }
+    }
+    /// The service token's client id; `None` for a user.
+    #[must_use]
+    pub fn common_name(&self) -> Option<&str> {
+        match self {
+            AccessClaims::User { .. } => None,
+            AccessClaims::Service { common_name, .. } => Some(common_name),
+        }
+    }
+    /// The `sub` claim.
+    #[must_use]
+    pub fn sub(&self) -> &str {
+        match self {
+            AccessClaims::User { sub, .. } | AccessClaims::Service { sub, .. } => sub,
+        }
+    }
+}
+
+/// What a token is checked against: expected issuer and audiences, leeway, and where the
+/// keys live. [`AccessJwt`] builds one per request from vars; tests build one by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessSettings {
+    issuer: String,
+    audiences: Vec<String>,
+    certs_url: String,
+    leeway_secs: u64,
+}
+
+impl AccessSettings {
+    /// Settings for team domain `team` (`myteam.cloudflareaccess.com`, with or without
+    /// `https://`, without trailing slash or with one), application AUD tag(s) `aud`
+    /// (comma/whitespace separated), optional JWKS URL override, and leeway.
+    ///
+    /// # Errors
+    /// A description when a value is unusable (empty, not a host name, a non-https JWKS URL
+    /// off loopback).
+    pub fn new(team: &str, aud: &str, certs_url: Option<&str>, leeway_secs: u64) -> Result<Self, String> {
+        let host = normalize_team_domain(team)?;
+        let audiences: Vec<String> =
+            aud.split([',', ' ', '\t', '\n', '\r']).filter(|a| !a.is_empty()).map(str::to_owned).collect();
+        if audiences.is_empty() {
+            return Err("the AUD var is empty".into());
+        }
+        let certs_url = match certs_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => {
+                check_certs_url(u)?;
+                u.to_owned()
+            }
+            None => format!("https://{host}/cdn-cgi/access/certs"),
+        };
+        Ok(AccessSettings { issuer: format!("https://{host}"), audiences, certs_url, leeway_secs })
+    }
+
+    /// The `iss` a token must carry: `https://<team domain>`.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// The accepted AUD tags.
+    #[must_use]
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+    /// Where the JWKS is fetched from.
+    #[must_use]
+    pub fn certs_url(&self) -> &str {
+        &self.certs_url
+    }
+    /// Clock skew tolerated, in seconds.
+    #[must_use]
+    pub fn leeway_secs(&self) -> u64 {
+        self.leeway_secs
+    }
+
+    /// Verifies `token` with the keys of `jwks` at time `now` (Unix seconds): header, `kid`
+    /// lookup, RS256 signature, then the claims. No I/O, no clock.
+    ///
+    /// # Errors
+    /// The [`Deny`] for the client (403 for anything wrong with the token, including an
+    /// unknown `kid`).
+    pub fn verify(&self, token: &str, jwks: &Jwks, now: u64) -> Result<AccessClaims, Deny> {
+        let header = check_token_header(token)?;
+        let Some(kid) = header.kid else {
+            return Err(Deny::invalid("token header has no kid"));
+        };
+        let key = jwks.get(&kid).ok_or_else(|| Deny::invalid("token kid is not in the JWKS"))?;
+        let payload = verify_signature_and_payload(token, key)?;
+        self.check_claims(payload, now)
+    }
+
+    /// [`verify`](Self::verify) with the JWKS given as its JSON document.
+    ///
+    /// # Errors
+    /// 503 when the JWKS holds no usable key; otherwise as [`verify`](Self::verify).
+    pub fn verify_with_jwks(&self, token: &str, jwks_json: &[u8], now: u64) -> Result<AccessClaims, Deny> {
+        let jwks = Jwks::parse(jwks_json).map_err(|e| Deny::unavailable(format!("JWKS: {e}")))?;
+        self.verify(token, &jwks, now)
+    }
+
+    /// Checks the claims of a token whose signature was verified.
+    fn check_claims(&self, payload: VerifiedPayload, now: u64) -> Result<AccessClaims, Deny> {
+        let VerifiedPayload { mut claims, exp, nbf, iat } = payload;
+        let now = i64::try_from(now).map_err(|_| Deny::unavailable("clock out of range"))?;
+        let leeway = i64::try_from(self.leeway_secs).unwrap_or(i64::MAX);
+        // Integer arithmetic, saturating: no timestamp in a token can overflow or panic here.
+        let Some(exp) = exp else {
+            return Err(Deny::invalid("token has no exp"));
+        };
+        if now > exp.saturating_add(leeway) {
+            return Err(Deny::invalid(format!("token expired (beyond {leeway} s leeway)")));
+        }
+        if let Some(nbf) = nbf {
+            if now < nbf.saturating_sub(leeway) {
+                return Err(Deny::invalid(format!(
+                    "token not valid yet: nbf in the future (beyond {leeway} s leeway)"
+                )));
+            }
+        }
+        if let Some(iat) = iat {
+            if iat > now.saturating_add(leeway) {
+                return Err(Deny::invalid(format!("token issued in the future: iat (beyond {leeway} s leeway)")));
+            }
+        }
+
+        match claims.remove("iss") {
+            Some(Value::String(iss)) if iss == self.issuer => {}
+            Some(Value::String(_)) => {
+                return Err(Deny::invalid(format!("token iss is not {}", self.issuer)));
+            }
+            Some(_) => return Err(Deny::invalid("token iss is not a string")),
+            None => return Err(Deny::invalid("token has no iss")),
+        }
+
+        let aud_ok = match claims.remove("aud") {
+            Some(Value::String(a)) => self.audiences.contains(&a),
+            Some(Value::Array(items)) => {
+                if items.is_empty() || !items.iter().all(Value::is_string) {
+                    return Err(Deny::invalid("token aud array is empty or holds a non-string"));
+                }
+                items.iter().filter_map(Value::as_str).any(|a| self.audiences.iter().any(|want| want == a))
+            }
+            Some(_) => return Err(Deny::invalid("token aud is neither a string nor an array")),
+            None => return Err(Deny::invalid("token has no aud")),
+        };
+        if !aud_ok {
+            return Err(Deny::invalid("token aud does not contain the configured AUD"));
+        }
+
+        let kind = opt_string(&mut claims, "type")?;
+        let sub = opt_string(&mut claims, "sub")?;
+        let email = opt_string(&mut claims, "email")?;
+        let common_name = opt_string(&mut claims, "common_name")?;
+        match (email, common_name) {
+            (Some(email), _) => {
+                if email.is_empty() {
+                    return Err(Deny::invalid("token email is empty"));
+                }
+                let Some(sub) = sub.filter(|s| !s.is_empty()) else {
+                    return Err(Deny::invalid("user token has no sub"));
+                };
+                let Some(kind) = kind else {
+                    return Err(Deny::invalid("user token has no type"));
+                };
+                let identity_nonce = opt_string(&mut claims, "identity_nonce")?;
+                let country = opt_string(&mut claims, "country")?;
+                Ok(AccessClaims::User { email, sub, identity_nonce, country, kind, custom: claims })
+            }
+            (None, Some(common_name)) if !common_name.is_empty() => {
+                Ok(AccessClaims::Service { common_name, sub: sub.unwrap_or_default() })
+            }
+            _ => Err(Deny::invalid("token has neither email nor common_name")),
+        }
+    }
+}
+
+fn opt_string(claims: &mut Map<String, Value>, name: &'static str) -> Result<Option<String>, Deny> {
+    match claims.remove(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Deny::invalid(format!("token claim {name} is not a string"))),
+    }
+}
+
+/// `myteam.cloudflareaccess.com`, `https://myteam.cloudflareaccess.com/` → the host, lower-case.
+fn normalize_team_domain(team: &str) -> Result<String, String> {
+    let t = team.trim();
+    let t = match t.get(..8) {
+        Some(p) if p.eq_ignore_ascii_case("https://") => &t[8..],
+        _ => t,
+    };
+    let t = t.strip_suffix('/').unwrap_or(t);
+    let ok = !t.is_empty()
+        && t.len() <= 253
+        && t.contains('.')
+        && !t.starts_with(['.', '-'])
+        && !t.ends_with('.')
+        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if ok {
+        Ok(t.to_ascii_lowercase())
+    } else {
+        Err("the team domain var is not a host name like myteam.cloudflareaccess.com".into())
+    }
+}
+
+fn check_certs_url(u: &str) -> Result<(), String> {
+    if u.len() > 2048 || u.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err("the JWKS URL override is not a URL".into());
+    }
+    if let Some(rest) = u.strip_prefix("https://") {
+        if !rest.is_empty() && !rest.starts_with('/') {
+            return Ok(());
+        }
+    } else if let Some(rest) = u.strip_prefix("http://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host =
+            if authority.starts_with("[::1]") { "[::1]" } else { authority.split(':').next().unwrap_or_default() };
+        let port_ok = authority.strip_prefix(host).is_some_and(|p| {
+            p.is_empty() || p.strip_prefix(':').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if matches!(host, "127.0.0.1" | "localhost" | "[::1]") && port_ok {
+            return Ok(());
+        }
+        return Err("the JWKS URL override uses http:// off loopback".into());
+    }
+    Err("the JWKS URL override must start with https://".into())
+}
+
+// ---- the JOSE header, parsed before anything else ------------------------------------------------
+
+/// What the header check found.
+struct CheckedHeader {
+    kid: Option<String>,
+}
+
+/// Parses the token's header strictly: three segments, base64url without padding, a JSON
+/// object without duplicate names, `alg` exactly `RS256`, `kid` (if any) a short printable
+/// string, no `crit` or `cty`. The payload and signature are not looked at.
+fn check_token_header(token: &str) -> Result<CheckedHeader, Deny> {
+    if token.len() > MAX_ACCESS_JWT_LEN {
+        return Err(Deny::invalid(format!("token longer than {MAX_ACCESS_JWT_LEN} bytes")));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(Deny::invalid("token is not three dot-separated segments"));
+    };
+    let raw = URL_SAFE_NO_PAD.decode(h).map_err(|_| Deny::invalid("token header is not base64url"))?;
+    let mut header = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token header: {e}")))?;
+    match header.remove("alg") {
+        Some(Value::String(a)) if a == "RS256" => {}
+        Some(Value::String(_)) => return Err(Deny::invalid("token alg is not RS256 (the only algorithm accepted)")),
+        Some(_) => return Err(Deny::invalid("token alg is not a string")),
+        None => return Err(Deny::invalid("token header has no alg")),
+    }
+    if header.contains_key("crit") {
+        return Err(Deny::invalid("token header has crit (no extensions are understood)"));
+    }
+    if header.contains_key("cty") {
+        return Err(Deny::invalid("token header has cty (nested or non-JSON tokens are refused)"));
+    }
+    let kid = match header.remove("kid") {
+        None => None,
+        Some(Value::String(k)) if valid_kid(&k) => Some(k),
+        Some(Value::String(_)) => {
+            return Err(Deny::invalid(format!("token kid is empty, over {MAX_KID_LEN} bytes, or not printable ASCII")))
+        }
+        Some(_) => return Err(Deny::invalid("token kid is not a string")),
+    };
+    Ok(CheckedHeader { kid })
+}
+
+fn valid_kid(k: &str) -> bool {
+    !k.is_empty() && k.len() <= MAX_KID_LEN && k.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A verified token's payload: the time claims and everything else.
+struct VerifiedPayload {
+    claims: Map<String, Value>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+}
+
+impl fmt::Debug for VerifiedPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedPayload").finish_non_exhaustive()
+    }
+}
+
+/// Verifies the RS256 signature of a compact JWS with `key` and returns its payload claims as
+/// a JSON object (strictly parsed: no duplicate names). The header is checked as
+/// [`AccessJwt`] checks it (`alg` exactly `RS256`, no duplicates, no `crit`/`cty`), but a
+/// `kid` is not required. Nothing else — not `exp`, not `aud` — is looked at.
+///
+/// # Errors
+/// 403 for a malformed token, another algorithm, or a signature that does not verify.
+pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Map<String, Value>, Deny> {
+    check_token_header(token)?;
+    verify_signature_and_payload(token, key).map(|p| {
+        let mut claims = p.claims;
+        for (name, v) in [("exp", p.exp), ("nbf", p.nbf), ("iat", p.iat)] {
+            if let Some(v) = v {
+                claims.insert(name.to_owned(), Value::from(v));
+            }
+        }
+        claims
+    })
+}
+
+fn verify_signature_and_payload(token: &str, key: &RsaPublicKey) -> Result<VerifiedPayload, Deny> {
+    let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
+    // The validator compares the token's alg with RS256 again, then checks the signature.
+    let verified = Rsa::rs256()
+        .validator::<Empty>(key)
+        .validate(&untrusted)
+        .map_err(|e| Deny::invalid(format!("token rejected: {}", validation_reason(&e))))?;
+    let times = verified.claims();
+    let (exp, nbf, iat) = (
+        times.expiration.map(|t| t.timestamp()),
+        times.not_before.map(|t| t.timestamp()),
+        times.issued_at.map(|t| t.timestamp()),
+    );
+    // The payload segment, now known to be signed; parse it strictly for the other claims.
+    let payload_b64 = token.split('.').nth(1).unwrap_or_default();
+    let raw = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| Deny::invalid("token payload is not base64url"))?;
+    let mut claims = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token payload: {e}")))?;
+    for name in ["exp", "nbf", "iat"] {
+        claims.remove(name);
+    }
+    Ok(VerifiedPayload { claims, exp, nbf, iat })
+}
+
+/// A description of a jwt-compact validation error that never echoes token contents.
+fn validation_reason(e: &jwt_compact::ValidationError) -> &'static str {
+    use jwt_compact::ValidationError as E;
+    match e {
+        E::AlgorithmMismatch { .. } => "algorithm mismatch",
+        E::InvalidSignatureLen { .. } | E::MalformedSignature(_) => "malformed signature",
+        E::InvalidSignature => "signature does not verify",
+        E::MalformedClaims(_) => "malformed claims",
+        _ => "invalid token",
+    }
+}
+
+// ---- strict JSON: objects with unique names ------------------------------------------------------
+
+/// Parses `bytes` as one JSON object, refusing duplicate names at any depth (serde_json
+/// would silently keep the last one).
+fn strict_json_object(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
+    match serde_json::from_slice::<StrictValue>(bytes) {
+        Ok(StrictValue(Value::Object(m))) => Ok(m),
+        Ok(_) => Err("not a JSON object"),
+        Err(e) if e.to_string().starts_with(DUPLICATE) => Err("duplicate name in JSON object"),
+        Err(_) => Err("not valid JSON"),
+    }
+}
+
+const DUPLICATE: &str = "duplicate name";
+
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+// ---- JWKS ----------------------------------------------------------------------------------------
+
+/// The usable keys of a JSON Web Key Set: RSA signing keys of at least 2048 bits, by `kid`.
+#[derive(Clone)]
+pub struct Jwks {
+    keys: Vec<(String, RsaPublicKey)>,
+}
+
+impl fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwks").field("kids", &self.keys.iter().map(|(k, _)| k).collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Jwks {
+    /// Parses `{"keys":[…]}`. Keeps keys with `kty` `RSA`, a `kid`, `use` absent or `sig`,
+    /// `alg` absent or `RS256`, and a 2048/3072/4096-bit modulus; skips the rest (and any later
+    /// key repeating a `kid`). Extra members such as Access's `public_cert` are ignored.
+    ///
+    /// # Errors
+    /// A description when the document is not such an object or holds no usable key.
+    pub fn parse(json: &[u8]) -> Result<Jwks, String> {
+        if json.len() > MAX_JWKS_LEN {
+            return Err(format!("document larger than {MAX_JWKS_LEN} bytes"));
+        }
+        let doc: Value = serde_json::from_slice(json).map_err(|_| "not JSON".to_owned())?;
+        let Some(list) = doc.get("keys").and_then(Value::as_array) else {
+            return Err("no keys array".into());
+        };
+        let mut keys: Vec<(String, RsaPublicKey)> = Vec::new();
+        for jwk in list.iter().take(MAX_JWKS_KEYS) {
+            let Some(kid) = jwk.get("kid").and_then(Value::as_str).filter(|k| valid_kid(k)) else {
+                continue;
+            };
+            let field = |name: &str| jwk.get(name).map(Value::as_str);
+            if field("kty") != Some(Some("RSA")) {
+                continue;
+            }
+            if !matches!(field("use"), None | Some(Some("sig"))) || !matches!(field("alg"), None | Some(Some("RS256")))
+            {
+                continue;
+            }
+            if keys.iter().any(|(k, _)| k == kid) {
+                continue;
+            }
+            // Public parts only: a published private exponent is not our business.
+            let public = serde_json::json!({"kty": "RSA", "n": jwk.get("n"), "e": jwk.get("e")});
+            let Ok(parsed) = serde_json::from_value::<JsonWebKey<'static>>(public) else {
+                continue;
+            };
+            let Ok(key) = RsaPublicKey::try_from(&parsed) else {
+                continue;
+            };
+            // 2048, 3072 or 4096 bits only.
+            let Ok(key) = StrongKey::try_from(key) else {
+                continue;
+            };
+            keys.push((kid.to_owned(), key.into_inner()));
+        }
+        if keys.is_empty() {
+            return Err("no usable RS256 key (RSA, with kid, use sig, 2048+ bits)".into());
+        }
+        Ok(Jwks { keys })
+    }
+
+    /// The key with this `kid`.
+    #[must_use]
+    pub fn get(&self, kid: &str) -> Option<&RsaPublicKey> {
+        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    }
+    /// The `kid`s held, in document order.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(k, _)| k.as_str())
+    }
+    /// How many keys are held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+    /// Whether no key is held (never true for a parsed set).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+// ---- the per-isolate key cache ---------------------------------------------------------------
+
+#[derive(Default)]
+struct CacheEntry {
+    /// Last good key set and when it was fetched.
+    jwks: Option<(Rc<Jwks>, u64)>,
+    /// When a fetch was last started (in flight, done or failed): limits refetches for
+    /// unknown kids.
+    last_attempt: Option<u64>,
+    /// When a fetch last failed (cleared by a success): limits retries without usable keys.
+    last_failure: Option<u64>,
+}
+
+thread_local! {
+    // Keys only, never verified claims. One isolate runs one thread.
+    static JWKS_CACHE: RefCell<HashMap<String, CacheEntry>> = RefCell::new(HashMap::new());
+}
+
+/// Forgets every cached JWKS of this isolate (tests, or after a manual key rotation).
+pub fn clear_jwks_cache() {
+    JWKS_CACHE.with(|c| c.borrow_mut().clear());
+}
+
+impl<C: AccessConfig> AccessJwt<C> {
+    /// The token of this request: the header, else the cookie.
+    ///
+    /// # Errors
+    /// 401 when neither is present, 403 when the header is sent twice.
+    pub fn token(cx: &VerifyCx<'_>) -> Result<String, Deny> {
+        if cx.header_count(ACCESS_JWT_HEADER) > 1 {
+            return Err(Deny::invalid(format!("header {ACCESS_JWT_HEADER} sent more than once")));
+        }
+        if let Some(t) = cx.header(ACCESS_JWT_HEADER).map(str::trim).filter(|t| !t.is_empty()) {
+            return Ok(t.to_owned());
+        }
+        match cx.cookie(ACCESS_JWT_COOKIE) {
+            Some(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+            _ => Err(Deny::missing(format!("no {ACCESS_JWT_HEADER} header and no single {ACCESS_JWT_COOKIE} cookie"))),
+        }
+    }
+
+    /// The settings from this request's vars.
+    ///
+    /// # Errors
+    /// 503 when the team domain or AUD var is unset or unusable.
+    pub fn settings(cx: &VerifyCx<'_>) -> Result<AccessSettings, Deny> {
+        let team = cx
+            .var(C::TEAM_DOMAIN_VAR)
+            .ok_or_else(|| Deny::unavailable(format!("var {} is not set", C::TEAM_DOMAIN_VAR)))?;
+        let aud = cx.var(C::AUD_VAR).ok_or_else(|| Deny::unavailable(format!("var {} is not set", C::AUD_VAR)))?;
+        let certs = cx.var(C::CERTS_URL_VAR);
+        AccessSettings::new(&team, &aud, certs.as_deref(), C::LEEWAY_SECS)
+            .map_err(|e| Deny::unavailable(format!("Access configuration: {e}")))
+    }
+
+    /// The key set holding `kid`, from the cache or a (rate-limited) fetch.
+    async fn jwks_for(cx: &VerifyCx<'_>, url: &str, kid: &str) -> Result<Rc<Jwks>, Deny> {
+        let now = cx.now();
+        let recent = |t: Option<u64>| t.is_some_and(|t| now.saturating_sub(t) < C::REFETCH_INTERVAL_SECS);
+        let (fresh, attempted_recently, failed_recently) = JWKS_CACHE.with(|c| {
+            let c = c.borrow();
+            let Some(e) = c.get(url) else { return (None, false, false) };
+            let fresh = e
+                .jwks
+                .as_ref()
+                .filter(|(_, at)| now.saturating_sub(*at) < C::CACHE_TTL_SECS)
+                .map(|(j, _)| Rc::clone(j));
+            (fresh, recent(e.last_attempt), recent(e.last_failure))
+        });
+        match &fresh {
+            Some(j) if j.get(kid).is_some() => return Ok(Rc::clone(j)),
+            // Good keys, unknown kid: at most one refetch per interval.
+            Some(_) if attempted_recently => {
+                return Err(Deny::invalid(format!(
+                    "token kid is not in the JWKS (fetched less than {} s ago)",
+                    C::REFETCH_INTERVAL_SECS
+                )))
+            }
+            // No usable keys: fetch (a fetch still in flight for another request does not
+            // hold this one back), unless the last fetch failed within the interval.
+            None if failed_recently => {
+                return Err(Deny::unavailable(format!(
+                    "no usable JWKS: the last fetch of {url} failed less than {} s ago",
+                    C::REFETCH_INTERVAL_SECS
+                )))
+            }
+            _ => {}
+        }
+        // Mark the attempt before awaiting, so concurrent unknown kids do not all refetch.
+        JWKS_CACHE.with(|c| c.borrow_mut().entry(url.to_owned()).or_default().last_attempt = Some(now));
+        let fetched = fetch_jwks(cx, url).await;
+        JWKS_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            let e = c.entry(url.to_owned()).or_default();
+            match &fetched {
+                Ok(jwks) => {
+                    e.jwks = Some((Rc::clone(jwks), now));
+                    e.last_failure = None;
+                }
+                // Keys still within their TTL stay cached: a failed refetch replaces nothing.
+                Err(_) => e.last_failure = Some(now),
+            }
+        });
+        match fetched {
+            Ok(jwks) if jwks.get(kid).is_some() => Ok(jwks),
+            Ok(_) => Err(Deny::invalid("token kid is not in the freshly fetched JWKS")),
+            Err(e) => Err(Deny::unavailable(match fresh {
+                Some(_) => format!("token kid unknown and refetching the JWKS failed: {e}"),
+                None => format!("no usable JWKS: {e}"),
+            })),
+        }
+    }
+}
+
+async fn fetch_jwks(cx: &VerifyCx<'_>, url: &str) -> Result<Rc<Jwks>, String> {
+    let mut req = OutboundRequest::get(url);
+    req.headers.push(("accept".into(), "application/json".into()));
+    let resp = cx.fetch(req).await.map_err(|e| format!("fetching {url}: {e}"))?;
+    if resp.status != 200 {
+        return Err(format!("{url} answered {}", resp.status));
+    }
+    Jwks::parse(&resp.body).map(Rc::new).map_err(|e| format!("{url}: {e}"))
+}
+
+impl<C: AccessConfig> Verifier for AccessJwt<C> {
+    type Claims = AccessClaims;
+    const NAME: &'static str = C::NAME;
+
+    async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
+        let settings = Self::settings(cx)?;
+        let token = Self::token(cx)?;
+        let header = check_token_header(&token)?;
+        let Some(kid) = header.kid else {
+            return Err(Deny::invalid("token header has no kid"));
+        };
+        let jwks = Self::jwks_for(cx, settings.certs_url(), &kid).await?;
+        settings.verify(&token, &jwks, cx.now())
+    }
+}
