@@ -15,12 +15,13 @@
 //! | `GET /api/whoami` | AnyOf<ApiKey, AccessJwt> | — |
 //! | `POST /api/contact` | Turnstile | D1 |
 //! | `POST /api/email-inbound` | Webhook (Svix signature) | D1 |
+//! | `GET /ops/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS) | KV (credential cache) |
 
 #![forbid(unsafe_code)]
 
 use layers_core::identity::{
-    AccessClaims, AccessConfig, AccessJwt, AnyOf, EmailAllowlist, Guarded, OneOf, TokenConfig, TokenSource, Turnstile,
-    Webhook,
+    AccessClaims, AccessConfig, AccessJwt, AnyOf, EmailAllowlist, FederationConfig, Guarded, OneOf, TokenConfig,
+    TokenSource, Turnstile, Webhook,
 };
 use layers_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -329,6 +330,38 @@ pub async fn email_inbound(mut req: Request, hook: Claims<'_, Webhook>, db: D1<'
     Ok(Response::from_json(&serde_json::json!({ "stored": info.changes == 1 }))?)
 }
 
+/// The IAM role the off-site backup job uses. The Worker signs an assertion with its key
+/// (secret `FEDERATION_KEY`) as issuer `FEDERATION_ISSUER` and exchanges it at the STS
+/// (`STS_URL`, default AWS) for the role in `STS_ROLE_ARN`; the credentials are cached in KV.
+pub struct BackupRole;
+
+impl FederationConfig for BackupRole {
+    const KEY_ID: &'static str = "layers-backup-1";
+    const SUBJECT: &'static str = "layers-app:backup";
+    const SESSION_NAME: &'static str = "layers-backup";
+    const NAME: &'static str = "BackupRole";
+}
+
+/// Shows an admin the backup role's current temporary credentials — which access key id, until
+/// when, and whether they came from the KV cache. The secret key and session token never leave
+/// the Worker (and its KV cache): they are for calls the Worker makes itself.
+/// (`/ops/…` rather than `/admin/…`: `GET /admin/*` already matches every path there.)
+#[route(GET "/ops/backup-credentials", identity = Admin, storage(KV))]
+pub async fn backup_credentials(
+    _who: Claims<'_, Admin>,
+    kv: Kv<'_>,
+    sts: Federation<'_, BackupRole>,
+) -> Result<Response> {
+    let creds = sts.credentials(&kv).await?;
+    let resp = Response::from_json(&serde_json::json!({
+        "access_key_id": creds.access_key_id,
+        "expiration": creds.expiration,
+        "from_cache": creds.from_cache,
+    }))?;
+    let _ = resp.headers().set("cache-control", "no-store");
+    Ok(resp)
+}
+
 app! {
     routes: [
         home,
@@ -345,5 +378,6 @@ app! {
         whoami,
         contact,
         email_inbound,
+        backup_credentials,
     ],
 }

@@ -13,7 +13,7 @@ use futures_channel::oneshot;
 
 use crate::after::After;
 use crate::error::Error;
-use crate::identity::{Claims, Verifier, VerifyCx};
+use crate::identity::{Claims, Federation, FederationConfig, Verifier, VerifyCx};
 use crate::log::{now_ms, LogCx};
 use crate::request::path::normalize;
 use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
@@ -94,6 +94,8 @@ pub struct RouteCx<'r, V: Verifier> {
     kv: Option<Kv<'r>>,
     vars: Vars<'r>,
     after: After<'r>,
+    /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
+    env: worker::Env,
 }
 
 impl<V: Verifier> std::fmt::Debug for RouteCx<'_, V> {
@@ -144,6 +146,14 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     #[must_use]
     pub fn after(&self) -> After<'r> {
         self.after.clone()
+    }
+    /// The outbound federation helper for config `C`, with its secret and vars read now.
+    #[must_use]
+    pub fn federation<C: FederationConfig>(&self) -> Federation<'r, C> {
+        let env = &self.env;
+        let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+        let var = |name: &str| env.var(name).ok().map(|s| s.to_string());
+        Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000)
     }
 }
 
@@ -413,8 +423,15 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
         }
     }
     let request = Request::new(d.req, d.method, d.path, d.query, d.params, d.rest).with_buffered_body(body);
-    let rcx =
-        RouteCx { request: Some(request), claims: Some(claims), d1, kv, vars: Vars::new(env.clone(), d.vars), after };
+    let rcx = RouteCx {
+        request: Some(request),
+        claims: Some(claims),
+        d1,
+        kv,
+        vars: Vars::new(env.clone(), d.vars),
+        after,
+        env: env.clone(),
+    };
     let resp = match H::call(rcx).await {
         Ok(r) => r,
         Err(e) => error_response(&log, &e),

@@ -24,6 +24,8 @@
 //! * Storage handles ([`D1`](storage::D1), [`Kv`](storage::Kv)) are opened by the framework
 //!   with the claims in hand, only for the bindings the route declared, and the raw
 //!   `worker::Env` never reaches a handler.
+//! * Outbound, a handler may take a [`Federation`](identity::Federation) to exchange the
+//!   Worker's own signed assertion for temporary cloud credentials (cached in KV).
 
 #![forbid(unsafe_code)]
 
@@ -53,8 +55,8 @@ pub mod prelude {
     pub use crate::after::After;
     pub use crate::error::{Error, Result};
     pub use crate::identity::{
-        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Guarded, Mtls, Public, SignedToken, Turnstile,
-        Verifier, Webhook,
+        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, Mtls, Public, SignedToken,
+        Turnstile, Verifier, Webhook,
     };
     pub use crate::request::Request;
     pub use crate::storage::{Kv, D1};

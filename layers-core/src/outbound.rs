@@ -64,6 +64,56 @@ pub fn no_fetch() -> Fetcher {
     })
 }
 
+/// `application/x-www-form-urlencoded` encoding of `pairs` (every byte but `A-Z a-z 0-9 - . _ ~`
+/// percent-encoded).
+#[must_use]
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    fn enc(out: &mut String, s: &str) {
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        enc(&mut out, k);
+        out.push('=');
+        enc(&mut out, v);
+    }
+    out
+}
+
+/// Checks that `u` is an `https://` URL, or an `http://` one on 127.0.0.1, `localhost` or `[::1]`
+/// (tests point outbound calls at loopback servers). `what` names the URL in the error.
+pub(crate) fn check_https_or_loopback(u: &str, what: &str) -> Result<(), String> {
+    if u.len() > 2048 || u.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(format!("{what} is not a URL"));
+    }
+    if let Some(rest) = u.strip_prefix("https://") {
+        if !rest.is_empty() && !rest.starts_with('/') {
+            return Ok(());
+        }
+    } else if let Some(rest) = u.strip_prefix("http://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host =
+            if authority.starts_with("[::1]") { "[::1]" } else { authority.split(':').next().unwrap_or_default() };
+        let port_ok = authority.strip_prefix(host).is_some_and(|p| {
+            p.is_empty() || p.strip_prefix(':').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if matches!(host, "127.0.0.1" | "localhost" | "[::1]") && port_ok {
+            return Ok(());
+        }
+        return Err(format!("{what} uses http:// off loopback"));
+    }
+    Err(format!("{what} must start with https://"))
+}
+
 /// The Workers runtime's `fetch`, aborted after [`DEFAULT_TIMEOUT_MS`].
 #[must_use]
 pub fn worker_fetch() -> Fetcher {

@@ -13,6 +13,7 @@ pub(crate) enum Role {
     Storage(&'static str),
     Vars,
     After,
+    Federation,
 }
 
 pub(crate) struct Param {
@@ -23,8 +24,9 @@ pub(crate) struct Param {
 }
 
 /// The lifetime every request-scoped parameter shares once `#[route]` has rewritten the
-/// signature: `Claims<'_, V>`, `D1<'_>`, `Kv`, `Vars`, `After` all become `…<'__layers_r>`, so
-/// a handler can move a handle into `after.spawn(…)` without naming lifetimes.
+/// signature: `Claims<'_, V>`, `D1<'_>`, `Kv`, `Vars`, `After`, `Federation<'_, C>` all become
+/// `…<'__layers_r>`, so a handler can move a handle into `after.spawn(…)` without naming
+/// lifetimes.
 pub(crate) const SCOPE_LT: &str = "'__layers_r";
 
 /// Sets the lifetime of the last path segment of `ty`: replaces `'_` (or any lifetime, when
@@ -72,8 +74,9 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     let mut any = false;
     for input in &mut f.sig.inputs {
         if let FnArg::Typed(pt) = input {
-            let scoped = last_segment(&pt.ty)
-                .is_some_and(|s| matches!(s.ident.to_string().as_str(), "Claims" | "Vars" | "After" | "D1" | "Kv"));
+            let scoped = last_segment(&pt.ty).is_some_and(|s| {
+                matches!(s.ident.to_string().as_str(), "Claims" | "Vars" | "After" | "D1" | "Kv" | "Federation")
+            });
             if scoped && set_lifetime(&mut pt.ty, &lt, false) {
                 any = true;
             }
@@ -84,7 +87,7 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     }
 }
 
-const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`)";
+const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`)";
 
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
@@ -192,6 +195,7 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
             }
             "Vars" => Role::Vars,
             "After" => Role::After,
+            "Federation" => Role::Federation,
             "Env" => {
                 cx.error_spanned(
                     &ty,

@@ -52,8 +52,13 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             Role::Storage(_) => quote!(cx.kv()?),
             Role::Vars => quote!(cx.vars()),
             Role::After => quote!(cx.after()),
+            // The annotated type picks the config: `cx.federation::<C>()` is inferred.
+            Role::Federation => quote!(cx.federation()),
         };
-        lets.push(quote!(let #arg = #value;));
+        lets.push(match p.role {
+            Role::Federation => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
+            _ => quote!(let #arg = #value;),
+        });
         args.push(arg);
     }
     let ret_span = match &f.sig.output {

@@ -768,3 +768,85 @@ fn webhook_valid_tampered_stale() {
             .unwrap();
     assert_eq!(inbound(body, &(id.clone(), now().to_string(), wrong)).status, 403);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outbound identity: OIDC federation against the STS stub (`POST /sts` on `LAYERS_E2E_STUBS`).
+// The Worker signs with fixture key a (secret FEDERATION_KEY); the stub trusts its public half.
+
+fn sts_count() -> u64 {
+    stub("GET", "/__control/sts-count", None).trim().parse().expect("sts count")
+}
+
+fn sts_mode(mode: &str) {
+    assert_eq!(stub("POST", "/__control/sts", Some(mode)), "ok");
+}
+
+fn backup_credentials(token: Option<&str>) -> Resp {
+    match token {
+        Some(t) => send("GET", "/ops/backup-credentials", &[("cf-access-jwt-assertion", t)], None),
+        None => get("/ops/backup-credentials"),
+    }
+}
+
+/// Runs after the `access_*` tests (name order): the JWKS stub serves key b by now.
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn federation_exchanges_once_then_caches() {
+    let ok = access_token("b", &kid("b"), &user_claims("admin@example.com"));
+    // No identity, or a non-admin: the route's verifier decides before any STS call.
+    let before = sts_count();
+    assert_eq!(backup_credentials(None).status, 401);
+    let outsider = access_token("b", &kid("b"), &user_claims("intruder@example.com"));
+    assert_eq!(backup_credentials(Some(&outsider)).status, 403);
+    assert_eq!(sts_count(), before);
+
+    // The STS refuses: 502, no detail to the client, and nothing is cached.
+    sts_mode("refuse");
+    let r = backup_credentials(Some(&ok));
+    sts_mode("ok");
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert_eq!(r.body, "internal error\n");
+    assert_eq!(sts_count(), before);
+
+    // First call: a fresh exchange.
+    let r = backup_credentials(Some(&ok));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let first: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(first["from_cache"], false, "{first}");
+    assert!(first["access_key_id"].as_str().is_some_and(|k| k.starts_with("ASIA")), "{first}");
+    let exp = first["expiration"].as_u64().expect("expiration");
+    assert!(exp > now() + 3000 && exp <= now() + 3700, "expires in about an hour: {exp}");
+    assert_eq!(sts_count(), before + 1, "one exchange");
+
+    // Second call: from the KV cache, no exchange.
+    let r = backup_credentials(Some(&ok));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let second: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(second["from_cache"], true, "{second}");
+    assert_eq!(second["access_key_id"], first["access_key_id"]);
+    assert_eq!(second["expiration"], first["expiration"]);
+    assert_eq!(sts_count(), before + 1, "served from the cache");
+    assert_eq!(backup_credentials(None).status, 401, "the cache is behind the identity too");
+
+    // Only the key id and expiry leave the Worker: no secret key, no session token, and
+    // neither they, the assertion nor the signing key reach the log.
+    for body in [&r.body, &serde_json::to_string(&first).unwrap()] {
+        for secret in ["stubsecret", "stubsession", "SecretAccessKey", "SessionToken", "secret_access_key"] {
+            assert!(!body.contains(secret), "response leaks {secret}: {body}");
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let log = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+    let pem = std::fs::read_to_string(format!("{}/fixtures/access/key-a.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let key_line = pem.lines().nth(5).expect("a PEM body line");
+    for secret in ["stubsecret", "stubsession", key_line] {
+        assert!(!log.contains(secret), "the log holds secret material ({secret})");
+    }
+    assert!(!log.contains("WebIdentityToken="), "the log holds the assertion");
+    assert!(
+        log.lines().any(|l| l.contains("\"layer\":\"storage\"")
+            && l.contains("/ops/backup-credentials")
+            && l.contains("\"op\":\"put\"")),
+        "the cache write is logged as a storage event"
+    );
+}

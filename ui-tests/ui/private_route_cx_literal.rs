@@ -8,12 +8,12 @@ async fn admin(_who: Claims<'_, ApiKey>, _db: D1<'_>) -> Result<Response> {
     Ok(Response::ok("admin")?)
 }
 
-fn forge<'r>(vars: Vars<'r>, after: After<'r>) -> RouteCx<'r, ApiKey> {
-    RouteCx { request: None, claims: None, d1: None, kv: None, vars, after }
+fn forge<'r>(vars: Vars<'r>, after: After<'r>, env: layers_core::__private::worker::Env) -> RouteCx<'r, ApiKey> {
+    RouteCx { request: None, claims: None, d1: None, kv: None, vars, after, env }
 }
 
-async fn sneak<'r>(vars: Vars<'r>, after: After<'r>) {
-    let _ = <admin as Route>::call(forge(vars, after)).await;
+async fn sneak<'r>(vars: Vars<'r>, after: After<'r>, env: layers_core::__private::worker::Env) {
+    let _ = <admin as Route>::call(forge(vars, after, env)).await;
 }
 
 fn main() {

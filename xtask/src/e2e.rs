@@ -2,6 +2,9 @@
 //! and freshly generated secrets, driven by `cargo test -p layers-tests --test e2e -- --ignored`
 //! with `LAYERS_E2E_URL`, `LAYERS_E2E_API_KEY` (label `e2e`), `LAYERS_E2E_API_KEY_OLD` (label
 //! `old`) and `LAYERS_E2E_SIGNING_KEY` set.
+//!
+//! Loopback stubs (`layers-stubs`) stand in for Access's JWKS, Turnstile's siteverify and AWS
+//! STS; the Worker's outbound URLs point at them through the env file.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -13,6 +16,10 @@ use std::time::{Duration, Instant};
 
 use crate::util::{self, log, run, Result};
 use crate::Ctx;
+
+/// The role the Worker's `BackupRole` federation assumes in the e2e run (the STS stub accepts
+/// only this one).
+const STS_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/layers-backup";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -50,9 +57,19 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     let turnstile_secret = util::random_hex(16)?;
     let webhook_secret = format!("whsec_{}", util::random_hex(24)?);
 
-    // Loopback stand-ins for Access's JWKS and Turnstile's siteverify.
+    // Loopback stand-ins for Access's JWKS, Turnstile's siteverify and AWS STS.
     let mut stubs = ctx.step("e2e: start identity stubs", |ctx| Stubs::start(ctx, &turnstile_secret))?;
     let stubs_url = format!("http://127.0.0.1:{}", stubs.port);
+
+    // The Worker's federation key: fixture key a, whose public half the STS stub trusts. A
+    // dotenv value is one line; inside double quotes dotenv (wrangler's `--env-file` parser)
+    // turns `\n` back into newlines.
+    let key_path = ctx.root.join("tests").join("fixtures").join("access").join("key-a.pem");
+    let federation_key = std::fs::read_to_string(&key_path)
+        .map_err(|e| format!("cannot read {}: {e}", key_path.display()))?
+        .trim()
+        .replace("\r\n", "\n")
+        .replace('\n', "\\n");
 
     let env_file = state.join("e2e.env");
     util::write_private(
@@ -62,7 +79,9 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
              ACCESS_TEAM_DOMAIN=layers-e2e.cloudflareaccess.com\nACCESS_AUD={access_aud}\n\
              ACCESS_CERTS_URL={stubs_url}/cdn-cgi/access/certs\nADMIN_EMAILS=admin@example.com,Ops@Example.com\n\
              TURNSTILE_SECRET={turnstile_secret}\nTURNSTILE_VERIFY_URL={stubs_url}/turnstile/v0/siteverify\n\
-             WEBHOOK_SECRET={webhook_secret}\n"
+             WEBHOOK_SECRET={webhook_secret}\n\
+             FEDERATION_KEY=\"{federation_key}\"\nFEDERATION_ISSUER=https://layers.test\n\
+             STS_URL={stubs_url}/sts\nSTS_ROLE_ARN={STS_ROLE_ARN}\nSTS_AUDIENCE=sts.amazonaws.com\n"
         ),
     )?;
 
@@ -225,7 +244,7 @@ impl Drop for Server {
     }
 }
 
-/// The `layers-stubs` binary (tests/src/bin): JWKS and siteverify on a free loopback port.
+/// The `layers-stubs` binary (tests/src/bin): JWKS, siteverify and STS on a free loopback port.
 struct Stubs {
     child: Child,
     port: u16,
@@ -241,6 +260,8 @@ impl Stubs {
             .arg(&fixtures)
             .arg("--turnstile-secret")
             .arg(turnstile_secret)
+            .arg("--sts-role")
+            .arg(STS_ROLE_ARN)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

@@ -335,26 +335,7 @@ fn normalize_team_domain(team: &str) -> Result<String, String> {
 }
 
 fn check_certs_url(u: &str) -> Result<(), String> {
-    if u.len() > 2048 || u.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        return Err("the JWKS URL override is not a URL".into());
-    }
-    if let Some(rest) = u.strip_prefix("https://") {
-        if !rest.is_empty() && !rest.starts_with('/') {
-            return Ok(());
-        }
-    } else if let Some(rest) = u.strip_prefix("http://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host =
-            if authority.starts_with("[::1]") { "[::1]" } else { authority.split(':').next().unwrap_or_default() };
-        let port_ok = authority.strip_prefix(host).is_some_and(|p| {
-            p.is_empty() || p.strip_prefix(':').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        });
-        if matches!(host, "127.0.0.1" | "localhost" | "[::1]") && port_ok {
-            return Ok(());
-        }
-        return Err("the JWKS URL override uses http:// off loopback".into());
-    }
-    Err("the JWKS URL override must start with https://".into())
+    crate::outbound::check_https_or_loopback(u, "the JWKS URL override")
 }
 
 // ---- the JOSE header, parsed before anything else ------------------------------------------------

@@ -5,12 +5,17 @@
 //! the verifier reads, never a storage binding — and either answers with the
 //! verifier's [`Deny`] or wraps the returned data in a [`Claims`] that only lives as long
 //! as the request. `Claims` is the proof: nothing but the framework's dispatch makes one.
+//!
+//! Outbound, [`Federation`] is the Worker's own identity towards other clouds: it signs a
+//! short-lived JWT with the Worker's key and exchanges it at an STS endpoint for temporary
+//! credentials, cached in KV until shortly before they expire.
 
 mod access_jwt;
 mod api_key;
 mod claims;
 mod cx;
 mod deny;
+mod federation;
 mod mtls;
 mod policy;
 mod public;
@@ -26,6 +31,11 @@ pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKe
 pub use claims::{Claims, ClaimsFor};
 pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
+pub use federation::{
+    parse_iso8601_utc, parse_sts_response, sign_assertion, AssertionClaims, DefaultFederation, Federation,
+    FederationConfig, FederationKey, TempCredentials, DEFAULT_STS_AUDIENCE, DEFAULT_STS_URL, MAX_FEDERATION_KEY_LEN,
+    MAX_STS_RESPONSE_LEN,
+};
 pub use mtls::{DefaultMtls, Mtls, MtlsAllowed, MtlsClaims, MtlsConfig};
 pub use policy::{
     AdminEmails, AllowlistConfig, AnyOf, Authenticates, EmailAllowlist, Guarded, HasEmail, OneOf, Policy,

@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 
 use super::{Deny, Verifier, VerifyCx};
-use crate::outbound::OutboundRequest;
+use crate::outbound::{form_encode, OutboundRequest};
 
 /// Configures a [`Turnstile`] verifier.
 ///
@@ -122,29 +122,6 @@ fn codes_for_log(codes: &[String]) -> String {
     } else {
         shown.join(",")
     }
-}
-
-/// `application/x-www-form-urlencoded` encoding of `pairs`.
-fn form_encode(pairs: &[(&str, &str)]) -> String {
-    fn enc(out: &mut String, s: &str) {
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        enc(&mut out, k);
-        out.push('=');
-        enc(&mut out, v);
-    }
-    out
 }
 
 /// Position of `needle` in `hay` at or after `from`. Linear for needles whose only `\r` is the

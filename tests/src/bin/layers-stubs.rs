@@ -1,7 +1,9 @@
 //! Loopback stand-ins for the services the identity layer calls, for the end-to-end tests:
-//! a Cloudflare Access JWKS endpoint (switchable keys, can go down) and Turnstile's siteverify.
+//! a Cloudflare Access JWKS endpoint (switchable keys, can go down), Turnstile's siteverify,
+//! and an AWS STS `AssumeRoleWithWebIdentity` endpoint.
 //!
-//! `layers-stubs --jwks-dir DIR --turnstile-secret S` binds 127.0.0.1 on a free port, prints
+//! `layers-stubs --jwks-dir DIR --turnstile-secret S --sts-role ARN` binds 127.0.0.1 on a free
+//! port, prints
 //! `listening on 127.0.0.1:PORT`, and serves until killed:
 //! - `GET /cdn-cgi/access/certs` — the JWKS file `DIR/jwks-<mode>.json` for the current mode
 //!   (`a`, `b`, `ab`), or garbage (`garbage`), or a dropped connection (`down`).
@@ -11,6 +13,18 @@
 //!   second use answers `timeout-or-duplicate`, as Turnstile's tokens are single-use),
 //!   `fail…` answers `invalid-input-response`, `spent…` answers `timeout-or-duplicate`, and a
 //!   wrong secret `invalid-input-secret`.
+//! - `POST /sts` — form `Action=AssumeRoleWithWebIdentity`, `Version=2011-06-15`, `RoleArn`,
+//!   `RoleSessionName`, `WebIdentityToken`, `DurationSeconds`. The token must be an RS256 JWT
+//!   signed by `DIR/key-a.pem` with a `kid`, `typ` `JWT`, `aud` `sts.amazonaws.com`, `iss`,
+//!   `sub`, a fresh `jti` (replays are refused), `exp` in the future and at most an hour away;
+//!   `RoleArn` must be the `--sts-role`. Success answers AWS's XML with credentials
+//!   (`AccessKeyId` `ASIA…` + counter, `SecretAccessKey` `stubsecret…`, `SessionToken`
+//!   `stubsession…`) expiring in one hour; failure answers AWS's `ErrorResponse` with 400 and a
+//!   `Code` (`InvalidIdentityToken`, `ExpiredTokenException`, `AccessDenied`,
+//!   `MissingParameter`, `InvalidParameterValue`, `InvalidAction`).
+//! - `POST /__control/sts` with body `ok|refuse` — `refuse` answers every exchange with
+//!   `InvalidIdentityToken`.
+//! - `GET /__control/sts-count` — how many exchanges succeeded.
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +33,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jwt_compact::alg::{Rsa, RsaPublicKey};
+use jwt_compact::{AlgorithmExt as _, UntrustedToken};
+use rsa::pkcs8::DecodePrivateKey as _;
 
 struct State {
     jwks_dir: PathBuf,
@@ -26,6 +45,142 @@ struct State {
     fetches: u64,
     turnstile_secret: String,
     spent: HashSet<String>,
+    sts: Sts,
+}
+
+/// The STS stand-in's state.
+struct Sts {
+    role: String,
+    key: RsaPublicKey,
+    refuse: bool,
+    exchanges: u64,
+    seen_jti: HashSet<String>,
+}
+
+/// Why an exchange is refused: an AWS error code and message.
+type StsError = (&'static str, String);
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds `t` (Howard Hinnant's `civil_from_days`).
+fn iso8601(t: u64) -> String {
+    let (days, secs) = (t / 86_400, t % 86_400);
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+impl Sts {
+    fn exchange(&mut self, f: &[(String, String)]) -> Result<String, StsError> {
+        let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let need =
+            |k: &'static str| get(k).filter(|v| !v.is_empty()).ok_or(("MissingParameter", format!("{k} is required")));
+        if need("Action")? != "AssumeRoleWithWebIdentity" {
+            return Err(("InvalidAction", "unsupported Action".into()));
+        }
+        if need("Version")? != "2011-06-15" {
+            return Err(("InvalidParameterValue", "unsupported Version".into()));
+        }
+        let session = need("RoleSessionName")?;
+        if session.len() < 2 || session.len() > 64 {
+            return Err(("InvalidParameterValue", "RoleSessionName must be 2-64 characters".into()));
+        }
+        let duration: u64 = need("DurationSeconds")?
+            .parse()
+            .map_err(|_| ("InvalidParameterValue", "DurationSeconds is not a number".to_owned()))?;
+        if !(900..=43_200).contains(&duration) {
+            return Err(("InvalidParameterValue", "DurationSeconds must be 900-43200".into()));
+        }
+        let role = need("RoleArn")?;
+        let token = need("WebIdentityToken")?;
+        if self.refuse {
+            return Err(("InvalidIdentityToken", "refusing every token (control mode)".into()));
+        }
+        let bad = |why: &str| ("InvalidIdentityToken", why.to_owned());
+        let untrusted = UntrustedToken::new(token).map_err(|_| bad("not a JWS"))?;
+        let header = untrusted.header();
+        if header.key_id.as_deref().is_none_or(str::is_empty) || header.token_type.as_deref() != Some("JWT") {
+            return Err(bad("header needs kid and typ JWT"));
+        }
+        let verified = Rsa::rs256()
+            .validator::<serde_json::Value>(&self.key)
+            .validate(&untrusted)
+            .map_err(|_| bad("signature does not verify"))?;
+        let claims = verified.claims();
+        let t = i64::try_from(now()).unwrap_or(i64::MAX);
+        let exp = claims.expiration.map(|e| e.timestamp()).ok_or_else(|| bad("no exp"))?;
+        if exp <= t {
+            return Err(("ExpiredTokenException", "token expired".into()));
+        }
+        if exp > t + 3600 + 60 {
+            return Err(bad("token lives longer than an hour"));
+        }
+        if claims.not_before.is_some_and(|n| n.timestamp() > t + 60) || claims.issued_at.is_none() {
+            return Err(bad("nbf in the future or no iat"));
+        }
+        let c = &claims.custom;
+        let text = |k: &str| c.get(k).and_then(serde_json::Value::as_str).filter(|v| !v.is_empty());
+        if text("aud") != Some("sts.amazonaws.com") {
+            return Err(bad("aud is not sts.amazonaws.com"));
+        }
+        if text("iss").is_none() || text("sub").is_none() {
+            return Err(bad("iss and sub are required"));
+        }
+        let jti = text("jti").ok_or_else(|| bad("no jti"))?.to_owned();
+        if role != self.role {
+            return Err(("AccessDenied", "not authorized to perform sts:AssumeRoleWithWebIdentity".into()));
+        }
+        if !self.seen_jti.insert(jti) {
+            return Err(bad("jti replayed"));
+        }
+        self.exchanges += 1;
+        let n = self.exchanges;
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        Ok(format!(
+            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
+             <AssumeRoleWithWebIdentityResult>\n\
+             <SubjectFromWebIdentityToken>{sub}</SubjectFromWebIdentityToken>\n\
+             <Audience>sts.amazonaws.com</Audience>\n\
+             <AssumedRoleUser><Arn>{role}/{session}</Arn><AssumedRoleId>AROASTUB:{session}</AssumedRoleId></AssumedRoleUser>\n\
+             <Credentials>\n\
+             <SessionToken>stubsession{n}x{nanos}FwoGZXIvYXdzEBYaDHVzLWVhc3QtMSJHMEUCIQ+/=</SessionToken>\n\
+             <SecretAccessKey>stubsecret{n}x{nanos}wJalrXUtnFEMI/K7MDENG</SecretAccessKey>\n\
+             <Expiration>{exp}</Expiration>\n\
+             <AccessKeyId>ASIA{n:016}</AccessKeyId>\n\
+             </Credentials>\n\
+             <Provider>{iss}</Provider>\n\
+             </AssumeRoleWithWebIdentityResult>\n\
+             <ResponseMetadata><RequestId>stub-{n}</RequestId></ResponseMetadata>\n\
+             </AssumeRoleWithWebIdentityResponse>\n",
+            sub = xml_escape(text("sub").unwrap_or_default()),
+            iss = xml_escape(text("iss").unwrap_or_default()),
+            role = xml_escape(role),
+            session = xml_escape(session),
+            exp = iso8601(now() + 3600),
+        ))
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn sts_error(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
+         <Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error>\n\
+         <RequestId>stub-error</RequestId>\n</ErrorResponse>\n",
+        xml_escape(message)
+    )
 }
 
 fn decode(s: &str) -> String {
@@ -128,6 +283,21 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             };
             respond(&mut s, "200 OK", "application/json", &out);
         }
+        ("POST", "/sts") => match st.sts.exchange(&form(&body)) {
+            Ok(xml) => respond(&mut s, "200 OK", "text/xml", &xml),
+            Err((code, message)) => respond(&mut s, "400 Bad Request", "text/xml", &sts_error(code, &message)),
+        },
+        ("POST", "/__control/sts") => match body.trim() {
+            "ok" | "refuse" => {
+                st.sts.refuse = body.trim() == "refuse";
+                respond(&mut s, "200 OK", "text/plain", "ok");
+            }
+            _ => respond(&mut s, "400 Bad Request", "text/plain", "mode must be ok or refuse"),
+        },
+        ("GET", "/__control/sts-count") => {
+            let n = st.sts.exchanges.to_string();
+            respond(&mut s, "200 OK", "text/plain", &n);
+        }
         _ => respond(&mut s, "404 Not Found", "text/plain", "no such stub"),
     }
     Ok(())
@@ -136,9 +306,20 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let (Some(jwks_dir), Some(turnstile_secret)) = (arg("--jwks-dir"), arg("--turnstile-secret")) else {
-        eprintln!("usage: layers-stubs --jwks-dir DIR --turnstile-secret SECRET");
+    let (Some(jwks_dir), Some(turnstile_secret), Some(sts_role)) =
+        (arg("--jwks-dir"), arg("--turnstile-secret"), arg("--sts-role"))
+    else {
+        eprintln!("usage: layers-stubs --jwks-dir DIR --turnstile-secret SECRET --sts-role ARN");
         std::process::exit(2);
+    };
+    // The STS trusts the public half of fixture key a (what the Worker's FEDERATION_KEY holds).
+    let key_path = PathBuf::from(&jwks_dir).join("key-a.pem");
+    let sts_key = match std::fs::read_to_string(&key_path).map(|pem| rsa::RsaPrivateKey::from_pkcs8_pem(&pem)) {
+        Ok(Ok(k)) => k.to_public_key(),
+        _ => {
+            eprintln!("layers-stubs: cannot read the PKCS#8 key {}", key_path.display());
+            std::process::exit(1);
+        }
     };
     let listener = match TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,
@@ -156,6 +337,7 @@ fn main() {
         fetches: 0,
         turnstile_secret,
         spent: HashSet::new(),
+        sts: Sts { role: sts_role, key: sts_key, refuse: false, exchanges: 0, seen_jti: HashSet::new() },
     }));
     for conn in listener.incoming().flatten() {
         let state = Arc::clone(&state);
