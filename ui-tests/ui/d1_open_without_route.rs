@@ -5,7 +5,7 @@
 use layers_core::prelude::*;
 
 fn open_by_hand<'r>(env: &worker::Env, who: &Claims<'r, ApiKey>) -> Result<D1<'r>> {
-    D1::open(env, "DB", who, todo!())
+    D1::open(env, "DB", who, panic!("conjured"))
 }
 
 fn main() {
