@@ -16,6 +16,12 @@
 //! | `POST /api/contact` | Turnstile | D1 |
 //! | `POST /api/email-inbound` | Webhook (Svix signature) | D1 |
 //! | `GET /ops/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS) | KV (credential cache) |
+//! | `POST /api/reindex` | ApiKey | Queue producer `REINDEX` (`ReindexJob`) |
+//! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (a raw string: the poison-message path) |
+//! | `GET /api/events` | ApiKey | D1 (what the cron and the consumers wrote) |
+//! | cron `0 2 * * SUN` | System | D1 (`digest_runs`) |
+//! | queue `reindex` | System | D1 (`reindexed`) |
+//! | queue `reindex-dlq` | System | D1 (`dead_letters`) |
 
 #![forbid(unsafe_code)]
 
@@ -362,6 +368,138 @@ pub async fn backup_credentials(
     Ok(resp)
 }
 
+/// The weekly digest: records its run (the digest mail itself comes with the mail layer).
+#[scheduled("0 2 * * SUN", storage(D1))]
+pub async fn weekly_digest(who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
+    #[allow(clippy::cast_possible_wrap)] // ms since the epoch
+    let scheduled = who.time_ms as i64;
+    #[allow(clippy::cast_possible_wrap)]
+    let now = layers_core::log::now_ms() as i64;
+    db.prepare("INSERT INTO digest_runs (cron, scheduled_at, ran_at) VALUES (?1, ?2, ?3)")
+        .bind(&[&who.source, &scheduled, &now])
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// A request to reindex one post, sent by `POST /api/reindex` and consumed by [`reindex()`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReindexJob {
+    /// The post's slug.
+    pub slug: String,
+    /// Why (free text, kept in D1).
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ReindexBody {
+    One(ReindexJob),
+    Many(Vec<ReindexJob>),
+}
+
+/// Queues one job (`{"slug","reason"}`) or several (`[{…}, …]`, sent as one batch).
+#[route(POST "/api/reindex", identity = ApiKey, storage(Queue = "REINDEX"))]
+pub async fn request_reindex(
+    mut req: Request,
+    _key: Claims<'_, ApiKey>,
+    queue: Queue<'_, ReindexJob>,
+) -> Result<Response> {
+    let body: ReindexBody = req.json().await?;
+    let n = match body {
+        ReindexBody::One(job) => {
+            queue.send(&job).await?;
+            1
+        }
+        ReindexBody::Many(jobs) => {
+            queue.send_batch(&jobs).await?;
+            jobs.len()
+        }
+    };
+    Ok(Response::from_json(&serde_json::json!({ "queued": n }))?.with_status(202))
+}
+
+/// Sends the request body as a bare string to the same queue: a message the consumer cannot
+/// decode as a [`ReindexJob`] (how a poison message is retried, then dead-lettered).
+#[route(POST "/api/reindex/raw", identity = ApiKey, storage(Queue = "REINDEX"))]
+pub async fn request_reindex_raw(
+    mut req: Request,
+    _key: Claims<'_, ApiKey>,
+    queue: Queue<'_, String>,
+) -> Result<Response> {
+    let text = req.text().await?;
+    queue.send(&text).await?;
+    Ok(Response::from_json(&serde_json::json!({ "queued": 1 }))?.with_status(202))
+}
+
+/// Reindexes posts. A job whose slug starts with `fail-` is retried (and, after
+/// `max_retries`, dead-lettered): the explicit-retry path.
+#[queue("reindex", storage(D1))]
+pub async fn reindex(batch: Batch<'_, ReindexJob>, _who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
+    #[allow(clippy::cast_possible_wrap)]
+    let now = layers_core::log::now_ms() as i64;
+    for msg in &batch {
+        let job = msg.body();
+        if job.slug.starts_with("fail-") {
+            msg.retry();
+            continue;
+        }
+        db.prepare("INSERT OR REPLACE INTO reindexed (slug, reason, indexed_at) VALUES (?1, ?2, ?3)")
+            .bind(&[&job.slug, &job.reason, &now])
+            .run()
+            .await?;
+        msg.ack();
+    }
+    Ok(())
+}
+
+/// Keeps what reached the dead-letter queue, whatever its shape.
+#[queue("reindex-dlq", storage(D1))]
+pub async fn dead_letters(batch: Batch<'_, serde_json::Value>, _who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
+    #[allow(clippy::cast_possible_wrap)]
+    let now = layers_core::log::now_ms() as i64;
+    for msg in &batch {
+        db.prepare("INSERT INTO dead_letters (body, received_at) VALUES (?1, ?2)")
+            .bind(&[&msg.body().to_string(), &now])
+            .run()
+            .await?;
+        msg.ack();
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DigestRun {
+    cron: String,
+    scheduled_at: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Reindexed {
+    slug: String,
+    reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DeadLetter {
+    body: String,
+}
+
+/// What the cron and the queue consumers wrote.
+#[route(GET "/api/events", identity = ApiKey, storage(D1))]
+pub async fn events(_key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
+    let runs: Vec<DigestRun> = db.prepare("SELECT cron, scheduled_at FROM digest_runs ORDER BY id").all().await?;
+    let reindexed: Vec<Reindexed> = db.prepare("SELECT slug, reason FROM reindexed ORDER BY slug").all().await?;
+    let dead: Vec<DeadLetter> = db.prepare("SELECT body FROM dead_letters ORDER BY id").all().await?;
+    let resp = Response::from_json(&serde_json::json!({
+        "digest_runs": runs,
+        "reindexed": reindexed,
+        "dead_letters": dead.into_iter().map(|d| d.body).collect::<Vec<_>>(),
+    }))?;
+    let _ = resp.headers().set("cache-control", "no-store");
+    Ok(resp)
+}
+
 app! {
     routes: [
         home,
@@ -379,5 +517,10 @@ app! {
         contact,
         email_inbound,
         backup_credentials,
+        request_reindex,
+        request_reindex_raw,
+        events,
     ],
+    crons: [weekly_digest],
+    queues: [reindex, dead_letters],
 }

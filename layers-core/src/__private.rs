@@ -19,9 +19,14 @@ use crate::request::path::normalize;
 use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
+use crate::storage::queue::{Queue, QueueBinding};
 use crate::storage::{Kv, StorageDecl, StorageKind, D1};
 use crate::vars::Vars;
 
+pub use crate::events::{
+    cron_entry, queue_entry, serve_queue, serve_scheduled, Consumer, CronEntry, CronMeta, EventCx, IntoOutcome,
+    QueueEntry, QueueMeta, Scheduled,
+};
 pub use crate::identity::ClaimsFor;
 pub use worker;
 
@@ -92,6 +97,7 @@ pub struct RouteCx<'r, V: Verifier> {
     claims: Option<Claims<'r, V>>,
     d1: Option<D1<'r>>,
     kv: Option<Kv<'r>>,
+    queue: Option<QueueBinding<'r>>,
     vars: Vars<'r>,
     after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -137,6 +143,13 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
         self.kv.clone().ok_or_else(|| taken("KV"))
     }
+    /// The declared queue producer, typed by the handler's parameter.
+    ///
+    /// # Errors
+    /// When the route did not declare a queue.
+    pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
+        self.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
+    }
     /// The vars.
     #[must_use]
     pub fn vars(&self) -> Vars<'r> {
@@ -147,12 +160,19 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     pub fn after(&self) -> After<'r> {
         self.after.clone()
     }
-    /// The outbound federation helper for config `C`, with its secret and vars read now.
+    /// The outbound federation helper for config `C`, with its secret and its `[vars]` read
+    /// now. Only routes whose identity authenticates someone (not `Public`) may take one.
     #[must_use]
-    pub fn federation<C: FederationConfig>(&self) -> Federation<'r, C> {
+    pub fn federation<C: FederationConfig>(&self) -> Federation<'r, C>
+    where
+        V: crate::identity::Authenticates,
+    {
         let env = &self.env;
         let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
-        let var = |name: &str| env.var(name).ok().map(|s| s.to_string());
+        // Only `[vars]` names: a config naming a secret in a `*_VAR` const must not read it
+        // (Workers expose secrets and vars through the same string bindings).
+        let vars = self.vars.clone();
+        let var = move |name: &str| vars.get(name);
         Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000)
     }
 }
@@ -197,13 +217,19 @@ impl RouteEntry {
 /// The table entry for route `H`.
 #[must_use]
 pub const fn entry<H: Route>() -> RouteEntry {
-    RouteEntry { meta: H::META, run: run_route::<H> }
+    let mut meta = H::META;
+    // Logs and the manifest name the verifier that really runs, not what META claims.
+    meta.identity = <H::Identity as Verifier>::NAME;
+    RouteEntry { meta, run: run_route::<H> }
 }
 
-/// The app: its routes and the `[vars]` names handlers may read. Built by `app!`.
+/// The app: its routes, crons, queue consumers and the `[vars]` names handlers may read.
+/// Built by `app!`.
 #[derive(Debug)]
 pub struct App {
     routes: &'static [RouteEntry],
+    crons: &'static [CronEntry],
+    queues: &'static [QueueEntry],
     vars: &'static [&'static str],
     router: OnceLock<Result<Router, String>>,
 }
@@ -211,8 +237,42 @@ pub struct App {
 impl App {
     /// A new app.
     #[must_use]
-    pub const fn new(routes: &'static [RouteEntry], vars: &'static [&'static str]) -> App {
-        App { routes, vars, router: OnceLock::new() }
+    pub const fn new(
+        routes: &'static [RouteEntry],
+        crons: &'static [CronEntry],
+        queues: &'static [QueueEntry],
+        vars: &'static [&'static str],
+    ) -> App {
+        App { routes, crons, queues, vars, router: OnceLock::new() }
+    }
+
+    /// The cron handlers.
+    #[must_use]
+    pub fn crons(&self) -> &'static [CronEntry] {
+        self.crons
+    }
+
+    /// The queue consumers.
+    #[must_use]
+    pub fn queues(&self) -> &'static [QueueEntry] {
+        self.queues
+    }
+
+    /// The Worker's `scheduled` entry (see [`serve_scheduled`]).
+    pub async fn scheduled(&'static self, event: worker::ScheduledEvent, env: worker::Env) {
+        serve_scheduled(self.crons, self.vars, event, env).await;
+    }
+
+    /// The Worker's `queue` entry (see [`serve_queue`]).
+    ///
+    /// # Errors
+    /// Never.
+    pub async fn queue(
+        &'static self,
+        batch: worker::MessageBatch<worker::wasm_bindgen::JsValue>,
+        env: worker::Env,
+    ) -> worker::Result<()> {
+        serve_queue(self.queues, self.vars, batch, env).await
     }
 
     /// The routes, in declaration order.
@@ -255,7 +315,7 @@ pub async fn serve(
     let t0 = now_ms();
     let method = req.method().to_string();
     let ray = req.headers().get("cf-ray").ok().flatten().unwrap_or_else(|| "-".to_owned());
-    let mut log = LogCx { ray, method: method.clone(), route: "-" };
+    let mut log = LogCx { ray, method: method.clone(), route: "-", event: None };
     let url = match req.url() {
         Ok(u) => u,
         Err(_) => {
@@ -412,10 +472,12 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
     };
     let mut d1 = None;
     let mut kv = None;
+    let mut queue = None;
     for decl in H::META.storage {
         let opened = match decl.kind {
             StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
             StorageKind::Kv => Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h)),
+            StorageKind::Queue => QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h)),
         };
         if let Err(e) = opened {
             log.request(500, now_ms().saturating_sub(d.t0), "storage_unavailable");
@@ -428,6 +490,7 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
         claims: Some(claims),
         d1,
         kv,
+        queue,
         vars: Vars::new(env.clone(), d.vars),
         after,
         env: env.clone(),
@@ -447,6 +510,17 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
 /// # Panics
 /// At compile time, with the fix in the message.
 pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str) {
+    if V::PLATFORM_ONLY {
+        let m = ConstMsg::new()
+            .push("route handler `")
+            .push(handler)
+            .push("` uses `identity = ")
+            .push(V::NAME)
+            .push("`, but `")
+            .push(V::NAME)
+            .push("` claims are made only for platform events, never for a request: use `#[scheduled(\"cron\")]` or `#[queue(\"name\")]` for platform work, or give the route a request verifier (`Public`, `ApiKey`, …).");
+        panic!("{}", m.as_str());
+    }
     if V::BODY && !handler_takes_request {
         let m = ConstMsg::new()
             .push("route handler `")
@@ -463,7 +537,12 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
 ///
 /// # Panics
 /// At compile time, with a message naming the routes or binding at fault.
-pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: &[&str]) {
+pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: &[&str], queue_producers: &[&str]) {
+    let mut i = 0;
+    while i < routes.len() {
+        check_segments(&routes[i]);
+        i += 1;
+    }
     let mut i = 0;
     while i < routes.len() {
         let a = &routes[i];
@@ -495,6 +574,7 @@ pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: 
             let known = match decl.kind {
                 StorageKind::D1 => d1_bindings,
                 StorageKind::Kv => kv_bindings,
+                StorageKind::Queue => queue_producers,
             };
             if !contains(known, decl.binding) {
                 let m = ConstMsg::new()
@@ -517,6 +597,214 @@ pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: 
         }
         i += 1;
     }
+}
+
+const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 3]) {
+    let mut k = 0;
+    while k < storage.len() {
+        let decl = storage[k];
+        let known = match decl.kind {
+            StorageKind::D1 => bindings[0],
+            StorageKind::Kv => bindings[1],
+            StorageKind::Queue => bindings[2],
+        };
+        if !contains(known, decl.binding) {
+            let m = ConstMsg::new()
+                .push(kind)
+                .push(" \"")
+                .push(name)
+                .push("\" (fn ")
+                .push(handler)
+                .push(") uses ")
+                .push(decl.kind.as_str())
+                .push(" binding \"")
+                .push(decl.binding)
+                .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
+                .push(decl.kind.as_str())
+                .push(" = \"NAME\")`.");
+            panic!("{}", m.as_str());
+        }
+        k += 1;
+    }
+}
+
+/// The compile-time check `app!` runs on platform events: the crons handled in code are
+/// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
+/// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
+/// declared (`bindings`: D1, KV, queue producers).
+///
+/// # Panics
+/// At compile time, with a message naming the cron, queue or binding at fault.
+pub const fn check_events(
+    crons: &[CronMeta],
+    queues: &[QueueMeta],
+    wrangler_crons: &[&str],
+    wrangler_consumers: &[&str],
+    bindings: [&[&str]; 3],
+) {
+    let mut i = 0;
+    while i < crons.len() {
+        let c = &crons[i];
+        if !contains(wrangler_crons, c.cron) {
+            let m = ConstMsg::new()
+                .push("cron handler `")
+                .push(c.handler)
+                .push("` runs on \"")
+                .push(c.cron)
+                .push("\", which wrangler.toml's `[triggers] crons` does not list, so the platform would never fire it: add \"")
+                .push(c.cron)
+                .push("\" to `crons = [..]` under `[triggers]` (written exactly the same), or change the handler's cron.");
+            panic!("{}", m.as_str());
+        }
+        let mut j = 0;
+        while j < i {
+            if contains(&[crons[j].cron], c.cron) {
+                let m = ConstMsg::new()
+                    .push("cron \"")
+                    .push(c.cron)
+                    .push("\" has two handlers, `")
+                    .push(crons[j].handler)
+                    .push("` and `")
+                    .push(c.handler)
+                    .push("`: the platform fires one event per cron, so keep one handler and call the other's work from it.");
+                panic!("{}", m.as_str());
+            }
+            j += 1;
+        }
+        check_storage("cron", c.cron, c.handler, c.storage, bindings);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < wrangler_crons.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < crons.len() {
+            if contains(&[crons[j].cron], wrangler_crons[i]) {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            let m = ConstMsg::new()
+                .push("wrangler.toml's `[triggers] crons` lists \"")
+                .push(wrangler_crons[i])
+                .push("\", but no handler in `app! { crons: [..] }` runs on it, so its events would only be logged: add `#[scheduled(\"")
+                .push(wrangler_crons[i])
+                .push("\")] async fn …` to `crons: [..]`, or remove the trigger.");
+            panic!("{}", m.as_str());
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < queues.len() {
+        let q = &queues[i];
+        if !contains(wrangler_consumers, q.queue) {
+            let m = ConstMsg::new()
+                .push("queue handler `")
+                .push(q.handler)
+                .push("` consumes \"")
+                .push(q.queue)
+                .push("\", which wrangler.toml does not consume: add `[[queues.consumers]]` with `queue = \"")
+                .push(q.queue)
+                .push("\"` (and `max_retries`, `dead_letter_queue`), or change the handler's queue.");
+            panic!("{}", m.as_str());
+        }
+        let mut j = 0;
+        while j < i {
+            if contains(&[queues[j].queue], q.queue) {
+                let m = ConstMsg::new()
+                    .push("queue \"")
+                    .push(q.queue)
+                    .push("\" has two consumers, `")
+                    .push(queues[j].handler)
+                    .push("` and `")
+                    .push(q.handler)
+                    .push("`: keep one.");
+                panic!("{}", m.as_str());
+            }
+            j += 1;
+        }
+        check_storage("queue", q.queue, q.handler, q.storage, bindings);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < wrangler_consumers.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < queues.len() {
+            if contains(&[queues[j].queue], wrangler_consumers[i]) {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            let m = ConstMsg::new()
+                .push("wrangler.toml consumes queue \"")
+                .push(wrangler_consumers[i])
+                .push("\" (`[[queues.consumers]]`), but no handler in `app! { queues: [..] }` does: add `#[queue(\"")
+                .push(wrangler_consumers[i])
+                .push("\")] async fn …` to `queues: [..]`, or remove the consumer.");
+            panic!("{}", m.as_str());
+        }
+        i += 1;
+    }
+}
+
+/// A route's segments must be what `#[route]` produces from a valid pattern — checked again
+/// here because `Route` can be implemented by hand: a literal holding `/`, `%`, `\`, a dot
+/// segment or an empty one could match paths the conflict check does not see.
+const fn check_segments(r: &RouteMeta) {
+    let mut k = 0;
+    while k < r.segments.len() {
+        let bad = match r.segments[k] {
+            Seg::Lit(l) => !valid_literal(l),
+            Seg::Param(p) => !valid_ident(p),
+            Seg::Rest => k + 1 != r.segments.len(),
+        };
+        if bad {
+            let m = ConstMsg::new()
+                .push("route `")
+                .push(r.method.as_str())
+                .push(" ")
+                .push(r.pattern)
+                .push("` (fn ")
+                .push(r.handler)
+                .push(") has a segment no `#[route]` pattern can produce (empty, `.` or `..`, or holding `/`, `\\`, `%`, `{`, `}`, `:`, `*`, `?`, `#` or whitespace, or a `*` before the end): describe routes with `#[route]`.");
+            panic!("{}", m.as_str());
+        }
+        k += 1;
+    }
+}
+
+const fn valid_literal(l: &str) -> bool {
+    let b = l.as_bytes();
+    if b.is_empty() || (b.len() == 1 && b[0] == b'.') || (b.len() == 2 && b[0] == b'.' && b[1] == b'.') {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'/' | b'\\' | b'%' | b'{' | b'}' | b':' | b'*' | b'?' | b'#') || b[i] <= b' ' || b[i] == 0x7f
+        {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn valid_ident(p: &str) -> bool {
+    let b = p.as_bytes();
+    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
+        return false;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 const fn contains(list: &[&str], s: &str) -> bool {

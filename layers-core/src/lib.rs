@@ -31,6 +31,7 @@
 
 pub mod after;
 pub mod error;
+mod events;
 pub mod identity;
 pub mod log;
 pub mod outbound;
@@ -43,10 +44,11 @@ pub mod __private;
 
 pub use after::After;
 pub use error::{Error, Result};
-pub use identity::{ApiKey, Claims, Deny, Public, SignedToken, Verifier};
-pub use layers_macros::{app, route};
+pub use events::{Batch, Message};
+pub use identity::{ApiKey, Claims, Deny, Public, SignedToken, System, Verifier};
+pub use layers_macros::{app, queue, route, scheduled};
 pub use request::Request;
-pub use storage::{Kv, D1};
+pub use storage::{Kv, Queue, D1};
 pub use vars::Vars;
 pub use worker::Response;
 
@@ -54,13 +56,14 @@ pub use worker::Response;
 pub mod prelude {
     pub use crate::after::After;
     pub use crate::error::{Error, Result};
+    pub use crate::events::{Batch, Message};
     pub use crate::identity::{
-        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, Mtls, Public, SignedToken,
+        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, Mtls, Public, SignedToken, System,
         Turnstile, Verifier, Webhook,
     };
     pub use crate::request::Request;
-    pub use crate::storage::{Kv, D1};
+    pub use crate::storage::{Kv, Queue, D1};
     pub use crate::vars::Vars;
-    pub use layers_macros::{app, route};
+    pub use layers_macros::{app, queue, route, scheduled};
     pub use worker::Response;
 }

@@ -34,11 +34,25 @@ pub(crate) struct LogCx {
     pub(crate) ray: String,
     pub(crate) method: String,
     pub(crate) route: &'static str,
+    /// `Some("scheduled" | "queue")` for platform events (then `route` is the cron or queue).
+    pub(crate) event: Option<&'static str>,
 }
 
 impl LogCx {
+    fn emit(&self, mut v: Value) {
+        if let Some(ev) = self.event {
+            // Platform events tag every line `"event": "scheduled" | "queue"`; a line that had
+            // its own `event` (a handler error) keeps it as its outcome.
+            if let Some(own) = v.get("event").cloned() {
+                v["outcome"] = own;
+            }
+            v["event"] = ev.into();
+        }
+        emit(&v);
+    }
+
     pub(crate) fn request(&self, status: u16, ms: u64, outcome: &str) {
-        emit(&json!({
+        self.emit(json!({
             "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
             "status": status, "outcome": outcome, "ms": ms,
         }));
@@ -57,7 +71,7 @@ impl LogCx {
                 v["detail"] = detail.into();
             }
         }
-        emit(&v);
+        self.emit(v);
     }
 
     pub(crate) fn storage(&self, kind: &str, binding: &str, op: &str, ms: u64, error: Option<&str>) {
@@ -69,13 +83,26 @@ impl LogCx {
         if let Some(e) = error {
             v["error"] = e.into();
         }
-        emit(&v);
+        self.emit(v);
     }
 
     pub(crate) fn error(&self, status: u16, detail: &str) {
-        emit(&json!({
+        self.emit(json!({
             "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
             "event": "handler_error", "status": status, "detail": detail,
         }));
+    }
+
+    /// A request-layer line about one step of a platform event (a message that did not
+    /// decode, a cron with no handler…), with extra fields.
+    pub(crate) fn note(&self, outcome: &str, extra: &[(&str, Value)]) {
+        let mut v = json!({
+            "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
+            "outcome": outcome,
+        });
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
+        self.emit(v);
     }
 }

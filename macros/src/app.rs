@@ -15,6 +15,8 @@ use crate::paths;
 
 struct AppInput {
     routes: Option<(Vec<Path>, Span)>,
+    crons: Option<(Vec<Path>, Span)>,
+    queues: Option<(Vec<Path>, Span)>,
     wrangler: Option<LitStr>,
 }
 
@@ -23,6 +25,12 @@ struct Wrangler {
     d1: Vec<String>,
     kv: Vec<String>,
     vars: Vec<String>,
+    /// `[triggers] crons`.
+    crons: Vec<String>,
+    /// `[[queues.producers]] binding`.
+    producers: Vec<String>,
+    /// `[[queues.consumers]] queue`.
+    consumers: Vec<String>,
 }
 
 fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
@@ -39,6 +47,22 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
     };
     w.d1 = bindings("d1_databases");
     w.kv = bindings("kv_namespaces");
+    let strings = |v: Option<&toml::Value>, key: Option<&str>| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| match key {
+                        Some(k) => t.get(k).and_then(toml::Value::as_str),
+                        None => t.as_str(),
+                    })
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    w.crons = strings(doc.get("triggers").and_then(|t| t.get("crons")), None);
+    w.producers = strings(doc.get("queues").and_then(|q| q.get("producers")), Some("binding"));
+    w.consumers = strings(doc.get("queues").and_then(|q| q.get("consumers")), Some("queue"));
     if let Some(vars) = doc.get("vars").and_then(toml::Value::as_table) {
         w.vars = vars.keys().cloned().collect();
     }
@@ -47,7 +71,7 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
 
 pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> TokenStream {
     let mut cx = Ctxt::default();
-    let mut parsed = AppInput { routes: None, wrangler: None };
+    let mut parsed = AppInput { routes: None, crons: None, queues: None, wrangler: None };
     let parser = |s: ParseStream<'_>| -> syn::Result<()> {
         let mut seen: Vec<(String, Span)> = Vec::new();
         while !s.is_empty() {
@@ -61,15 +85,20 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             }
             seen.push((k.clone(), key.span()));
             match k.as_str() {
-                "routes" => {
+                "routes" | "crons" | "queues" => {
                     let content;
                     let bracket = syn::bracketed!(content in s);
                     let list = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
-                    parsed.routes = Some((list.into_iter().collect(), bracket.span.join()));
+                    let v = Some((list.into_iter().collect(), bracket.span.join()));
+                    match k.as_str() {
+                        "routes" => parsed.routes = v,
+                        "crons" => parsed.crons = v,
+                        _ => parsed.queues = v,
+                    }
                 }
                 "wrangler" => parsed.wrangler = Some(s.parse()?),
                 other => {
-                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]` and optionally `wrangler: \"path/to/wrangler.toml\"`"));
+                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]`, and optionally `crons: [..]`, `queues: [..]` and `wrangler: \"path/to/wrangler.toml\"`"));
                     let _: syn::Expr = s.parse()?;
                 }
             }
@@ -86,10 +115,14 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         return syn::Error::new(Span::call_site(), "`app!` needs its routes: `app! { routes: [home, about] }`")
             .to_compile_error();
     };
+    let (crons, crons_span) = parsed.crons.unwrap_or((Vec::new(), Span::call_site()));
+    let (queues, queues_span) = parsed.queues.unwrap_or((Vec::new(), Span::call_site()));
     // Duplicated entries.
-    for (i, r) in routes.iter().enumerate() {
-        if routes[..i].iter().any(|p| quote!(#p).to_string() == quote!(#r).to_string()) {
-            cx.error_spanned(r, "this route is listed twice in `app!`; list each route once");
+    for (list, what) in [(&routes, "route"), (&crons, "cron handler"), (&queues, "queue handler")] {
+        for (i, r) in list.iter().enumerate() {
+            if list[..i].iter().any(|p| quote!(#p).to_string() == quote!(#r).to_string()) {
+                cx.error_spanned(r, format!("this {what} is listed twice in `app!`; list each once"));
+            }
         }
     }
     let path = match &parsed.wrangler {
@@ -123,17 +156,65 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     let d1 = &wrangler.d1;
     let kv = &wrangler.kv;
     let vars = &wrangler.vars;
+    let producers = &wrangler.producers;
     let check = quote_spanned! {list_span=>
-        const _: () = #private::check_app(&[#(#metas),*], &[#(#d1),*], &[#(#kv),*]);
+        const _: () = #private::check_app(&[#(#metas),*], &[#(#d1),*], &[#(#kv),*], &[#(#producers),*]);
     };
+    let cron_entries: Vec<_> = crons.iter().map(|c| quote_spanned!(c.span()=> #private::cron_entry::<#c>())).collect();
+    let cron_metas = crons.iter().map(|c| quote_spanned!(c.span()=> <#c as #private::Scheduled>::META));
+    let queue_entries: Vec<_> =
+        queues.iter().map(|q| quote_spanned!(q.span()=> #private::queue_entry::<#q>())).collect();
+    let queue_metas = queues.iter().map(|q| quote_spanned!(q.span()=> <#q as #private::Consumer>::META));
+    let w_crons = &wrangler.crons;
+    let w_consumers = &wrangler.consumers;
+    let events_span = if crons.is_empty() { queues_span } else { crons_span };
+    let check_events = quote_spanned! {events_span=>
+        const _: () = #private::check_events(
+            &[#(#cron_metas),*],
+            &[#(#queue_metas),*],
+            &[#(#w_crons),*],
+            &[#(#w_consumers),*],
+            [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*]],
+        );
+    };
+    let scheduled_entry = (!crons.is_empty() || !wrangler.crons.is_empty()).then(|| {
+        quote! {
+            #[::worker::event(scheduled)]
+            async fn __layers_scheduled(
+                event: ::worker::ScheduledEvent,
+                env: ::worker::Env,
+                _ctx: ::worker::ScheduleContext,
+            ) {
+                __LAYERS_APP.scheduled(event, env).await;
+            }
+        }
+    });
+    let queue_entry = (!queues.is_empty() || !wrangler.consumers.is_empty()).then(|| {
+        quote! {
+            #[::worker::event(queue)]
+            async fn __layers_queue(
+                batch: ::worker::MessageBatch<#private::worker::wasm_bindgen::JsValue>,
+                env: ::worker::Env,
+                _ctx: ::worker::Context,
+            ) -> ::worker::Result<()> {
+                __LAYERS_APP.queue(batch, env).await
+            }
+        }
+    });
     quote! {
         #[doc(hidden)]
-        static __LAYERS_APP: #private::App = #private::App::new(&[#(#entries),*], &[#(#vars),*]);
+        static __LAYERS_APP: #private::App = #private::App::new(
+            &[#(#entries),*],
+            &[#(#cron_entries),*],
+            &[#(#queue_entries),*],
+            &[#(#vars),*],
+        );
 
         // Rebuild when wrangler.toml changes.
         const _: &[u8] = ::core::include_bytes!(#path_str);
 
         #check
+        #check_events
 
         #[::worker::event(fetch)]
         async fn __layers_fetch(
@@ -143,5 +224,8 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         ) -> ::worker::Result<::worker::Response> {
             #private::serve(&__LAYERS_APP, req, env, ctx).await
         }
+
+        #scheduled_entry
+        #queue_entry
     }
 }

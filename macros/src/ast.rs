@@ -31,7 +31,7 @@ pub(crate) const SCOPE_LT: &str = "'__layers_r";
 
 /// Sets the lifetime of the last path segment of `ty`: replaces `'_` (or any lifetime, when
 /// `all`) with `lt`, or inserts `lt` first when the segment has none.
-fn set_lifetime(ty: &mut Type, lt: &Lifetime, all: bool) -> bool {
+pub(crate) fn set_lifetime(ty: &mut Type, lt: &Lifetime, all: bool) -> bool {
     let seg = match ty {
         Type::Path(p) if p.qself.is_none() => match p.path.segments.last_mut() {
             Some(s) => s,
@@ -75,7 +75,10 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     for input in &mut f.sig.inputs {
         if let FnArg::Typed(pt) = input {
             let scoped = last_segment(&pt.ty).is_some_and(|s| {
-                matches!(s.ident.to_string().as_str(), "Claims" | "Vars" | "After" | "D1" | "Kv" | "Federation")
+                matches!(
+                    s.ident.to_string().as_str(),
+                    "Claims" | "Vars" | "After" | "D1" | "Kv" | "Queue" | "Federation" | "Batch"
+                )
             });
             if scoped && set_lifetime(&mut pt.ty, &lt, false) {
                 any = true;
@@ -87,9 +90,9 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     }
 }
 
-const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`)";
+const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`)";
 
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
         Type::Group(g) => last_segment(&g.elem),
@@ -98,7 +101,7 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
-fn static_lifetime(seg: &syn::PathSegment) -> Option<&Lifetime> {
+pub(crate) fn static_lifetime(seg: &syn::PathSegment) -> Option<&Lifetime> {
     if let PathArguments::AngleBracketed(a) = &seg.arguments {
         for arg in &a.args {
             if let GenericArgument::Lifetime(l) = arg {

@@ -11,7 +11,8 @@ use crate::pattern::{self, PSeg};
 pub(crate) const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY"];
 
 /// Storage kinds this version knows: (name in `storage(…)`, handle type, default binding, variant).
-pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 2] = [("D1", "D1", "DB", "D1"), ("KV", "Kv", "KV", "Kv")];
+pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 3] =
+    [("D1", "D1", "DB", "D1"), ("KV", "Kv", "KV", "Kv"), ("Queue", "Queue", "QUEUE", "Queue")];
 
 #[derive(Clone)]
 pub(crate) struct StorageItem {
@@ -104,56 +105,7 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
                         out.identity = Some(ty);
                     }
                 }
-                "storage" => {
-                    let content;
-                    syn::parenthesized!(content in input);
-                    let items =
-                        Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
-                            let kind: Ident = c.parse()?;
-                            let binding = if c.peek(Token![=]) {
-                                c.parse::<Token![=]>()?;
-                                Some(c.parse::<LitStr>()?)
-                            } else {
-                                None
-                            };
-                            Ok((kind, binding))
-                        })?;
-                    for (kind, binding) in items {
-                        let name = kind.to_string();
-                        let Some(&(k, _, default, variant)) = STORAGE_KINDS.iter().find(|(k, ..)| *k == name) else {
-                            let hint = STORAGE_KINDS
-                                .iter()
-                                .find(|(k, h, ..)| k.eq_ignore_ascii_case(&name) || h.eq_ignore_ascii_case(&name))
-                                .map(|(k, ..)| format!(" — did you mean `{k}`?"))
-                                .unwrap_or_default();
-                            cx.error_spanned(
-                                &kind,
-                                format!("unknown storage kind `{name}`{hint}; this version of layers offers D1 and KV"),
-                            );
-                            continue;
-                        };
-                        if let Some(prev) = out.storage.iter().find(|s| s.kind == k) {
-                            let mut e = syn::Error::new(
-                                kind.span(),
-                                format!("storage `{k}` is declared twice; declare each kind once per route"),
-                            );
-                            e.combine(syn::Error::new(prev.span, "first declared here"));
-                            cx.push(e);
-                            continue;
-                        }
-                        let b = match &binding {
-                            Some(l) => {
-                                let v = l.value();
-                                if !is_binding_name(&v) {
-                                    cx.error_spanned(l, format!("`{v}` is not a binding name: bindings are identifiers like \"DB\" or \"SUBSCRIBERS\""));
-                                }
-                                v
-                            }
-                            None => default.to_owned(),
-                        };
-                        out.storage.push(StorageItem { kind: k, variant, binding: b, span: kind.span() });
-                    }
-                }
+                "storage" => parse_storage(input, &mut out.storage, cx)?,
                 other => {
                     let hint = match other {
                         "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
@@ -188,4 +140,59 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
         );
     }
     out
+}
+
+/// Parses `storage(KIND [= "BINDING"], …)` after the `storage` key, appending to `storage`.
+pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageItem>, cx: &mut Ctxt) -> syn::Result<()> {
+    let content;
+    syn::parenthesized!(content in input);
+    let items = Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
+        let kind: Ident = c.parse()?;
+        let binding = if c.peek(Token![=]) {
+            c.parse::<Token![=]>()?;
+            Some(c.parse::<LitStr>()?)
+        } else {
+            None
+        };
+        Ok((kind, binding))
+    })?;
+    for (kind, binding) in items {
+        let name = kind.to_string();
+        let Some(&(k, _, default, variant)) = STORAGE_KINDS.iter().find(|(k, ..)| *k == name) else {
+            let hint = STORAGE_KINDS
+                .iter()
+                .find(|(k, h, ..)| k.eq_ignore_ascii_case(&name) || h.eq_ignore_ascii_case(&name))
+                .map(|(k, ..)| format!(" — did you mean `{k}`?"))
+                .unwrap_or_default();
+            cx.error_spanned(
+                &kind,
+                format!("unknown storage kind `{name}`{hint}; this version of layers offers D1, KV and Queue"),
+            );
+            continue;
+        };
+        if let Some(prev) = storage.iter().find(|s| s.kind == k) {
+            let mut e = syn::Error::new(
+                kind.span(),
+                format!("storage `{k}` is declared twice; declare each kind once per route"),
+            );
+            e.combine(syn::Error::new(prev.span, "first declared here"));
+            cx.push(e);
+            continue;
+        }
+        let b = match &binding {
+            Some(l) => {
+                let v = l.value();
+                if !is_binding_name(&v) {
+                    cx.error_spanned(
+                        l,
+                        format!("`{v}` is not a binding name: bindings are identifiers like \"DB\" or \"SUBSCRIBERS\""),
+                    );
+                }
+                v
+            }
+            None => default.to_owned(),
+        };
+        storage.push(StorageItem { kind: k, variant, binding: b, span: kind.span() });
+    }
+    Ok(())
 }

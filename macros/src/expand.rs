@@ -49,6 +49,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
                 <#ty as #private::ClaimsFor<'r, #identity>>::from_claims(cx.claims()?)
             },
             Role::Storage("D1") => quote!(cx.d1()?),
+            Role::Storage("Queue") => quote!(cx.queue()?),
             Role::Storage(_) => quote!(cx.kv()?),
             Role::Vars => quote!(cx.vars()),
             Role::After => quote!(cx.after()),
@@ -56,7 +57,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             Role::Federation => quote!(cx.federation()),
         };
         lets.push(match p.role {
-            Role::Federation => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
+            Role::Federation | Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
             _ => quote!(let #arg = #value;),
         });
         args.push(arg);

@@ -11,7 +11,9 @@ extern crate proc_macro;
 mod app;
 mod ast;
 mod attr;
+mod cron;
 mod ctxt;
+mod event;
 mod expand;
 mod paths;
 mod pattern;
@@ -58,6 +60,34 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
         out.extend(expand::route(&f, &a, &params));
         expand::debug(&f.sig.ident.to_string(), &out);
     }
+    out.into()
+}
+
+/// Declares a cron handler: `#[scheduled("0 2 * * SUN", storage(D1))]`.
+///
+/// The cron is checked at compile time by Cloudflare's own parser (`saffron`): five fields,
+/// `minute hour day-of-month month day-of-week`, with names (`SUN`, `JAN`), `L`, `W` and `#`.
+/// The handler is an `async fn` taking `Claims<'_, System>` (platform events run as
+/// `System`), `Vars` and the declared storage handles, returning `()` or `Result<(), E>`. List
+/// it in `app! { crons: [..] }`; the cron must also be in wrangler.toml's `[triggers] crons`.
+#[proc_macro_attribute]
+pub fn scheduled(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let out = event::expand(event::Kind::Scheduled, attr.into(), item.into());
+    expand::debug("#[scheduled]", &out);
+    out.into()
+}
+
+/// Declares a queue consumer: `#[queue("reindex", storage(D1))]`.
+///
+/// The handler is an `async fn` taking its messages as `Batch<'_, T>` (`T: Deserialize`),
+/// `Claims<'_, System>`, `Vars` and the declared storage handles, returning `()` or
+/// `Result<(), E>`. Ack or retry each message; messages that do not decode into `T` are
+/// logged and retried (then dead-lettered per wrangler.toml). List it in
+/// `app! { queues: [..] }`; the queue must be in wrangler.toml's `[[queues.consumers]]`.
+#[proc_macro_attribute]
+pub fn queue(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let out = event::expand(event::Kind::Queue, attr.into(), item.into());
+    expand::debug("#[queue]", &out);
     out.into()
 }
 

@@ -541,6 +541,32 @@ fn unknown_kid_refetches_once_per_interval() {
 }
 
 #[test]
+fn unknown_kid_after_a_failed_refetch_is_503_not_403() {
+    // Keys cached, then the JWKS server goes down and a new key appears: nobody can decide
+    // whether the new kid is genuine until a fetch succeeds, so the answer is 503 throughout
+    // the rate-limit interval — never a 403 that would reject a legitimate rotation.
+    let server = Server::new("failed-refetch", JWKS_A);
+    access(&server, &mint_a(&user_payload())).unwrap();
+    server.down.set(true);
+    let later = NOW + 40;
+    let new_kid = mint(&key_b(), &kid_b(), &user_payload());
+    for t in [later, later + 1, later + 5] {
+        let cx = cx_at(&server, t).header("Cf-Access-Jwt-Assertion", &new_kid).build();
+        assert_denied(verify::<AccessJwt>(&cx), DenyKind::Unavailable, "kid unknown while the JWKS is down");
+    }
+    assert_eq!(server.fetches(), 2, "one refetch, then rate-limited");
+    // Known kids still pass from the cache meanwhile.
+    let cx = cx_at(&server, later + 5).header("Cf-Access-Jwt-Assertion", &mint_a(&user_payload())).build();
+    verify::<AccessJwt>(&cx).unwrap();
+    // Back up with both keys: after the interval the new kid is fetched and accepted.
+    server.down.set(false);
+    server.serve(JWKS_AB);
+    let cx = cx_at(&server, later + 31).header("Cf-Access-Jwt-Assertion", &new_kid).build();
+    verify::<AccessJwt>(&cx).unwrap();
+    assert_eq!(server.fetches(), 3);
+}
+
+#[test]
 fn attack_hostile_kids() {
     let server = Server::new("hostile-kid", JWKS_A);
     access(&server, &mint_a(&user_payload())).unwrap();

@@ -850,3 +850,175 @@ fn federation_exchanges_once_then_caches() {
         "the cache write is logged as a storage event"
     );
 }
+
+// ---- platform events: cron triggers and queues ------------------------------------------
+
+fn events_now() -> serde_json::Value {
+    let k = key();
+    let r = send("GET", "/api/events", &[("x-api-key", &k)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("json")
+}
+
+/// Polls `/api/events` until `done` holds (queues deliver in the background).
+fn wait_events(what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    for _ in 0..120 {
+        let v = events_now();
+        if done(&v) {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("timed out waiting for {what}: {}", events_now());
+}
+
+/// The framework's JSON lines in wrangler's output, once `done` holds for them.
+fn wait_log(what: &str, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+    let path = env("LAYERS_E2E_LOG");
+    for _ in 0..120 {
+        let text = std::fs::read_to_string(&path).expect("wrangler log");
+        let lines: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect();
+        if done(&lines) {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("timed out waiting for log lines: {what}");
+}
+
+fn unique_slug(prefix: &str) -> String {
+    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{prefix}-{n}")
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn event_cron_runs_as_system_and_writes_d1() {
+    let before = events_now()["digest_runs"].as_array().unwrap().len();
+    let r = get("/__scheduled?cron=0+2+*+*+SUN");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = wait_events("the digest run", |v| v["digest_runs"].as_array().unwrap().len() > before);
+    let run = v["digest_runs"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(run["cron"], "0 2 * * SUN");
+    assert!(run["scheduled_at"].as_i64().unwrap() > 0);
+    let lines = wait_log("the cron's three layers", |ls| {
+        let cron = |layer: &str| {
+            ls.iter().any(|l| l["layer"] == layer && l["event"] == "scheduled" && l["route"] == "0 2 * * SUN")
+        };
+        cron("request") && cron("identity") && cron("storage")
+    });
+    assert!(lines.iter().any(|l| l["layer"] == "identity"
+        && l["event"] == "scheduled"
+        && l["verifier"] == "System"
+        && l["outcome"] == "allow"));
+    assert!(lines
+        .iter()
+        .any(|l| l["layer"] == "storage" && l["event"] == "scheduled" && l["binding"] == "DB" && l["op"] == "run"));
+    assert!(lines.iter().any(|l| l["layer"] == "request"
+        && l["event"] == "scheduled"
+        && l["route"] == "0 2 * * SUN"
+        && l["outcome"] == "handled"));
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn event_cron_without_a_handler_is_logged() {
+    let before = events_now()["digest_runs"].as_array().unwrap().len();
+    assert_eq!(get("/__scheduled?cron=5+4+*+*+*").status, 200);
+    wait_log("the unhandled cron", |ls| {
+        ls.iter().any(|l| l["event"] == "scheduled" && l["outcome"] == "no_handler" && l["cron"] == "5 4 * * *")
+    });
+    // Nothing ran: no digest row for it (the cron handler test may add its own, never this one's).
+    let runs = events_now()["digest_runs"].as_array().unwrap().clone();
+    assert!(runs.iter().skip(before).all(|r| r["cron"] == "0 2 * * SUN"));
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn event_queue_message_is_consumed_into_d1() {
+    let k = key();
+    let one = unique_slug("post");
+    let r = send(
+        "POST",
+        "/api/reindex",
+        &[("x-api-key", &k), ("content-type", "application/json")],
+        Some(&format!("{{\"slug\":\"{one}\",\"reason\":\"edited: «ü»\"}}")),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let (a, b) = (unique_slug("batch-a"), unique_slug("batch-b"));
+    let r = send(
+        "POST",
+        "/api/reindex",
+        &[("x-api-key", &k), ("content-type", "application/json")],
+        Some(&format!("[{{\"slug\":\"{a}\",\"reason\":\"bulk\"}},{{\"slug\":\"{b}\",\"reason\":\"bulk\"}}]")),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["queued"], 2);
+    let v = wait_events("three reindexed posts", |v| {
+        let rows = v["reindexed"].as_array().unwrap();
+        [&one, &a, &b].iter().all(|s| rows.iter().any(|r| r["slug"] == s.as_str()))
+    });
+    let row = v["reindexed"].as_array().unwrap().iter().find(|r| r["slug"] == one.as_str()).unwrap().clone();
+    // The typed message arrived intact, non-ASCII included.
+    assert_eq!(row["reason"], "edited: «ü»");
+    // Sending is a storage operation of the route; consuming runs as System.
+    let lines = wait_log("producer and consumer lines", |ls| {
+        ls.iter().any(|l| l["layer"] == "storage" && l["kind"] == "Queue" && l["op"] == "send_batch")
+            && ls.iter().any(|l| l["layer"] == "identity" && l["event"] == "queue" && l["route"] == "reindex")
+    });
+    assert!(lines.iter().any(|l| l["layer"] == "storage"
+        && l["kind"] == "Queue"
+        && l["binding"] == "REINDEX"
+        && l["op"] == "send"
+        && l["route"] == "/api/reindex"));
+    assert!(lines.iter().any(|l| l["layer"] == "identity" && l["event"] == "queue" && l["verifier"] == "System"));
+    // The producer needs the key like any other storage.
+    let r = send(
+        "POST",
+        "/api/reindex",
+        &[("content-type", "application/json")],
+        Some("{\"slug\":\"x\",\"reason\":\"y\"}"),
+    );
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn event_queue_poison_messages_are_retried_then_dead_lettered() {
+    let k = key();
+    // A message the consumer cannot decode as a ReindexJob: a bare string.
+    let poison = unique_slug("poison");
+    let r = send("POST", "/api/reindex/raw", &[("x-api-key", &k)], Some(&poison));
+    assert_eq!(r.status, 202, "{}", r.body);
+    // A well-formed job the consumer explicitly retries.
+    let failing = unique_slug("fail");
+    let r = send(
+        "POST",
+        "/api/reindex",
+        &[("x-api-key", &k), ("content-type", "application/json")],
+        Some(&format!("{{\"slug\":\"{failing}\",\"reason\":\"always retried\"}}")),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let v = wait_events("both messages in the dead-letter table", |v| {
+        let dead = v["dead_letters"].as_array().unwrap();
+        let has = |s: &str| dead.iter().any(|d| d.as_str().is_some_and(|d| d.contains(s)));
+        has(&poison) && has(&failing)
+    });
+    // Neither was ever processed as a job.
+    assert!(!v["reindexed"].as_array().unwrap().iter().any(|r| r["slug"] == failing.as_str()));
+    // The undecodable one was logged on each delivery (first try + max_retries = 1), with the
+    // type it failed to decode into, and retried each time; never dropped silently.
+    let lines = wait_log("undecodable-message lines", |ls| {
+        ls.iter()
+            .filter(|l| l["event"] == "queue" && l["route"] == "reindex" && l["outcome"] == "message_undecodable")
+            .count()
+            >= 2
+    });
+    let undecodable: Vec<_> =
+        lines.iter().filter(|l| l["outcome"] == "message_undecodable" && l["route"] == "reindex").collect();
+    assert!(undecodable.iter().all(|l| l["action"] == "retry" && l["type"].as_str().unwrap().ends_with("ReindexJob")));
+    // The message body itself is not logged.
+    assert!(!lines.iter().any(|l| l.to_string().contains(&poison)));
+    // The dead-letter consumer ran as System too.
+    assert!(lines.iter().any(|l| l["layer"] == "identity" && l["event"] == "queue" && l["route"] == "reindex-dlq"));
+}

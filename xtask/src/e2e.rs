@@ -170,6 +170,8 @@ impl Server {
             .arg(state)
             .arg("--env-file")
             .arg(env_file)
+            // Cron triggers are fired by the tests through `GET /__scheduled?cron=…`.
+            .arg("--test-scheduled")
             .arg("--show-interactive-dev-session=false")
             .current_dir(&ctx.app)
             .env("WRANGLER_SEND_METRICS", "false")
@@ -179,7 +181,7 @@ impl Server {
             .process_group(0);
         log(format!(
             "$ (in {}) node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port {port} \
-             --persist-to {} --env-file {} --show-interactive-dev-session=false  > {}",
+             --persist-to {} --env-file {} --test-scheduled --show-interactive-dev-session=false  > {}",
             ctx.app.display(),
             state.display(),
             env_file.display(),

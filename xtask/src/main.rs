@@ -255,6 +255,8 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
         .args(["--ip", "127.0.0.1"])
         .arg("--port")
         .arg(port.to_string())
+        // `GET /__scheduled?cron=…` fires a cron trigger.
+        .arg("--test-scheduled")
         .arg("--show-interactive-dev-session=false")
         .current_dir(&ctx.app)
         .env("WRANGLER_SEND_METRICS", "false");

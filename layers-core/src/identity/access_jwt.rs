@@ -673,18 +673,30 @@ impl<C: AccessConfig> AccessJwt<C> {
     async fn jwks_for(cx: &VerifyCx<'_>, url: &str, kid: &str) -> Result<Rc<Jwks>, Deny> {
         let now = cx.now();
         let recent = |t: Option<u64>| t.is_some_and(|t| now.saturating_sub(t) < C::REFETCH_INTERVAL_SECS);
-        let (fresh, attempted_recently, failed_recently) = JWKS_CACHE.with(|c| {
+        let (fresh, attempted_recently, failed_recently, in_flight) = JWKS_CACHE.with(|c| {
             let c = c.borrow();
-            let Some(e) = c.get(url) else { return (None, false, false) };
+            let Some(e) = c.get(url) else { return (None, false, false, false) };
             let fresh = e
                 .jwks
                 .as_ref()
                 .filter(|(_, at)| now.saturating_sub(*at) < C::CACHE_TTL_SECS)
                 .map(|(j, _)| Rc::clone(j));
-            (fresh, recent(e.last_attempt), recent(e.last_failure))
+            // An attempt newer than both the last success and the last failure is still running.
+            let done = e.jwks.as_ref().map(|(_, at)| *at).max(e.last_failure);
+            let in_flight = e.last_attempt.is_some_and(|a| done.is_none_or(|d| a > d));
+            (fresh, recent(e.last_attempt), recent(e.last_failure), in_flight)
         });
         match &fresh {
             Some(j) if j.get(kid).is_some() => return Ok(Rc::clone(j)),
+            // Unknown kid while the refetch that could have found it failed or has not
+            // finished: nobody can decide yet, so 503 rather than a 403 that might be wrong.
+            Some(_) if attempted_recently && (failed_recently || in_flight) => {
+                return Err(Deny::unavailable(format!(
+                    "token kid is not in the cached JWKS and the refetch of {url} {} less than {} s ago",
+                    if in_flight { "is still running, started" } else { "failed" },
+                    C::REFETCH_INTERVAL_SECS
+                )))
+            }
             // Good keys, unknown kid: at most one refetch per interval.
             Some(_) if attempted_recently => {
                 return Err(Deny::invalid(format!(

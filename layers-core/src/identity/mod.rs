@@ -20,6 +20,7 @@ mod mtls;
 mod policy;
 mod public;
 mod signed_token;
+mod system;
 mod turnstile;
 mod webhook;
 
@@ -44,6 +45,7 @@ pub use public::Public;
 pub use signed_token::{
     mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN, MIN_KEY_LEN,
 };
+pub use system::{System, SystemClaims};
 pub use turnstile::{
     DefaultTurnstile, Turnstile, TurnstileClaims, TurnstileConfig, MAX_TURNSTILE_TOKEN_LEN, SITEVERIFY_URL,
     TURNSTILE_FIELD,
@@ -97,6 +99,11 @@ pub trait Verifier: Sized + 'static {
     /// [`DEFAULT_BODY_LIMIT`](crate::request::DEFAULT_BODY_LIMIT), else 413) and hands the
     /// same bytes to the handler.
     const BODY: bool = false;
+    /// Set only by [`System`]: claims that the platform's event entry points make, which no
+    /// fetch route may ask for (`#[route(…, identity = System)]` fails to compile). Setting
+    /// it on your own verifier only makes the routes using it fail to compile.
+    #[doc(hidden)]
+    const PLATFORM_ONLY: bool = false;
     /// Verifies the request, failing closed.
     fn verify(cx: &VerifyCx<'_>) -> impl Future<Output = Result<Self::Claims, Deny>>;
 }

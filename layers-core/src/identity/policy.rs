@@ -23,9 +23,9 @@ use super::{
 /// claims means something. Every built-in verifier but [`Public`](super::Public) has it;
 /// implement it for a verifier of your own that authenticates.
 #[diagnostic::on_unimplemented(
-    message = "a policy on `{Self}` makes no sense: `{Self}` does not authenticate anyone",
-    label = "`{Self}` lets every request through, so there are no claims a policy could check",
-    note = "guard a verifier that authenticates (`AccessJwt`, `ApiKey`, `SignedToken<C>`, …); for your own verifier, `impl Authenticates for MyVerifier {{}}`"
+    message = "`{Self}` does not authenticate anyone: a policy on it, or cloud credentials (`Federation`) for its routes, would make no sense",
+    label = "`{Self}` lets every request through, so there are no claims to check and no one to act for",
+    note = "use a verifier that authenticates (`AccessJwt`, `ApiKey`, `SignedToken<C>`, …); for your own verifier, `impl Authenticates for MyVerifier {{}}`"
 )]
 pub trait Authenticates: Verifier {}
 

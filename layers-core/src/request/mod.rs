@@ -143,7 +143,16 @@ impl Request {
             return Err(Error::new(415, "expected content-type: application/json"));
         }
         let body = self.bytes().await?;
-        serde_json::from_slice(&body).map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&body).map_err(|e| {
+            // Where it failed, not what it found: serde's text can quote the input.
+            let public = match e.classify() {
+                serde_json::error::Category::Data => {
+                    format!("JSON body does not have the expected shape (line {}, column {})", e.line(), e.column())
+                }
+                _ => format!("invalid JSON body (line {}, column {})", e.line(), e.column()),
+            };
+            Error::bad_request(public)
+        })
     }
     /// Parses an `application/x-www-form-urlencoded` body into pairs.
     ///

@@ -7,9 +7,11 @@
 
 pub mod d1;
 pub mod kv;
+pub mod queue;
 
 pub use d1::{D1Arg, RunInfo, Statement, D1};
 pub use kv::{Kv, KvPage};
+pub use queue::Queue;
 
 /// The kinds of storage a route can declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub enum StorageKind {
     D1,
     /// A KV namespace (`storage(KV)`, default binding `KV`), handle [`Kv`].
     Kv,
+    /// A queue producer (`storage(Queue)`, default binding `QUEUE`), handle [`Queue`].
+    Queue,
 }
 
 impl StorageKind {
@@ -27,6 +31,7 @@ impl StorageKind {
         match self {
             StorageKind::D1 => "D1",
             StorageKind::Kv => "KV",
+            StorageKind::Queue => "Queue",
         }
     }
 }
