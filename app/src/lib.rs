@@ -6,6 +6,8 @@
 //! | `GET /posts/:slug` | Public | D1 |
 //! | `GET /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers` | ApiKey | D1 |
+//! | `POST /api/subscribers/typed` (`Json<NewSubscriber>`), `POST /api/subscribers/form` (`Form<…>`) | ApiKey | D1 |
+//! | `GET /api/extract/:slug/:n` (`Path`, `Query`, `Cf`) | ApiKey | — |
 //! | `POST /api/subscribers/import` | ApiKey | D1 (batch) |
 //! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
 //! | `GET /api/unsubscribed` | ApiKey | KV (list) |
@@ -19,6 +21,12 @@
 //! | `POST /api/reindex` | ApiKey | Queue producer `REINDEX` (`ReindexJob`) |
 //! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (a raw string: the poison-message path) |
 //! | `GET /api/events` | ApiKey | D1 (what the cron and the consumers wrote) |
+//! | `PUT\|GET\|DELETE /api/files/:name` | ApiKey | R2 (`BUCKET`, up to 10 MB, content type and an `x-file-note` custom metadata) |
+//! | `GET /api/files` | ApiKey | R2 (list, `?prefix=`, `?cursor=`) |
+//! | `GET /api/cached/:slug` | ApiKey | Cache (default cache; `x-cache: miss` then `hit`) |
+//! | `DELETE /api/cached/:slug` | ApiKey | Cache (purge) |
+//! | `POST /api/track/:event` | ApiKey | Analytics Engine (`ANALYTICS`: one data point per call) |
+//! | `POST /api/limited/:bucket` | ApiKey | Durable Object `RATE_LIMITER` ([`RateLimiter`]: 429 after 3 calls per bucket) |
 //! | cron `0 2 * * SUN` | System | D1 (`digest_runs`) |
 //! | queue `reindex` | System | D1 (`reindexed`) |
 //! | queue `reindex-dlq` | System | D1 (`dead_letters`) |
@@ -147,6 +155,74 @@ pub async fn add_subscriber(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'
 #[derive(Debug, Deserialize)]
 struct Import {
     emails: Vec<String>,
+}
+
+/// Adds a subscriber from a typed JSON body: a wrong content type is 415, more than 1 MiB 413,
+/// a missing or mistyped field 400, each as `application/problem+json`.
+#[route(POST "/api/subscribers/typed", identity = ApiKey, storage(D1))]
+async fn add_subscriber_typed(
+    Json(body): Json<NewSubscriber>,
+    _key: Claims<'_, ApiKey>,
+    db: D1<'_>,
+) -> Result<Response> {
+    insert_subscriber(&db, &body.email).await
+}
+
+/// The same from an HTML form (`application/x-www-form-urlencoded`).
+#[route(POST "/api/subscribers/form", identity = ApiKey, storage(D1))]
+async fn add_subscriber_form(
+    Form(body): Form<NewSubscriber>,
+    _key: Claims<'_, ApiKey>,
+    db: D1<'_>,
+) -> Result<Response> {
+    insert_subscriber(&db, &body.email).await
+}
+
+async fn insert_subscriber(db: &D1<'_>, email: &str) -> Result<Response> {
+    let email = email.trim().to_ascii_lowercase();
+    if !valid_email(&email) {
+        return Err(Error::problem(400, "field `email` is not a valid address"));
+    }
+    let now = layers_core::log::now_ms() / 1000;
+    let info = db
+        .prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO UPDATE SET status = 'active', unsubscribed_at = NULL")
+        .bind(&[&email, &now])
+        .run()
+        .await?;
+    let resp = Response::from_json(&serde_json::json!({ "email": email, "changes": info.changes }))?;
+    Ok(resp.with_status(201))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExtractPath {
+    slug: String,
+    n: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct Paging {
+    page: Option<u32>,
+    tag: Option<String>,
+}
+
+/// Shows what the head extractors read (the e2e tests check it).
+#[route(GET "/api/extract/:slug/:n", identity = ApiKey)]
+async fn extract_echo(
+    Path(p): Path<ExtractPath>,
+    Query(q): Query<Paging>,
+    cf: Cf,
+    _key: Claims<'_, ApiKey>,
+) -> Result<Response> {
+    Ok(Response::from_json(&serde_json::json!({
+        "slug": p.slug,
+        "n": p.n,
+        "page": q.page,
+        "tag": q.tag,
+        "cf_colo_present": cf.colo.is_some(),
+        "cf_country": cf.country,
+        "cf_asn": cf.asn,
+        "cf_tls_client_auth": cf.tls_client_auth.is_some(),
+    }))?)
 }
 
 /// Imports many subscribers in one D1 batch (one implicit transaction): either every address
@@ -500,12 +576,161 @@ pub async fn events(_key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     Ok(resp)
 }
 
+/// Largest upload `PUT /api/files/:name` accepts.
+pub const MAX_FILE: usize = 10 * 1024 * 1024;
+
+/// Stores the body in R2 under `:name`, with its `content-type` and an optional `x-file-note`
+/// header kept as custom metadata `note`.
+#[route(PUT "/api/files/:name", identity = ApiKey, storage(R2))]
+pub async fn put_file(mut req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
+    let name = req.param("name").unwrap_or_default().to_owned();
+    let content_type = req.header("content-type");
+    let mut meta = std::collections::HashMap::new();
+    if let Some(note) = req.header("x-file-note") {
+        meta.insert("note".to_owned(), note);
+    }
+    let body = req.bytes_limited(MAX_FILE).await?;
+    let size = body.len();
+    bucket.put(&format!("files/{name}"), body, content_type.as_deref(), meta).await?;
+    let resp = Response::from_json(&serde_json::json!({ "stored": name, "size": size }))?;
+    Ok(resp.with_status(201))
+}
+
+/// Serves the R2 object `:name` with its content type, etag and `x-file-note`.
+#[route(GET "/api/files/:name", identity = ApiKey, storage(R2))]
+pub async fn get_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
+    let name = req.param("name").unwrap_or_default();
+    let Some(obj) = bucket.get(&format!("files/{name}")).await? else {
+        return Err(Error::not_found());
+    };
+    let resp = Response::from_bytes(obj.body)?;
+    let h = resp.headers();
+    h.set("content-type", obj.content_type.as_deref().unwrap_or("application/octet-stream"))?;
+    h.set("etag", &obj.http_etag)?;
+    if let Some(note) = obj.custom_metadata.get("note") {
+        h.set("x-file-note", note)?;
+    }
+    Ok(resp)
+}
+
+/// Deletes the R2 object `:name`.
+#[route(DELETE "/api/files/:name", identity = ApiKey, storage(R2))]
+pub async fn delete_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
+    let name = req.param("name").unwrap_or_default();
+    bucket.delete(&format!("files/{name}")).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Lists stored files (`?prefix=`, paginated with `?cursor=`).
+#[route(GET "/api/files", identity = ApiKey, storage(R2))]
+pub async fn list_files(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
+    let prefix = format!("files/{}", req.query("prefix").unwrap_or_default());
+    let page = bucket.list(&prefix, 100, req.query("cursor")).await?;
+    let files: Vec<_> = page
+        .objects
+        .iter()
+        .map(|o| serde_json::json!({ "name": o.key.strip_prefix("files/").unwrap_or(&o.key), "size": o.size }))
+        .collect();
+    Ok(Response::from_json(&serde_json::json!({ "files": files, "cursor": page.cursor }))?)
+}
+
+/// A page rendered once and then served from the Cache API for 60 s; `x-cache` says which.
+#[route(GET "/api/cached/:slug", identity = ApiKey, storage(Cache))]
+pub async fn cached(req: Request, _key: Claims<'_, ApiKey>, cache: Cache<'_>) -> Result<Response> {
+    let slug = req.param("slug").unwrap_or_default();
+    let key = cache.key(&format!("/api/cached/{slug}"))?;
+    if let Some(mut hit) = cache.match_(&key).await? {
+        let body = hit.bytes().await?;
+        let resp = Response::from_bytes(body)?;
+        resp.headers().set("content-type", "application/json")?;
+        resp.headers().set("x-cache", "hit")?;
+        return Ok(resp);
+    }
+    let body = serde_json::json!({ "slug": slug, "rendered_at": layers_core::log::now_ms() });
+    let mut resp = Response::from_json(&body)?;
+    resp.headers().set("cache-control", "max-age=60")?;
+    cache.put(&key, &mut resp).await?;
+    resp.headers().set("x-cache", "miss")?;
+    Ok(resp)
+}
+
+/// Purges `/api/cached/:slug` from the cache.
+#[route(DELETE "/api/cached/:slug", identity = ApiKey, storage(Cache))]
+pub async fn purge_cached(req: Request, _key: Claims<'_, ApiKey>, cache: Cache<'_>) -> Result<Response> {
+    let slug = req.param("slug").unwrap_or_default();
+    let existed = cache.delete(&cache.key(&format!("/api/cached/{slug}"))?).await?;
+    Ok(Response::from_json(&serde_json::json!({ "purged": existed }))?)
+}
+
+/// Records one `:event` data point (blob: the event and the key's label; double: 1; index: the
+/// event) in Analytics Engine.
+#[route(POST "/api/track/:event", identity = ApiKey, storage(AnalyticsEngine))]
+pub async fn track(req: Request, key: Claims<'_, ApiKey>, analytics: AnalyticsEngine<'_>) -> Result<Response> {
+    let event = req.param("event").unwrap_or_default();
+    analytics.write(&[event, &key.label], &[1.0], &[event])?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Calls `POST /api/limited/:bucket` allows per bucket.
+pub const RATE_LIMIT: u32 = 3;
+
+/// The rate-limiter Durable Object class (`#[durable_object]` generates undocumented glue).
+#[allow(missing_docs)]
+mod rate_limiter {
+    use worker::Response;
+
+    /// A counter per bucket name: answers 200 with the count up to `?limit=`, then 429.
+    #[worker::durable_object]
+    pub struct RateLimiter {
+        state: worker::State,
+    }
+
+    impl worker::DurableObject for RateLimiter {
+        fn new(state: worker::State, _env: worker::Env) -> Self {
+            RateLimiter { state }
+        }
+
+        async fn fetch(&self, req: worker::Request) -> worker::Result<Response> {
+            let url = req.url()?;
+            let limit =
+                url.query_pairs().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse::<u32>().ok()).unwrap_or(1);
+            let storage = self.state.storage();
+            let hits = storage.get::<u32>("hits").await?.unwrap_or(0).saturating_add(1);
+            storage.put("hits", hits).await?;
+            if hits > limit {
+                Response::error("rate limited", 429)
+            } else {
+                Response::ok(hits.to_string())
+            }
+        }
+    }
+}
+pub use rate_limiter::RateLimiter;
+
+/// Counts a call against `:bucket` in the [`RateLimiter`] named after it; 429 past [`RATE_LIMIT`].
+#[route(POST "/api/limited/:bucket", identity = ApiKey, storage(DurableObject = "RATE_LIMITER"))]
+pub async fn limited(req: Request, _key: Claims<'_, ApiKey>, limiter: DurableObject<'_>) -> Result<Response> {
+    let bucket = req.param("bucket").unwrap_or_default();
+    let stub = limiter.stub_by_name(bucket)?;
+    let answer = stub.fetch("POST", &format!("/hit?limit={RATE_LIMIT}"), None).await?;
+    if answer.status == 429 {
+        let resp = Response::error("too many requests\n", 429)?;
+        resp.headers().set("retry-after", "60")?;
+        return Ok(resp);
+    }
+    let count = String::from_utf8_lossy(&answer.body).into_owned();
+    Ok(Response::from_json(&serde_json::json!({ "bucket": bucket, "count": count.parse::<u32>().unwrap_or(0) }))?)
+}
+
 app! {
     routes: [
         home,
         post,
         list_subscribers,
         add_subscriber,
+        add_subscriber_typed,
+        add_subscriber_form,
+        extract_echo,
         import_subscribers,
         delete_subscriber,
         list_unsubscribed,
@@ -520,6 +745,14 @@ app! {
         request_reindex,
         request_reindex_raw,
         events,
+        put_file,
+        get_file,
+        delete_file,
+        list_files,
+        cached,
+        purge_cached,
+        track,
+        limited,
     ],
     crons: [weekly_digest],
     queues: [reindex, dead_letters],

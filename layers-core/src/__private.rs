@@ -20,7 +20,7 @@ use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
 use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{Kv, StorageDecl, StorageKind, D1};
+use crate::storage::{AnalyticsEngine, Cache, DurableObject, Kv, StorageDecl, StorageKind, D1, R2};
 use crate::vars::Vars;
 
 pub use crate::events::{
@@ -98,6 +98,10 @@ pub struct RouteCx<'r, V: Verifier> {
     d1: Option<D1<'r>>,
     kv: Option<Kv<'r>>,
     queue: Option<QueueBinding<'r>>,
+    r2: Option<R2<'r>>,
+    cache: Option<Cache<'r>>,
+    analytics: Option<AnalyticsEngine<'r>>,
+    durable: Option<DurableObject<'r>>,
     vars: Vars<'r>,
     after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -121,6 +125,20 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     /// When taken twice.
     pub fn request(&mut self) -> Result<Request, Error> {
         self.request.take().ok_or_else(|| taken("the request"))
+    }
+    /// A head extractor (`Path<T>`, `Query<T>`, `Cf`), read before the request is taken.
+    ///
+    /// # Errors
+    /// The extractor's 4xx problem, or when the request was taken already.
+    pub fn parts<T: crate::request::extract::FromRequestParts>(&self) -> Result<T, Error> {
+        T::from_parts(self.request.as_ref().ok_or_else(|| taken("the request"))?)
+    }
+    /// The body extractor (`Json<T>`, `Form<T>`), read before the request is taken.
+    ///
+    /// # Errors
+    /// The extractor's 4xx problem, or when the request was taken already.
+    pub async fn body<T: crate::request::extract::FromBody>(&mut self) -> Result<T, Error> {
+        T::from_body(self.request.as_mut().ok_or_else(|| taken("the request"))?).await
     }
     /// The claims (once).
     ///
@@ -149,6 +167,34 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     /// When the route did not declare a queue.
     pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
         self.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
+    }
+    /// The declared R2 bucket.
+    ///
+    /// # Errors
+    /// When the route did not declare R2.
+    pub fn r2(&mut self) -> Result<R2<'r>, Error> {
+        self.r2.clone().ok_or_else(|| taken("R2"))
+    }
+    /// The declared cache.
+    ///
+    /// # Errors
+    /// When the route did not declare a cache.
+    pub fn cache(&mut self) -> Result<Cache<'r>, Error> {
+        self.cache.clone().ok_or_else(|| taken("Cache"))
+    }
+    /// The declared Analytics Engine dataset.
+    ///
+    /// # Errors
+    /// When the route did not declare one.
+    pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
+        self.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
+    }
+    /// The declared Durable Object namespace.
+    ///
+    /// # Errors
+    /// When the route did not declare one.
+    pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
+        self.durable.clone().ok_or_else(|| taken("DurableObject"))
     }
     /// The vars.
     #[must_use]
@@ -296,6 +342,12 @@ fn plain(status: u16, body: &str) -> worker::Response {
 fn error_response(log: &LogCx, e: &Error) -> worker::Response {
     if let Some(d) = e.detail() {
         log.error(e.status(), d);
+    }
+    if let Some(body) = e.problem_json() {
+        let headers = worker::Headers::new();
+        let _ = headers.set("content-type", "application/problem+json");
+        let _ = headers.set("cache-control", "no-store");
+        return worker::ResponseBuilder::new().with_status(e.status()).with_headers(headers).fixed(body.into_bytes());
     }
     let mut msg = e.public_message().to_owned();
     msg.push('\n');
@@ -473,11 +525,24 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
     let mut d1 = None;
     let mut kv = None;
     let mut queue = None;
+    let mut r2 = None;
+    let mut cache = None;
+    let mut analytics = None;
+    let mut durable = None;
+    let origin = d.req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
     for decl in H::META.storage {
         let opened = match decl.kind {
             StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
             StorageKind::Kv => Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h)),
             StorageKind::Queue => QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h)),
+            StorageKind::R2 => R2::open(&env, decl.binding, &claims, log.clone()).map(|h| r2 = Some(h)),
+            StorageKind::Cache => Cache::open(decl.binding, &origin, &claims, log.clone()).map(|h| cache = Some(h)),
+            StorageKind::AnalyticsEngine => {
+                AnalyticsEngine::open(&env, decl.binding, &claims, log.clone()).map(|h| analytics = Some(h))
+            }
+            StorageKind::DurableObject => {
+                DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
+            }
         };
         if let Err(e) = opened {
             log.request(500, now_ms().saturating_sub(d.t0), "storage_unavailable");
@@ -491,6 +556,10 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
         d1,
         kv,
         queue,
+        r2,
+        cache,
+        analytics,
+        durable,
         vars: Vars::new(env.clone(), d.vars),
         after,
         env: env.clone(),
@@ -527,7 +596,7 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
             .push(handler)
             .push("` uses `identity = ")
             .push(V::NAME)
-            .push("`, which verifies the raw request body, but the handler does not take the `Request`: add a `mut req: Request` parameter and read the verified body with `req.bytes().await` (or `req.text()` / `req.json()`).");
+            .push("`, which verifies the raw request body, but the handler does not take the `Request`: add a `mut req: Request` parameter and read the verified body with `req.bytes().await` (or `req.text()` / `req.json()`), or take it typed with a `Json<T>` / `Form<T>` parameter.");
         panic!("{}", m.as_str());
     }
 }
@@ -537,7 +606,15 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
 ///
 /// # Panics
 /// At compile time, with a message naming the routes or binding at fault.
-pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: &[&str], queue_producers: &[&str]) {
+pub const fn check_app(
+    routes: &[RouteMeta],
+    d1_bindings: &[&str],
+    kv_bindings: &[&str],
+    queue_producers: &[&str],
+    r2_bindings: &[&str],
+    analytics_datasets: &[&str],
+    durable_objects: &[&str],
+) {
     let mut i = 0;
     while i < routes.len() {
         check_segments(&routes[i]);
@@ -575,6 +652,11 @@ pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: 
                 StorageKind::D1 => d1_bindings,
                 StorageKind::Kv => kv_bindings,
                 StorageKind::Queue => queue_producers,
+                StorageKind::R2 => r2_bindings,
+                // The Cache API has no wrangler.toml binding: any name opens a cache.
+                StorageKind::Cache => &[decl.binding],
+                StorageKind::AnalyticsEngine => analytics_datasets,
+                StorageKind::DurableObject => durable_objects,
             };
             if !contains(known, decl.binding) {
                 let m = ConstMsg::new()
@@ -599,7 +681,7 @@ pub const fn check_app(routes: &[RouteMeta], d1_bindings: &[&str], kv_bindings: 
     }
 }
 
-const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 3]) {
+const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 6]) {
     let mut k = 0;
     while k < storage.len() {
         let decl = storage[k];
@@ -607,6 +689,10 @@ const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[Storage
             StorageKind::D1 => bindings[0],
             StorageKind::Kv => bindings[1],
             StorageKind::Queue => bindings[2],
+            StorageKind::R2 => bindings[3],
+            StorageKind::Cache => &[decl.binding],
+            StorageKind::AnalyticsEngine => bindings[4],
+            StorageKind::DurableObject => bindings[5],
         };
         if !contains(known, decl.binding) {
             let m = ConstMsg::new()
@@ -631,7 +717,7 @@ const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[Storage
 /// The compile-time check `app!` runs on platform events: the crons handled in code are
 /// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
 /// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
-/// declared (`bindings`: D1, KV, queue producers).
+/// declared (`bindings`: D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects).
 ///
 /// # Panics
 /// At compile time, with a message naming the cron, queue or binding at fault.
@@ -640,7 +726,7 @@ pub const fn check_events(
     queues: &[QueueMeta],
     wrangler_crons: &[&str],
     wrangler_consumers: &[&str],
-    bindings: [&[&str]; 3],
+    bindings: [&[&str]; 6],
 ) {
     let mut i = 0;
     while i < crons.len() {

@@ -10,6 +10,8 @@ pub struct Error {
     status: u16,
     public: Cow<'static, str>,
     detail: Option<String>,
+    /// Sent as RFC 9457 `application/problem+json` (4xx only) instead of plain text.
+    problem: bool,
 }
 
 /// The result type handlers return.
@@ -19,7 +21,7 @@ impl Error {
     /// An error with `status` and a public message (ignored for 5xx, which say only
     /// "internal error" or "service unavailable").
     pub fn new(status: u16, public: impl Into<Cow<'static, str>>) -> Error {
-        Error { status, public: public.into(), detail: None }
+        Error { status, public: public.into(), detail: None, problem: false }
     }
     /// 400 Bad Request with a public message.
     pub fn bad_request(public: impl Into<Cow<'static, str>>) -> Error {
@@ -32,7 +34,39 @@ impl Error {
     }
     /// 500 with a detail for the log.
     pub fn internal(detail: impl Into<String>) -> Error {
-        Error { status: 500, public: Cow::Borrowed("internal error"), detail: Some(detail.into()) }
+        Error { status: 500, public: Cow::Borrowed("internal error"), detail: Some(detail.into()), problem: false }
+    }
+    /// An error the client gets as RFC 9457 `application/problem+json`:
+    /// `{"type":"about:blank","title":<status phrase>,"status":…,"detail":<public>}`. The public
+    /// text must name what is wrong without repeating the client's input. 5xx stay generic
+    /// plain text.
+    pub fn problem(status: u16, public: impl Into<Cow<'static, str>>) -> Error {
+        Error { problem: true, ..Error::new(status, public) }
+    }
+    /// The same error, rendered as problem+json when it is a 4xx.
+    #[must_use]
+    pub fn into_problem(mut self) -> Error {
+        self.problem = true;
+        self
+    }
+    /// Whether the client gets `application/problem+json` (only 4xx are rendered so).
+    #[must_use]
+    pub fn is_problem(&self) -> bool {
+        self.problem && (400..500).contains(&self.status)
+    }
+    /// The RFC 9457 body for a problem error (`None` unless [`Error::is_problem`]).
+    #[must_use]
+    pub fn problem_json(&self) -> Option<String> {
+        if !self.is_problem() {
+            return None;
+        }
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": status_title(self.status),
+            "status": self.status,
+            "detail": self.public_message(),
+        });
+        Some(body.to_string())
     }
     /// Adds a detail for the log.
     #[must_use]
@@ -58,6 +92,23 @@ impl Error {
     #[must_use]
     pub fn detail(&self) -> Option<&str> {
         self.detail.as_deref()
+    }
+}
+
+/// The status phrase RFC 9457 asks `title` to be for `about:blank` problems.
+fn status_title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        _ => "Client Error",
     }
 }
 
@@ -88,5 +139,27 @@ impl From<worker::Error> for Error {
 impl From<worker::KvError> for Error {
     fn from(e: worker::KvError) -> Error {
         Error::internal(format!("kv: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn problem_errors_render_rfc9457_for_4xx_only() {
+        let e = Error::problem(400, "JSON body: missing field `email`");
+        let v: serde_json::Value = serde_json::from_str(&e.problem_json().unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type":"about:blank","title":"Bad Request","status":400,"detail":"JSON body: missing field `email`"})
+        );
+        assert!(Error::new(413, "payload too large")
+            .into_problem()
+            .problem_json()
+            .unwrap()
+            .contains("Content Too Large"));
+        assert_eq!(Error::bad_request("x").problem_json(), None);
+        assert_eq!(Error::internal("db down").into_problem().problem_json(), None);
     }
 }

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::identity::{Claims, System, SystemClaims};
 use crate::log::{now_ms, LogCx};
 use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{Kv, StorageDecl, StorageKind, D1};
+use crate::storage::{AnalyticsEngine, DurableObject, Kv, StorageDecl, StorageKind, D1, R2};
 use crate::vars::Vars;
 
 /// A boxed, non-`Send` future.
@@ -162,6 +162,9 @@ pub struct EventCx<'r> {
     d1: Option<D1<'r>>,
     kv: Option<Kv<'r>>,
     queue: Option<QueueBinding<'r>>,
+    r2: Option<R2<'r>>,
+    analytics: Option<AnalyticsEngine<'r>>,
+    durable: Option<DurableObject<'r>>,
     vars: Vars<'r>,
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
@@ -201,6 +204,27 @@ impl<'r> EventCx<'r> {
     /// When undeclared.
     pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
         self.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
+    }
+    /// The declared R2 bucket.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn r2(&mut self) -> Result<R2<'r>, Error> {
+        self.r2.clone().ok_or_else(|| taken("R2"))
+    }
+    /// The declared Analytics Engine dataset.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
+        self.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
+    }
+    /// The declared Durable Object namespace.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
+        self.durable.clone().ok_or_else(|| taken("DurableObject"))
     }
     /// The vars.
     #[must_use]
@@ -417,12 +441,21 @@ async fn run_event<'r>(
     let t0 = now_ms();
     log.identity("System", Ok(()), 0);
     let claims: Claims<'r, System> = Claims::new(claims);
-    let (mut d1, mut kv, mut queue) = (None, None, None);
+    let (mut d1, mut kv, mut queue, mut r2, mut analytics, mut durable) = (None, None, None, None, None, None);
     for decl in storage {
         let opened = match decl.kind {
             StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
             StorageKind::Kv => Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h)),
             StorageKind::Queue => QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h)),
+            StorageKind::R2 => R2::open(&env, decl.binding, &claims, log.clone()).map(|h| r2 = Some(h)),
+            StorageKind::AnalyticsEngine => {
+                AnalyticsEngine::open(&env, decl.binding, &claims, log.clone()).map(|h| analytics = Some(h))
+            }
+            StorageKind::DurableObject => {
+                DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
+            }
+            // Cache keys live under the request's origin; a platform event has none.
+            StorageKind::Cache => Err(Error::internal("the Cache API is for routes: a platform event has no origin")),
         };
         if let Err(e) = opened {
             log.error(500, e.detail().unwrap_or("storage unavailable"));
@@ -430,8 +463,18 @@ async fn run_event<'r>(
             return false;
         }
     }
-    let cx =
-        EventCx { claims: Some(claims), d1, kv, queue, vars: Vars::new(env.clone(), vars), batch, log: log.clone() };
+    let cx = EventCx {
+        claims: Some(claims),
+        d1,
+        kv,
+        queue,
+        r2,
+        analytics,
+        durable,
+        vars: Vars::new(env.clone(), vars),
+        batch,
+        log: log.clone(),
+    };
     match call(cx).await {
         Ok(()) => {
             log.request(200, now_ms().saturating_sub(t0), "handled");

@@ -47,8 +47,9 @@ pub use error::{Error, Result};
 pub use events::{Batch, Message};
 pub use identity::{ApiKey, Claims, Deny, Public, SignedToken, System, Verifier};
 pub use layers_macros::{app, queue, route, scheduled};
+pub use request::extract::{Cf, Form, Json, Path, Query};
 pub use request::Request;
-pub use storage::{Kv, Queue, D1};
+pub use storage::{AnalyticsEngine, Cache, DurableObject, Kv, Queue, D1, R2};
 pub use vars::Vars;
 pub use worker::Response;
 
@@ -61,8 +62,9 @@ pub mod prelude {
         AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, Mtls, Public, SignedToken, System,
         Turnstile, Verifier, Webhook,
     };
+    pub use crate::request::extract::{Cf, Form, Json, Path, Query};
     pub use crate::request::Request;
-    pub use crate::storage::{Kv, Queue, D1};
+    pub use crate::storage::{AnalyticsEngine, Cache, DurableObject, Kv, Queue, D1, R2};
     pub use crate::vars::Vars;
     pub use layers_macros::{app, queue, route, scheduled};
     pub use worker::Response;

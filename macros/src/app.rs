@@ -24,6 +24,12 @@ struct AppInput {
 struct Wrangler {
     d1: Vec<String>,
     kv: Vec<String>,
+    /// `[[r2_buckets]] binding`.
+    r2: Vec<String>,
+    /// `[[analytics_engine_datasets]] binding`.
+    analytics: Vec<String>,
+    /// `[[durable_objects.bindings]] name`.
+    durable: Vec<String>,
     vars: Vec<String>,
     /// `[triggers] crons`.
     crons: Vec<String>,
@@ -47,6 +53,8 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
     };
     w.d1 = bindings("d1_databases");
     w.kv = bindings("kv_namespaces");
+    w.r2 = bindings("r2_buckets");
+    w.analytics = bindings("analytics_engine_datasets");
     let strings = |v: Option<&toml::Value>, key: Option<&str>| -> Vec<String> {
         v.and_then(toml::Value::as_array)
             .map(|a| {
@@ -63,6 +71,7 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
     w.crons = strings(doc.get("triggers").and_then(|t| t.get("crons")), None);
     w.producers = strings(doc.get("queues").and_then(|q| q.get("producers")), Some("binding"));
     w.consumers = strings(doc.get("queues").and_then(|q| q.get("consumers")), Some("queue"));
+    w.durable = strings(doc.get("durable_objects").and_then(|d| d.get("bindings")), Some("name"));
     if let Some(vars) = doc.get("vars").and_then(toml::Value::as_table) {
         w.vars = vars.keys().cloned().collect();
     }
@@ -155,10 +164,13 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     let metas = routes.iter().map(|r| quote_spanned!(r.span()=> <#r as #private::Route>::META));
     let d1 = &wrangler.d1;
     let kv = &wrangler.kv;
+    let r2 = &wrangler.r2;
+    let analytics = &wrangler.analytics;
+    let durable = &wrangler.durable;
     let vars = &wrangler.vars;
     let producers = &wrangler.producers;
     let check = quote_spanned! {list_span=>
-        const _: () = #private::check_app(&[#(#metas),*], &[#(#d1),*], &[#(#kv),*], &[#(#producers),*]);
+        const _: () = #private::check_app(&[#(#metas),*], &[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*]);
     };
     let cron_entries: Vec<_> = crons.iter().map(|c| quote_spanned!(c.span()=> #private::cron_entry::<#c>())).collect();
     let cron_metas = crons.iter().map(|c| quote_spanned!(c.span()=> <#c as #private::Scheduled>::META));
@@ -174,7 +186,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             &[#(#queue_metas),*],
             &[#(#w_crons),*],
             &[#(#w_consumers),*],
-            [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*]],
+            [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*]],
         );
     };
     let scheduled_entry = (!crons.is_empty() || !wrangler.crons.is_empty()).then(|| {

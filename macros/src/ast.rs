@@ -6,6 +6,7 @@ use syn::{FnArg, GenericArgument, ItemFn, Lifetime, PathArguments, Type};
 
 use crate::attr::{RouteAttr, STORAGE_KINDS};
 use crate::ctxt::Ctxt;
+use crate::pattern::PSeg;
 
 pub(crate) enum Role {
     Request,
@@ -14,6 +15,10 @@ pub(crate) enum Role {
     Vars,
     After,
     Federation,
+    /// `Path<T>`, `Query<T>`, `Cf`: read from the request head.
+    Parts,
+    /// `Json<T>`, `Form<T>`: read the body (at most one per handler).
+    Body,
 }
 
 pub(crate) struct Param {
@@ -77,7 +82,18 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
             let scoped = last_segment(&pt.ty).is_some_and(|s| {
                 matches!(
                     s.ident.to_string().as_str(),
-                    "Claims" | "Vars" | "After" | "D1" | "Kv" | "Queue" | "Federation" | "Batch"
+                    "Claims"
+                        | "Vars"
+                        | "After"
+                        | "D1"
+                        | "Kv"
+                        | "Queue"
+                        | "R2"
+                        | "Cache"
+                        | "AnalyticsEngine"
+                        | "DurableObject"
+                        | "Federation"
+                        | "Batch"
                 )
             });
             if scoped && set_lifetime(&mut pt.ty, &lt, false) {
@@ -90,7 +106,7 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     }
 }
 
-const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`)";
+const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `Cache<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`)";
 
 pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
@@ -151,6 +167,7 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
     let mut out = Vec::new();
     let mut seen_claims: Option<Span> = None;
     let mut seen_request: Option<Span> = None;
+    let mut seen_body: Option<(Span, String)> = None;
     for input in &sig.inputs {
         let pt = match input {
             FnArg::Receiver(r) => {
@@ -196,6 +213,31 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
                 seen_claims = Some(ty.span());
                 Role::Claims
             }
+            "Path" | "Query" | "Cf" => {
+                let no_params =
+                    attr.pattern.as_ref().filter(|(_, segs, _)| !segs.iter().any(|s| matches!(s, PSeg::Param(_))));
+                if let (true, Some((pattern, ..))) = (name == "Path", no_params) {
+                    cx.error_spanned(
+                        &ty,
+                        format!("`Path<T>` reads the route's `:name` parameters, but the pattern \"{pattern}\" has none: remove this parameter, or add a `:name` segment to the pattern"),
+                    );
+                    continue;
+                }
+                Role::Parts
+            }
+            "Json" | "Form" => {
+                if let Some((first, first_name)) = &seen_body {
+                    let mut e = syn::Error::new(
+                        ty.span(),
+                        format!("a handler reads the request body once, and `{first_name}` already reads it: take either `Json<T>` or `Form<T>`, not both (accept one content type per route)"),
+                    );
+                    e.combine(syn::Error::new(*first, "the body is read here"));
+                    cx.push(e);
+                    continue;
+                }
+                seen_body = Some((ty.span(), name.clone()));
+                Role::Body
+            }
             "Vars" => Role::Vars,
             "After" => Role::After,
             "Federation" => Role::Federation,
@@ -228,8 +270,18 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
             }
         };
         let mut check_ty = ty;
-        set_lifetime(&mut check_ty, &Lifetime::new("'r", Span::call_site()), true);
+        if !matches!(role, Role::Parts | Role::Body) {
+            set_lifetime(&mut check_ty, &Lifetime::new("'r", Span::call_site()), true);
+        }
         out.push(Param { role, check_ty });
+    }
+    if let (Some((body, body_name)), Some(request)) = (&seen_body, seen_request) {
+        let mut e = syn::Error::new(
+            *body,
+            format!("`{body_name}` reads the request body, so the handler cannot also take the `Request` (its body would be gone): remove the `Request` parameter and take what you need from it with `Path<T>`, `Query<T>` or `Cf`, or take only the `Request` and call `req.json().await` / `req.form().await`"),
+        );
+        e.combine(syn::Error::new(request, "the `Request` is taken here"));
+        cx.push(e);
     }
     if seen_claims.is_none() {
         let ident =

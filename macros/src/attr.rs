@@ -11,8 +11,16 @@ use crate::pattern::{self, PSeg};
 pub(crate) const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY"];
 
 /// Storage kinds this version knows: (name in `storage(…)`, handle type, default binding, variant).
-pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 3] =
-    [("D1", "D1", "DB", "D1"), ("KV", "Kv", "KV", "Kv"), ("Queue", "Queue", "QUEUE", "Queue")];
+pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 7] = [
+    ("D1", "D1", "DB", "D1"),
+    ("KV", "Kv", "KV", "Kv"),
+    ("Queue", "Queue", "QUEUE", "Queue"),
+    ("R2", "R2", "BUCKET", "R2"),
+    // No wrangler.toml binding: `storage(Cache)` is `caches.default`, `storage(Cache = "name")` a named cache.
+    ("Cache", "Cache", "default", "Cache"),
+    ("AnalyticsEngine", "AnalyticsEngine", "ANALYTICS", "AnalyticsEngine"),
+    ("DurableObject", "DurableObject", "DURABLE_OBJECT", "DurableObject"),
+];
 
 #[derive(Clone)]
 pub(crate) struct StorageItem {
@@ -166,7 +174,9 @@ pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageIte
                 .unwrap_or_default();
             cx.error_spanned(
                 &kind,
-                format!("unknown storage kind `{name}`{hint}; this version of layers offers D1, KV and Queue"),
+                format!(
+                    "unknown storage kind `{name}`{hint}; this version of layers offers D1, KV, Queue, R2, Cache, AnalyticsEngine and DurableObject"
+                ),
             );
             continue;
         };

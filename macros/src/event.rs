@@ -91,6 +91,10 @@ pub(crate) fn parse_attr(kind: Kind, tokens: TokenStream, cx: &mut Ctxt) -> Even
                     }
                     seen_storage = Some(key.span());
                     parse_storage(input, &mut out.storage, cx)?;
+                    if let Some(c) = out.storage.iter().find(|s| s.kind == "Cache") {
+                        cx.push(syn::Error::new(c.span, format!("a {} cannot use `Cache`: cache keys live under the origin of the request being served, and a platform event has none", kind.what())));
+                        out.storage.retain(|s| s.kind != "Cache");
+                    }
                 }
                 "identity" => {
                     cx.error_spanned(
@@ -137,8 +141,8 @@ struct Param {
 
 fn accepted(kind: Kind) -> &'static str {
     match kind {
-        Kind::Scheduled => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`)",
-        Kind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`)",
+        Kind::Scheduled => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`)",
+        Kind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`)",
     }
 }
 
@@ -285,6 +289,9 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             },
             Role::Storage("D1") => quote!(let #arg = cx.d1()?;),
             Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = cx.queue()?;),
+            Role::Storage("R2") => quote!(let #arg = cx.r2()?;),
+            Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.analytics()?;),
+            Role::Storage("DurableObject") => quote!(let #arg = cx.durable()?;),
             Role::Storage(_) => quote!(let #arg = cx.kv()?;),
             Role::Vars => quote!(let #arg = cx.vars();),
             Role::Batch => quote_spanned!(ty.span()=> let #arg: #ty = cx.batch()?;),

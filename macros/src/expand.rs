@@ -50,18 +50,36 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             },
             Role::Storage("D1") => quote!(cx.d1()?),
             Role::Storage("Queue") => quote!(cx.queue()?),
+            Role::Storage("R2") => quote!(cx.r2()?),
+            Role::Storage("Cache") => quote!(cx.cache()?),
+            Role::Storage("AnalyticsEngine") => quote!(cx.analytics()?),
+            Role::Storage("DurableObject") => quote!(cx.durable()?),
             Role::Storage(_) => quote!(cx.kv()?),
             Role::Vars => quote!(cx.vars()),
             Role::After => quote!(cx.after()),
             // The annotated type picks the config: `cx.federation::<C>()` is inferred.
             Role::Federation => quote!(cx.federation()),
+            // Extractors run before the `Request` could be taken (see `order` below).
+            Role::Parts => quote_spanned!(ty.span()=> cx.parts::<#ty>()?),
+            Role::Body => quote_spanned!(ty.span()=> cx.body::<#ty>().await?),
         };
-        lets.push(match p.role {
-            Role::Federation | Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
-            _ => quote!(let #arg = #value;),
-        });
+        // Head extractors, then the body extractor, then everything else (the `Request`).
+        let order = match p.role {
+            Role::Parts => 0,
+            Role::Body => 1,
+            _ => 2,
+        };
+        lets.push((
+            order,
+            match p.role {
+                Role::Federation | Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
+                _ => quote!(let #arg = #value;),
+            },
+        ));
         args.push(arg);
     }
+    lets.sort_by_key(|(order, _)| *order);
+    let lets = lets.into_iter().map(|(_, l)| l);
     let ret_span = match &f.sig.output {
         syn::ReturnType::Default => f.sig.ident.span(),
         syn::ReturnType::Type(_, t) => t.span(),
@@ -69,7 +87,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let call = quote_spanned! {ret_span=>
         #private::IntoResponse::into_response(#name(#(#args),*).await)
     };
-    let takes_request = params.iter().any(|p| matches!(p.role, Role::Request));
+    // A body extractor also receives the body a verifier read (it is handed over buffered).
+    let takes_request = params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
     quote! {

@@ -1,5 +1,6 @@
 //! The request layer: where the event came from, and the one normalized path it is routed on.
 
+pub mod extract;
 pub mod path;
 pub mod pattern;
 pub mod router;
@@ -99,6 +100,16 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<String> {
         self.inner.headers().get(name).ok().flatten()
     }
+    /// The value of cookie `name` from the `Cookie` header, if sent.
+    #[must_use]
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        cookie(&self.header("cookie")?, name)
+    }
+    /// The typed `request.cf` (see [`extract::Cf`]); empty when the edge sent none.
+    #[must_use]
+    pub fn cf(&self) -> extract::Cf {
+        read_cf(&self.inner).unwrap_or_default()
+    }
     /// The `cf-ray` id, for correlating with the layer logs.
     #[must_use]
     pub fn ray(&self) -> Option<String> {
@@ -164,6 +175,56 @@ impl Request {
     }
 }
 
+/// The first value of cookie `name` in a `Cookie` header (`a=1; b=2`), quotes removed.
+fn cookie(header: &str, name: &str) -> Option<String> {
+    header.split(';').find_map(|c| {
+        let (k, v) = c.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// `request.cf`, read from the JS object.
+fn read_cf(req: &worker::Request) -> Option<extract::Cf> {
+    use worker::js_sys::{Object, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let get = |o: &JsValue, k: &str| {
+        Reflect::get(o, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let cf = get(req.inner(), "cf").filter(JsValue::is_object)?;
+    let string = |k: &str| get(&cf, k).and_then(|v| v.as_string());
+    let number = |o: &JsValue, k: &str| {
+        get(o, k)
+            .and_then(|v| v.as_f64().or_else(|| v.as_string().and_then(|s| s.parse().ok())))
+            .filter(|n| n.is_finite() && *n >= 0.0 && *n <= f64::from(u32::MAX))
+            .map(|n| n as u32)
+    };
+    let tls_client_auth = get(&cf, "tlsClientAuth").filter(JsValue::is_object).map(|tls| {
+        let obj: &Object = tls.unchecked_ref();
+        let mut out = std::collections::HashMap::new();
+        for entry in Object::entries(obj).iter() {
+            let pair: &worker::js_sys::Array = entry.unchecked_ref();
+            let (Some(k), v) = (pair.get(0).as_string(), pair.get(1)) else { continue };
+            let v = v
+                .as_string()
+                .or_else(|| v.as_f64().map(|n| n.to_string()))
+                .or_else(|| v.as_bool().map(|b| b.to_string()));
+            if let Some(v) = v {
+                out.insert(k, v);
+            }
+        }
+        out
+    });
+    Some(extract::Cf {
+        country: string("country"),
+        colo: string("colo"),
+        asn: number(&cf, "asn"),
+        city: string("city"),
+        bot_score: get(&cf, "botManagement").and_then(|b| number(&b, "score")),
+        tls_version: string("tlsVersion"),
+        tls_client_auth,
+    })
+}
+
 fn unhex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
@@ -215,4 +276,17 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
             None => (dec(p), String::new()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    #[test]
+    fn cookies_by_name() {
+        let h = "a=1; CF_Authorization=tok.en; quoted=\"x y\"; a=2";
+        assert_eq!(super::cookie(h, "a").as_deref(), Some("1"));
+        assert_eq!(super::cookie(h, "CF_Authorization").as_deref(), Some("tok.en"));
+        assert_eq!(super::cookie(h, "quoted").as_deref(), Some("x y"));
+        assert_eq!(super::cookie(h, "b"), None);
+        assert_eq!(super::cookie("", "a"), None);
+    }
 }

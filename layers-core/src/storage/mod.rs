@@ -5,13 +5,21 @@
 //! the request's scope `'r`, so a handle cannot be kept in a `static` or outlive the request,
 //! and they never expose the binding object underneath.
 
+pub mod analytics;
+pub mod cache;
 pub mod d1;
+pub mod durable;
 pub mod kv;
 pub mod queue;
+pub mod r2;
 
+pub use analytics::AnalyticsEngine;
+pub use cache::{Cache, CacheKey};
 pub use d1::{D1Arg, RunInfo, Statement, D1};
+pub use durable::{DoResponse, DoStub, DurableObject};
 pub use kv::{Kv, KvPage};
 pub use queue::Queue;
+pub use r2::{R2Entry, R2Object, R2Page, R2};
 
 /// The kinds of storage a route can declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +30,16 @@ pub enum StorageKind {
     Kv,
     /// A queue producer (`storage(Queue)`, default binding `QUEUE`), handle [`Queue`].
     Queue,
+    /// An R2 bucket (`storage(R2)`, default binding `BUCKET`), handle [`R2`].
+    R2,
+    /// The Cache API (`storage(Cache)` for the default cache, `storage(Cache = "name")` for a
+    /// named one; no wrangler.toml binding), handle [`Cache`].
+    Cache,
+    /// An Analytics Engine dataset (`storage(AnalyticsEngine)`, default binding `ANALYTICS`),
+    /// handle [`AnalyticsEngine`].
+    AnalyticsEngine,
+    /// A Durable Object namespace (`storage(DurableObject = "BINDING")`), handle [`DurableObject`].
+    DurableObject,
 }
 
 impl StorageKind {
@@ -32,6 +50,10 @@ impl StorageKind {
             StorageKind::D1 => "D1",
             StorageKind::Kv => "KV",
             StorageKind::Queue => "Queue",
+            StorageKind::R2 => "R2",
+            StorageKind::Cache => "Cache",
+            StorageKind::AnalyticsEngine => "AnalyticsEngine",
+            StorageKind::DurableObject => "DurableObject",
         }
     }
 }

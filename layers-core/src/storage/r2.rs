@@ -1,0 +1,152 @@
+//! R2: get (bytes and metadata), put (with content type and custom metadata), delete, list.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use crate::error::Error;
+use crate::log::{now_ms, LogCx};
+
+/// An R2 bucket handle, valid for the current request.
+#[derive(Clone)]
+pub struct R2<'r> {
+    bucket: Rc<worker::Bucket>,
+    binding: &'static str,
+    log: Rc<LogCx>,
+    scope: PhantomData<fn(&'r ()) -> &'r ()>,
+}
+
+impl std::fmt::Debug for R2<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("R2").field("binding", &self.binding).finish_non_exhaustive()
+    }
+}
+
+/// An object read by [`R2::get`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct R2Object {
+    /// The object's key.
+    pub key: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The `content-type` stored with the object, if any.
+    pub content_type: Option<String>,
+    /// The HTTP etag (quoted), as for an `etag` header.
+    pub http_etag: String,
+    /// The metadata stored with the object by [`R2::put`].
+    pub custom_metadata: HashMap<String, String>,
+}
+
+/// One entry of [`R2Page`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct R2Entry {
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// One page of [`R2::list`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct R2Page {
+    /// Objects, in key order.
+    pub objects: Vec<R2Entry>,
+    /// Pass to the next call to continue; `None` when this was the last page.
+    pub cursor: Option<String>,
+}
+
+impl<'r> R2<'r> {
+    /// Opens the binding — only with the route's claims in hand.
+    pub(crate) fn open<V: crate::identity::Verifier>(
+        env: &worker::Env,
+        binding: &'static str,
+        _proof: &crate::identity::Claims<'r, V>,
+        log: Rc<LogCx>,
+    ) -> Result<R2<'r>, Error> {
+        let bucket = env.bucket(binding).map_err(|e| Error::internal(format!("R2 binding {binding}: {e}")))?;
+        Ok(R2 { bucket: Rc::new(bucket), binding, log, scope: PhantomData })
+    }
+
+    /// The binding name this handle was opened from.
+    #[must_use]
+    pub fn binding(&self) -> &'static str {
+        self.binding
+    }
+
+    fn done<T>(&self, op: &str, t0: u64, res: worker::Result<T>) -> Result<T, Error> {
+        let err = res.as_ref().err().map(ToString::to_string);
+        self.log.storage("R2", self.binding, op, now_ms().saturating_sub(t0), err.as_deref());
+        res.map_err(|e| Error::internal(format!("R2 {op}: {e}")))
+    }
+
+    /// The object under `key` with its body and metadata; `None` when there is none.
+    ///
+    /// # Errors
+    /// When R2 fails.
+    pub async fn get(&self, key: &str) -> Result<Option<R2Object>, Error> {
+        let t0 = now_ms();
+        let r = async {
+            let Some(obj) = self.bucket.get(key).execute().await? else { return Ok(None) };
+            let body = match obj.body() {
+                Some(b) => b.bytes().await?,
+                None => Vec::new(),
+            };
+            Ok(Some(R2Object {
+                key: obj.key(),
+                body,
+                content_type: obj.http_metadata().content_type,
+                http_etag: obj.http_etag(),
+                custom_metadata: obj.custom_metadata()?,
+            }))
+        }
+        .await;
+        self.done("get", t0, r)
+    }
+
+    /// Stores `body` under `key` with its `content_type` and `custom_metadata`, replacing any
+    /// object there.
+    ///
+    /// # Errors
+    /// When R2 fails.
+    pub async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+        custom_metadata: HashMap<String, String>,
+    ) -> Result<(), Error> {
+        let t0 = now_ms();
+        let meta = worker::HttpMetadata { content_type: content_type.map(str::to_owned), ..Default::default() };
+        let r = self.bucket.put(key, body).http_metadata(meta).custom_metadata(custom_metadata).execute().await;
+        self.done("put", t0, r.map(|_| ()))
+    }
+
+    /// Deletes `key` (deleting a missing key is not an error).
+    ///
+    /// # Errors
+    /// When R2 fails.
+    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+        let t0 = now_ms();
+        let r = self.bucket.delete(key).await;
+        self.done("delete", t0, r)
+    }
+
+    /// Lists objects whose key starts with `prefix`, at most `limit` (1–1000) per page, from
+    /// `cursor`.
+    ///
+    /// # Errors
+    /// When R2 fails.
+    pub async fn list(&self, prefix: &str, limit: u32, cursor: Option<String>) -> Result<R2Page, Error> {
+        let t0 = now_ms();
+        let mut b = self.bucket.list().prefix(prefix).limit(limit.clamp(1, 1000));
+        if let Some(c) = cursor {
+            b = b.cursor(c);
+        }
+        let r = b.execute().await;
+        let page = self.done("list", t0, r)?;
+        Ok(R2Page {
+            objects: page.objects().into_iter().map(|o| R2Entry { key: o.key(), size: o.size() }).collect(),
+            cursor: if page.truncated() { page.cursor() } else { None },
+        })
+    }
+}
