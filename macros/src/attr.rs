@@ -43,6 +43,19 @@ fn is_binding_name(s: &str) -> bool {
         && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
+/// Skips the value of an unknown key (`= expr` or `(…)`), so parsing can go on and report
+/// every other problem too.
+pub(crate) fn skip_value(input: ParseStream<'_>) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        let _: syn::Expr = input.parse()?;
+    } else if input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in input);
+    }
+    Ok(())
+}
+
 /// Parses the attribute, recording every problem in `cx`. Structural syntax errors end the
 /// parse (there is nothing sensible to continue from); semantic ones are accumulated.
 pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
@@ -124,14 +137,7 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
                         &key,
                         format!("unknown key `{other}`{hint}; a route takes `identity = …` and `storage(…)`"),
                     );
-                    // Skip the value to keep parsing the rest.
-                    if input.peek(Token![=]) {
-                        input.parse::<Token![=]>()?;
-                        let _: syn::Expr = input.parse()?;
-                    } else if input.peek(syn::token::Paren) {
-                        let _content;
-                        syn::parenthesized!(_content in input);
-                    }
+                    skip_value(input)?;
                 }
             }
         }

@@ -109,13 +109,7 @@ pub(crate) fn parse_attr(kind: Kind, tokens: TokenStream, cx: &mut Ctxt) -> Even
                         &key,
                         format!("unknown key `{other}`; a {} takes only `storage(…)`: `{}`", kind.what(), kind.attr()),
                     );
-                    if input.peek(Token![=]) {
-                        input.parse::<Token![=]>()?;
-                        let _: syn::Expr = input.parse()?;
-                    } else if input.peek(syn::token::Paren) {
-                        let _content;
-                        syn::parenthesized!(_content in input);
-                    }
+                    crate::attr::skip_value(input)?;
                 }
             }
         }
