@@ -9,130 +9,12 @@
 //! Requests are written by hand over TCP so that the path reaches the server byte for byte
 //! (no client-side normalization of `//`, `%2f` or dot segments).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::*;
 use layers_core::identity::mint;
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run these tests through `cargo xtask test`"))
-}
-
-fn addr() -> String {
-    let url = env("LAYERS_E2E_URL");
-    let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
-    assert!(host.starts_with("127.0.0.1:") || host.starts_with("localhost:"), "e2e only talks to loopback, not {host}");
-    host
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
-        let size_line = std::str::from_utf8(&b[..nl]).unwrap_or("0");
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = nl + 2;
-        out.extend_from_slice(&b[start..(start + size).min(b.len())]);
-        b = &b[(start + size + 2).min(b.len())..];
-    }
-    out
-}
-
-/// Sends one request with the path exactly as given.
-fn send(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
-    let host = addr();
-    let mut s = TcpStream::connect(&host).expect("connect to wrangler");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    req.push_str("\r\n");
-    if let Some(b) = body {
-        req.push_str(b);
-    }
-    s.write_all(req.as_bytes()).unwrap();
-    // workerd keeps the connection open for a while despite `Connection: close`, so the
-    // response is framed by its own headers rather than by EOF.
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    let (split, status, headers) = loop {
-        let n = s.read(&mut buf).expect("read response");
-        assert!(n > 0, "connection closed before the response head");
-        raw.extend_from_slice(&buf[..n]);
-        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-            let mut lines = head.lines();
-            let status: u16 =
-                lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
-            let headers: Vec<(String, String)> = lines
-                .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
-                .collect();
-            break (split, status, headers);
-        }
-    };
-    let find = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
-    let chunked = find("transfer-encoding").is_some_and(|v| v.contains("chunked"));
-    let length: Option<usize> = find("content-length").and_then(|v| v.parse().ok());
-    let no_body = method == "HEAD" || status == 204 || status == 304;
-    loop {
-        let body = &raw[split + 4..];
-        let complete = no_body
-            || length.is_some_and(|l| body.len() >= l)
-            || (chunked && (body.ends_with(b"0\r\n\r\n") || body == b"0\r\n\r\n"));
-        if complete {
-            break;
-        }
-        let n = s.read(&mut buf).expect("read body");
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let mut body = raw[split + 4..].to_vec();
-    if no_body {
-        body.clear();
-    } else if chunked {
-        body = dechunk(&body);
-    }
-    Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
-}
-
-fn get(path: &str) -> Resp {
-    send("GET", path, &[], None)
-}
-
-fn key() -> String {
-    env("LAYERS_E2E_API_KEY")
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-/// An email address no earlier run used (local state may persist between runs).
-fn unique(prefix: &str) -> String {
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{n}@example.com")
-}
 
 fn unsub_token(email: &str, exp: u64) -> String {
     mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, exp)
@@ -475,51 +357,6 @@ fn kv_list_and_delete() {
 // ---------------------------------------------------------------------------------------------
 // Identity layer: Cloudflare Access (JWKS stub on loopback), Turnstile (siteverify stub),
 // Svix webhooks. `LAYERS_E2E_STUBS`, `LAYERS_E2E_ACCESS_AUD`, `LAYERS_E2E_WEBHOOK_SECRET`.
-
-const TEAM: &str = "https://layers-e2e.cloudflareaccess.com";
-
-/// Signs an Access-style RS256 JWT with fixture key `key` (`a` or `b`), header `kid`.
-fn access_token(key: &str, kid: &str, claims: &serde_json::Value) -> String {
-    use jwt_compact::{alg::Rsa, AlgorithmExt, Claims, Header};
-    use rsa::pkcs8::DecodePrivateKey;
-    let path = format!("{}/fixtures/access/key-{key}.pem", env!("CARGO_MANIFEST_DIR"));
-    let pem = std::fs::read_to_string(&path).expect("fixture key");
-    let sk = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("PKCS#8 key");
-    Rsa::rs256().token(&Header::empty().with_key_id(kid), &Claims::new(claims.clone()), &sk).expect("sign")
-}
-
-/// The `kid` the fixture JWKS publishes for key `key`.
-fn kid(key: &str) -> String {
-    let path = format!("{}/fixtures/access/jwks-{key}.json", env!("CARGO_MANIFEST_DIR"));
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture JWKS")).unwrap();
-    doc["keys"][0]["kid"].as_str().expect("kid").to_owned()
-}
-
-fn user_claims(email: &str) -> serde_json::Value {
-    let t = now();
-    serde_json::json!({
-        "aud": [env("LAYERS_E2E_ACCESS_AUD")], "email": email, "exp": t + 600, "iat": t - 5, "nbf": t - 5,
-        "iss": TEAM, "type": "app", "identity_nonce": "n0nce", "sub": "7335d417-61da-459d-899c-0a01c76a2e94",
-        "country": "GB",
-    })
-}
-
-fn stub(method: &str, path: &str, body: Option<&str>) -> String {
-    let url = env("LAYERS_E2E_STUBS");
-    let host = url.trim_start_matches("http://");
-    assert!(host.starts_with("127.0.0.1:"), "stubs must be on loopback");
-    let mut s = TcpStream::connect(host).expect("connect to stubs");
-    let body = body.unwrap_or("");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
-}
 
 fn jwks_mode(mode: &str) {
     assert_eq!(stub("POST", "/__control/jwks", Some(mode)), "ok");
@@ -870,20 +707,6 @@ fn wait_events(what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_j
         std::thread::sleep(Duration::from_millis(500));
     }
     panic!("timed out waiting for {what}: {}", events_now());
-}
-
-/// The framework's JSON lines in wrangler's output, once `done` holds for them.
-fn wait_log(what: &str, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
-    let path = env("LAYERS_E2E_LOG");
-    for _ in 0..120 {
-        let text = std::fs::read_to_string(&path).expect("wrangler log");
-        let lines: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect();
-        if done(&lines) {
-            return lines;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("timed out waiting for log lines: {what}");
 }
 
 fn unique_slug(prefix: &str) -> String {

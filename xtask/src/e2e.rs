@@ -38,6 +38,10 @@ exec 3<&-
 wait "$server"
 "#;
 
+/// The test targets of `layers-tests` that run against the Worker (each has `mod common;`, the
+/// shared loopback client). Targets run one after another, their tests one at a time in name order.
+const E2E_TARGETS: &[&str] = &["e2e"];
+
 pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     let target = ctx.root.join("target");
     let state = target.join(format!("e2e-state-{}", std::process::id()));
@@ -100,10 +104,14 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
         ctx.step("e2e: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path))?;
 
     let url = format!("http://127.0.0.1:{port}");
-    let tests = ctx.step("e2e: cargo test -p layers-tests --test e2e", |ctx| {
-        run(ctx
-            .cargo_cmd()
-            .args(["test", "-p", "layers-tests", "--test", "e2e", "--"])
+    let tests = ctx.step("e2e: cargo test -p layers-tests (the end-to-end targets)", |ctx| {
+        let mut cmd = ctx.cargo_cmd();
+        cmd.args(["test", "-p", "layers-tests"]);
+        for target in E2E_TARGETS {
+            cmd.args(["--test", target]);
+        }
+        run(cmd
+            .arg("--")
             .args(["--ignored", "--test-threads=1"])
             .env("LAYERS_E2E_URL", &url)
             .env("LAYERS_E2E_API_KEY", &api_key)
