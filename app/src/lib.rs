@@ -1,9 +1,12 @@
-//! The layers reference Worker (for now a small one; the full blog comes later).
+//! The layers reference Worker: a blog (public pages, newsletter, contact form; see [`blog`])
+//! plus the framework's feature demos.
 //!
 //! | route | identity | storage |
 //! |---|---|---|
-//! | `GET /` | Public | D1 |
-//! | `GET /posts/:slug` | Public | D1 |
+//! | `GET /`, `GET /blog/:slug` | Public | D1 (published posts; the view counter runs after the response) |
+//! | `GET /og/:slug.png` | Public | D1, Cache (generated PNG, cached a day; `x-cache`) |
+//! | `POST /api/subscribe` | Turnstile (+ the confirm-link signer) + abuse guard | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
+//! | `GET /api/confirm/:token` | SignedToken (purpose `confirm`) | D1 |
 //! | `GET /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers/typed` (`Json<NewSubscriber>`), `POST /api/subscribers/form` (`Form<…>`) | ApiKey | D1 |
@@ -11,31 +14,45 @@
 //! | `POST /api/subscribers/import` | ApiKey | D1 (batch) |
 //! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
 //! | `GET /api/unsubscribed` | ApiKey | KV (list) |
-//! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1, KV |
-//! | `GET /admin/*` | AccessJwt + `ADMIN_EMAILS` allowlist | D1, KV |
+//! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1 (GET); D1, KV (POST) |
+//! | `GET /admin/*` ([`admin`]: dashboard, subscribers, contacts, inbound, digests, flags) | AccessJwt + `ADMIN_EMAILS` allowlist | D1, KV |
 //! | `POST /admin/flags/:name` | AccessJwt + `ADMIN_EMAILS` allowlist | KV, D1 |
+//! | `POST /admin/reindex` | AccessJwt + `ADMIN_EMAILS` allowlist | Queue producer `REINDEX`, D1 (audit) |
+//! | `GET /search?q=` ([`search`]) | Public | D1 (FTS5 `post_search`) |
 //! | `GET /api/whoami` | AnyOf<ApiKey, AccessJwt> | — |
-//! | `POST /api/contact` | Turnstile | D1 |
-//! | `POST /api/email-inbound` | Webhook (Svix signature) | D1 |
+//! | `POST /api/contact` | Turnstile + abuse guard | D1, Durable Object `RATE_LIMITER` |
+//! | `POST /api/email-inbound` ([`inbound`]: the payload it accepts) | Webhook (Svix signature) | D1 |
 //! | `GET /ops/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS) | KV (credential cache) |
 //! | `POST /api/reindex` | ApiKey | Queue producer `REINDEX` (`ReindexJob`) |
-//! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (a raw string: the poison-message path) |
+//! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (`Unchecked<String>`: the poison-message path, opted out of the type check) |
 //! | `GET /api/events` | ApiKey | D1 (what the cron and the consumers wrote) |
-//! | `PUT\|GET\|DELETE /api/files/:name` | ApiKey | R2 (`BUCKET`, up to 10 MB, content type and an `x-file-note` custom metadata) |
+//! | `PUT\|GET\|DELETE /api/files/:name` | ApiKey | R2 (`BUCKET`, streamed both ways, up to 100 MB, content type and an `x-file-note` custom metadata) |
 //! | `GET /api/files` | ApiKey | R2 (list, `?prefix=`, `?cursor=`) |
 //! | `GET /api/cached/:slug` | ApiKey | Cache (default cache; `x-cache: miss` then `hit`) |
 //! | `DELETE /api/cached/:slug` | ApiKey | Cache (purge) |
 //! | `POST /api/track/:event` | ApiKey | Analytics Engine (`ANALYTICS`: one data point per call) |
 //! | `POST /api/limited/:bucket` | ApiKey | Durable Object `RATE_LIMITER` ([`RateLimiter`]: 429 after 3 calls per bucket) |
-//! | cron `0 2 * * SUN` | System | D1 (`digest_runs`) |
-//! | queue `reindex` | System | D1 (`reindexed`) |
+//! | `POST /api/webmention` ([`webmention`]) | Public + outbound URL guard on `source` | D1, Queue producer `WEBMENTIONS` (`WebmentionJob`) |
+//! | `GET /api/webmentions` | ApiKey | D1 |
+//! | cron `0 2 * * SUN` ([`digest`]) | System | D1 (`digest_runs`, `digest_sends`); mail via `MAIL_URL`; Queue `WEBMENTIONS` (retries) |
+//! | queue `reindex` | System | D1 (`post_search` FTS5, `reindexed`) |
 //! | queue `reindex-dlq` | System | D1 (`dead_letters`) |
+//! | queue `webmentions` ([`webmention::verify_webmentions`]) | System | D1; outbound `fetch_guarded` of the source |
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod ai;
+pub mod blog;
+pub mod digest;
+pub mod inbound;
+pub mod mail;
+pub mod request_demo;
+pub mod search;
+pub mod webmention;
+
 use layers_core::identity::{
-    AccessClaims, AccessConfig, AccessJwt, AnyOf, EmailAllowlist, FederationConfig, Guarded, OneOf, TokenConfig,
-    TokenSource, Turnstile, Webhook,
+    AccessConfig, AccessJwt, AnyOf, EmailAllowlist, FederationConfig, Guarded, OneOf, TokenConfig, TokenSource,
 };
 use layers_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -52,59 +69,6 @@ impl TokenConfig for Unsubscribe {
 
 /// The verifier of unsubscribe links.
 pub type UnsubscribeToken = SignedToken<Unsubscribe>;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PostRow {
-    slug: String,
-    title: String,
-    body: String,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// The home page: every post, newest first.
-#[route(GET "/", identity = Public, storage(D1))]
-pub async fn home(_who: Claims<'_, Public>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
-    let posts: Vec<PostRow> = db.prepare("SELECT slug, title, body FROM posts ORDER BY created_at DESC").all().await?;
-    let site = vars.get("SITE_NAME").unwrap_or_else(|| "layers".into());
-    let mut html = format!("<!doctype html><title>{0}</title><h1>{0}</h1><ul>", escape(&site));
-    for p in &posts {
-        html.push_str(&format!("<li><a href=\"/posts/{}\">{}</a></li>", escape(&p.slug), escape(&p.title)));
-    }
-    html.push_str("</ul>");
-    Ok(Response::from_html(html)?)
-}
-
-#[derive(Debug, Deserialize)]
-struct PostPage {
-    title: String,
-    body: String,
-    views: i64,
-}
-
-/// One post. The view counter is bumped *after* the response is sent, by a task that
-/// keeps using this request's D1 handle (`After` keeps the request's scope alive).
-#[route(GET "/posts/:slug", identity = Public, storage(D1))]
-pub async fn post(req: Request, _who: Claims<'_, Public>, db: D1<'_>, after: After<'_>) -> Result<Response> {
-    let slug = req.param("slug").unwrap_or_default().to_owned();
-    let row: Option<PostPage> =
-        db.prepare("SELECT title, body, views FROM posts WHERE slug = ?1").bind(&[&slug]).first().await?;
-    let Some(p) = row else {
-        return Err(Error::not_found());
-    };
-    after.spawn(async move {
-        // Best effort: a failed counter update is logged by the storage layer, never shown.
-        let _ = db.prepare("UPDATE posts SET views = views + 1 WHERE slug = ?1").bind(&[&slug]).run().await;
-    });
-    Ok(Response::from_html(format!(
-        "<!doctype html><h1>{}</h1><p>{}</p><p class=views>{} views</p>",
-        escape(&p.title),
-        escape(&p.body),
-        p.views
-    ))?)
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Subscriber {
@@ -270,37 +234,6 @@ pub async fn list_unsubscribed(req: Request, _key: Claims<'_, ApiKey>, kv: Kv<'_
     Ok(Response::from_json(&serde_json::json!({ "emails": emails, "cursor": page.cursor }))?)
 }
 
-/// Unsubscribes the email the token was signed for. Idempotent; GET and POST both work
-/// (mail clients prefetch GET links, so GET shows a confirmation and POST acts — both
-/// are safe to repeat).
-#[route(POST "/api/unsubscribe/:token", identity = UnsubscribeToken, storage(D1, KV))]
-pub async fn unsubscribe(who: Claims<'_, UnsubscribeToken>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
-    let now = layers_core::log::now_ms() / 1000;
-    let info = db
-        .prepare("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2 WHERE email = ?1 AND status = 'active'")
-        .bind(&[&who.payload, &now])
-        .run()
-        .await?;
-    kv.put_with_ttl(&format!("unsubscribed:{}", who.payload), &now.to_string(), 30 * 24 * 3600).await?;
-    Ok(Response::from_json(&serde_json::json!({ "unsubscribed": true, "changed": info.changes }))?)
-}
-
-/// Shows the unsubscribe confirmation for a valid link.
-#[route(GET "/api/unsubscribe/:token", identity = UnsubscribeToken, storage(KV))]
-pub async fn unsubscribe_page(req: Request, who: Claims<'_, UnsubscribeToken>, kv: Kv<'_>) -> Result<Response> {
-    let done = kv.get(&format!("unsubscribed:{}", who.payload)).await?.is_some();
-    let token = req.param("token").unwrap_or_default();
-    let body = if done {
-        "<!doctype html><p>You are unsubscribed.</p>".to_owned()
-    } else {
-        format!(
-            "<!doctype html><form method=post action=\"/api/unsubscribe/{}\"><button>Unsubscribe</button></form>",
-            escape(token)
-        )
-    };
-    Ok(Response::from_html(body)?)
-}
-
 /// Cloudflare Access in front of `/admin`. Keys are refetched at most every 5 s when an
 /// unknown `kid` shows up (one cached GET to the team's certs URL), so a rotation is picked
 /// up within seconds; fetched keys are trusted for 5 minutes.
@@ -314,54 +247,6 @@ impl AccessConfig for AdminAccess {
 /// Admins: a valid Access JWT whose email is listed in `ADMIN_EMAILS`.
 pub type Admin = Guarded<AccessJwt<AdminAccess>, EmailAllowlist>;
 
-fn admin_email(who: &AccessClaims) -> String {
-    who.email().unwrap_or_default().to_owned()
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-struct Count {
-    n: i64,
-}
-
-/// The admin dashboard (any path under `/admin/`): who is signed in, subscriber count, flags.
-#[route(GET "/admin/*", identity = Admin, storage(D1, KV))]
-pub async fn admin_dashboard(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
-    let count: Option<Count> = db.prepare("SELECT COUNT(*) AS n FROM subscribers").first().await?;
-    let flags = kv.list("flag:", 100, None).await?;
-    Ok(Response::from_json(&serde_json::json!({
-        "admin": admin_email(&who),
-        "page": req.rest().unwrap_or_default(),
-        "subscribers": count.map_or(0, |c| c.n),
-        "flags": flags.keys.iter().filter_map(|k| k.strip_prefix("flag:")).collect::<Vec<_>>(),
-    }))?)
-}
-
-/// Turns a feature flag on (`{"on": true}`) or off, with an audit row in D1.
-#[route(POST "/admin/flags/:name", identity = Admin, storage(KV, D1))]
-pub async fn admin_flag(mut req: Request, who: Claims<'_, Admin>, kv: Kv<'_>, db: D1<'_>) -> Result<Response> {
-    #[derive(Deserialize)]
-    struct Flag {
-        on: bool,
-    }
-    let name = req.param("name").unwrap_or_default().to_owned();
-    if name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(Error::bad_request("flag names are 1-64 letters, digits, '-' or '_'"));
-    }
-    let flag: Flag = req.json().await?;
-    if flag.on {
-        kv.put(&format!("flag:{name}"), "on").await?;
-    } else {
-        kv.delete(&format!("flag:{name}")).await?;
-    }
-    let now = layers_core::log::now_ms() / 1000;
-    let action = format!("flag {name} {}", if flag.on { "on" } else { "off" });
-    db.prepare("INSERT INTO admin_audit (actor, action, created_at) VALUES (?1, ?2, ?3)")
-        .bind(&[&admin_email(&who), &action, &now])
-        .run()
-        .await?;
-    Ok(Response::from_json(&serde_json::json!({ "flag": name, "on": flag.on }))?)
-}
-
 /// Machines (API key) or people (Access) may ask who they are.
 #[route(GET "/api/whoami", identity = AnyOf<ApiKey, AccessJwt<AdminAccess>>)]
 pub async fn whoami(who: Claims<'_, AnyOf<ApiKey, AccessJwt<AdminAccess>>>) -> Result<Response> {
@@ -370,46 +255,6 @@ pub async fn whoami(who: Claims<'_, AnyOf<ApiKey, AccessJwt<AdminAccess>>>) -> R
         OneOf::Second(access) => serde_json::json!({ "via": "access", "email": access.email() }),
     };
     Ok(Response::from_json(&v)?)
-}
-
-/// The contact form: a solved Turnstile challenge, then the message is stored.
-#[route(POST "/api/contact", identity = Turnstile, storage(D1))]
-pub async fn contact(mut req: Request, _human: Claims<'_, Turnstile>, db: D1<'_>) -> Result<Response> {
-    let form = req.form().await?;
-    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
-    let (name, email, message) = (field("name"), field("email").to_ascii_lowercase(), field("message"));
-    if name.is_empty() || name.len() > 200 {
-        return Err(Error::bad_request("name is required (at most 200 characters)"));
-    }
-    if !valid_email(&email) {
-        return Err(Error::bad_request("a valid email is required"));
-    }
-    if message.is_empty() || message.len() > 10_000 {
-        return Err(Error::bad_request("message is required (at most 10000 characters)"));
-    }
-    let now = layers_core::log::now_ms() / 1000;
-    db.prepare("INSERT INTO contacts (name, email, message, created_at) VALUES (?1, ?2, ?3, ?4)")
-        .bind(&[&name, &email, &message, &now])
-        .run()
-        .await?;
-    Ok(Response::from_json(&serde_json::json!({ "received": true }))?.with_status(201))
-}
-
-/// Inbound email events, signed by the mail provider (Svix scheme). Retries carry the same
-/// `svix-id` and are stored once.
-#[route(POST "/api/email-inbound", identity = Webhook, storage(D1))]
-pub async fn email_inbound(mut req: Request, hook: Claims<'_, Webhook>, db: D1<'_>) -> Result<Response> {
-    let body = req.text().await?;
-    let event: serde_json::Value = serde_json::from_str(&body).map_err(|_| Error::bad_request("body is not JSON"))?;
-    if !event.is_object() {
-        return Err(Error::bad_request("body is not a JSON object"));
-    }
-    let info = db
-        .prepare("INSERT INTO inbound_emails (svix_id, received_at, payload) VALUES (?1, ?2, ?3) ON CONFLICT(svix_id) DO NOTHING")
-        .bind(&[&hook.id, &hook.timestamp, &body])
-        .run()
-        .await?;
-    Ok(Response::from_json(&serde_json::json!({ "stored": info.changes == 1 }))?)
 }
 
 /// The IAM role the off-site backup job uses. The Worker signs an assertion with its key
@@ -444,18 +289,19 @@ pub async fn backup_credentials(
     Ok(resp)
 }
 
-/// The weekly digest: records its run (the digest mail itself comes with the mail layer).
-#[scheduled("0 2 * * SUN", storage(D1))]
-pub async fn weekly_digest(who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
-    #[allow(clippy::cast_possible_wrap)] // ms since the epoch
-    let scheduled = who.time_ms as i64;
-    #[allow(clippy::cast_possible_wrap)]
-    let now = layers_core::log::now_ms() as i64;
-    db.prepare("INSERT INTO digest_runs (cron, scheduled_at, ran_at) VALUES (?1, ?2, ?3)")
-        .bind(&[&who.source, &scheduled, &now])
-        .run()
-        .await?;
-    Ok(())
+/// The weekly jobs: the digest mail to every active subscriber ([`digest::run`]: one edition
+/// per week, nobody mailed twice, a `digest_runs` row with the counts of every run).
+#[scheduled("0 2 * * SUN", storage(D1, Queue = "WEBMENTIONS"))]
+pub async fn weekly_digest(
+    who: Claims<'_, System>,
+    db: D1<'_>,
+    vars: Vars<'_>,
+    webmentions: Queue<'_, webmention::WebmentionJob>,
+) -> Result<()> {
+    // The digest's outcome is returned once the other weekly work has run too.
+    let digest = digest::run(&who, &db, &vars).await;
+    webmention::retry_pending(&db, &webmentions).await?; // mentions still unverified after an hour
+    digest.map(|_counts| ())
 }
 
 /// A request to reindex one post, sent by `POST /api/reindex` and consumed by [`reindex()`].
@@ -496,37 +342,26 @@ pub async fn request_reindex(
 }
 
 /// Sends the request body as a bare string to the same queue: a message the consumer cannot
-/// decode as a [`ReindexJob`] (how a poison message is retried, then dead-lettered).
+/// decode as a [`ReindexJob`] (how a poison message is retried, then dead-lettered). `app!`
+/// refuses a `Queue<'_, String>` for a queue whose consumer decodes `ReindexJob`;
+/// `Unchecked` is the explicit opt-out for this deliberate mismatch.
 #[route(POST "/api/reindex/raw", identity = ApiKey, storage(Queue = "REINDEX"))]
 pub async fn request_reindex_raw(
     mut req: Request,
     _key: Claims<'_, ApiKey>,
-    queue: Queue<'_, String>,
+    queue: Queue<'_, Unchecked<String>>,
 ) -> Result<Response> {
     let text = req.text().await?;
-    queue.send(&text).await?;
+    queue.send(&Unchecked(text)).await?;
     Ok(Response::from_json(&serde_json::json!({ "queued": 1 }))?.with_status(202))
 }
 
-/// Reindexes posts. A job whose slug starts with `fail-` is retried (and, after
-/// `max_retries`, dead-lettered): the explicit-retry path.
+/// Reindexes posts into the search table ([`search::reindex_batch`]: slug `*` rebuilds it all).
+/// A job whose slug starts with `fail-` is retried (and, after `max_retries`, dead-lettered):
+/// the explicit-retry path.
 #[queue("reindex", storage(D1))]
 pub async fn reindex(batch: Batch<'_, ReindexJob>, _who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
-    #[allow(clippy::cast_possible_wrap)]
-    let now = layers_core::log::now_ms() as i64;
-    for msg in &batch {
-        let job = msg.body();
-        if job.slug.starts_with("fail-") {
-            msg.retry();
-            continue;
-        }
-        db.prepare("INSERT OR REPLACE INTO reindexed (slug, reason, indexed_at) VALUES (?1, ?2, ?3)")
-            .bind(&[&job.slug, &job.reason, &now])
-            .run()
-            .await?;
-        msg.ack();
-    }
-    Ok(())
+    search::reindex_batch(&batch, &db).await
 }
 
 /// Keeps what reached the dead-letter queue, whatever its shape.
@@ -576,11 +411,12 @@ pub async fn events(_key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     Ok(resp)
 }
 
-/// Largest upload `PUT /api/files/:name` accepts.
-pub const MAX_FILE: usize = 10 * 1024 * 1024;
+/// Largest upload `PUT /api/files/:name` accepts (the body is streamed, never buffered).
+pub const MAX_FILE: u64 = 100 * 1024 * 1024;
 
-/// Stores the body in R2 under `:name`, with its `content-type` and an optional `x-file-note`
-/// header kept as custom metadata `note`.
+/// Streams the body into R2 under `:name`, with its `content-type` and an optional
+/// `x-file-note` header kept as custom metadata `note`. The client must send
+/// `content-length` (411 without, 413 over [`MAX_FILE`]).
 #[route(PUT "/api/files/:name", identity = ApiKey, storage(R2))]
 pub async fn put_file(mut req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default().to_owned();
@@ -589,26 +425,23 @@ pub async fn put_file(mut req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>
     if let Some(note) = req.header("x-file-note") {
         meta.insert("note".to_owned(), note);
     }
-    let body = req.bytes_limited(MAX_FILE).await?;
-    let size = body.len();
-    bucket.put(&format!("files/{name}"), body, content_type.as_deref(), meta).await?;
-    let resp = Response::from_json(&serde_json::json!({ "stored": name, "size": size }))?;
+    let body = req.body_stream(MAX_FILE)?;
+    let stored = bucket.put_stream(&format!("files/{name}"), body, content_type.as_deref(), meta).await?;
+    let resp = Response::from_json(&serde_json::json!({ "stored": name, "size": stored.size }))?;
     Ok(resp.with_status(201))
 }
 
-/// Serves the R2 object `:name` with its content type, etag and `x-file-note`.
+/// Streams the R2 object `:name` to the client with its content type, etag and `x-file-note`.
 #[route(GET "/api/files/:name", identity = ApiKey, storage(R2))]
 pub async fn get_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default();
-    let Some(obj) = bucket.get(&format!("files/{name}")).await? else {
+    let Some(obj) = bucket.get_stream(&format!("files/{name}")).await? else {
         return Err(Error::not_found());
     };
-    let resp = Response::from_bytes(obj.body)?;
-    let h = resp.headers();
-    h.set("content-type", obj.content_type.as_deref().unwrap_or("application/octet-stream"))?;
-    h.set("etag", &obj.http_etag)?;
-    if let Some(note) = obj.custom_metadata.get("note") {
-        h.set("x-file-note", note)?;
+    let note = obj.custom_metadata.get("note").cloned();
+    let resp = obj.into_response();
+    if let Some(note) = note {
+        resp.headers().set("x-file-note", &note)?;
     }
     Ok(resp)
 }
@@ -724,8 +557,11 @@ pub async fn limited(req: Request, _key: Claims<'_, ApiKey>, limiter: DurableObj
 
 app! {
     routes: [
-        home,
-        post,
+        blog::home,
+        blog::post,
+        blog::og_image,
+        blog::subscribe,
+        blog::confirm,
         list_subscribers,
         add_subscriber,
         add_subscriber_typed,
@@ -734,13 +570,15 @@ app! {
         import_subscribers,
         delete_subscriber,
         list_unsubscribed,
-        unsubscribe,
-        unsubscribe_page,
-        admin_dashboard,
-        admin_flag,
+        blog::unsubscribe,
+        blog::unsubscribe_page,
+        admin::pages,
+        admin::flag,
+        admin::reindex,
+        search::search,
         whoami,
-        contact,
-        email_inbound,
+        blog::contact,
+        inbound::email_inbound,
         backup_credentials,
         request_reindex,
         request_reindex_raw,
@@ -753,7 +591,11 @@ app! {
         purge_cached,
         track,
         limited,
+        ai::summarize, ai::upsert_vectors, ai::query_vectors, ai::describe_vectors, ai::get_vector, ai::delete_vector,
+        webmention::receive_webmention,
+        webmention::list_webmentions,
+        request_demo::show_headers, request_demo::hello, request_demo::go,
     ],
     crons: [weekly_digest],
-    queues: [reindex, dead_letters],
+    queues: [webmention::verify_webmentions, reindex, dead_letters],
 }

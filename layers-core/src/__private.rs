@@ -20,7 +20,7 @@ use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
 use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{AnalyticsEngine, Cache, DurableObject, Kv, StorageDecl, StorageKind, D1, R2};
+use crate::storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
 use crate::vars::Vars;
 
 pub use crate::events::{
@@ -28,6 +28,7 @@ pub use crate::events::{
     QueueEntry, QueueMeta, Scheduled,
 };
 pub use crate::identity::ClaimsFor;
+pub use crate::storage::queue::typecheck as queue_check;
 pub use worker;
 
 /// A boxed, non-`Send` future (Workers are single-threaded).
@@ -102,6 +103,8 @@ pub struct RouteCx<'r, V: Verifier> {
     cache: Option<Cache<'r>>,
     analytics: Option<AnalyticsEngine<'r>>,
     durable: Option<DurableObject<'r>>,
+    ai: Option<Ai<'r>>,
+    vectorize: Option<Vectorize<'r>>,
     vars: Vars<'r>,
     after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -195,6 +198,20 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     /// When the route did not declare one.
     pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
         self.durable.clone().ok_or_else(|| taken("DurableObject"))
+    }
+    /// The declared Workers AI binding.
+    ///
+    /// # Errors
+    /// When the route did not declare one.
+    pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
+        self.ai.clone().ok_or_else(|| taken("Ai"))
+    }
+    /// The declared Vectorize index.
+    ///
+    /// # Errors
+    /// When the route did not declare one.
+    pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
+        self.vectorize.clone().ok_or_else(|| taken("Vectorize"))
     }
     /// The vars.
     #[must_use]
@@ -309,15 +326,12 @@ impl App {
         serve_scheduled(self.crons, self.vars, event, env).await;
     }
 
-    /// The Worker's `queue` entry (see [`serve_queue`]).
+    /// The Worker's `queue` entry (see [`serve_queue`]). Takes the platform's JS batch as
+    /// is, so each message's `attempts` can be read.
     ///
     /// # Errors
     /// Never.
-    pub async fn queue(
-        &'static self,
-        batch: worker::MessageBatch<worker::wasm_bindgen::JsValue>,
-        env: worker::Env,
-    ) -> worker::Result<()> {
+    pub async fn queue(&'static self, batch: worker::worker_sys::MessageBatch, env: worker::Env) -> worker::Result<()> {
         serve_queue(self.queues, self.vars, batch, env).await
     }
 
@@ -529,6 +543,8 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
     let mut cache = None;
     let mut analytics = None;
     let mut durable = None;
+    let mut ai = None;
+    let mut vectorize = None;
     let origin = d.req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
     for decl in H::META.storage {
         let opened = match decl.kind {
@@ -542,6 +558,10 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
             }
             StorageKind::DurableObject => {
                 DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
+            }
+            StorageKind::Ai => Ai::open(&env, decl.binding, &claims, log.clone()).map(|h| ai = Some(h)),
+            StorageKind::Vectorize => {
+                Vectorize::open(&env, decl.binding, &claims, log.clone()).map(|h| vectorize = Some(h))
             }
         };
         if let Err(e) = opened {
@@ -560,6 +580,8 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
         cache,
         analytics,
         durable,
+        ai,
+        vectorize,
         vars: Vars::new(env.clone(), d.vars),
         after,
         env: env.clone(),
@@ -602,19 +624,13 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
 }
 
 /// The compile-time check `app!` runs: no two routes that share a method can match the same
-/// path, and every storage binding a route opens is declared in `wrangler.toml`.
+/// path, and every storage binding a route opens is declared in `wrangler.toml` (`bindings`:
+/// D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects, `[ai]`,
+/// `[[vectorize]]`).
 ///
 /// # Panics
 /// At compile time, with a message naming the routes or binding at fault.
-pub const fn check_app(
-    routes: &[RouteMeta],
-    d1_bindings: &[&str],
-    kv_bindings: &[&str],
-    queue_producers: &[&str],
-    r2_bindings: &[&str],
-    analytics_datasets: &[&str],
-    durable_objects: &[&str],
-) {
+pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
     let mut i = 0;
     while i < routes.len() {
         check_segments(&routes[i]);
@@ -649,14 +665,16 @@ pub const fn check_app(
         while k < a.storage.len() {
             let decl = a.storage[k];
             let known = match decl.kind {
-                StorageKind::D1 => d1_bindings,
-                StorageKind::Kv => kv_bindings,
-                StorageKind::Queue => queue_producers,
-                StorageKind::R2 => r2_bindings,
+                StorageKind::D1 => bindings[0],
+                StorageKind::Kv => bindings[1],
+                StorageKind::Queue => bindings[2],
+                StorageKind::R2 => bindings[3],
                 // The Cache API has no wrangler.toml binding: any name opens a cache.
                 StorageKind::Cache => &[decl.binding],
-                StorageKind::AnalyticsEngine => analytics_datasets,
-                StorageKind::DurableObject => durable_objects,
+                StorageKind::AnalyticsEngine => bindings[4],
+                StorageKind::DurableObject => bindings[5],
+                StorageKind::Ai => bindings[6],
+                StorageKind::Vectorize => bindings[7],
             };
             if !contains(known, decl.binding) {
                 let m = ConstMsg::new()
@@ -672,7 +690,8 @@ pub const fn check_app(
                     .push(decl.binding)
                     .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
                     .push(decl.kind.as_str())
-                    .push(" = \"NAME\")`.");
+                    .push(" = \"NAME\")`.")
+                    .push(declare_hint(decl.kind));
                 panic!("{}", m.as_str());
             }
             k += 1;
@@ -681,7 +700,7 @@ pub const fn check_app(
     }
 }
 
-const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 6]) {
+const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {
     let mut k = 0;
     while k < storage.len() {
         let decl = storage[k];
@@ -693,6 +712,8 @@ const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[Storage
             StorageKind::Cache => &[decl.binding],
             StorageKind::AnalyticsEngine => bindings[4],
             StorageKind::DurableObject => bindings[5],
+            StorageKind::Ai => bindings[6],
+            StorageKind::Vectorize => bindings[7],
         };
         if !contains(known, decl.binding) {
             let m = ConstMsg::new()
@@ -707,17 +728,30 @@ const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[Storage
                 .push(decl.binding)
                 .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
                 .push(decl.kind.as_str())
-                .push(" = \"NAME\")`.");
+                .push(" = \"NAME\")`.")
+                .push(declare_hint(decl.kind));
             panic!("{}", m.as_str());
         }
         k += 1;
     }
 }
 
+/// How wrangler.toml declares bindings whose section is not obvious from the kind's name.
+const fn declare_hint(kind: StorageKind) -> &'static str {
+    match kind {
+        StorageKind::Ai => " Workers AI is declared as `[ai]` with `binding = \"AI\"`.",
+        StorageKind::Vectorize => {
+            " A Vectorize index is declared as `[[vectorize]]` with `binding = \"…\"` and `index_name = \"…\"`."
+        }
+        _ => "",
+    }
+}
+
 /// The compile-time check `app!` runs on platform events: the crons handled in code are
 /// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
 /// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
-/// declared (`bindings`: D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects).
+/// declared (`bindings`: D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects,
+/// `[ai]`, `[[vectorize]]`).
 ///
 /// # Panics
 /// At compile time, with a message naming the cron, queue or binding at fault.
@@ -726,7 +760,7 @@ pub const fn check_events(
     queues: &[QueueMeta],
     wrangler_crons: &[&str],
     wrangler_consumers: &[&str],
-    bindings: [&[&str]; 6],
+    bindings: [&[&str]; 8],
 ) {
     let mut i = 0;
     while i < crons.len() {

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::identity::{Claims, System, SystemClaims};
 use crate::log::{now_ms, LogCx};
 use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{AnalyticsEngine, DurableObject, Kv, StorageDecl, StorageKind, D1, R2};
+use crate::storage::{Ai, AnalyticsEngine, DurableObject, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
 use crate::vars::Vars;
 
 /// A boxed, non-`Send` future.
@@ -65,6 +65,8 @@ pub trait Scheduled: 'static {
     note = "`app!{{ queues: [..] }}` lists functions that carry `#[queue(\"name\")]`"
 )]
 pub trait Consumer: 'static {
+    /// The message type its `Batch<'_, T>` decodes (what `app!` checks producers against).
+    type Msg;
     /// The handler's description.
     const META: QueueMeta;
     /// Calls the handler.
@@ -165,6 +167,8 @@ pub struct EventCx<'r> {
     r2: Option<R2<'r>>,
     analytics: Option<AnalyticsEngine<'r>>,
     durable: Option<DurableObject<'r>>,
+    ai: Option<Ai<'r>>,
+    vectorize: Option<Vectorize<'r>>,
     vars: Vars<'r>,
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
@@ -226,6 +230,20 @@ impl<'r> EventCx<'r> {
     pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
         self.durable.clone().ok_or_else(|| taken("DurableObject"))
     }
+    /// The declared Workers AI binding.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
+        self.ai.clone().ok_or_else(|| taken("Ai"))
+    }
+    /// The declared Vectorize index.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
+        self.vectorize.clone().ok_or_else(|| taken("Vectorize"))
+    }
     /// The vars.
     #[must_use]
     pub fn vars(&self) -> Vars<'r> {
@@ -246,6 +264,7 @@ impl<'r> EventCx<'r> {
             match serde_wasm_bindgen::from_value::<T>(m.body()) {
                 Ok(body) => messages.push(Message {
                     id: m.id(),
+                    attempts: raw.attempts(i),
                     raw: m,
                     body,
                     settled: raw.settled.clone(),
@@ -259,6 +278,7 @@ impl<'r> EventCx<'r> {
                         "message_undecodable",
                         &[
                             ("message_id", m.id().into()),
+                            ("attempts", raw.attempts(i).into()),
                             ("type", std::any::type_name::<T>().into()),
                             ("detail", redact_quoted(&e.to_string()).into()),
                             ("action", "retry".into()),
@@ -295,6 +315,9 @@ fn redact_quoted(detail: &str) -> String {
 /// The platform's batch, with which messages were acked or retried already.
 struct RawBatch {
     batch: worker::MessageBatch<JsValue>,
+    /// Each message's `attempts` (1 on first delivery; 0 when the runtime did not say), read
+    /// from the JS message objects: workers-rs 0.8.7's `Message` has no accessor for it.
+    attempts: Vec<u32>,
     settled: Rc<Settled>,
     taken: Cell<bool>,
 }
@@ -303,8 +326,38 @@ struct RawBatch {
 struct Settled(std::cell::RefCell<Vec<bool>>);
 
 impl RawBatch {
+    fn new(raw: &worker::worker_sys::MessageBatch) -> RawBatch {
+        let attempts = raw.messages().map(|a| a.iter().map(|m| attempts_of(&m)).collect()).unwrap_or_default();
+        RawBatch {
+            batch: worker::MessageBatch::from(raw.clone()),
+            attempts,
+            settled: Rc::default(),
+            taken: Cell::new(false),
+        }
+    }
     fn settle(&self, i: usize) {
         self.settled.set(i);
+    }
+    fn attempts(&self, i: usize) -> u32 {
+        self.attempts.get(i).copied().unwrap_or(0)
+    }
+    /// The highest delivery attempt in the batch (for the batch's request line).
+    fn max_attempts(&self) -> u32 {
+        self.attempts.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// `message.attempts` of one JS queue message; 0 when absent or not a sane count.
+fn attempts_of(message: &JsValue) -> u32 {
+    let n = worker::js_sys::Reflect::get(message, &JsValue::from_str("attempts")).ok().and_then(|v| v.as_f64());
+    attempts_from(n)
+}
+
+fn attempts_from(n: Option<f64>) -> u32 {
+    match n {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked range
+        Some(n) if n.is_finite() && n >= 0.0 && n <= f64::from(u32::MAX) => n as u32,
+        _ => 0,
     }
 }
 
@@ -387,6 +440,7 @@ impl<'a, 'r, T> IntoIterator for &'a Batch<'r, T> {
 pub struct Message<'r, T> {
     raw: worker::RawMessage,
     id: String,
+    attempts: u32,
     body: T,
     settled: Rc<Settled>,
     index: usize,
@@ -395,7 +449,11 @@ pub struct Message<'r, T> {
 
 impl<T: std::fmt::Debug> std::fmt::Debug for Message<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Message").field("id", &self.id).field("body", &self.body).finish()
+        f.debug_struct("Message")
+            .field("id", &self.id)
+            .field("attempts", &self.attempts)
+            .field("body", &self.body)
+            .finish()
     }
 }
 
@@ -404,6 +462,12 @@ impl<T> Message<'_, T> {
     #[must_use]
     pub fn id(&self) -> &str {
         &self.id
+    }
+    /// Which delivery this is: 1 the first time, 2 on the first retry, … (the platform's
+    /// `message.attempts`; 0 if the runtime did not report it). Also in the log lines.
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
     /// The decoded body.
     #[must_use]
@@ -442,6 +506,7 @@ async fn run_event<'r>(
     log.identity("System", Ok(()), 0);
     let claims: Claims<'r, System> = Claims::new(claims);
     let (mut d1, mut kv, mut queue, mut r2, mut analytics, mut durable) = (None, None, None, None, None, None);
+    let (mut ai, mut vectorize) = (None, None);
     for decl in storage {
         let opened = match decl.kind {
             StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
@@ -453,6 +518,10 @@ async fn run_event<'r>(
             }
             StorageKind::DurableObject => {
                 DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
+            }
+            StorageKind::Ai => Ai::open(&env, decl.binding, &claims, log.clone()).map(|h| ai = Some(h)),
+            StorageKind::Vectorize => {
+                Vectorize::open(&env, decl.binding, &claims, log.clone()).map(|h| vectorize = Some(h))
             }
             // Cache keys live under the request's origin; a platform event has none.
             StorageKind::Cache => Err(Error::internal("the Cache API is for routes: a platform event has no origin")),
@@ -471,18 +540,24 @@ async fn run_event<'r>(
         r2,
         analytics,
         durable,
+        ai,
+        vectorize,
         vars: Vars::new(env.clone(), vars),
         batch,
         log: log.clone(),
     };
+    // A queue batch's request line says how many messages it had and its highest attempt.
+    let extra: Vec<(&str, serde_json::Value)> = batch
+        .map(|b| vec![("messages", b.attempts.len().into()), ("attempts", b.max_attempts().into())])
+        .unwrap_or_default();
     match call(cx).await {
         Ok(()) => {
-            log.request(200, now_ms().saturating_sub(t0), "handled");
+            log.request_with(200, now_ms().saturating_sub(t0), "handled", &extra);
             true
         }
         Err(e) => {
             log.error(e.status(), e.detail().unwrap_or(e.public_message()));
-            log.request(500, now_ms().saturating_sub(t0), "handler_error");
+            log.request_with(500, now_ms().saturating_sub(t0), "handler_error", &extra);
             false
         }
     }
@@ -522,9 +597,11 @@ pub async fn serve_scheduled(
 pub async fn serve_queue(
     queues: &'static [QueueEntry],
     vars: &'static [&'static str],
-    batch: worker::MessageBatch<JsValue>,
+    raw: worker::worker_sys::MessageBatch,
     env: worker::Env,
 ) -> worker::Result<()> {
+    let raw = RawBatch::new(&raw);
+    let batch = &raw.batch;
     let name = batch.queue();
     let Some(entry) = queues.iter().find(|q| q.meta.queue == name) else {
         event_log("queue", "-").note("no_handler", &[("queue", name.into()), ("action", "retry_all".into())]);
@@ -532,7 +609,6 @@ pub async fn serve_queue(
         return Ok(());
     };
     let log = event_log("queue", entry.meta.queue);
-    let raw = RawBatch { batch, settled: Rc::default(), taken: Cell::new(false) };
     let claims = SystemClaims::new("queue", name, now_ms());
     let scope = ();
     let ok = run_event(&scope, log.clone(), env, entry.meta.storage, vars, claims, Some(&raw), entry.call).await;
@@ -561,5 +637,16 @@ mod tests {
         );
         assert_eq!(redact_quoted("missing field `slug`"), "missing field `slug`");
         assert_eq!(redact_quoted("unterminated \"secret"), "unterminated \"");
+    }
+
+    #[test]
+    fn attempts_are_sane_counts_or_zero() {
+        use super::attempts_from;
+        assert_eq!(attempts_from(Some(1.0)), 1);
+        assert_eq!(attempts_from(Some(2.0)), 2);
+        assert_eq!(attempts_from(None), 0);
+        assert_eq!(attempts_from(Some(-1.0)), 0);
+        assert_eq!(attempts_from(Some(f64::NAN)), 0);
+        assert_eq!(attempts_from(Some(1e12)), 0);
     }
 }

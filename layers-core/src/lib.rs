@@ -34,6 +34,7 @@ pub mod error;
 mod events;
 pub mod identity;
 pub mod log;
+pub mod manifest;
 pub mod outbound;
 pub mod request;
 pub mod storage;
@@ -48,8 +49,10 @@ pub use events::{Batch, Message};
 pub use identity::{ApiKey, Claims, Deny, Public, SignedToken, System, Verifier};
 pub use layers_macros::{app, queue, route, scheduled};
 pub use request::extract::{Cf, Form, Json, Path, Query};
+pub use request::headers::{Cookies, Headers};
+pub use request::response::{escape_html, Html, Redirect};
 pub use request::Request;
-pub use storage::{AnalyticsEngine, Cache, DurableObject, Kv, Queue, D1, R2};
+pub use storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, Queue, Unchecked, Vectorize, D1, R2};
 pub use vars::Vars;
 pub use worker::Response;
 
@@ -63,8 +66,10 @@ pub mod prelude {
         Turnstile, Verifier, Webhook,
     };
     pub use crate::request::extract::{Cf, Form, Json, Path, Query};
+    pub use crate::request::headers::{Cookies, Headers};
+    pub use crate::request::response::{escape_html, Html, Redirect};
     pub use crate::request::Request;
-    pub use crate::storage::{AnalyticsEngine, Cache, DurableObject, Kv, Queue, D1, R2};
+    pub use crate::storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, Queue, Unchecked, Vectorize, D1, R2};
     pub use crate::vars::Vars;
     pub use layers_macros::{app, queue, route, scheduled};
     pub use worker::Response;

@@ -58,6 +58,18 @@ impl LogCx {
         }));
     }
 
+    /// A request line with extra fields (a queue batch's message count and attempts).
+    pub(crate) fn request_with(&self, status: u16, ms: u64, outcome: &str, extra: &[(&str, Value)]) {
+        let mut v = json!({
+            "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
+            "status": status, "outcome": outcome, "ms": ms,
+        });
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
+        self.emit(v);
+    }
+
     pub(crate) fn identity(&self, verifier: &str, result: Result<(), (u16, &str)>, ms: u64) {
         let mut v = json!({
             "layer": "identity", "ray": self.ray, "method": self.method, "route": self.route,
@@ -80,6 +92,30 @@ impl LogCx {
             "kind": kind, "binding": binding, "op": op, "ms": ms,
             "outcome": if error.is_some() { "error" } else { "ok" },
         });
+        if let Some(e) = error {
+            v["error"] = e.into();
+        }
+        self.emit(v);
+    }
+
+    /// A storage line with extra fields (e.g. the AI model or a vector count) — never inputs.
+    pub(crate) fn storage_with(
+        &self,
+        kind: &str,
+        binding: &str,
+        op: &str,
+        ms: u64,
+        error: Option<&str>,
+        extra: &[(&str, Value)],
+    ) {
+        let mut v = json!({
+            "layer": "storage", "ray": self.ray, "method": self.method, "route": self.route,
+            "kind": kind, "binding": binding, "op": op, "ms": ms,
+            "outcome": if error.is_some() { "error" } else { "ok" },
+        });
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
         if let Some(e) = error {
             v["error"] = e.into();
         }

@@ -1,5 +1,13 @@
 //! Outbound HTTP for verifiers (JWKS, Turnstile siteverify, STS): plain data in and out, so a
 //! verifier can be driven natively in tests with a loopback or in-process fetcher.
+//!
+//! URLs that come from *users* (a webmention's `source`) go through [`guard`] instead:
+//! [`UrlPolicy`] refuses what could reach the Worker's own network, and [`fetch_guarded`]
+//! fetches without following redirects and with a body limit.
+
+pub mod guard;
+
+pub use guard::{fetch_guarded, fetch_guarded_with, GuardedError, Refused, UrlPolicy};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,6 +15,17 @@ use std::rc::Rc;
 
 /// How long an outbound call may take before it is aborted.
 pub const DEFAULT_TIMEOUT_MS: u32 = 5_000;
+
+/// What an outbound call does with a 3xx answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedirectMode {
+    /// Follow it (the `fetch` default; fine for URLs the Worker's own config names).
+    #[default]
+    Follow,
+    /// Never follow: the 3xx response comes back as is (`redirect: "manual"`). Required for URLs
+    /// a user supplied, whose redirect target was never checked.
+    Manual,
+}
 
 /// An outbound request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,6 +38,10 @@ pub struct OutboundRequest {
     pub headers: Vec<(String, String)>,
     /// Request body.
     pub body: Option<Vec<u8>>,
+    /// Whether redirects are followed.
+    pub redirect: RedirectMode,
+    /// The most response-body bytes read; past it the call fails (`None`: no limit).
+    pub max_body: Option<usize>,
 }
 
 impl OutboundRequest {
@@ -35,6 +58,7 @@ impl OutboundRequest {
             url: url.into(),
             headers: vec![("content-type".into(), content_type.into())],
             body: Some(body),
+            ..Default::default()
         }
     }
 }
@@ -121,29 +145,91 @@ pub fn worker_fetch() -> Fetcher {
 }
 
 async fn send(r: OutboundRequest) -> Result<OutboundResponse, String> {
+    let url = r.url.clone();
+    send_inner(r).await.map_err(|e| match e {
+        SendError::Request(m) => format!("request to {url}: {m}"),
+        SendError::Network(m) => format!("fetch {url}: {m}"),
+        SendError::Timeout => format!("fetch {url}: no answer within {DEFAULT_TIMEOUT_MS} ms"),
+        SendError::TooLarge(n) => format!("reading {url}: body larger than {n} bytes"),
+    })
+}
+
+/// Why a Workers fetch failed (no URL inside: callers decide what of it may be logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SendError {
+    /// The request could not be built (bad header, bad URL).
+    Request(String),
+    /// The runtime's fetch failed (DNS, connection, TLS, a refused destination).
+    Network(String),
+    /// No complete answer within [`DEFAULT_TIMEOUT_MS`].
+    Timeout,
+    /// The body was longer than the request's `max_body`.
+    TooLarge(usize),
+}
+
+/// The Workers fetch: honours `redirect` and `max_body`, aborts after [`DEFAULT_TIMEOUT_MS`].
+pub(crate) async fn send_inner(r: OutboundRequest) -> Result<OutboundResponse, SendError> {
+    use std::cell::Cell;
     use worker::wasm_bindgen::JsValue;
     let headers = worker::Headers::new();
     for (k, v) in &r.headers {
-        headers.set(k, v).map_err(|e| format!("header {k}: {e}"))?;
+        headers.set(k, v).map_err(|e| SendError::Request(format!("header {k}: {e}")))?;
     }
     let method = worker::Method::from(r.method.clone());
     let mut init = worker::RequestInit::new();
     init.with_method(method).with_headers(headers);
+    if r.redirect == RedirectMode::Manual {
+        init.with_redirect(worker::RequestRedirect::Manual);
+    }
     if let Some(b) = &r.body {
         let arr = worker::js_sys::Uint8Array::from(b.as_slice());
         init.with_body(Some(JsValue::from(arr)));
     }
-    let req = worker::Request::new_with_init(&r.url, &init).map_err(|e| format!("request to {}: {e}", r.url))?;
+    let req = worker::Request::new_with_init(&r.url, &init).map_err(|e| SendError::Request(e.to_string()))?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
+    let timed_out = Rc::new(Cell::new(false));
+    let flag = Rc::clone(&timed_out);
     worker::wasm_bindgen_futures::spawn_local(async move {
         worker::Delay::from(std::time::Duration::from_millis(u64::from(DEFAULT_TIMEOUT_MS))).await;
+        flag.set(true);
         controller.abort();
     });
-    let mut resp =
-        worker::Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| format!("fetch {}: {e}", r.url))?;
+    let mut resp = worker::Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| {
+        if timed_out.get() {
+            SendError::Timeout
+        } else {
+            SendError::Network(e.to_string())
+        }
+    })?;
     let status = resp.status_code();
     let headers = resp.headers().entries().collect();
-    let body = resp.bytes().await.map_err(|e| format!("reading {}: {e}", r.url))?;
+    let body = match r.max_body {
+        None => resp.bytes().await.map_err(|e| SendError::Network(e.to_string()))?,
+        Some(limit) => read_limited(&mut resp, limit).await?,
+    };
+    // An abort mid-body ends the stream quietly: a truncated body must not pass as whole.
+    if timed_out.get() {
+        return Err(SendError::Timeout);
+    }
     Ok(OutboundResponse { status, headers, body })
+}
+
+/// Reads at most `limit` bytes of `resp`'s body, chunk by chunk; one more is an error.
+async fn read_limited(resp: &mut worker::Response, limit: usize) -> Result<Vec<u8>, SendError> {
+    use futures_core::Stream;
+    let mut stream = match resp.stream() {
+        Ok(s) => Box::pin(s),
+        // No body at all (204, a HEAD answer…).
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        let chunk = chunk.map_err(|e| SendError::Network(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(SendError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

@@ -36,4 +36,27 @@ impl<'r> Vars<'r> {
         }
         self.env.var(name).ok().map(|v| v.to_string())
     }
+
+    /// Mints a [`SignedToken<C>`](crate::identity::SignedToken) over `payload`, valid until
+    /// `expires_at` (Unix seconds) — e.g. the unsubscribe link of a mail the Worker sends. The
+    /// HMAC key (secret `C::SECRET`) stays inside the framework: the handler gets the token,
+    /// never the secret.
+    ///
+    /// # Errors
+    /// 503 (detail for the log only) when the secret is unset or shorter than
+    /// [`MIN_KEY_LEN`](crate::identity::MIN_KEY_LEN) bytes — the same rule the verifier applies.
+    pub fn mint_token<C: crate::identity::TokenConfig>(
+        &self,
+        payload: &str,
+        expires_at: u64,
+    ) -> Result<String, crate::Error> {
+        let unavailable = |why: &str| {
+            crate::Error::new(503, "service unavailable").with_detail(format!("secret {} {why}", C::SECRET))
+        };
+        let key = self.env.secret(C::SECRET).map_err(|_| unavailable("is not set"))?.to_string();
+        if key.len() < crate::identity::MIN_KEY_LEN {
+            return Err(unavailable("is too short to sign tokens"));
+        }
+        Ok(crate::identity::mint(key.as_bytes(), C::PURPOSE, payload, expires_at))
+    }
 }

@@ -30,6 +30,10 @@ struct Wrangler {
     analytics: Vec<String>,
     /// `[[durable_objects.bindings]] name`.
     durable: Vec<String>,
+    /// `[ai] binding`.
+    ai: Vec<String>,
+    /// `[[vectorize]] binding` (with an `index_name`).
+    vectorize: Vec<String>,
     vars: Vec<String>,
     /// `[triggers] crons`.
     crons: Vec<String>,
@@ -37,6 +41,8 @@ struct Wrangler {
     producers: Vec<String>,
     /// `[[queues.consumers]] queue`.
     consumers: Vec<String>,
+    /// `[[queues.producers]]` as `(binding, queue)`.
+    producer_queues: Vec<(String, String)>,
 }
 
 fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
@@ -55,6 +61,23 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
     w.kv = bindings("kv_namespaces");
     w.r2 = bindings("r2_buckets");
     w.analytics = bindings("analytics_engine_datasets");
+    w.ai = doc
+        .get("ai")
+        .and_then(|a| a.get("binding"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    w.vectorize = doc
+        .get("vectorize")
+        .and_then(toml::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter(|t| t.get("index_name").and_then(toml::Value::as_str).is_some())
+                .filter_map(|t| t.get("binding").and_then(toml::Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
     let strings = |v: Option<&toml::Value>, key: Option<&str>| -> Vec<String> {
         v.and_then(toml::Value::as_array)
             .map(|a| {
@@ -71,6 +94,15 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
     w.crons = strings(doc.get("triggers").and_then(|t| t.get("crons")), None);
     w.producers = strings(doc.get("queues").and_then(|q| q.get("producers")), Some("binding"));
     w.consumers = strings(doc.get("queues").and_then(|q| q.get("consumers")), Some("queue"));
+    w.producer_queues = doc
+        .get("queues")
+        .and_then(|q| q.get("producers"))
+        .and_then(toml::Value::as_array)
+        .map(|a| {
+            let s = |t: &toml::Value, k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_owned);
+            a.iter().filter_map(|t| Some((s(t, "binding")?, s(t, "queue")?))).collect()
+        })
+        .unwrap_or_default();
     w.durable = strings(doc.get("durable_objects").and_then(|d| d.get("bindings")), Some("name"));
     if let Some(vars) = doc.get("vars").and_then(toml::Value::as_table) {
         w.vars = vars.keys().cloned().collect();
@@ -167,10 +199,12 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     let r2 = &wrangler.r2;
     let analytics = &wrangler.analytics;
     let durable = &wrangler.durable;
+    let ai = &wrangler.ai;
+    let vectorize = &wrangler.vectorize;
     let vars = &wrangler.vars;
     let producers = &wrangler.producers;
     let check = quote_spanned! {list_span=>
-        const _: () = #private::check_app(&[#(#metas),*], &[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*]);
+        const _: () = #private::check_app(&[#(#metas),*], [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]]);
     };
     let cron_entries: Vec<_> = crons.iter().map(|c| quote_spanned!(c.span()=> #private::cron_entry::<#c>())).collect();
     let cron_metas = crons.iter().map(|c| quote_spanned!(c.span()=> <#c as #private::Scheduled>::META));
@@ -186,7 +220,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             &[#(#queue_metas),*],
             &[#(#w_crons),*],
             &[#(#w_consumers),*],
-            [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*]],
+            [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]],
         );
     };
     let scheduled_entry = (!crons.is_empty() || !wrangler.crons.is_empty()).then(|| {
@@ -201,18 +235,35 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             }
         }
     });
+    // The `queue` export is written out rather than `#[worker::event(queue)]`, whose glue
+    // hides the JS batch: the framework reads each message's `attempts` from it.
     let queue_entry = (!queues.is_empty() || !wrangler.consumers.is_empty()).then(|| {
         quote! {
-            #[::worker::event(queue)]
-            async fn __layers_queue(
-                batch: ::worker::MessageBatch<#private::worker::wasm_bindgen::JsValue>,
-                env: ::worker::Env,
-                _ctx: ::worker::Context,
-            ) -> ::worker::Result<()> {
-                __LAYERS_APP.queue(batch, env).await
+            #[doc(hidden)]
+            mod __layers_queue_export {
+                use ::worker::wasm_bindgen::prelude::wasm_bindgen;
+                #[wasm_bindgen(
+                    wasm_bindgen = ::worker::wasm_bindgen,
+                    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+                    js_sys = ::worker::js_sys
+                )]
+                pub async fn queue(
+                    batch: ::worker::worker_sys::MessageBatch,
+                    env: ::worker::Env,
+                    _ctx: ::worker::worker_sys::Context,
+                ) -> ::std::result::Result<::worker::wasm_bindgen::JsValue, ::worker::wasm_bindgen::JsValue> {
+                    ::std::panic::AssertUnwindSafe(async move {
+                        // Never an `Err`: failures are logged and the messages retried.
+                        let _ = super::__LAYERS_APP.queue(batch, env).await;
+                        Ok(::worker::wasm_bindgen::JsValue::UNDEFINED)
+                    })
+                    .await
+                }
             }
         }
     });
+    let manifest = manifest_tokens();
+    let queue_types = queue_types(&routes, &crons, &queues, &wrangler);
     quote! {
         #[doc(hidden)]
         static __LAYERS_APP: #private::App = #private::App::new(
@@ -239,5 +290,88 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
 
         #scheduled_entry
         #queue_entry
+        #manifest
+        #queue_types
+    }
+}
+
+/// The producer/consumer type check: a table type `__LayersQueues` with, per listed consumer,
+/// the type it decodes (keyed by its queue's name) and, per `[[queues.producers]]` binding,
+/// what a handler sending through it must send; then every route's, cron's and consumer's
+/// `__layers_producer_check` (see `expand::producer_check_for`) is named with that table.
+fn queue_types(routes: &[Path], crons: &[Path], queues: &[Path], w: &Wrangler) -> TokenStream {
+    let check = quote!(::layers_core::__private::queue_check);
+    let consumers = queues.iter().map(|q| {
+        quote_spanned! {q.span()=>
+            impl #check::ConsumerOfQueue<{ #check::name_hash(<#q as ::layers_core::__private::Consumer>::META.queue) }> for __LayersQueues {
+                type Msg = <#q as ::layers_core::__private::Consumer>::Msg;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let producers = w.producer_queues.iter().filter(|(b, _)| {
+        let first = !seen.contains(b);
+        seen.push(b.clone());
+        first
+    });
+    let producers: Vec<_> = producers
+        .map(|(binding, queue)| {
+            let key = crate::expand::name_hash(binding);
+            if w.consumers.contains(queue) {
+                let clean =
+                    |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+                let marker = quote::format_ident!("binding_{}_sends_to_queue_{}", clean(binding), clean(queue));
+                let qkey = crate::expand::name_hash(queue);
+                quote! {
+                    #[doc(hidden)]
+                    #[allow(non_camel_case_types, dead_code)]
+                    struct #marker;
+                    impl #check::ProducerOf<#key> for __LayersQueues {
+                        type Check = #check::Consumed<<__LayersQueues as #check::ConsumerOfQueue<#qkey>>::Msg, #marker>;
+                    }
+                }
+            } else {
+                quote! {
+                    impl #check::ProducerOf<#key> for __LayersQueues {
+                        type Check = #check::Unconsumed;
+                    }
+                }
+            }
+        })
+        .collect();
+    let checks = routes
+        .iter()
+        .chain(crons)
+        .chain(queues)
+        .map(|r| quote_spanned!(r.span()=> let _ = #r::__layers_producer_check::<__LayersQueues>;));
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        struct __LayersQueues;
+        #(#consumers)*
+        #(#producers)*
+        const _: () = {
+            #[allow(unused_imports)]
+            use #check::NoProducerCheck as _;
+            fn __layers_producer_checks() {
+                #(#checks)*
+            }
+        };
+    }
+}
+
+/// `pub fn manifest()`: the app's table of routes, crons and queues with their identity and
+/// storage, read from `__LAYERS_APP` — the same entries dispatch uses, so it cannot drift
+/// (`cargo xtask manifest` prints it). It only names the app static, so a wrong entry in `app!`
+/// is reported once, where the static is built.
+fn manifest_tokens() -> TokenStream {
+    quote! {
+        /// The app's manifest: every route, cron and queue consumer with its identity and
+        /// storage, from the table the Worker dispatches with (`cargo xtask manifest` prints it).
+        #[allow(dead_code, unreachable_pub)]
+        #[must_use]
+        pub fn manifest() -> ::layers_core::manifest::Manifest {
+            ::layers_core::manifest::Manifest::from_app(&__LAYERS_APP)
+        }
     }
 }

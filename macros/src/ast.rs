@@ -15,7 +15,7 @@ pub(crate) enum Role {
     Vars,
     After,
     Federation,
-    /// `Path<T>`, `Query<T>`, `Cf`: read from the request head.
+    /// `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies`: read from the request head.
     Parts,
     /// `Json<T>`, `Form<T>`: read the body (at most one per handler).
     Body,
@@ -92,6 +92,8 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
                         | "Cache"
                         | "AnalyticsEngine"
                         | "DurableObject"
+                        | "Ai"
+                        | "Vectorize"
                         | "Federation"
                         | "Batch"
                 )
@@ -106,7 +108,7 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     }
 }
 
-const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `Cache<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`)";
+const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `Cache<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)";
 
 pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
@@ -213,7 +215,7 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
                 seen_claims = Some(ty.span());
                 Role::Claims
             }
-            "Path" | "Query" | "Cf" => {
+            "Path" | "Query" | "Cf" | "Headers" | "Cookies" => {
                 let no_params =
                     attr.pattern.as_ref().filter(|(_, segs, _)| !segs.iter().any(|s| matches!(s, PSeg::Param(_))));
                 if let (true, Some((pattern, ..))) = (name == "Path", no_params) {

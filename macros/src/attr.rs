@@ -11,7 +11,7 @@ use crate::pattern::{self, PSeg};
 pub(crate) const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY"];
 
 /// Storage kinds this version knows: (name in `storage(…)`, handle type, default binding, variant).
-pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 7] = [
+pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 9] = [
     ("D1", "D1", "DB", "D1"),
     ("KV", "Kv", "KV", "Kv"),
     ("Queue", "Queue", "QUEUE", "Queue"),
@@ -20,6 +20,8 @@ pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 7] = [
     ("Cache", "Cache", "default", "Cache"),
     ("AnalyticsEngine", "AnalyticsEngine", "ANALYTICS", "AnalyticsEngine"),
     ("DurableObject", "DurableObject", "DURABLE_OBJECT", "DurableObject"),
+    ("Ai", "Ai", "AI", "Ai"),
+    ("Vectorize", "Vectorize", "VECTORIZE", "Vectorize"),
 ];
 
 #[derive(Clone)]
@@ -181,7 +183,7 @@ pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageIte
             cx.error_spanned(
                 &kind,
                 format!(
-                    "unknown storage kind `{name}`{hint}; this version of layers offers D1, KV, Queue, R2, Cache, AnalyticsEngine and DurableObject"
+                    "unknown storage kind `{name}`{hint}; this version of layers offers D1, KV, Queue, R2, Cache, AnalyticsEngine, DurableObject, Ai and Vectorize"
                 ),
             );
             continue;

@@ -135,8 +135,8 @@ struct Param {
 
 fn accepted(kind: Kind) -> &'static str {
     match kind {
-        Kind::Scheduled => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`)",
-        Kind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`)",
+        Kind::Scheduled => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
+        Kind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
     }
 }
 
@@ -286,6 +286,8 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             Role::Storage("R2") => quote!(let #arg = cx.r2()?;),
             Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.analytics()?;),
             Role::Storage("DurableObject") => quote!(let #arg = cx.durable()?;),
+            Role::Storage("Ai") => quote!(let #arg = cx.ai()?;),
+            Role::Storage("Vectorize") => quote!(let #arg = cx.vectorize()?;),
             Role::Storage(_) => quote!(let #arg = cx.kv()?;),
             Role::Vars => quote!(let #arg = cx.vars();),
             Role::Batch => quote_spanned!(ty.span()=> let #arg: #ty = cx.batch()?;),
@@ -311,6 +313,30 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             format!("The `#[queue]` description of [`{handler}()`]: list it in `app!{{ queues: [..] }}`."),
         ),
     };
+    // Like a route, a handler sending to a queue is checked against that queue's consumer.
+    let producer_check = crate::expand::producer_check_for(
+        name,
+        a.storage.iter().find(|s| s.kind == "Queue").map(|s| s.binding.as_str()),
+        ps.iter().find(|p| matches!(p.role, Role::Storage("Queue"))).map(|p| &p.check_ty),
+    );
+    // A consumer names the type its batch decodes: `app!` checks producers against it.
+    let msg_item = (kind == Kind::Queue).then(|| {
+        let msg = ps.iter().filter(|p| matches!(p.role, Role::Batch)).find_map(|p| {
+            match &last_segment(&p.check_ty)?.arguments {
+                PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                    GenericArgument::Type(t) => Some(t.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            }
+        });
+        match msg {
+            Some(t) => quote_spanned!(t.span()=> type Msg = #t;),
+            None => quote!(
+                type Msg = ();
+            ),
+        }
+    });
     quote! {
         #unified
 
@@ -319,7 +345,10 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
         #vis struct #name {}
 
         const _: () = {
+            #producer_check
+
             impl #private::#trait_ for #name {
+                #msg_item
                 const META: #private::#meta = #private::#meta {
                     #field: #source,
                     storage: &[#(#decls),*],

@@ -54,6 +54,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             Role::Storage("Cache") => quote!(cx.cache()?),
             Role::Storage("AnalyticsEngine") => quote!(cx.analytics()?),
             Role::Storage("DurableObject") => quote!(cx.durable()?),
+            Role::Storage("Ai") => quote!(cx.ai()?),
+            Role::Storage("Vectorize") => quote!(cx.vectorize()?),
             Role::Storage(_) => quote!(cx.kv()?),
             Role::Vars => quote!(cx.vars()),
             Role::After => quote!(cx.after()),
@@ -90,6 +92,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     // A body extractor also receives the body a verifier read (it is handed over buffered).
     let takes_request = params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
+    let producer_check = producer_check(name, attr, params);
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
     quote! {
         #[doc = #doc]
@@ -98,6 +101,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
 
         const _: () = {
             const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
+
+            #producer_check
 
             impl #private::Route for #name {
                 #identity_item
@@ -119,6 +124,60 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
                 }
             }
         };
+    }
+}
+
+/// FNV-1a, as `layers_core::storage::queue::typecheck::name_hash` computes it.
+pub(crate) fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// For a route taking `Queue<'_, T>`: see [`producer_check_for`].
+fn producer_check(name: &syn::Ident, attr: &RouteAttr, params: &[Param]) -> TokenStream {
+    let binding = attr.storage.iter().find(|s| s.kind == "Queue").map(|s| s.binding.as_str());
+    let queue_ty = params.iter().find(|p| matches!(p.role, Role::Storage("Queue"))).map(|p| &p.check_ty);
+    producer_check_for(name, binding, queue_ty)
+}
+
+/// For a handler taking `Queue<'_, T>` (`queue_ty`) through `binding`: an inherent
+/// `__layers_producer_check::<A>()` that only type-checks when app `A` says the binding's
+/// queue is consumed as `T` (or elsewhere). `app!` names it for every route, cron and queue
+/// handler; those without one fall back to `NoProducerCheck`. `Queue<'_, Unchecked<T>>` opts
+/// out.
+pub(crate) fn producer_check_for(
+    name: &syn::Ident,
+    binding: Option<&str>,
+    queue_ty: Option<&syn::Type>,
+) -> TokenStream {
+    let (Some(binding), Some(queue_ty)) = (binding, queue_ty) else {
+        return TokenStream::new();
+    };
+    let msg = match &crate::ast::last_segment(queue_ty).map(|s| &s.arguments) {
+        Some(syn::PathArguments::AngleBracketed(a)) => a.args.iter().find_map(|g| match g {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let Some(msg) = msg else { return TokenStream::new() };
+    let opted_out = crate::ast::last_segment(&msg).is_some_and(|s| s.ident == "Unchecked");
+    // A message type borrowing the request's lifetime cannot be named outside the handler.
+    if opted_out || quote!(#msg).to_string().contains('\'') {
+        return TokenStream::new();
+    }
+    let check = quote!(::layers_core::__private::queue_check);
+    let key = name_hash(binding);
+    quote_spanned! {msg.span()=>
+        impl #name {
+            #[doc(hidden)]
+            #[allow(private_bounds, private_interfaces)]
+            pub fn __layers_producer_check<__A>()
+            where
+                __A: #check::ProducerOf<#key>,
+                <__A as #check::ProducerOf<#key>>::Check: #check::Accepts<#msg>,
+            {
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 // Promise 5: storage kinds are the ones layers knows, spelled as documented.
 use layers_core::prelude::*;
 
-#[route(GET "/files", identity = Public, storage(Vectorize, d1))]
+#[route(GET "/files", identity = Public, storage(Hyperdrive, d1))]
 async fn files(_who: Claims<'_, Public>) -> Result<Response> {
     Ok(Response::ok("files")?)
 }

@@ -29,7 +29,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Ctrl-C) the pipe closes and the whole process group gets SIGTERM, so no workerd is left
 /// behind holding the port. On SIGTERM (sent to the whole group, so wrangler gets it too) the
 /// shell waits for wrangler to finish shutting down, so reaping the shell means wrangler is gone.
-const WATCHDOG: &str = r#"exec 3<&0
+pub(crate) const WATCHDOG: &str = r#"exec 3<&0
 "$0" "$@" </dev/null 3<&- &
 server=$!
 trap 'wait "$server"; exit 143' TERM
@@ -40,7 +40,7 @@ wait "$server"
 
 /// The test targets of `layers-tests` that run against the Worker (each has `mod common;`, the
 /// shared loopback client). Targets run one after another, their tests one at a time in name order.
-const E2E_TARGETS: &[&str] = &["e2e"];
+const E2E_TARGETS: &[&str] = &["e2e", "webmention", "admin", "ai", "blog"];
 
 pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
     let target = ctx.root.join("target");
@@ -83,9 +83,10 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
              ACCESS_TEAM_DOMAIN=layers-e2e.cloudflareaccess.com\nACCESS_AUD={access_aud}\n\
              ACCESS_CERTS_URL={stubs_url}/cdn-cgi/access/certs\nADMIN_EMAILS=admin@example.com,Ops@Example.com\n\
              TURNSTILE_SECRET={turnstile_secret}\nTURNSTILE_VERIFY_URL={stubs_url}/turnstile/v0/siteverify\n\
-             WEBHOOK_SECRET={webhook_secret}\n\
+             WEBHOOK_SECRET={webhook_secret}\nMAIL_URL={stubs_url}/mail\nABUSE_LIMIT=4\n\
              FEDERATION_KEY=\"{federation_key}\"\nFEDERATION_ISSUER=https://layers.test\n\
-             STS_URL={stubs_url}/sts\nSTS_ROLE_ARN={STS_ROLE_ARN}\nSTS_AUDIENCE=sts.amazonaws.com\n"
+             STS_URL={stubs_url}/sts\nSTS_ROLE_ARN={STS_ROLE_ARN}\nSTS_AUDIENCE=sts.amazonaws.com\n\
+             SITE_URL=https://layers.test\nWEBMENTION_ALLOW_ORIGINS={stubs_url}\nWEBMENTION_RETRY_SECS=1\n"
         ),
     )?;
 
@@ -99,31 +100,49 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
         run(&mut cmd)
     })?;
 
+    // The loopback stand-in for Workers AI and Vectorize (see standin.rs).
+    let mut standin = ctx.step("e2e: start the AI/Vectorize stand-in", |ctx| {
+        crate::standin::Standin::start(ctx, &state, &target.join("e2e-standin.log"))
+    })?;
     let port = free_port()?;
     let mut server =
-        ctx.step("e2e: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path))?;
+        ctx.step("e2e: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path, &standin))?;
 
     let url = format!("http://127.0.0.1:{port}");
     let tests = ctx.step("e2e: cargo test -p layers-tests (the end-to-end targets)", |ctx| {
-        let mut cmd = ctx.cargo_cmd();
-        cmd.args(["test", "-p", "layers-tests"]);
+        // One cargo run per target, in the list's order (cargo itself would run several
+        // `--test` targets in name order): targets share the Worker's state, e.g. the Access
+        // key cache the `e2e` target expects empty at its start. A failing target does not stop
+        // the ones after it; the step fails at the end, naming every failed target.
+        let mut failed = Vec::new();
         for target in E2E_TARGETS {
-            cmd.args(["--test", target]);
+            let mut cmd = ctx.cargo_cmd();
+            cmd.args(["test", "-p", "layers-tests", "--test", target]);
+            let outcome = run(cmd
+                .arg("--")
+                .args(["--ignored", "--test-threads=1"])
+                .env("LAYERS_E2E_URL", &url)
+                .env("LAYERS_E2E_API_KEY", &api_key)
+                .env("LAYERS_E2E_API_KEY_OLD", &old_key)
+                .env("LAYERS_E2E_SIGNING_KEY", &signing_key)
+                .env("LAYERS_E2E_LOG", &log_path)
+                .env("LAYERS_E2E_STUBS", &stubs_url)
+                .env("LAYERS_E2E_ACCESS_AUD", &access_aud)
+                .env("LAYERS_E2E_WEBHOOK_SECRET", &webhook_secret));
+            if let Err(e) = outcome {
+                log(format!("e2e target `{target}` failed: {e}"));
+                failed.push(*target);
+            }
         }
-        run(cmd
-            .arg("--")
-            .args(["--ignored", "--test-threads=1"])
-            .env("LAYERS_E2E_URL", &url)
-            .env("LAYERS_E2E_API_KEY", &api_key)
-            .env("LAYERS_E2E_API_KEY_OLD", &old_key)
-            .env("LAYERS_E2E_SIGNING_KEY", &signing_key)
-            .env("LAYERS_E2E_LOG", &log_path)
-            .env("LAYERS_E2E_STUBS", &stubs_url)
-            .env("LAYERS_E2E_ACCESS_AUD", &access_aud)
-            .env("LAYERS_E2E_WEBHOOK_SECRET", &webhook_secret))
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("e2e targets failed: {}", failed.join(", ")))
+        }
     });
     ctx.step("e2e: stop wrangler and stubs", |_| {
         server.stop();
+        standin.stop();
         stubs.stop();
         Ok(())
     })?;
@@ -149,7 +168,7 @@ fn print_log_tail(ctx: &Ctx, log_path: &Path) {
     log(format!("(end of {})", log_path.display()));
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -164,15 +183,23 @@ struct Server {
 }
 
 impl Server {
-    fn start(ctx: &Ctx, port: u16, state: &Path, env_file: &Path, log_path: &Path) -> Result<Server> {
+    fn start(
+        ctx: &Ctx,
+        port: u16,
+        state: &Path,
+        env_file: &Path,
+        log_path: &Path,
+        standin: &crate::standin::Standin,
+    ) -> Result<Server> {
         let log_file = File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         let log_err = log_file.try_clone().map_err(|e| format!("cannot clone log file handle: {e}"))?;
         let wrangler: PathBuf = ctx.node_bin("wrangler");
+        // The app plus the loopback stand-in for Workers AI and Vectorize (see standin.rs).
+        let configs = crate::standin::config_args(&ctx.app)?;
         let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(WATCHDOG)
-            .arg(&wrangler)
-            .args(["dev", "--local", "--ip", "127.0.0.1", "--port"])
+        cmd.arg("-c").arg(WATCHDOG).arg(&wrangler).arg("dev");
+        cmd.args(&configs)
+            .args(["--local", "--ip", "127.0.0.1", "--port"])
             .arg(port.to_string())
             .arg("--persist-to")
             .arg(state)
@@ -183,14 +210,16 @@ impl Server {
             .arg("--show-interactive-dev-session=false")
             .current_dir(&ctx.app)
             .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_REGISTRY_PATH", standin.registry())
             .stdin(Stdio::piped())
             .stdout(log_file)
             .stderr(log_err)
             .process_group(0);
         log(format!(
-            "$ (in {}) node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port {port} \
+            "$ (in {}) node_modules/.bin/wrangler dev {} --local --ip 127.0.0.1 --port {port} \
              --persist-to {} --env-file {} --test-scheduled --show-interactive-dev-session=false  > {}",
             ctx.app.display(),
+            configs.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join(" "),
             state.display(),
             env_file.display(),
             log_path.display()
@@ -254,25 +283,37 @@ impl Drop for Server {
     }
 }
 
-/// The `layers-stubs` binary (tests/src/bin): JWKS, siteverify and STS on a free loopback port.
-struct Stubs {
+/// The `layers-stubs` binary (tests/src/bin): JWKS, siteverify, STS and mail on a free loopback
+/// port (also started by `cargo xtask dev`).
+pub(crate) struct Stubs {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Stubs {
-    fn start(ctx: &Ctx, turnstile_secret: &str) -> Result<Stubs> {
+    pub(crate) fn start(ctx: &Ctx, turnstile_secret: &str) -> Result<Stubs> {
+        Stubs::start_with(ctx, turnstile_secret, false)
+    }
+
+    /// [`Stubs::start`]; with `tied`, the stubs exit when this process goes away (their stdin
+    /// is a pipe from us: `--exit-on-stdin-eof`).
+    pub(crate) fn start_with(ctx: &Ctx, turnstile_secret: &str, tied: bool) -> Result<Stubs> {
         run(ctx.cargo_cmd().args(["build", "-p", "layers-tests", "--bin", "layers-stubs"]))?;
         let bin = ctx.root.join("target").join("debug").join("layers-stubs");
         let fixtures = ctx.root.join("tests").join("fixtures").join("access");
-        let mut child = Command::new(&bin)
+        let mut cmd = Command::new(&bin);
+        if tied {
+            cmd.arg("--exit-on-stdin-eof").stdin(Stdio::piped());
+        } else {
+            cmd.stdin(Stdio::null());
+        }
+        let mut child = cmd
             .arg("--jwks-dir")
             .arg(&fixtures)
             .arg("--turnstile-secret")
             .arg(turnstile_secret)
             .arg("--sts-role")
             .arg(STS_ROLE_ARN)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("could not start {}: {e}", bin.display()))?;
@@ -295,7 +336,7 @@ impl Stubs {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -308,7 +349,7 @@ impl Drop for Stubs {
 }
 
 /// `kill -s SIG -- -PGID` via the shell builtin (no `unsafe`, no procps needed).
-fn signal_group(pgid: u32, signal: &str) {
+pub(crate) fn signal_group(pgid: u32, signal: &str) {
     let _ = Command::new("sh")
         .args(["-c", "kill -s \"$0\" -- \"-$1\" 2>/dev/null", signal])
         .arg(pgid.to_string())
@@ -317,7 +358,7 @@ fn signal_group(pgid: u32, signal: &str) {
 }
 
 /// Whether any live (non-zombie) process is still in process group `pgid`.
-fn group_alive(pgid: u32) -> bool {
+pub(crate) fn group_alive(pgid: u32) -> bool {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         // No procfs: fall back to `kill -0`, which also counts zombies.
         return Command::new("sh")
@@ -343,7 +384,7 @@ fn group_alive(pgid: u32) -> bool {
 }
 
 /// Whether something on 127.0.0.1:`port` answers `GET /` with an HTTP status line.
-fn probe(port: u16) -> bool {
+pub(crate) fn probe(port: u16) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
         return false;

@@ -8,6 +8,8 @@
 
 mod e2e;
 mod ensure;
+mod manifest;
+mod standin;
 mod util;
 
 use std::ffi::OsString;
@@ -27,12 +29,18 @@ COMMANDS:
     ensure        Install whatever is missing: the wasm32-unknown-unknown target, worker-build,
                   the wasm-bindgen CLI and the npm packages in app/ (idempotent, fast when done)
     build         ensure, then `worker-build --release` in app/; prints the wasm size (raw, gzip -9)
-    dev           build, create app/.dev.vars with random dev secrets if missing, apply the local
-                  D1 migrations and run `wrangler dev` on 127.0.0.1
+    dev           build, create app/.dev.vars with random dev secrets if missing, start the local
+                  stubs (Turnstile siteverify, mail: read sent mail at <stubs>/__control/mail),
+                  apply the local D1 migrations and run `wrangler dev` on 127.0.0.1
                       --port <N>    port to listen on (default 8787)
     test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, build, then the
                   end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
     e2e           build, then only the end-to-end part of `test`
+    manifest      print the reference app's manifest: route · method · identity · storage (and
+                  crons, queues) from the table `app!` dispatches with, as Markdown tables and a
+                  Mermaid diagram (request → identity → storage). Fails when the app does not
+                  build, e.g. when code and app/wrangler.toml disagree on a binding
+                      --format <F>  markdown, mermaid or json (default: markdown and mermaid)
     help          print this message
 
 Set CI=true for non-interactive runs (what `.ci/run` does).
@@ -128,7 +136,7 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e") {
+    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "manifest") {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
         return ExitCode::from(2);
@@ -151,6 +159,7 @@ fn main() -> ExitCode {
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
         "e2e" => no_args(command, rest).and_then(|()| build(&mut ctx).and_then(|_| e2e::e2e(&mut ctx))),
+        "manifest" => manifest::parse_format(rest).and_then(|f| manifest::manifest(&mut ctx, &f)),
         _ => unreachable!("command validated above"),
     };
     ctx.print_summary(result.is_ok());
@@ -237,6 +246,14 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
         )),
     }
 
+    // Loopback stand-ins for what the blog calls out to (Turnstile's siteverify, the mail
+    // sender), tied to this process: they exit when it does.
+    let mut stubs = ctx.step("start local stubs (Turnstile siteverify, mail)", |ctx| {
+        e2e::Stubs::start_with(ctx, DEV_TURNSTILE_SECRET, true)
+    })?;
+    let stubs_url = format!("http://127.0.0.1:{}", stubs.port);
+    write_dev_stub_vars(&dev_vars, &stubs_url, port)?;
+
     ctx.step("apply D1 migrations (local)", |ctx| {
         let mut cmd = Command::new(ctx.node_bin("wrangler"));
         cmd.args(["d1", "migrations", "apply", "DB", "--local"])
@@ -248,9 +265,32 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
     })?;
 
     ctx.print_summary(true);
+    log(format!("mail stub: messages the Worker sent are at {stubs_url}/__control/mail (JSON)"));
+    log(format!(
+        "Turnstile in dev: siteverify is the local stub with Cloudflare's always-pass test secret; \
+         send any token, e.g. `cf-turnstile-response: {DEV_TURNSTILE_TOKEN}`"
+    ));
+    // Workers AI and Vectorize only run on Cloudflare: AI and VECTORIZE go to the loopback
+    // stand-in (tests/standin/, its own `wrangler dev`, tied to this process like the stubs).
+    let standin_dir = ctx.app.join(".wrangler").join("standin");
+    std::fs::create_dir_all(&standin_dir).map_err(|e| format!("cannot create {}: {e}", standin_dir.display()))?;
+    let mut standin = ctx.step("start the AI/Vectorize stand-in", |ctx| {
+        standin::Standin::start(ctx, &standin_dir, &standin_dir.join("standin.log"))
+    })?;
+    log("AI and VECTORIZE are bound to the loopback stand-in (tests/standin/): AI routes answer canned text \
+         and vectors live in memory; deploy the Worker to use the real services");
     log(format!("starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"));
-    let mut cmd = Command::new(ctx.node_bin("wrangler"));
-    cmd.arg("dev")
+    use std::os::unix::process::CommandExt as _;
+    let wrangler = ctx.node_bin("wrangler");
+    let mut cmd = Command::new("sh");
+    // The watchdog shell runs wrangler and takes its whole process group down when our end of
+    // its stdin closes (this process exited, whatever the signal), so no workerd lingers.
+    cmd.arg("-c")
+        .arg(e2e::WATCHDOG)
+        .arg(&wrangler)
+        .arg("dev")
+        // AI and VECTORIZE go to the loopback stand-in (tests/standin/), never to Cloudflare.
+        .args(standin::config_args(&ctx.app)?)
         .arg("--local")
         .args(["--ip", "127.0.0.1"])
         .arg("--port")
@@ -259,11 +299,51 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
         .arg("--test-scheduled")
         .arg("--show-interactive-dev-session=false")
         .current_dir(&ctx.app)
-        .env("WRANGLER_SEND_METRICS", "false");
-    log(format!("$ {}", util::describe_with_dir(&cmd)));
-    // Replace this process so that Ctrl-C and exit codes go straight to/from wrangler.
-    let err = std::os::unix::process::CommandExt::exec(&mut cmd);
-    Err(format!("could not start wrangler dev: {err}"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_REGISTRY_PATH", standin.registry())
+        .stdin(Stdio::piped())
+        // Its own process group, so the watchdog's group kill reaches exactly wrangler's tree
+        // (Ctrl-C ends this process; the closed pipe then stops wrangler).
+        .process_group(0);
+    log(format!("$ (in {}) node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port {port} --test-scheduled --show-interactive-dev-session=false", ctx.app.display()));
+    let mut child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
+    // Hold our end of the watchdog's pipe while waiting (`wait` would close it first).
+    let pipe = child.stdin.take();
+    let status = child.wait().map_err(|e| format!("waiting for wrangler dev: {e}"))?;
+    drop(pipe);
+    standin.stop();
+    stubs.stop();
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("wrangler dev exited with {status}"))
+    }
+}
+
+/// Cloudflare's documented always-pass Turnstile test secret: `cargo xtask dev` starts the
+/// siteverify stub with it, and the stub then accepts any token, any number of times.
+const DEV_TURNSTILE_SECRET: &str = "1x0000000000000000000000000000000AA";
+/// The token the test sitekeys' widget hands out (what the README's tour sends).
+const DEV_TURNSTILE_TOKEN: &str = "XXXX.DUMMY.TOKEN.XXXX";
+/// Marks the part of `app/.dev.vars` that `cargo xtask dev` rewrites on every run.
+const DEV_VARS_MARK: &str =
+    "# --- written by `cargo xtask dev` on every run (local stubs); edits below this line are lost ---";
+
+/// Rewrites the stub-dependent block of `.dev.vars` (keeping everything above the marker):
+/// siteverify and mail point at this run's stubs, links in mails at this run's port.
+fn write_dev_stub_vars(dev_vars: &Path, stubs_url: &str, port: u16) -> Result<()> {
+    let text = std::fs::read_to_string(dev_vars).map_err(|e| format!("cannot read {}: {e}", dev_vars.display()))?;
+    let kept = text.split(DEV_VARS_MARK).next().unwrap_or_default().trim_end();
+    let contents = format!(
+        "{kept}\n{DEV_VARS_MARK}\n\
+         TURNSTILE_SECRET={DEV_TURNSTILE_SECRET}\n\
+         TURNSTILE_VERIFY_URL={stubs_url}/turnstile/v0/siteverify\n\
+         MAIL_URL={stubs_url}/mail\n\
+         SITE_URL=http://127.0.0.1:{port}\n"
+    );
+    util::write_private(dev_vars, &contents)?;
+    log(format!("{}: Turnstile and mail point at the local stubs on {stubs_url}", dev_vars.display()));
+    Ok(())
 }
 
 /// The CI pipeline.

@@ -14,7 +14,8 @@ use crate::error::Error;
 /// Something made from the request's head (path, query, `cf`), before the body is read.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be taken from the request head",
-    note = "extractors are `Path<T>`, `Query<T>`, `Cf` (head) and `Json<T>`, `Form<T>` (body)"
+    note = "extractors are `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` (head) and `Json<T>`, `Form<T>` (body)",
+    note = "for the request's headers take `layers_core::Headers` (read-only); the handler never gets the raw `worker::Request` or its `worker::Headers`"
 )]
 pub trait FromRequestParts: Sized {
     /// The extraction.

@@ -1,8 +1,10 @@
 //! The request layer: where the event came from, and the one normalized path it is routed on.
 
 pub mod extract;
+pub mod headers;
 pub mod path;
 pub mod pattern;
+pub mod response;
 pub mod router;
 
 use serde::de::DeserializeOwned;
@@ -100,7 +102,12 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<String> {
         self.inner.headers().get(name).ok().flatten()
     }
-    /// The value of cookie `name` from the `Cookie` header, if sent.
+    /// Every header as `(lowercase name, value)`, in order (for [`headers::Headers`]).
+    pub(crate) fn header_entries(&self) -> Vec<(String, String)> {
+        self.inner.headers().entries().collect()
+    }
+    /// The value of cookie `name` from the `Cookie` header, if sent (or take a
+    /// [`headers::Cookies`] parameter).
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<String> {
         cookie(&self.header("cookie")?, name)
@@ -128,6 +135,29 @@ impl Request {
             return Ok(b);
         }
         Self::read_body(&mut self.inner, limit).await
+    }
+    /// The body as a stream of known length, without reading it: hand it to
+    /// [`R2::put_stream`](crate::storage::R2::put_stream). The length comes from
+    /// `content-length`, which must be sent (R2 stores only streams of known length).
+    /// Take it once; the body cannot be read again afterwards.
+    ///
+    /// # Errors
+    /// 411 without `content-length`, 413 when it is larger than `limit`, 400 when it is not a
+    /// number.
+    pub fn body_stream(&mut self, limit: u64) -> Result<BodyStream, Error> {
+        if let Some(b) = self.buffered.take() {
+            // A verifier read the body already: pass the same bytes on.
+            if b.len() as u64 > limit {
+                return Err(Error::new(413, "payload too large"));
+            }
+            return Ok(BodyStream { len: b.len() as u64, inner: BodyInner::Buffered(b) });
+        }
+        let len = body_length(self.header("content-length").as_deref(), limit)?;
+        let inner = match self.inner.inner().body() {
+            Some(stream) if len > 0 => BodyInner::Stream(stream),
+            _ => BodyInner::Buffered(Vec::new()),
+        };
+        Ok(BodyStream { inner, len })
     }
     /// Reads the whole body (at most [`DEFAULT_BODY_LIMIT`] bytes).
     ///
@@ -172,6 +202,58 @@ impl Request {
     pub async fn form(&mut self) -> Result<Vec<(String, String)>, Error> {
         let text = self.text().await?;
         Ok(parse_query(&text))
+    }
+}
+
+/// The declared length of a body to stream: 411 when none, 413 when over `limit`.
+fn body_length(content_length: Option<&str>, limit: u64) -> Result<u64, Error> {
+    let Some(v) = content_length else {
+        return Err(Error::new(411, "length required: send content-length"));
+    };
+    let v = v.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::bad_request("invalid content-length"));
+    }
+    match v.parse::<u64>() {
+        Ok(n) if n <= limit => Ok(n),
+        _ => Err(Error::new(413, "payload too large")),
+    }
+}
+
+/// A request body of known length, not read yet (see [`Request::body_stream`]).
+pub struct BodyStream {
+    inner: BodyInner,
+    len: u64,
+}
+
+enum BodyInner {
+    Stream(worker::web_sys::ReadableStream),
+    Buffered(Vec<u8>),
+}
+
+impl std::fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyStream").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+impl BodyStream {
+    /// The length in bytes, as declared by `content-length`.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    /// Whether the body is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// What R2 stores: the request's own stream (known length), or the buffered bytes.
+    pub(crate) fn into_data(self) -> worker::Data {
+        match self.inner {
+            BodyInner::Stream(s) => worker::Data::ReadableStream(s),
+            BodyInner::Buffered(b) => worker::Data::Bytes(b),
+        }
     }
 }
 
@@ -280,6 +362,19 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod cookie_tests {
+    #[test]
+    fn streamed_bodies_need_a_sane_length() {
+        use super::body_length;
+        assert_eq!(body_length(Some("10"), 10).unwrap(), 10);
+        assert_eq!(body_length(Some(" 0 "), 10).unwrap(), 0);
+        assert_eq!(body_length(None, 10).unwrap_err().status(), 411);
+        assert_eq!(body_length(Some("11"), 10).unwrap_err().status(), 413);
+        assert_eq!(body_length(Some("99999999999999999999999"), 10).unwrap_err().status(), 413);
+        for bad in ["", "-1", "+5", "1e3", "0x10", "5, 5"] {
+            assert_eq!(body_length(Some(bad), 10).unwrap_err().status(), 400, "{bad:?}");
+        }
+    }
+
     #[test]
     fn cookies_by_name() {
         let h = "a=1; CF_Authorization=tok.en; quoted=\"x y\"; a=2";

@@ -5,21 +5,26 @@
 //! the request's scope `'r`, so a handle cannot be kept in a `static` or outlive the request,
 //! and they never expose the binding object underneath.
 
+pub mod ai;
 pub mod analytics;
 pub mod cache;
 pub mod d1;
 pub mod durable;
+mod js_binding;
 pub mod kv;
 pub mod queue;
 pub mod r2;
+pub mod vectorize;
 
+pub use ai::Ai;
 pub use analytics::AnalyticsEngine;
 pub use cache::{Cache, CacheKey};
 pub use d1::{D1Arg, RunInfo, Statement, D1};
 pub use durable::{DoResponse, DoStub, DurableObject};
 pub use kv::{Kv, KvPage};
-pub use queue::Queue;
-pub use r2::{R2Entry, R2Object, R2Page, R2};
+pub use queue::{Queue, Unchecked};
+pub use r2::{R2Entry, R2Object, R2Page, R2Stored, R2Stream, R2};
+pub use vectorize::{IndexInfo, Matches, Mutation, QueryOptions, ReturnMetadata, VectorMatch, VectorRecord, Vectorize};
 
 /// The kinds of storage a route can declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +45,11 @@ pub enum StorageKind {
     AnalyticsEngine,
     /// A Durable Object namespace (`storage(DurableObject = "BINDING")`), handle [`DurableObject`].
     DurableObject,
+    /// Workers AI (`storage(Ai)`, default binding `AI`, wrangler.toml `[ai]`), handle [`Ai`].
+    Ai,
+    /// A Vectorize index (`storage(Vectorize)`, default binding `VECTORIZE`, wrangler.toml
+    /// `[[vectorize]]`), handle [`Vectorize`].
+    Vectorize,
 }
 
 impl StorageKind {
@@ -54,6 +64,8 @@ impl StorageKind {
             StorageKind::Cache => "Cache",
             StorageKind::AnalyticsEngine => "AnalyticsEngine",
             StorageKind::DurableObject => "DurableObject",
+            StorageKind::Ai => "Ai",
+            StorageKind::Vectorize => "Vectorize",
         }
     }
 }

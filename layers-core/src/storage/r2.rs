@@ -1,4 +1,6 @@
-//! R2: get (bytes and metadata), put (with content type and custom metadata), delete, list.
+//! R2: get (bytes and metadata), put (with content type and custom metadata), delete, list;
+//! and [`R2::put_stream`] / [`R2::get_stream`], which move a body between the client and the
+//! bucket without holding it in the Worker's memory.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -35,6 +37,51 @@ pub struct R2Object {
     pub http_etag: String,
     /// The metadata stored with the object by [`R2::put`].
     pub custom_metadata: HashMap<String, String>,
+}
+
+/// An object opened by [`R2::get_stream`]: its metadata, and a body not read yet.
+pub struct R2Stream {
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The `content-type` stored with the object, if any.
+    pub content_type: Option<String>,
+    /// The HTTP etag (quoted), as for an `etag` header.
+    pub http_etag: String,
+    /// The metadata stored with the object.
+    pub custom_metadata: HashMap<String, String>,
+    body: worker::ResponseBody,
+}
+
+impl std::fmt::Debug for R2Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("R2Stream").field("key", &self.key).field("size", &self.size).finish_non_exhaustive()
+    }
+}
+
+impl R2Stream {
+    /// A `200` response streaming the object from R2 to the client (the Worker never holds
+    /// the body), with its `content-type` (`application/octet-stream` when none was stored)
+    /// and `etag`. Add headers with `resp.headers().set(…)`.
+    #[must_use]
+    pub fn into_response(self) -> worker::Response {
+        let headers = worker::Headers::new();
+        let _ = headers.set("content-type", self.content_type.as_deref().unwrap_or("application/octet-stream"));
+        let _ = headers.set("etag", &self.http_etag);
+        worker::ResponseBuilder::new().with_headers(headers).body(self.body)
+    }
+}
+
+/// What [`R2::put_stream`] stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct R2Stored {
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The HTTP etag (quoted).
+    pub http_etag: String,
 }
 
 /// One entry of [`R2Page`].
@@ -119,6 +166,60 @@ impl<'r> R2<'r> {
         let meta = worker::HttpMetadata { content_type: content_type.map(str::to_owned), ..Default::default() };
         let r = self.bucket.put(key, body).http_metadata(meta).custom_metadata(custom_metadata).execute().await;
         self.done("put", t0, r.map(|_| ()))
+    }
+
+    /// Stores a request body under `key` as it arrives, without buffering it in the Worker:
+    /// take it with [`Request::body_stream`](crate::request::Request::body_stream), which
+    /// refuses a body without `content-length` (411) or over the route's limit (413).
+    ///
+    /// ```ignore
+    /// let body = req.body_stream(100 * 1024 * 1024)?;
+    /// let stored = bucket.put_stream("files/a.bin", body, Some("application/octet-stream"), HashMap::new()).await?;
+    /// ```
+    ///
+    /// # Errors
+    /// When R2 fails (also when the client sends fewer bytes than it declared).
+    pub async fn put_stream(
+        &self,
+        key: &str,
+        body: crate::request::BodyStream,
+        content_type: Option<&str>,
+        custom_metadata: HashMap<String, String>,
+    ) -> Result<R2Stored, Error> {
+        let t0 = now_ms();
+        let meta = worker::HttpMetadata { content_type: content_type.map(str::to_owned), ..Default::default() };
+        let r =
+            self.bucket.put(key, body.into_data()).http_metadata(meta).custom_metadata(custom_metadata).execute().await;
+        let obj = self
+            .done("put_stream", t0, r)?
+            .ok_or_else(|| Error::internal("R2 put_stream: the bucket stored no object"))?;
+        Ok(R2Stored { key: obj.key(), size: obj.size(), http_etag: obj.http_etag() })
+    }
+
+    /// The object under `key` with its metadata and an unread body, to stream to the client
+    /// with [`R2Stream::into_response`]; `None` when there is none.
+    ///
+    /// # Errors
+    /// When R2 fails.
+    pub async fn get_stream(&self, key: &str) -> Result<Option<R2Stream>, Error> {
+        let t0 = now_ms();
+        let r = async {
+            let Some(obj) = self.bucket.get(key).execute().await? else { return Ok(None) };
+            let body = match obj.body() {
+                Some(b) => b.response_body()?,
+                None => worker::ResponseBody::Empty,
+            };
+            Ok(Some(R2Stream {
+                key: obj.key(),
+                size: obj.size(),
+                content_type: obj.http_metadata().content_type,
+                http_etag: obj.http_etag(),
+                custom_metadata: obj.custom_metadata()?,
+                body,
+            }))
+        }
+        .await;
+        self.done("get_stream", t0, r)
     }
 
     /// Deletes `key` (deleting a missing key is not an error).

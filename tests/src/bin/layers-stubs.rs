@@ -2,8 +2,8 @@
 //! a Cloudflare Access JWKS endpoint (switchable keys, can go down), Turnstile's siteverify,
 //! and an AWS STS `AssumeRoleWithWebIdentity` endpoint.
 //!
-//! `layers-stubs --jwks-dir DIR --turnstile-secret S --sts-role ARN` binds 127.0.0.1 on a free
-//! port, prints
+//! `layers-stubs --jwks-dir DIR --turnstile-secret S --sts-role ARN [--exit-on-stdin-eof]` binds
+//! 127.0.0.1 on a free port, prints
 //! `listening on 127.0.0.1:PORT`, and serves until killed:
 //! - `GET /cdn-cgi/access/certs` — the JWKS file `DIR/jwks-<mode>.json` for the current mode
 //!   (`a`, `b`, `ab`), or garbage (`garbage`), or a dropped connection (`down`).
@@ -12,7 +12,10 @@
 //! - `POST /turnstile/v0/siteverify` — form `secret`, `response`: `pass…` succeeds once (a
 //!   second use answers `timeout-or-duplicate`, as Turnstile's tokens are single-use),
 //!   `fail…` answers `invalid-input-response`, `spent…` answers `timeout-or-duplicate`, and a
-//!   wrong secret `invalid-input-secret`.
+//!   wrong secret `invalid-input-secret`. Started with one of Cloudflare's test secret keys
+//!   (`1x0000000000000000000000000000000AA` always passes — any token, reusable, e.g. the test
+//!   sitekeys' dummy token `XXXX.DUMMY.TOKEN.XXXX`; `2x…AA` always fails; `3x…AA` always answers
+//!   `timeout-or-duplicate`) it behaves as Cloudflare documents for that key (what `cargo xtask dev` uses).
 //! - `POST /sts` — form `Action=AssumeRoleWithWebIdentity`, `Version=2011-06-15`, `RoleArn`,
 //!   `RoleSessionName`, `WebIdentityToken`, `DurationSeconds`. The token must be an RS256 JWT
 //!   signed by `DIR/key-a.pem` with a `kid`, `typ` `JWT`, `aud` `sts.amazonaws.com`, `iss`,
@@ -25,6 +28,19 @@
 //! - `POST /__control/sts` with body `ok|refuse` — `refuse` answers every exchange with
 //!   `InvalidIdentityToken`.
 //! - `GET /__control/sts-count` — how many exchanges succeeded.
+//! - `POST /mail` — the mail sender the Worker's `MAIL_URL` points at: stores the JSON body
+//!   (400 unless it is a JSON object) and answers 202 with `{"id": N}`.
+//! - `GET /__control/mail[?to=ADDRESS]` — the stored messages (the last 500; only those to
+//!   ADDRESS when given), oldest first, as a JSON array.
+//! - Webmention sources (every `/wm/…` request is counted): `GET /wm/link?to=URL` — an HTML page
+//!   with `<a href="URL">`; `GET /wm/nolink?to=URL` — a page that mentions URL only as text, in a
+//!   comment, a script and a `data-href` (a naive substring match would accept it);
+//!   `GET /wm/redirect` — 302 to `http://169.254.169.254/latest/meta-data/`;
+//!   `GET /wm/redirect-link?to=URL` — 302 to this server's own `/wm/link?to=URL` (a page that
+//!   *would* verify if the redirect were followed); `GET /wm/error` — 500; `GET /wm/slow` — answers
+//!   after 7 s (past the Worker's 5 s outbound timeout); `GET /wm/big?to=URL` — 1.5 MB of HTML
+//!   whose link comes last.
+//! - `GET /__control/wm-hits` — `{"total": N, "paths": {"/wm/…?…": n, …}}`.
 
 #![forbid(unsafe_code)]
 
@@ -46,7 +62,20 @@ struct State {
     turnstile_secret: String,
     spent: HashSet<String>,
     sts: Sts,
+    mail: Vec<serde_json::Value>,
+    mail_count: u64,
+    /// Requests to `/wm/…`, by request target.
+    wm_hits: std::collections::BTreeMap<String, u64>,
 }
+
+/// Cloudflare's documented Turnstile test secret keys (developers.cloudflare.com/turnstile/troubleshooting/testing):
+/// started with one of them as `--turnstile-secret`, siteverify behaves like Cloudflare's does for it.
+const TURNSTILE_ALWAYS_PASS: &str = "1x0000000000000000000000000000000AA";
+const TURNSTILE_ALWAYS_FAIL: &str = "2x0000000000000000000000000000000AA";
+const TURNSTILE_ALWAYS_SPENT: &str = "3x0000000000000000000000000000000AA";
+
+/// Messages `GET /__control/mail` keeps.
+const MAIL_KEPT: usize = 500;
 
 /// The STS stand-in's state.
 struct Sts {
@@ -239,6 +268,11 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     reader.read_exact(&mut body)?;
     let body = String::from_utf8_lossy(&body).into_owned();
     let mut st = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if path.starts_with("/wm/") {
+        *st.wm_hits.entry(path.clone()).or_insert(0) += 1;
+        drop(st);
+        return webmention_source(&mut s, &method, &path);
+    }
     match (method.as_str(), path.split('?').next().unwrap_or("")) {
         ("GET", "/cdn-cgi/access/certs") => {
             st.fetches += 1;
@@ -273,6 +307,13 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
                 fail("invalid-input-secret")
             } else if token.is_empty() {
                 fail("missing-input-response")
+            } else if secret == TURNSTILE_ALWAYS_FAIL {
+                fail("invalid-input-response")
+            } else if secret == TURNSTILE_ALWAYS_SPENT {
+                fail("timeout-or-duplicate")
+            } else if secret == TURNSTILE_ALWAYS_PASS {
+                // Cloudflare's test secret: every token passes, any number of times.
+                "{\"success\":true,\"error-codes\":[],\"challenge_ts\":\"2026-11-28T00:00:00.000Z\",\"hostname\":\"localhost\",\"action\":\"\",\"cdata\":\"\"}".to_owned()
             } else if token.starts_with("spent") || st.spent.contains(&token) {
                 fail("timeout-or-duplicate")
             } else if token.starts_with("pass") {
@@ -298,7 +339,77 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             let n = st.sts.exchanges.to_string();
             respond(&mut s, "200 OK", "text/plain", &n);
         }
+        ("POST", "/mail") => match serde_json::from_str::<serde_json::Value>(&body) {
+            Ok(msg) if msg.is_object() => {
+                st.mail_count += 1;
+                if st.mail.len() >= MAIL_KEPT {
+                    st.mail.remove(0);
+                }
+                st.mail.push(msg);
+                let id = format!("{{\"id\":{}}}", st.mail_count);
+                respond(&mut s, "202 Accepted", "application/json", &id);
+            }
+            _ => respond(&mut s, "400 Bad Request", "text/plain", "body must be a JSON object"),
+        },
+        ("GET", "/__control/wm-hits") => {
+            let total: u64 = st.wm_hits.values().sum();
+            let doc = serde_json::json!({ "total": total, "paths": st.wm_hits });
+            respond(&mut s, "200 OK", "application/json", &doc.to_string());
+        }
+        ("GET", "/__control/mail") => {
+            // `?to=ADDRESS`: only the messages to that address.
+            let query = path.split_once('?').map_or("", |(_, q)| q);
+            let to = form(query).into_iter().find(|(k, _)| k == "to").map(|(_, v)| v);
+            let picked = st.mail.iter().filter(|m| to.as_deref().is_none_or(|t| m["to"] == t)).cloned().collect();
+            let all = serde_json::Value::Array(picked).to_string();
+            respond(&mut s, "200 OK", "application/json", &all);
+        }
         _ => respond(&mut s, "404 Not Found", "text/plain", "no such stub"),
+    }
+    Ok(())
+}
+
+/// The webmention source pages (see the module docs).
+fn webmention_source(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<()> {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let to = form(query).into_iter().find(|(k, _)| k == "to").map(|(_, v)| v).unwrap_or_default();
+    let attr = to.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
+    let html = "text/html; charset=utf-8";
+    if method != "GET" {
+        respond(s, "405 Method Not Allowed", "text/plain", "GET only");
+        return Ok(());
+    }
+    match route {
+        "/wm/link" => respond(
+            s,
+            "200 OK",
+            html,
+            &format!("<!doctype html><title>A reply</title><article class=h-entry><p>Replying to <a class=\"u-in-reply-to\" href=\"{attr}\">this post</a>.</p></article>"),
+        ),
+        "/wm/nolink" => respond(
+            s,
+            "200 OK",
+            html,
+            &format!("<!doctype html><p>I read {attr} today.</p><!-- <a href=\"{attr}\">x</a> --><script>var u = '<a href=\"{attr}\">';</script><span data-href=\"{attr}\">no link here</span>"),
+        ),
+        "/wm/redirect" => {
+            write!(s, "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        }
+        "/wm/redirect-link" => {
+            write!(s, "HTTP/1.1 302 Found\r\nLocation: /wm/link?{query}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        }
+        "/wm/error" => respond(s, "500 Internal Server Error", "text/plain", "the source is having a bad day"),
+        "/wm/slow" => {
+            std::thread::sleep(std::time::Duration::from_secs(7));
+            respond(s, "200 OK", html, "<!doctype html><p>too late</p>");
+        }
+        "/wm/big" => {
+            let mut page = String::from("<!doctype html><p>");
+            page.push_str(&"filler ".repeat(1536 * 1024 / 7));
+            page.push_str(&format!("</p><a href=\"{attr}\">finally</a>"));
+            respond(s, "200 OK", html, &page);
+        }
+        _ => respond(s, "404 Not Found", "text/plain", "no such webmention source"),
     }
     Ok(())
 }
@@ -328,6 +439,13 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if args.iter().any(|a| a == "--exit-on-stdin-eof") {
+        // Tied to the parent (`cargo xtask dev`): when its end of our stdin closes, we go too.
+        std::thread::spawn(|| {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            std::process::exit(0);
+        });
+    }
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     println!("listening on 127.0.0.1:{port}");
     let _ = std::io::stdout().flush();
@@ -338,6 +456,9 @@ fn main() {
         turnstile_secret,
         spent: HashSet::new(),
         sts: Sts { role: sts_role, key: sts_key, refuse: false, exchanges: 0, seen_jti: HashSet::new() },
+        mail: Vec::new(),
+        mail_count: 0,
+        wm_hits: std::collections::BTreeMap::new(),
     }));
     for conn in listener.incoming().flatten() {
         let state = Arc::clone(&state);

@@ -1,0 +1,690 @@
+//! The blog's public side: the pages (`/`, `/blog/:slug`, `/og/:slug.png`), the newsletter
+//! (`/api/subscribe` → mail with a confirm link → `/api/confirm/:token`, and
+//! `/api/unsubscribe/:token`) and the contact form (`/api/contact`).
+//!
+//! Forms are protected twice: a solved Turnstile challenge (the route's identity), then — first
+//! thing in the handler — an abuse guard: a fixed-window counter per client address (IPv4, or
+//! the IPv6 /64) in the `RATE_LIMITER` Durable Object, `ABUSE_LIMIT` calls per
+//! `ABUSE_WINDOW_SECS` per form, 429 with `retry-after` past it.
+
+pub mod og;
+
+use layers_core::identity::{
+    DefaultTurnstile, Deny, SignedToken, TokenConfig, TokenSource, Turnstile, TurnstileClaims, Verifier, VerifyCx,
+    MIN_KEY_LEN,
+};
+use layers_core::prelude::*;
+use layers_core::{escape_html, Html};
+use serde::Deserialize;
+
+use crate::mail::{self, Mail};
+use crate::UnsubscribeToken;
+
+/// How long a confirmation link is valid.
+pub const CONFIRM_TTL_SECS: u64 = 3 * 24 * 3600;
+/// How long the unsubscribe link in the confirmation mail is valid.
+pub const UNSUBSCRIBE_TTL_SECS: u64 = 365 * 24 * 3600;
+/// A pending address gets at most one confirmation mail per this many seconds.
+pub const RESEND_AFTER_SECS: i64 = 600;
+/// Abuse guard defaults (vars `ABUSE_LIMIT`, `ABUSE_WINDOW_SECS`).
+pub const DEFAULT_ABUSE_LIMIT: u32 = 5;
+/// See [`DEFAULT_ABUSE_LIMIT`].
+pub const DEFAULT_ABUSE_WINDOW_SECS: u64 = 600;
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+// ---------------------------------------------------------------------------------------------
+
+fn site_name(vars: &Vars<'_>) -> String {
+    vars.get("SITE_NAME").filter(|s| !s.is_empty()).unwrap_or_else(|| "layers".into())
+}
+
+/// The shared page layout. `title` and `site` are escaped here; `body` is HTML built by the
+/// caller (which escapes what it interpolates), `head` extra `<head>` markup (likewise).
+fn layout(site: &str, title: &str, head: &str, body: &str) -> String {
+    let (site, title) = (escape_html(site), escape_html(title));
+    format!(
+        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width,initial-scale=1\">\
+         <title>{title}</title>{head}\
+         <style>body{{font:18px/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}}\
+         header a{{color:inherit;text-decoration:none;font-weight:700}}article p.meta,li p{{color:#666}}\
+         footer{{margin-top:3rem;color:#888;font-size:.9rem}}</style></head>\n\
+         <body><header><a href=\"/\">{site}</a></header><main>{body}</main>\
+         <footer>Built with layers: request, then identity, then storage.</footer></body></html>\n"
+    )
+}
+
+/// `YYYY-MM-DD` of Unix seconds `t`.
+fn date(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn now_secs() -> i64 {
+    i64::try_from(layers_core::log::now_ms() / 1000).unwrap_or(i64::MAX)
+}
+
+#[derive(Debug, Deserialize)]
+struct ListedPost {
+    slug: String,
+    title: String,
+    summary: String,
+    published_at: i64,
+}
+
+/// The home page: published posts, newest first.
+#[route(GET "/", identity = Public, storage(D1))]
+pub async fn home(_who: Claims<'_, Public>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
+    let posts: Vec<ListedPost> = db
+        .prepare(
+            "SELECT slug, title, summary, published_at FROM posts \
+             WHERE published_at IS NOT NULL AND published_at <= ?1 ORDER BY published_at DESC, slug LIMIT 50",
+        )
+        .bind(&[&now_secs()])
+        .all()
+        .await?;
+    let site = site_name(&vars);
+    let mut body = format!("<h1>{}</h1>\n<ul class=posts>\n", escape_html(&site));
+    for p in &posts {
+        body.push_str(&format!(
+            "<li><a href=\"/blog/{slug}\">{title}</a> <time>{date}</time><p>{summary}</p></li>\n",
+            slug = escape_html(&p.slug),
+            title = escape_html(&p.title),
+            date = date(p.published_at),
+            summary = escape_html(&p.summary),
+        ));
+    }
+    if posts.is_empty() {
+        body.push_str("<li>No posts yet.</li>\n");
+    }
+    body.push_str("</ul>\n");
+    Ok(Html(layout(&site, &site, "", &body)).into())
+}
+
+#[derive(Debug, Deserialize)]
+struct FullPost {
+    title: String,
+    summary: String,
+    body: String,
+    author: String,
+    published_at: i64,
+    views: i64,
+}
+
+async fn published(db: &D1<'_>, slug: &str) -> Result<Option<FullPost>> {
+    if !valid_slug(slug) {
+        return Ok(None);
+    }
+    db.prepare(
+        "SELECT title, summary, body, author, published_at, views FROM posts \
+         WHERE slug = ?1 AND published_at IS NOT NULL AND published_at <= ?2",
+    )
+    .bind(&[&slug, &now_secs()])
+    .first()
+    .await
+}
+
+/// Slugs are 1–100 of `a-z 0-9 -`.
+fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 100
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn not_found_page(site: &str) -> Response {
+    let body = "<h1>Not found</h1><p>There is no post here. <a href=\"/\">All posts</a>.</p>";
+    let resp: Response = Html(layout(site, "Not found", "", body)).into();
+    resp.with_status(404)
+}
+
+/// One post (a missing or unpublished one is a 404 page). The view counter is bumped *after*
+/// the response is sent, by a task that keeps using this request's D1 handle.
+#[route(GET "/blog/:slug", identity = Public, storage(D1))]
+pub async fn post(
+    req: Request,
+    _who: Claims<'_, Public>,
+    db: D1<'_>,
+    vars: Vars<'_>,
+    after: After<'_>,
+) -> Result<Response> {
+    let slug = req.param("slug").unwrap_or_default().to_owned();
+    let site = site_name(&vars);
+    let Some(p) = published(&db, &slug).await? else {
+        return Ok(not_found_page(&site));
+    };
+    let slug_html = escape_html(&slug).into_owned();
+    let head = format!(
+        "<meta name=description content=\"{summary}\"><meta property=og:title content=\"{title}\">\
+         <meta property=og:image content=\"/og/{slug_html}.png\">",
+        summary = escape_html(&p.summary),
+        title = escape_html(&p.title),
+    );
+    let paragraphs: String =
+        p.body.split("\n\n").map(|para| format!("<p>{}</p>\n", escape_html(para.trim()))).collect();
+    let body = format!(
+        "<article><h1>{title}</h1><p class=meta>{author} · <time>{date}</time></p>\n{paragraphs}\
+         <p class=views>{views} views</p></article>",
+        title = escape_html(&p.title),
+        author = escape_html(&p.author),
+        date = date(p.published_at),
+        views = p.views,
+    );
+    after.spawn(async move {
+        // Best effort: a failed counter update is logged by the storage layer, never shown.
+        let _ = db.prepare("UPDATE posts SET views = views + 1 WHERE slug = ?1").bind(&[&slug]).run().await;
+    });
+    Ok(Html(layout(&site, &p.title, &head, &body)).into())
+}
+
+#[derive(Debug, Deserialize)]
+struct OgPost {
+    title: String,
+}
+
+/// The Open Graph image of a post, `/og/<slug>.png`: generated on a cache miss, then served from
+/// the Cache API for a day (`x-cache: miss` / `hit`). 404 unless the name ends in `.png` and the
+/// post is published.
+#[route(GET "/og/:file", identity = Public, storage(D1, Cache))]
+pub async fn og_image(
+    req: Request,
+    _who: Claims<'_, Public>,
+    db: D1<'_>,
+    cache: Cache<'_>,
+    vars: Vars<'_>,
+) -> Result<Response> {
+    let file = req.param("file").unwrap_or_default();
+    let Some(slug) = file.strip_suffix(".png").filter(|s| valid_slug(s)) else {
+        return Err(Error::not_found());
+    };
+    let key = cache.key(&format!("/og/{slug}.png"))?;
+    if let Some(mut hit) = cache.match_(&key).await? {
+        let resp = Response::from_bytes(hit.bytes().await?)?;
+        png_headers(&resp)?;
+        resp.headers().set("x-cache", "hit")?;
+        return Ok(resp);
+    }
+    let post: Option<OgPost> = db
+        .prepare("SELECT title FROM posts WHERE slug = ?1 AND published_at IS NOT NULL AND published_at <= ?2")
+        .bind(&[&slug, &now_secs()])
+        .first()
+        .await?;
+    let Some(post) = post else {
+        return Err(Error::not_found());
+    };
+    let mut resp = Response::from_bytes(og::og_png(slug, &post.title, &site_name(&vars)))?;
+    png_headers(&resp)?;
+    cache.put(&key, &mut resp).await?;
+    resp.headers().set("x-cache", "miss")?;
+    Ok(resp)
+}
+
+fn png_headers(resp: &Response) -> Result<()> {
+    let h = resp.headers();
+    h.set("content-type", "image/png")?;
+    h.set("cache-control", "public, max-age=86400")?;
+    h.set("x-content-type-options", "nosniff")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks and the abuse guard
+// ---------------------------------------------------------------------------------------------
+
+/// Longest address accepted (RFC 5321's path limit minus the brackets).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Checks an email address and returns it normalized: trimmed, domain lower-cased (the local
+/// part is kept as sent: it is case-sensitive by the RFC). Accepted: a dot-atom local part of at
+/// most 64 characters, `@`, a DNS domain of at least two labels (1–63 of `a-z 0-9 -`, not
+/// starting or ending with `-`; internationalized domains in their `xn--` form) whose last label
+/// is not all digits; at most [`MAX_EMAIL_LEN`] characters in all. Quoted local parts, comments
+/// and IP-literal domains are refused.
+#[must_use]
+pub fn normalize_email(input: &str) -> Option<String> {
+    let e = input.trim();
+    if e.is_empty() || e.len() > MAX_EMAIL_LEN {
+        return None;
+    }
+    let (local, domain) = e.rsplit_once('@')?;
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
+    if !local_ok {
+        return None;
+    }
+    let domain = domain.to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let labels_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
+    labels_ok.then(|| format!("{local}@{domain}"))
+}
+
+/// The abuse guard's key for a client address: the IPv4 address, or the /64 of an IPv6 one
+/// (one host usually holds a whole /64). No or unparsable `CF-Connecting-IP`: one shared
+/// bucket, so such requests are limited together rather than not at all.
+#[must_use]
+pub fn client_key(header: Option<&str>) -> String {
+    match header.map(str::trim).and_then(|h| h.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        None => "unknown".into(),
+    }
+}
+
+fn var_in<T: std::str::FromStr + PartialOrd>(vars: &Vars<'_>, name: &str, min: T, max: T, default: T) -> T {
+    vars.get(name).and_then(|v| v.trim().parse::<T>().ok()).filter(|v| *v >= min && *v <= max).unwrap_or(default)
+}
+
+/// Counts this call of `form` against the client's window; `Some(429 response)` past the limit.
+async fn abuse_guard(
+    req: &Request,
+    vars: &Vars<'_>,
+    limiter: &DurableObject<'_>,
+    form: &str,
+) -> Result<Option<Response>> {
+    let limit = var_in(vars, "ABUSE_LIMIT", 1, 100_000, DEFAULT_ABUSE_LIMIT);
+    let window = var_in(vars, "ABUSE_WINDOW_SECS", 1, 86_400, DEFAULT_ABUSE_WINDOW_SECS);
+    let now = layers_core::log::now_ms() / 1000;
+    let slot = now / window;
+    let client = client_key(req.header("cf-connecting-ip").as_deref());
+    // One object per form, client and window (fixed window): a new window starts at zero.
+    let stub = limiter.stub_by_name(&format!("abuse:{form}:{client}:{window}:{slot}"))?;
+    let answer = stub.fetch("POST", &format!("/hit?limit={limit}"), None).await?;
+    match answer.status {
+        429 => {
+            let retry = (slot + 1) * window - now;
+            let body = Error::problem(429, "too many requests from your address; try again later")
+                .problem_json()
+                .unwrap_or_default();
+            let resp = Response::ok(body)?.with_status(429);
+            resp.headers().set("content-type", "application/problem+json")?;
+            resp.headers().set("retry-after", &retry.max(1).to_string())?;
+            Ok(Some(resp))
+        }
+        200 => Ok(None),
+        s => Err(Error::internal(format!("rate limiter answered {s}"))),
+    }
+}
+
+fn form_field(form: &[(String, String)], name: &str) -> String {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// Reads the form fields of an urlencoded body, or of a JSON object body (string values).
+async fn read_fields(req: &mut Request) -> Result<Vec<(String, String)>> {
+    let ct = req.header("content-type").unwrap_or_default().to_ascii_lowercase();
+    if ct.starts_with("application/json") {
+        let v: serde_json::Map<String, serde_json::Value> = req.json().await.map_err(Error::into_problem)?;
+        Ok(v.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))).collect())
+    } else if ct.starts_with("application/x-www-form-urlencoded") {
+        req.form().await
+    } else {
+        Err(Error::problem(415, "send the form as application/x-www-form-urlencoded or application/json"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Newsletter
+// ---------------------------------------------------------------------------------------------
+
+/// Confirmation links: HMAC-signed email + expiry, purpose `confirm`, from the `:token` segment.
+pub struct Confirm;
+
+impl TokenConfig for Confirm {
+    const SECRET: &'static str = "SIGNING_KEY";
+    const PURPOSE: &'static str = "confirm";
+    const SOURCE: TokenSource = TokenSource::Param("token");
+    const NAME: &'static str = "SignedToken<Confirm>";
+}
+
+/// The verifier of confirmation links.
+pub type ConfirmToken = SignedToken<Confirm>;
+
+/// Signs the links of the confirmation mail with `SIGNING_KEY`. Only [`SubscribeForm`] makes
+/// one (a handler cannot read secrets); the key never leaves it.
+pub struct LinkSigner {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for LinkSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkSigner(<key redacted>)")
+    }
+}
+
+impl LinkSigner {
+    /// A token for `email` with `purpose` (`confirm` or `unsubscribe`), valid for `ttl` seconds.
+    #[must_use]
+    pub fn mint(&self, purpose: &str, email: &str, ttl: u64) -> String {
+        let now = layers_core::log::now_ms() / 1000;
+        layers_core::identity::mint(&self.key, purpose, email, now + ttl)
+    }
+}
+
+/// What [`SubscribeForm`] proves: a solved Turnstile challenge; it also carries the signer for
+/// the confirmation mail's links.
+#[derive(Debug)]
+pub struct SubscribeClaims {
+    /// Siteverify's answer.
+    pub turnstile: TurnstileClaims,
+    /// Signs the confirm and unsubscribe links.
+    pub signer: LinkSigner,
+}
+
+/// The subscribe form's identity: [`Turnstile`] (same token sources, same answers), plus the
+/// link signer — `SIGNING_KEY` is checked first (503 when unset or short) so a token is not spent
+/// on a request that cannot succeed.
+pub struct SubscribeForm;
+
+impl Verifier for SubscribeForm {
+    type Claims = SubscribeClaims;
+    const NAME: &'static str = "Turnstile";
+    const BODY: bool = <Turnstile<DefaultTurnstile> as Verifier>::BODY;
+
+    async fn verify(cx: &VerifyCx<'_>) -> Result<SubscribeClaims, Deny> {
+        let key = cx.secret(Confirm::SECRET).filter(|k| k.len() >= MIN_KEY_LEN);
+        let Some(key) = key else {
+            return Err(Deny::unavailable("SIGNING_KEY is unset or shorter than 32 bytes"));
+        };
+        let turnstile = <Turnstile<DefaultTurnstile> as Verifier>::verify(cx).await?;
+        Ok(SubscribeClaims { turnstile, signer: LinkSigner { key: key.into_bytes() } })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SubscriberState {
+    status: String,
+    confirm_sent_at: Option<i64>,
+}
+
+/// The link base for mails: var `SITE_URL` when set, else the origin the request came to.
+fn site_url(req: &Request, vars: &Vars<'_>) -> String {
+    if let Some(u) = vars.get("SITE_URL").filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = req.header("host").unwrap_or_default();
+    let host: String =
+        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
+    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
+    format!("{}://{host}", if local { "http" } else { "https" })
+}
+
+/// Subscribes an address to the newsletter (double opt-in). Every outcome that is not an
+/// error answers the same `202` (no address enumeration): a new or previously unsubscribed
+/// address becomes `pending` and is sent a confirmation link (`/api/confirm/:token`) and an
+/// unsubscribe link; a pending one gets a new mail at most every [`RESEND_AFTER_SECS`]; an
+/// active one is left alone. The links travel only by mail, never in the response or the log.
+#[route(POST "/api/subscribe", identity = SubscribeForm, storage(D1, DurableObject = "RATE_LIMITER"))]
+pub async fn subscribe(
+    mut req: Request,
+    who: Claims<'_, SubscribeForm>,
+    db: D1<'_>,
+    limiter: DurableObject<'_>,
+    vars: Vars<'_>,
+) -> Result<Response> {
+    if let Some(limited) = abuse_guard(&req, &vars, &limiter, "subscribe").await? {
+        return Ok(limited);
+    }
+    let fields = read_fields(&mut req).await?;
+    let Some(email) = normalize_email(&form_field(&fields, "email")) else {
+        return Err(Error::problem(400, "field `email` is not a valid address"));
+    };
+    let now = now_secs();
+    db.prepare(
+        "INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'pending', ?2) \
+         ON CONFLICT(email) DO UPDATE SET status = 'pending', unsubscribed_at = NULL, confirm_sent_at = NULL \
+         WHERE subscribers.status = 'unsubscribed'",
+    )
+    .bind(&[&email, &now])
+    .run()
+    .await?;
+    let state: Option<SubscriberState> =
+        db.prepare("SELECT status, confirm_sent_at FROM subscribers WHERE email = ?1").bind(&[&email]).first().await?;
+    let due =
+        state.is_some_and(|s| s.status == "pending" && s.confirm_sent_at.is_none_or(|t| now - t >= RESEND_AFTER_SECS));
+    if due {
+        // Claim the send first (only one of two concurrent requests wins), then mail.
+        let claimed = db
+            .prepare(
+                "UPDATE subscribers SET confirm_sent_at = ?2 WHERE email = ?1 AND status = 'pending' \
+                 AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?3)",
+            )
+            .bind(&[&email, &now, &(now - RESEND_AFTER_SECS)])
+            .run()
+            .await?;
+        if claimed.changes == 1 {
+            let base = site_url(&req, &vars);
+            let confirm = who.signer.mint(Confirm::PURPOSE, &email, CONFIRM_TTL_SECS);
+            let unsub = who.signer.mint(crate::Unsubscribe::PURPOSE, &email, UNSUBSCRIBE_TTL_SECS);
+            let site = site_name(&vars);
+            let text = format!(
+                "Hello,\n\nsomeone (hopefully you) asked to receive {site} by email.\n\n\
+                 Confirm your subscription:\n{base}/api/confirm/{confirm}\n\n\
+                 If it was not you, ignore this mail: nothing will be sent without a confirmation.\n\
+                 Unsubscribe at any time:\n{base}/api/unsubscribe/{unsub}\n"
+            );
+            let subject = format!("Confirm your subscription to {site}");
+            if let Err(e) = mail::send(&vars, &Mail { to: &email, subject: &subject, text: &text }).await {
+                // Let a retry send again right away.
+                let _ = db
+                    .prepare("UPDATE subscribers SET confirm_sent_at = NULL WHERE email = ?1")
+                    .bind(&[&email])
+                    .run()
+                    .await;
+                return Err(e);
+            }
+        }
+    }
+    let resp = Response::from_json(&serde_json::json!({
+        "ok": true,
+        "message": "check your inbox for a confirmation link",
+    }))?;
+    Ok(resp.with_status(202))
+}
+
+/// Confirms a subscription: `pending` becomes `active`. Idempotent (an active address stays
+/// active); a link for an address that unsubscribed since, or that was never stored, changes
+/// nothing (409 / 404).
+#[route(GET "/api/confirm/:token", identity = ConfirmToken, storage(D1))]
+pub async fn confirm(who: Claims<'_, ConfirmToken>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
+    let now = now_secs();
+    db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?2 WHERE email = ?1 AND status = 'pending'")
+        .bind(&[&who.payload, &now])
+        .run()
+        .await?;
+    let state: Option<SubscriberState> = db
+        .prepare("SELECT status, confirm_sent_at FROM subscribers WHERE email = ?1")
+        .bind(&[&who.payload])
+        .first()
+        .await?;
+    let site = site_name(&vars);
+    let (status, text) = match state.as_ref().map(|s| s.status.as_str()) {
+        Some("active") => (200, "Your subscription is confirmed. Thank you!"),
+        Some(_) => (409, "This address unsubscribed after the link was sent; subscribe again to get a new one."),
+        None => (404, "This subscription does not exist (any more)."),
+    };
+    let resp: Response = Html(layout(&site, "Subscription", "", &format!("<h1>Subscription</h1><p>{text}</p>"))).into();
+    Ok(resp.with_status(status))
+}
+
+/// Unsubscribes the email the token was signed for, whatever its state (`pending` or
+/// `active`). Idempotent: a second call answers 200 with the same state. GET shows a
+/// confirmation form and POST acts (mail clients prefetch GET links).
+#[route(POST "/api/unsubscribe/:token", identity = UnsubscribeToken, storage(D1, KV))]
+pub async fn unsubscribe(who: Claims<'_, UnsubscribeToken>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
+    let now = now_secs();
+    let info = db
+        .prepare(
+            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?2 \
+             WHERE email = ?1 AND status != 'unsubscribed'",
+        )
+        .bind(&[&who.payload, &now])
+        .run()
+        .await?;
+    kv.put_with_ttl(&format!("unsubscribed:{}", who.payload), &now.to_string(), 30 * 24 * 3600).await?;
+    Ok(Response::from_json(&serde_json::json!({ "unsubscribed": true, "changed": info.changes }))?)
+}
+
+/// Shows the unsubscribe confirmation for a valid link.
+#[route(GET "/api/unsubscribe/:token", identity = UnsubscribeToken, storage(D1))]
+pub async fn unsubscribe_page(
+    req: Request,
+    who: Claims<'_, UnsubscribeToken>,
+    db: D1<'_>,
+    vars: Vars<'_>,
+) -> Result<Response> {
+    let state: Option<SubscriberState> = db
+        .prepare("SELECT status, confirm_sent_at FROM subscribers WHERE email = ?1")
+        .bind(&[&who.payload])
+        .first()
+        .await?;
+    let site = site_name(&vars);
+    let body = if state.is_none_or(|s| s.status == "unsubscribed") {
+        "<h1>Unsubscribe</h1><p>You are unsubscribed.</p>".to_owned()
+    } else {
+        let token = req.param("token").unwrap_or_default();
+        format!(
+            "<h1>Unsubscribe</h1><form method=post action=\"/api/unsubscribe/{}\"><button>Unsubscribe</button></form>",
+            escape_html(token)
+        )
+    };
+    Ok(Html(layout(&site, "Unsubscribe", "", &body)).into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact
+// ---------------------------------------------------------------------------------------------
+
+/// Field limits of the contact form (characters).
+pub const MAX_NAME: usize = 200;
+/// See [`MAX_NAME`].
+pub const MAX_MESSAGE: usize = 10_000;
+
+/// The contact form: a solved Turnstile challenge, the abuse guard, then the message
+/// (`name` 1–200, a valid `email`, `message` 1–10 000 characters) is stored.
+#[route(POST "/api/contact", identity = Turnstile, storage(D1, DurableObject = "RATE_LIMITER"))]
+pub async fn contact(
+    mut req: Request,
+    _human: Claims<'_, Turnstile>,
+    db: D1<'_>,
+    limiter: DurableObject<'_>,
+    vars: Vars<'_>,
+) -> Result<Response> {
+    if let Some(limited) = abuse_guard(&req, &vars, &limiter, "contact").await? {
+        return Ok(limited);
+    }
+    let fields = read_fields(&mut req).await?;
+    let (name, message) = (form_field(&fields, "name"), form_field(&fields, "message"));
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(Error::problem(400, "field `name` is required (at most 200 characters, one line)"));
+    }
+    let Some(email) = normalize_email(&form_field(&fields, "email")) else {
+        return Err(Error::problem(400, "field `email` is not a valid address"));
+    };
+    if message.is_empty() || message.chars().count() > MAX_MESSAGE {
+        return Err(Error::problem(400, "field `message` is required (at most 10000 characters)"));
+    }
+    db.prepare("INSERT INTO contacts (name, email, message, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&[&name, &email, &message, &now_secs()])
+        .run()
+        .await?;
+    Ok(Response::from_json(&serde_json::json!({ "received": true }))?.with_status(201))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_and_normalized() {
+        assert_eq!(
+            normalize_email(" Ada.Lovelace+news@Example.COM ").as_deref(),
+            Some("Ada.Lovelace+news@example.com")
+        );
+        assert_eq!(normalize_email("a@b.co").as_deref(), Some("a@b.co"));
+        assert_eq!(normalize_email("x@xn--bcher-kva.example").as_deref(), Some("x@xn--bcher-kva.example"));
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        let too_long = format!("a@{}.com", "b".repeat(250));
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a@example",
+            "a@-x.com",
+            "a@x-.com",
+            "a@1.2.3.4",
+            "a@[127.0.0.1]",
+            "a b@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "\"q\"@example.com",
+            "a@ex ample.com",
+            "a@exa_mple.com",
+            "a@example..com",
+            "<a@example.com>",
+            "a@exa\nmple.com",
+            "a\t@example.com",
+            "a@bücher.example",
+            "a@b@example.com",
+            long_local.as_str(),
+            too_long.as_str(),
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn client_keys() {
+        assert_eq!(client_key(Some("203.0.113.7")), "203.0.113.7");
+        assert_eq!(client_key(Some("2001:db8:1:2:3:4:5:6")), "2001:db8:1:2::/64");
+        assert_eq!(client_key(Some("2001:db8:1:2::9")), client_key(Some("2001:db8:1:2:ffff::1")));
+        assert_eq!(client_key(Some("::ffff:198.51.100.1")), "198.51.100.1");
+        assert_eq!(client_key(Some("not an ip")), "unknown");
+        assert_eq!(client_key(None), "unknown");
+    }
+
+    #[test]
+    fn dates_and_slugs() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_764_288_000), "2025-11-28");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert!(valid_slug("hello-layers") && valid_slug("a1"));
+        assert!(!valid_slug("") && !valid_slug("Hello") && !valid_slug("a/b") && !valid_slug("a.png"));
+    }
+
+    #[test]
+    fn layout_escapes_title_and_site() {
+        let page = layout("<b>site</b>", "a \"t\" & <i>", "", "<p>ok</p>");
+        assert!(page.contains("<title>a &quot;t&quot; &amp; &lt;i&gt;</title>"));
+        assert!(page.contains("&lt;b&gt;site&lt;/b&gt;") && page.contains("<p>ok</p>"));
+        assert!(!page.contains("<i>") && !page.contains("<b>"));
+    }
+}
