@@ -10,7 +10,7 @@
 //! | `GET /admin/digests?cursor=&limit=` | weekly digest runs and their counts, newest first |
 //! | `GET /admin/flags` | feature flags (KV `flag:*`) |
 //! | `POST /admin/flags/:name` `{"on": bool}` | turns a flag on/off, audit row in D1 |
-//! | `POST /admin/reindex` `{"slug"?}` | queues a [`ReindexJob`] (all posts by default), 202 |
+//! | `POST /admin/reindex` `application/json` `{"slug"?}` | queues a [`ReindexJob`] (`{}`: all posts), 202; other content types 415 |
 //!
 //! The `GET` pages are one route, `GET /admin/*`: `app!` refuses two routes that can match
 //! the same request, and a catch-all keeps every path under `/admin/` behind the admin
@@ -313,13 +313,16 @@ pub async fn flag(mut req: Request, who: Claims<'_, Admin>, kv: Kv<'_>, db: D1<'
     Ok(Response::from_json(&serde_json::json!({ "flag": name, "on": flag.on }))?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Debug, Deserialize)]
 struct ReindexRequest {
     slug: Option<String>,
 }
 
-/// Queues a reindex: `{"slug": "…"}` for one post, an empty body (or `{}`) for all posts.
-/// Answers 202 `{"queued": 1, "slug": …}`; the `reindex` consumer does the work.
+/// Queues a reindex: a JSON body (`content-type: application/json`), `{"slug": "…"}` for one
+/// post, `{}` for all posts. Answers 202 `{"queued": 1, "slug": …}`; the `reindex` consumer does
+/// the work. Any other content type is refused with 415 and an empty body with 400 (both
+/// problem+json): a cross-site HTML form can only send `text/plain`, urlencoded or multipart
+/// bodies, so it cannot trigger this even if the Access cookie travels with it.
 #[route(POST "/admin/reindex", identity = Admin, storage(Queue = "REINDEX", D1))]
 pub async fn reindex(
     mut req: Request,
@@ -327,12 +330,11 @@ pub async fn reindex(
     queue: Queue<'_, ReindexJob>,
     db: D1<'_>,
 ) -> Result<Response> {
-    let body = req.bytes_limited(4096).await?;
-    let ask: ReindexRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ReindexRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|_| Error::problem(400, "body must be {} or {\"slug\": string}"))?
-    };
+    // The content type first: nothing of a form post is read.
+    let ct = req.header("content-type");
+    reindex_content_type(ct.as_deref())?;
+    let body = req.bytes_limited(4096).await.map_err(Error::into_problem)?;
+    let ask = reindex_body(&body)?;
     let slug = ask.slug.unwrap_or_else(|| ALL_POSTS.to_owned());
     if slug.is_empty() || slug.len() > 128 || slug.chars().any(char::is_control) {
         return Err(Error::problem(400, "`slug` must be 1-128 printable characters"));
@@ -348,9 +350,51 @@ pub async fn reindex(
     Ok(resp.with_status(202))
 }
 
+/// 415 problem+json unless the media type is exactly `application/json` (parameters such as
+/// `charset` allowed).
+fn reindex_content_type(ct: Option<&str>) -> Result<()> {
+    let mime = ct.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if mime == "application/json" {
+        Ok(())
+    } else {
+        Err(Error::problem(415, "send the body as content-type: application/json ({} for all posts)"))
+    }
+}
+
+/// The JSON body: `{}` (all posts) or `{"slug": string}`; anything else, an empty body
+/// included, is 400 problem+json.
+fn reindex_body(body: &[u8]) -> Result<ReindexRequest> {
+    serde_json::from_slice(body).map_err(|_| Error::problem(400, "body must be {} or {\"slug\": string}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reindex_needs_a_json_body() {
+        for ok in ["application/json", "Application/JSON; charset=utf-8", " application/json "] {
+            assert!(reindex_content_type(Some(ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            None,
+            Some(""),
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/jsonx"),
+            Some("text/plain; application/json"),
+        ] {
+            let e = reindex_content_type(bad).unwrap_err();
+            assert_eq!(e.status(), 415, "{bad:?}");
+            assert!(e.problem_json().is_some(), "{bad:?}");
+        }
+        assert_eq!(reindex_body(b"{}").unwrap().slug, None);
+        assert_eq!(reindex_body(br#"{"slug":"a-b"}"#).unwrap().slug.as_deref(), Some("a-b"));
+        for bad in [&b""[..], b"  ", b"slug=a", b"[]", br#"{"slug":1}"#] {
+            assert_eq!(reindex_body(bad).unwrap_err().status(), 400, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn limits_are_clamped() {

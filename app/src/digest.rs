@@ -157,7 +157,7 @@ pub async fn run(who: &Claims<'_, System>, db: &D1<'_>, vars: &Vars<'_>) -> Resu
     counts.skipped = skipped.map_or(0, |c| c.n);
 
     if !posts.is_empty() {
-        let result = send_all(db, vars, ed, &posts, &mut counts).await;
+        let result = send_all(who, db, vars, ed, &posts, &mut counts).await;
         record(db, run_id, counts).await?;
         result?;
     } else {
@@ -176,7 +176,14 @@ async fn record(db: &D1<'_>, run_id: i64, c: Counts) -> Result<()> {
     Ok(())
 }
 
-async fn send_all(db: &D1<'_>, vars: &Vars<'_>, ed: i64, posts: &[DigestPost], counts: &mut Counts) -> Result<()> {
+async fn send_all(
+    who: &Claims<'_, System>,
+    db: &D1<'_>,
+    vars: &Vars<'_>,
+    ed: i64,
+    posts: &[DigestPost],
+    counts: &mut Counts,
+) -> Result<()> {
     let site = vars.get("SITE_NAME").unwrap_or_else(|| "layers".into());
     let site_url = vars.get("SITE_URL").unwrap_or_default().trim_end_matches('/').to_owned();
     let subject = subject(&site, ed);
@@ -196,7 +203,7 @@ async fn send_all(db: &D1<'_>, vars: &Vars<'_>, ed: i64, posts: &[DigestPost], c
         for group in batch.chunks(PARALLEL) {
             let mut texts = Vec::with_capacity(group.len());
             for r in group {
-                let token = vars.mint_token::<Unsubscribe>(&r.email, expires)?;
+                let token = who.mint_token::<Unsubscribe>(vars, &r.email, expires)?;
                 texts.push(render(&site, &site_url, posts, &format!("{site_url}/api/unsubscribe/{token}")));
             }
             let subject = subject.as_str();

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `GET /`, `GET /blog/:slug` | Public | D1 (published posts; the view counter runs after the response) |
 //! | `GET /og/:slug.png` | Public | D1, Cache (generated PNG, cached a day; `x-cache`) |
-//! | `POST /api/subscribe` | Turnstile (+ the confirm-link signer) + abuse guard | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
+//! | `POST /api/subscribe` | Turnstile + abuse guard (mints confirm/unsubscribe links: `MayMint<Turnstile>`) | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
 //! | `GET /api/confirm/:token` | SignedToken (purpose `confirm`) | D1 |
 //! | `GET /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers` | ApiKey | D1 |
@@ -32,7 +32,7 @@
 //! | `DELETE /api/cached/:slug` | ApiKey | Cache (purge) |
 //! | `POST /api/track/:event` | ApiKey | Analytics Engine (`ANALYTICS`: one data point per call) |
 //! | `POST /api/limited/:bucket` | ApiKey | Durable Object `RATE_LIMITER` ([`RateLimiter`]: 429 after 3 calls per bucket) |
-//! | `POST /api/webmention` ([`webmention`]) | Public + outbound URL guard on `source` | D1, Queue producer `WEBMENTIONS` (`WebmentionJob`) |
+//! | `POST /api/webmention` ([`webmention`]) | Public + abuse guard + outbound URL guard on `source` | D1, Queue producer `WEBMENTIONS` (`WebmentionJob`), Durable Object `RATE_LIMITER` |
 //! | `GET /api/webmentions` | ApiKey | D1 |
 //! | cron `0 2 * * SUN` ([`digest`]) | System | D1 (`digest_runs`, `digest_sends`); mail via `MAIL_URL`; Queue `WEBMENTIONS` (retries) |
 //! | queue `reindex` | System | D1 (`post_search` FTS5, `reindexed`) |
@@ -45,6 +45,7 @@ pub mod admin;
 pub mod ai;
 pub mod blog;
 pub mod digest;
+pub mod email;
 pub mod inbound;
 pub mod mail;
 pub mod request_demo;
@@ -67,6 +68,9 @@ impl TokenConfig for Unsubscribe {
     const NAME: &'static str = "SignedToken<Unsubscribe>";
 }
 
+// The weekly digest (a cron, `System`) puts an unsubscribe link in every mail.
+impl layers_core::identity::MayMint<layers_core::identity::System> for Unsubscribe {}
+
 /// The verifier of unsubscribe links.
 pub type UnsubscribeToken = SignedToken<Unsubscribe>;
 
@@ -88,24 +92,13 @@ struct NewSubscriber {
     email: String,
 }
 
-fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-}
-
 /// Adds a subscriber (API key required). Adding an existing one is not an error.
 #[route(POST "/api/subscribers", identity = ApiKey, storage(D1))]
 pub async fn add_subscriber(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let body: NewSubscriber = req.json().await?;
-    let email = body.email.trim().to_ascii_lowercase();
-    if !valid_email(&email) {
+    let Some(email) = email::normalize(&body.email) else {
         return Err(Error::bad_request("invalid email"));
-    }
+    };
     let now = layers_core::log::now_ms() / 1000;
     let info = db
         .prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO UPDATE SET status = 'active', unsubscribed_at = NULL")
@@ -143,10 +136,9 @@ async fn add_subscriber_form(
 }
 
 async fn insert_subscriber(db: &D1<'_>, email: &str) -> Result<Response> {
-    let email = email.trim().to_ascii_lowercase();
-    if !valid_email(&email) {
+    let Some(email) = email::normalize(email) else {
         return Err(Error::problem(400, "field `email` is not a valid address"));
-    }
+    };
     let now = layers_core::log::now_ms() / 1000;
     let info = db
         .prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO UPDATE SET status = 'active', unsubscribed_at = NULL")
@@ -197,10 +189,11 @@ pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: 
     if body.emails.is_empty() || body.emails.len() > 100 {
         return Err(Error::bad_request("send between 1 and 100 emails"));
     }
-    let emails: Vec<String> = body.emails.iter().map(|e| e.trim().to_ascii_lowercase()).collect();
-    if let Some(bad) = emails.iter().position(|e| !valid_email(e)) {
+    let normalized: Vec<Option<String>> = body.emails.iter().map(|e| email::normalize(e)).collect();
+    if let Some(bad) = normalized.iter().position(Option::is_none) {
         return Err(Error::bad_request(format!("emails[{bad}] is not a valid email")));
     }
+    let emails: Vec<String> = normalized.into_iter().flatten().collect();
     let now = layers_core::log::now_ms() / 1000;
     let statements = emails
         .iter()
@@ -217,7 +210,8 @@ pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: 
 /// Forgets a subscriber entirely: the D1 row and the KV unsubscribe marker.
 #[route(DELETE "/api/subscribers/:email", identity = ApiKey, storage(D1, KV))]
 pub async fn delete_subscriber(req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
-    let email = req.param("email").unwrap_or_default().to_ascii_lowercase();
+    // Not validated again: rows stored before the current rules must stay deletable.
+    let email = email::canonical(req.param("email").unwrap_or_default());
     let info = db.prepare("DELETE FROM subscribers WHERE email = ?1").bind(&[&email]).run().await?;
     kv.delete(&format!("unsubscribed:{email}")).await?;
     if info.changes == 0 {

@@ -1,7 +1,11 @@
 //! Webmentions (W3C Recommendation, <https://www.w3.org/TR/webmention/>): another site tells us
 //! that its page `source` links to one of our posts, `target`.
 //!
-//! * `POST /api/webmention` (Public) checks the form synchronously — `source` must pass the
+//! * `POST /api/webmention` (Public) first counts the call against the client address's abuse
+//!   window (the blog's guard, `RATE_LIMITER`, bucket `webmention`, vars `ABUSE_LIMIT` /
+//!   `ABUSE_WINDOW_SECS`: 429 problem+json with `retry-after` past it — each accepted mention
+//!   costs a D1 row and an outbound fetch of up to [`MAX_SOURCE_BYTES`]), then checks the form
+//!   synchronously — `source` must pass the
 //!   outbound URL guard ([`UrlPolicy`], from var `WEBMENTION_ALLOW_ORIGINS`: unset in production
 //!   means strict), `target` must be `SITE_URL`'s origin + `/blog/<slug>` of an existing post, and
 //!   the two must differ — stores the mention as `pending` (one row per (source, target)) and
@@ -10,9 +14,11 @@
 //!   [`fetch_guarded`] (redirects never followed, at most [`MAX_SOURCE_BYTES`]) and marks the
 //!   mention `verified` when the HTML has an `<a|link|area href>` that resolves to the target,
 //!   `rejected` otherwise (with a reason), or — on a timeout, a network error, a 5xx or 429 —
-//!   queues it again after `WEBMENTION_RETRY_SECS`, until [`MAX_ATTEMPTS`], then `failed`.
+//!   queues it again after `WEBMENTION_RETRY_SECS`, until [`MAX_ATTEMPTS`], then `failed`. A
+//!   source the URL guard refuses is `rejected` for good (never fetched, never retried).
 //! * The weekly cron calls [`retry_pending`], which queues again what is still `pending`,
-//!   `retry` or `failed` an hour after its last change.
+//!   `retry` or `failed` an hour after its last change — at most [`MAX_ROUNDS`] times per
+//!   mention in all (column `rounds`); past that the mention becomes `abandoned`.
 //! * `GET /api/webmentions` (ApiKey) lists the rows.
 //!
 //! **What is logged**: one JSON line per decision, `{"layer":"app","event":"webmention",…}`
@@ -22,6 +28,7 @@
 
 use layers_core::outbound::{fetch_guarded, GuardedError, OutboundRequest, UrlPolicy};
 use layers_core::prelude::*;
+use layers_core::request::extract::FromBody;
 use serde::{Deserialize, Serialize};
 use worker::Url;
 
@@ -30,6 +37,11 @@ pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 
 /// Fetch attempts per queued mention before it is marked `failed` (transient failures only).
 pub const MAX_ATTEMPTS: i64 = 3;
+
+/// Weekly retry rounds ([`retry_pending`]) a mention gets in all; then it is `abandoned`. With
+/// [`MAX_ATTEMPTS`] fetches per round, a mention costs at most `MAX_ATTEMPTS * (1 + MAX_ROUNDS)`
+/// fetches per `POST`.
+pub const MAX_ROUNDS: i64 = 3;
 
 /// Default delay before a transient failure is tried again (`WEBMENTION_RETRY_SECS` overrides).
 const DEFAULT_RETRY_SECS: u32 = 300;
@@ -122,14 +134,21 @@ fn site_url(vars: &Vars<'_>) -> Result<Url> {
 }
 
 /// Receives a webmention (`application/x-www-form-urlencoded` `source=…&target=…`).
-#[route(POST "/api/webmention", identity = Public, storage(D1, Queue = "WEBMENTIONS"))]
+#[route(POST "/api/webmention", identity = Public, storage(D1, Queue = "WEBMENTIONS", DurableObject = "RATE_LIMITER"))]
 pub async fn receive_webmention(
-    Form(form): Form<WebmentionForm>,
+    mut req: Request,
     _who: Claims<'_, Public>,
     db: D1<'_>,
     queue: Queue<'_, WebmentionJob>,
+    limiter: DurableObject<'_>,
     vars: Vars<'_>,
 ) -> Result<Response> {
+    // Before anything else (even the body): every call counts against the client's window.
+    if let Some(limited) = crate::blog::abuse_guard(&req, &vars, &limiter, "webmention").await? {
+        log_event("refused", "rate_limited", None, None);
+        return Ok(limited);
+    }
+    let Form(form) = <Form<WebmentionForm> as FromBody>::from_body(&mut req).await?;
     let policy = UrlPolicy::from_var(vars.get("WEBMENTION_ALLOW_ORIGINS").as_deref());
     let site = site_url(&vars)?;
     let source = check_source(&policy, &form.source)?;
@@ -310,30 +329,49 @@ struct Stuck {
     target: String,
 }
 
+/// The statuses [`retry_pending`] looks at: not decided yet, or given up on for this round.
+const UNSETTLED: &str = "'pending', 'retry', 'failed'";
+
 /// Queues again the mentions still `pending`, `retry` or `failed` an hour after their last
-/// change (a lost message, a source that was down all week), with their attempts reset. At most
-/// 100 per call. Returns how many were queued.
+/// change (a lost message, a source that was down all week), with their attempts reset and
+/// `rounds` counted up; those that already had [`MAX_ROUNDS`] rounds become `abandoned` instead
+/// and are never queued by the cron again. At most 100 per call. Returns how many were queued.
 ///
 /// # Errors
 /// D1 or the queue failing.
 pub(crate) async fn retry_pending(db: &D1<'_>, queue: &Queue<'_, WebmentionJob>) -> Result<u32> {
     let cutoff = now_s() - 3600;
+    let abandoned = db
+        .prepare(&format!(
+            "UPDATE webmentions SET status = 'abandoned', updated_at = ?2 \
+             WHERE status IN ({UNSETTLED}) AND updated_at < ?1 AND rounds >= ?3"
+        ))
+        .bind(&[&cutoff, &now_s(), &MAX_ROUNDS])
+        .run()
+        .await?
+        .changes;
     let stuck: Vec<Stuck> = db
-        .prepare("SELECT id, source, target FROM webmentions WHERE status IN ('pending', 'retry', 'failed') AND updated_at < ?1 ORDER BY id LIMIT 100")
-        .bind(&[&cutoff])
+        .prepare(&format!(
+            "SELECT id, source, target FROM webmentions \
+             WHERE status IN ({UNSETTLED}) AND updated_at < ?1 AND rounds < ?2 ORDER BY id LIMIT 100"
+        ))
+        .bind(&[&cutoff, &MAX_ROUNDS])
         .all()
         .await?;
     let mut n = 0u32;
     for s in stuck {
-        db.prepare("UPDATE webmentions SET status = 'pending', attempts = 0, updated_at = ?2 WHERE id = ?1")
-            .bind(&[&s.id, &now_s()])
-            .run()
-            .await?;
+        db.prepare(
+            "UPDATE webmentions SET status = 'pending', attempts = 0, rounds = rounds + 1, updated_at = ?2 WHERE id = ?1",
+        )
+        .bind(&[&s.id, &now_s()])
+        .run()
+        .await?;
         queue.send(&WebmentionJob { id: s.id, source: s.source, target: s.target }).await?;
         n += 1;
     }
     log(&serde_json::json!({
         "layer": "app", "event": "webmention", "outcome": "requeued", "reason": "weekly_retry", "count": n,
+        "abandoned": abandoned,
     }));
     Ok(n)
 }
@@ -346,13 +384,14 @@ struct Listed {
     status: String,
     reason: Option<String>,
     attempts: i64,
+    rounds: i64,
 }
 
 /// Lists the webmentions (newest last; at most 500), for operators and the e2e tests.
 #[route(GET "/api/webmentions", identity = ApiKey, storage(D1))]
 pub async fn list_webmentions(_key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let rows: Vec<Listed> = db
-        .prepare("SELECT id, source, target, status, reason, attempts FROM webmentions ORDER BY id LIMIT 500")
+        .prepare("SELECT id, source, target, status, reason, attempts, rounds FROM webmentions ORDER BY id LIMIT 500")
         .all()
         .await?;
     let resp = Response::from_json(&serde_json::json!({ "webmentions": rows }))?;

@@ -295,7 +295,7 @@ impl<'r> EventCx<'r> {
 
 /// A decode error without the values it quotes (they come from the message body, which may
 /// hold personal data): `invalid type: string "…", expected struct Job`.
-fn redact_quoted(detail: &str) -> String {
+pub(crate) fn redact_quoted(detail: &str) -> String {
     let mut out = String::with_capacity(detail.len());
     let mut inside = false;
     for ch in detail.chars() {

@@ -43,6 +43,10 @@ pub mod vars;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use after::After;
 pub use error::{Error, Result};
 pub use events::{Batch, Message};

@@ -37,26 +37,20 @@ impl<'r> Vars<'r> {
         self.env.var(name).ok().map(|v| v.to_string())
     }
 
-    /// Mints a [`SignedToken<C>`](crate::identity::SignedToken) over `payload`, valid until
-    /// `expires_at` (Unix seconds) — e.g. the unsubscribe link of a mail the Worker sends. The
-    /// HMAC key (secret `C::SECRET`) stays inside the framework: the handler gets the token,
-    /// never the secret.
-    ///
-    /// # Errors
-    /// 503 (detail for the log only) when the secret is unset or shorter than
-    /// [`MIN_KEY_LEN`](crate::identity::MIN_KEY_LEN) bytes — the same rule the verifier applies.
-    pub fn mint_token<C: crate::identity::TokenConfig>(
+    /// Signs a token for [`Claims::mint_token`](crate::Claims::mint_token), which holds the
+    /// permission checks; the key never leaves this function.
+    pub(crate) fn mint<C: crate::identity::TokenConfig>(
         &self,
         payload: &str,
         expires_at: u64,
     ) -> Result<String, crate::Error> {
-        let unavailable = |why: &str| {
-            crate::Error::new(503, "service unavailable").with_detail(format!("secret {} {why}", C::SECRET))
-        };
-        let key = self.env.secret(C::SECRET).map_err(|_| unavailable("is not set"))?.to_string();
-        if key.len() < crate::identity::MIN_KEY_LEN {
-            return Err(unavailable("is too short to sign tokens"));
+        let key = self.env.secret(C::SECRET).ok().map(|k| k.to_string());
+        match key {
+            Some(key) if key.len() >= crate::identity::MIN_KEY_LEN => {
+                Ok(crate::identity::mint(key.as_bytes(), C::PURPOSE, payload, expires_at))
+            }
+            _ => Err(crate::Error::new(503, "service unavailable")
+                .with_detail(format!("signing secret {} is unset or too short", C::SECRET))),
         }
-        Ok(crate::identity::mint(key.as_bytes(), C::PURPOSE, payload, expires_at))
     }
 }

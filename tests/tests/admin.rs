@@ -174,6 +174,35 @@ fn admin_a_every_row_refuses_the_wrong_identity() {
     assert_eq!(r.status, 400, "{}", r.body);
 }
 
+/// `POST /admin/reindex` takes only `application/json`: a cross-site HTML form (urlencoded,
+/// multipart, `text/plain`) cannot trigger it even if the Access token travels with it.
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn admin_a_reindex_refuses_non_json_bodies() {
+    let ok = admin_token();
+    let jwt = ("cf-access-jwt-assertion", ok.as_str());
+    for (ct, body) in [
+        (Some("application/x-www-form-urlencoded"), "slug=hello-layers"),
+        (
+            Some("multipart/form-data; boundary=b"),
+            "--b\r\ncontent-disposition: form-data; name=\"slug\"\r\n\r\nx\r\n--b--\r\n",
+        ),
+        (Some("text/plain"), "{\"slug\":\"hello-layers\"}"),
+        (None, ""),
+    ] {
+        let r = match ct {
+            Some(ct) => send("POST", "/admin/reindex", &[jwt, ("content-type", ct)], Some(body)),
+            None => send("POST", "/admin/reindex", &[jwt], None),
+        };
+        assert_eq!(r.status, 415, "{ct:?}: {}", r.body);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"), "{ct:?}");
+    }
+    // JSON, but no body: not "all posts" any more (that is `{}`).
+    let r = as_admin("POST", "/admin/reindex", &ok, None);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+}
+
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn admin_b_subscribers_paginate_every_row_once() {
@@ -334,7 +363,7 @@ fn admin_e_reindex_then_search_finds_a_post_by_a_body_word() {
     if full_rebuilds(&events()) == 0 {
         assert!(slugs(&search("prefix")).is_empty(), "the index is filled only by the reindex consumer");
     }
-    let r = as_admin("POST", "/admin/reindex", &ok, None);
+    let r = as_admin("POST", "/admin/reindex", &ok, Some("{}"));
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(json(&r)["slug"], "*");
     let mut done = false;

@@ -31,7 +31,7 @@ fn reference_app_rows_match_their_routes() {
     };
     let wm = row("POST", "/api/webmention");
     assert_eq!(wm.identity, "Public");
-    assert_eq!(storage(wm), ["D1:DB", "Queue:WEBMENTIONS"]);
+    assert_eq!(storage(wm), ["D1:DB", "Queue:WEBMENTIONS", "DurableObject:RATE_LIMITER"]);
     assert_eq!(wm.handler, "receive_webmention");
     let list = row("GET", "/api/webmentions");
     assert_eq!(list.identity, "ApiKey");
@@ -84,7 +84,7 @@ fn reference_app_markdown_and_mermaid() {
     assert!(md.contains("| GET | /admin/\\* | AccessJwt+EmailAllowlist | D1:DB, KV:KV | "), "{md}");
     assert!(md.contains("| GET | /api/whoami | AnyOf(ApiKey\\|AccessJwt) | — | whoami |"), "{md}");
     assert!(
-        md.contains("| POST | /api/webmention | Public | D1:DB, Queue:WEBMENTIONS | receive\\_webmention |"),
+        md.contains("| POST | /api/webmention | Public | D1:DB, Queue:WEBMENTIONS, DurableObject:RATE\\_LIMITER | receive\\_webmention |"),
         "{md}"
     );
     assert!(md.contains("\n## Crons\n") && md.contains("| 0 2 \\* \\* SUN | System |"), "{md}");

@@ -9,10 +9,7 @@
 
 pub mod og;
 
-use layers_core::identity::{
-    DefaultTurnstile, Deny, SignedToken, TokenConfig, TokenSource, Turnstile, TurnstileClaims, Verifier, VerifyCx,
-    MIN_KEY_LEN,
-};
+use layers_core::identity::{MayMint, SignedToken, TokenConfig, TokenSource, Turnstile};
 use layers_core::prelude::*;
 use layers_core::{escape_html, Html};
 use serde::Deserialize;
@@ -243,39 +240,12 @@ fn png_headers(resp: &Response) -> Result<()> {
 /// Longest address accepted (RFC 5321's path limit minus the brackets).
 pub const MAX_EMAIL_LEN: usize = 254;
 
-/// Checks an email address and returns it normalized: trimmed, domain lower-cased (the local
-/// part is kept as sent: it is case-sensitive by the RFC). Accepted: a dot-atom local part of at
-/// most 64 characters, `@`, a DNS domain of at least two labels (1–63 of `a-z 0-9 -`, not
-/// starting or ending with `-`; internationalized domains in their `xn--` form) whose last label
-/// is not all digits; at most [`MAX_EMAIL_LEN`] characters in all. Quoted local parts, comments
-/// and IP-literal domains are refused.
+/// Checks an email address and returns it normalized: [`crate::email::normalize`] (trimmed,
+/// the whole address lower-cased, strict dot-atom syntax), the one normalization every
+/// subscriber path uses.
 #[must_use]
 pub fn normalize_email(input: &str) -> Option<String> {
-    let e = input.trim();
-    if e.is_empty() || e.len() > MAX_EMAIL_LEN {
-        return None;
-    }
-    let (local, domain) = e.rsplit_once('@')?;
-    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
-    if !local_ok {
-        return None;
-    }
-    let domain = domain.to_ascii_lowercase();
-    let labels: Vec<&str> = domain.split('.').collect();
-    let labels_ok = labels.len() >= 2
-        && domain.len() <= 253
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-        && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
-    labels_ok.then(|| format!("{local}@{domain}"))
+    crate::email::normalize(input)
 }
 
 /// The abuse guard's key for a client address: the IPv4 address, or the /64 of an IPv6 one
@@ -301,7 +271,7 @@ fn var_in<T: std::str::FromStr + PartialOrd>(vars: &Vars<'_>, name: &str, min: T
 }
 
 /// Counts this call of `form` against the client's window; `Some(429 response)` past the limit.
-async fn abuse_guard(
+pub(crate) async fn abuse_guard(
     req: &Request,
     vars: &Vars<'_>,
     limiter: &DurableObject<'_>,
@@ -365,56 +335,9 @@ impl TokenConfig for Confirm {
 /// The verifier of confirmation links.
 pub type ConfirmToken = SignedToken<Confirm>;
 
-/// Signs the links of the confirmation mail with `SIGNING_KEY`. Only [`SubscribeForm`] makes
-/// one (a handler cannot read secrets); the key never leaves it.
-pub struct LinkSigner {
-    key: Vec<u8>,
-}
-
-impl std::fmt::Debug for LinkSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkSigner(<key redacted>)")
-    }
-}
-
-impl LinkSigner {
-    /// A token for `email` with `purpose` (`confirm` or `unsubscribe`), valid for `ttl` seconds.
-    #[must_use]
-    pub fn mint(&self, purpose: &str, email: &str, ttl: u64) -> String {
-        let now = layers_core::log::now_ms() / 1000;
-        layers_core::identity::mint(&self.key, purpose, email, now + ttl)
-    }
-}
-
-/// What [`SubscribeForm`] proves: a solved Turnstile challenge; it also carries the signer for
-/// the confirmation mail's links.
-#[derive(Debug)]
-pub struct SubscribeClaims {
-    /// Siteverify's answer.
-    pub turnstile: TurnstileClaims,
-    /// Signs the confirm and unsubscribe links.
-    pub signer: LinkSigner,
-}
-
-/// The subscribe form's identity: [`Turnstile`] (same token sources, same answers), plus the
-/// link signer — `SIGNING_KEY` is checked first (503 when unset or short) so a token is not spent
-/// on a request that cannot succeed.
-pub struct SubscribeForm;
-
-impl Verifier for SubscribeForm {
-    type Claims = SubscribeClaims;
-    const NAME: &'static str = "Turnstile";
-    const BODY: bool = <Turnstile<DefaultTurnstile> as Verifier>::BODY;
-
-    async fn verify(cx: &VerifyCx<'_>) -> Result<SubscribeClaims, Deny> {
-        let key = cx.secret(Confirm::SECRET).filter(|k| k.len() >= MIN_KEY_LEN);
-        let Some(key) = key else {
-            return Err(Deny::unavailable("SIGNING_KEY is unset or shorter than 32 bytes"));
-        };
-        let turnstile = <Turnstile<DefaultTurnstile> as Verifier>::verify(cx).await?;
-        Ok(SubscribeClaims { turnstile, signer: LinkSigner { key: key.into_bytes() } })
-    }
-}
+// The subscribe form (Turnstile) mails confirm and unsubscribe links: it may mint both.
+impl MayMint<Turnstile> for Confirm {}
+impl MayMint<Turnstile> for crate::Unsubscribe {}
 
 #[derive(Debug, Deserialize)]
 struct SubscriberState {
@@ -422,16 +345,15 @@ struct SubscriberState {
     confirm_sent_at: Option<i64>,
 }
 
-/// The link base for mails: var `SITE_URL` when set, else the origin the request came to.
-fn site_url(req: &Request, vars: &Vars<'_>) -> String {
-    if let Some(u) = vars.get("SITE_URL").filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
-        return u.trim_end_matches('/').to_owned();
-    }
-    let host = req.header("host").unwrap_or_default();
-    let host: String =
-        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
-    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]");
-    format!("{}://{host}", if local { "http" } else { "https" })
+/// The link base for mails: var `SITE_URL` (never the request's `Host`, which the client
+/// chooses). Unset or not an http(s) origin → 503, nothing is mailed.
+fn site_url(vars: &Vars<'_>) -> Result<String> {
+    vars.get("SITE_URL")
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .ok_or_else(|| {
+            Error::new(503, "service unavailable").with_detail("var SITE_URL is unset or not an http(s) URL")
+        })
 }
 
 /// Subscribes an address to the newsletter (double opt-in). Every outcome that is not an
@@ -439,10 +361,10 @@ fn site_url(req: &Request, vars: &Vars<'_>) -> String {
 /// address becomes `pending` and is sent a confirmation link (`/api/confirm/:token`) and an
 /// unsubscribe link; a pending one gets a new mail at most every [`RESEND_AFTER_SECS`]; an
 /// active one is left alone. The links travel only by mail, never in the response or the log.
-#[route(POST "/api/subscribe", identity = SubscribeForm, storage(D1, DurableObject = "RATE_LIMITER"))]
+#[route(POST "/api/subscribe", identity = Turnstile, storage(D1, DurableObject = "RATE_LIMITER"))]
 pub async fn subscribe(
     mut req: Request,
-    who: Claims<'_, SubscribeForm>,
+    who: Claims<'_, Turnstile>,
     db: D1<'_>,
     limiter: DurableObject<'_>,
     vars: Vars<'_>,
@@ -478,9 +400,10 @@ pub async fn subscribe(
             .run()
             .await?;
         if claimed.changes == 1 {
-            let base = site_url(&req, &vars);
-            let confirm = who.signer.mint(Confirm::PURPOSE, &email, CONFIRM_TTL_SECS);
-            let unsub = who.signer.mint(crate::Unsubscribe::PURPOSE, &email, UNSUBSCRIBE_TTL_SECS);
+            let base = site_url(&vars)?;
+            let issued = now.unsigned_abs();
+            let confirm = who.mint_token::<Confirm>(&vars, &email, issued + CONFIRM_TTL_SECS)?;
+            let unsub = who.mint_token::<crate::Unsubscribe>(&vars, &email, issued + UNSUBSCRIBE_TTL_SECS)?;
             let site = site_name(&vars);
             let text = format!(
                 "Hello,\n\nsomeone (hopefully you) asked to receive {site} by email.\n\n\
@@ -624,7 +547,7 @@ mod tests {
     fn emails_are_checked_and_normalized() {
         assert_eq!(
             normalize_email(" Ada.Lovelace+news@Example.COM ").as_deref(),
-            Some("Ada.Lovelace+news@example.com")
+            Some("ada.lovelace+news@example.com")
         );
         assert_eq!(normalize_email("a@b.co").as_deref(), Some("a@b.co"));
         assert_eq!(normalize_email("x@xn--bcher-kva.example").as_deref(), Some("x@xn--bcher-kva.example"));

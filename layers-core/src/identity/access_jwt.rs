@@ -426,7 +426,12 @@ fn verify_signature_and_payload(token: &str, key: &RsaPublicKey) -> Result<Verif
         .validator::<Empty>(key)
         .validate(&untrusted)
         .map_err(|e| Deny::invalid(format!("token rejected: {}", validation_reason(&e))))?;
-    let times = verified.claims();
+    payload_of(token, verified.claims())
+}
+
+/// The payload of a token whose signature verified: the time claims as jwt-compact read them,
+/// everything else parsed strictly.
+fn payload_of(token: &str, times: &jwt_compact::Claims<Empty>) -> Result<VerifiedPayload, Deny> {
     let (exp, nbf, iat) = (
         times.expiration.map(|t| t.timestamp()),
         times.not_before.map(|t| t.timestamp()),
@@ -440,6 +445,24 @@ fn verify_signature_and_payload(token: &str, key: &RsaPublicKey) -> Result<Verif
         claims.remove(name);
     }
     Ok(VerifiedPayload { claims, exp, nbf, iat })
+}
+
+/// The fuzzers' entry point (feature `fuzzing`): everything [`AccessSettings::verify`] does
+/// except the signature check — the strict header, jwt-compact's parse, the strict payload and
+/// the claim checks — on a token whose signature is never looked at. Not for verification.
+///
+/// # Errors
+/// The [`Deny`] the verifier would return past the signature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn fuzz_check_unsigned(settings: &AccessSettings, token: &str, now: u64) -> Result<AccessClaims, Deny> {
+    check_token_header(token)?;
+    let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
+    let times = untrusted
+        .deserialize_claims_unchecked::<Empty>()
+        .map_err(|e| Deny::invalid(format!("token rejected: {}", validation_reason(&e))))?;
+    let payload = payload_of(token, &times)?;
+    settings.check_claims(payload, now)
 }
 
 /// A description of a jwt-compact validation error that never echoes token contents.

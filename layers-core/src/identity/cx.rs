@@ -111,7 +111,9 @@ impl<'a> VerifyCx<'a> {
             None
         }
     }
-    /// A Worker secret by name. Never log what this returns.
+    /// A Worker secret by name. Never log what this returns, and never put it (or anything
+    /// that holds it) in your verifier's claims: handlers must not see secrets. To hand out
+    /// signed tokens from a handler, use [`Claims::mint_token`](crate::Claims::mint_token).
     #[must_use]
     pub fn secret(&self, name: &str) -> Option<String> {
         (self.secrets)(name)

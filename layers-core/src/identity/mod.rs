@@ -24,6 +24,9 @@ mod system;
 mod turnstile;
 mod webhook;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use access_jwt::fuzz_check_unsigned;
 pub use access_jwt::{
     clear_jwks_cache, verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks,
     ACCESS_JWT_COOKIE, ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN,
@@ -43,7 +46,8 @@ pub use policy::{
 };
 pub use public::Public;
 pub use signed_token::{
-    mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN, MIN_KEY_LEN,
+    mint, DefaultToken, MayMint, Minter, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN,
+    MIN_KEY_LEN,
 };
 pub use system::{System, SystemClaims};
 pub use turnstile::{

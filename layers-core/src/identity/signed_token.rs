@@ -49,6 +49,36 @@ pub trait TokenConfig: 'static {
     const NAME: &'static str = "SignedToken";
 }
 
+/// Opt-in: handlers whose identity is `V` may mint tokens of configuration `Self` with
+/// [`Claims::mint_token`](crate::Claims::mint_token) — e.g. the subscribe form (Turnstile) minting
+/// confirmation links, or the digest cron (`System`) minting unsubscribe links. A token is a
+/// credential, so no route may mint one unless its configuration says so, and the signing key
+/// itself never reaches the handler.
+///
+/// ```ignore
+/// impl MayMint<Turnstile> for Confirm {}      // POST /api/subscribe mails a confirm link
+/// impl MayMint<System> for Unsubscribe {}     // the weekly digest carries unsubscribe links
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "handlers with identity `{V}` may not mint `{Self}` tokens",
+    label = "`{Self}` does not allow minting from `{V}` routes",
+    note = "a token is a credential: allow it explicitly with `impl MayMint<{V}> for {Self} {{}}` if routes with this identity should hand them out"
+)]
+pub trait MayMint<V: Verifier>: TokenConfig {}
+
+/// Identities whose handlers can mint tokens at all: every verifier that establishes who or
+/// what is calling ([`Authenticates`](super::Authenticates)) and the platform's
+/// [`System`](super::System) — never [`Public`](super::Public).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` proves nothing about the caller, so its handlers may not mint tokens",
+    label = "minting from a route anyone can call would hand out credentials to anyone",
+    note = "mint from a route with an identity (`Turnstile`, `ApiKey`, `AccessJwt`, …) or from a cron/queue handler (`System`)"
+)]
+pub trait Minter: Verifier {}
+
+impl<V: super::Authenticates> Minter for V {}
+impl Minter for super::System {}
+
 /// The default [`SignedToken`] configuration: secret `SIGNING_KEY`, purpose `token`, read
 /// from the `:token` path parameter.
 #[derive(Debug)]

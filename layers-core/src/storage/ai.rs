@@ -77,9 +77,16 @@ impl<'r> Ai<'r> {
     /// A 400 problem for a malformed model name; a 500 (detail logged) when the input does
     /// not serialize, the model fails, or its answer does not decode as `O`.
     pub async fn run<I: Serialize + ?Sized, O: DeserializeOwned>(&self, model: &str, input: &I) -> Result<O, Error> {
-        let input = serde_json::to_value(input).map_err(|e| Error::internal(format!("AI input for {model}: {e}")))?;
+        let input = serde_json::to_value(input).map_err(|e| {
+            Error::internal(format!("AI input for {model}: {}", crate::events::redact_quoted(&e.to_string())))
+        })?;
         let out = self.run_json(model, &input).await?;
-        serde_json::from_value(out).map_err(|e| Error::internal(format!("AI answer of {model} does not decode: {e}")))
+        serde_json::from_value(out).map_err(|e| {
+            Error::internal(format!(
+                "AI answer of {model} does not decode: {}",
+                crate::events::redact_quoted(&e.to_string())
+            ))
+        })
     }
 
     /// Runs `model` on a raw JSON `input` and returns its raw JSON answer.

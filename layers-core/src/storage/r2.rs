@@ -69,6 +69,9 @@ impl R2Stream {
         let headers = worker::Headers::new();
         let _ = headers.set("content-type", self.content_type.as_deref().unwrap_or("application/octet-stream"));
         let _ = headers.set("etag", &self.http_etag);
+        // Whatever type was stored, the browser must not sniff it into something else
+        // (e.g. HTML from a `text/plain` upload served on the app's origin).
+        let _ = headers.set("x-content-type-options", "nosniff");
         worker::ResponseBuilder::new().with_headers(headers).body(self.body)
     }
 }

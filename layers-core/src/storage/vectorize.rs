@@ -275,7 +275,8 @@ pub(crate) fn parse_matches(v: Value) -> Result<Matches, String> {
         count: Option<u64>,
         matches: Vec<VectorMatch>,
     }
-    let w: Wire = serde_json::from_value(v).map_err(|e| format!("unexpected query answer: {e}"))?;
+    let w: Wire = serde_json::from_value(v)
+        .map_err(|e| format!("unexpected query answer: {}", crate::events::redact_quoted(&e.to_string())))?;
     let count = w.count.unwrap_or(w.matches.len() as u64);
     Ok(Matches { count, matches: w.matches })
 }
@@ -290,7 +291,8 @@ pub(crate) fn parse_mutation(v: Value) -> Result<Mutation, String> {
         #[serde(default)]
         ids: Vec<String>,
     }
-    let w: Wire = serde_json::from_value(v).map_err(|e| format!("unexpected mutation answer: {e}"))?;
+    let w: Wire = serde_json::from_value(v)
+        .map_err(|e| format!("unexpected mutation answer: {}", crate::events::redact_quoted(&e.to_string())))?;
     if w.mutation_id.is_none() && w.count.is_none() {
         return Err("unexpected mutation answer: neither `mutationId` nor `count`".to_owned());
     }
@@ -299,7 +301,8 @@ pub(crate) fn parse_mutation(v: Value) -> Result<Mutation, String> {
 
 /// Reads a `getByIds` answer (an array of vectors).
 pub(crate) fn parse_vectors(v: Value) -> Result<Vec<VectorRecord>, String> {
-    serde_json::from_value(v).map_err(|e| format!("unexpected getByIds answer: {e}"))
+    serde_json::from_value(v)
+        .map_err(|e| format!("unexpected getByIds answer: {}", crate::events::redact_quoted(&e.to_string())))
 }
 
 /// Reads a `describe` answer: v2's `{dimensions, vectorCount, processedUpTo…}` or v1's

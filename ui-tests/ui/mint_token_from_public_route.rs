@@ -1,0 +1,22 @@
+// A route anyone can call cannot mint credentials, even for a configuration that allows minting
+// from some other identity.
+use layers_core::identity::{MayMint, TokenConfig, TokenSource};
+use layers_core::prelude::*;
+
+struct Confirm;
+impl TokenConfig for Confirm {
+    const SECRET: &'static str = "SIGNING_KEY";
+    const PURPOSE: &'static str = "confirm";
+    const SOURCE: TokenSource = TokenSource::Param("token");
+}
+impl MayMint<ApiKey> for Confirm {}
+
+#[route(GET "/mint", identity = Public)]
+async fn mint(who: Claims<'_, Public>, vars: Vars<'_>) -> Result<Response> {
+    let token = who.mint_token::<Confirm>(&vars, "anyone@example.com", u64::MAX)?;
+    Ok(Response::ok(token)?)
+}
+
+app! { wrangler: "wrangler.toml", routes: [mint] }
+
+fn main() {}
