@@ -6,7 +6,7 @@
 //! | `GET /`, `GET /blog/:slug` | Public | D1 (published posts; the view counter runs after the response) |
 //! | `GET /og/:slug.png` | Public | D1, Cache (generated PNG, cached a day; `x-cache`) |
 //! | `POST /api/subscribe` | Turnstile + abuse guard (mints confirm/unsubscribe links: `MayMint<Turnstile>`) | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
-//! | `GET /api/confirm/:token` | SignedToken (purpose `confirm`) | D1 |
+//! | `GET\|POST /api/confirm/:token` | SignedToken (purpose `confirm`) | — (GET: a button; mail scanners prefetch links) / D1 (POST confirms) |
 //! | `GET /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers/typed` (`Json<NewSubscriber>`), `POST /api/subscribers/form` (`Form<…>`) | ApiKey | D1 |
@@ -555,6 +555,7 @@ app! {
         blog::post,
         blog::og_image,
         blog::subscribe,
+        blog::confirm_page,
         blog::confirm,
         list_subscribers,
         add_subscriber,

@@ -243,11 +243,17 @@ fn blog_subscribe_confirm_unsubscribe_flow() {
     assert_eq!(get("/api/confirm/v1.garbage.1.x").status, 403);
     assert_eq!(rows_of(&email), ["pending"]);
 
-    let r = get(&confirm);
+    // Opening the link (what a mail scanner's prefetch does) only shows the button.
+    let page = get(&confirm);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"{confirm}\"")), "{}", page.body);
+    assert_eq!(rows_of(&email), ["pending"], "a GET must not confirm");
+    assert_eq!(send("POST", &format!("/api/confirm/{unsub_token}"), &[], Some("")).status, 403);
+    let r = send("POST", &confirm, &[], Some(""));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("confirmed"), "{}", r.body);
     assert_eq!(rows_of(&email), ["active"]);
-    assert_eq!(get(&confirm).status, 200, "confirming twice is fine");
+    assert_eq!(send("POST", &confirm, &[], Some("")).status, 200, "confirming twice is fine");
     assert_eq!(rows_of(&email), ["active"]);
     // Subscribing while active changes nothing and mails nothing.
     assert_eq!(subscribe(&ip, &email, Some(&pass_token())).status, 202);
@@ -263,7 +269,7 @@ fn blog_subscribe_confirm_unsubscribe_flow() {
     assert_eq!(rows_of(&email), ["unsubscribed"]);
     assert!(get(&unsub).body.contains("You are unsubscribed"));
     // The old confirm link no longer resubscribes.
-    assert_eq!(get(&confirm).status, 409);
+    assert_eq!(send("POST", &confirm, &[], Some("")).status, 409);
     assert_eq!(rows_of(&email), ["unsubscribed"]);
 
     // Subscribing again after unsubscribing: pending again, a new mail, still one row.

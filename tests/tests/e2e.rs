@@ -596,8 +596,8 @@ fn webhook_valid_tampered_stale() {
     assert_eq!(inbound(&tampered, &signed).status, 403);
     let other_id = (format!("{id}x"), signed.1.clone(), signed.2.clone());
     assert_eq!(inbound(body, &other_id).status, 403);
-    assert_eq!(inbound(body, &svix(body, &format!("{id}-old"), now() - 301)).status, 403);
-    assert_eq!(inbound(body, &svix(body, &format!("{id}-new"), now() + 301)).status, 403);
+    assert_eq!(inbound(body, &svix(body, &format!("{id}-old"), now() - 310)).status, 403);
+    assert_eq!(inbound(body, &svix(body, &format!("{id}-new"), now() + 310)).status, 403);
     assert_eq!(send("POST", "/api/email-inbound", &[("content-type", "application/json")], Some(body)).status, 401);
     // Signed with another secret.
     let wrong =

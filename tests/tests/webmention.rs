@@ -51,7 +51,8 @@ fn source(page: &str, m: &str) -> String {
 fn fresh_ip() -> String {
     static N: AtomicU32 = AtomicU32::new(1);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    format!("2001:db8:beef:{:x}{n:04x}::1", std::process::id() & 0xfff)
+    // The guard keys IPv6 clients by /64: `n` must be inside the first four groups.
+    format!("2001:db8:{:x}:{:x}::1", std::process::id() & 0xffff, 0x8000 | (n & 0x7fff))
 }
 
 fn mention_from(ip: &str, source: &str, target: &str) -> Resp {

@@ -430,10 +430,24 @@ pub async fn subscribe(
     Ok(resp.with_status(202))
 }
 
+/// Shows the confirmation button for a valid confirm link. Opening the link changes nothing:
+/// mail scanners prefetch links, and a prefetch must not subscribe anyone (double opt-in means
+/// a person pressed the button). The form posts to the same URL ([`confirm`]).
+#[route(GET "/api/confirm/:token", identity = ConfirmToken)]
+pub async fn confirm_page(req: Request, _who: Claims<'_, ConfirmToken>, vars: Vars<'_>) -> Result<Response> {
+    let token = req.param("token").unwrap_or_default();
+    let body = format!(
+        "<h1>Subscription</h1><p>One more step: confirm that you want the newsletter.</p>\
+         <form method=post action=\"/api/confirm/{}\"><button>Confirm my subscription</button></form>",
+        escape_html(token)
+    );
+    Ok(Html(layout(&site_name(&vars), "Subscription", "", &body)).into())
+}
+
 /// Confirms a subscription: `pending` becomes `active`. Idempotent (an active address stays
 /// active); a link for an address that unsubscribed since, or that was never stored, changes
 /// nothing (409 / 404).
-#[route(GET "/api/confirm/:token", identity = ConfirmToken, storage(D1))]
+#[route(POST "/api/confirm/:token", identity = ConfirmToken, storage(D1))]
 pub async fn confirm(who: Claims<'_, ConfirmToken>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
     let now = now_secs();
     db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?2 WHERE email = ?1 AND status = 'pending'")
