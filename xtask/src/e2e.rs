@@ -259,21 +259,7 @@ impl Server {
             return;
         }
         self.stopped = true;
-        signal_group(self.pgid, "TERM");
-        let deadline = Instant::now() + STOP_GRACE;
-        let mut reaped = false;
-        while Instant::now() < deadline {
-            if !reaped {
-                reaped = matches!(self.child.try_wait(), Ok(Some(_)));
-            }
-            if reaped && !group_alive(self.pgid) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        log(format!("wrangler did not exit within {}s of SIGTERM; sending SIGKILL", STOP_GRACE.as_secs()));
-        signal_group(self.pgid, "KILL");
-        let _ = self.child.wait();
+        stop_group(&mut self.child, self.pgid, "wrangler");
     }
 }
 
@@ -349,6 +335,26 @@ impl Drop for Stubs {
 }
 
 /// `kill -s SIG -- -PGID` via the shell builtin (no `unsafe`, no procps needed).
+/// Stops a process group started by the xtask: SIGTERM, up to [`STOP_GRACE`] for the leader to
+/// be reaped and the group to be gone, then SIGKILL.
+pub(crate) fn stop_group(child: &mut std::process::Child, pgid: u32, what: &str) {
+    signal_group(pgid, "TERM");
+    let deadline = Instant::now() + STOP_GRACE;
+    let mut reaped = false;
+    while Instant::now() < deadline {
+        if !reaped {
+            reaped = matches!(child.try_wait(), Ok(Some(_)));
+        }
+        if reaped && !group_alive(pgid) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    log(format!("{what} did not exit within {}s of SIGTERM; sending SIGKILL", STOP_GRACE.as_secs()));
+    signal_group(pgid, "KILL");
+    let _ = child.wait();
+}
+
 pub(crate) fn signal_group(pgid: u32, signal: &str) {
     let _ = Command::new("sh")
         .args(["-c", "kill -s \"$0\" -- \"-$1\" 2>/dev/null", signal])

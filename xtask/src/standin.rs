@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::e2e::{free_port, group_alive, probe, signal_group, WATCHDOG};
+use crate::e2e::{free_port, probe, stop_group, WATCHDOG};
 use crate::util::{log, Result};
 use crate::Ctx;
 
@@ -106,20 +106,7 @@ impl Standin {
             return;
         }
         self.stopped = true;
-        signal_group(self.pgid, "TERM");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut reaped = false;
-        while Instant::now() < deadline {
-            if !reaped {
-                reaped = matches!(self.child.try_wait(), Ok(Some(_)));
-            }
-            if reaped && !group_alive(self.pgid) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        signal_group(self.pgid, "KILL");
-        let _ = self.child.wait();
+        stop_group(&mut self.child, self.pgid, "the AI/Vectorize stand-in");
     }
 }
 
