@@ -5,7 +5,7 @@
 #![no_main]
 
 use layers_core::request::path::normalize;
-use layers_core::request::pattern::{Method, Seg::*, Seg};
+use layers_core::request::pattern::{Method, Seg, Seg::*};
 use layers_core::request::router::{Routed, Router};
 use libfuzzer_sys::fuzz_target;
 

@@ -8,6 +8,7 @@
 
 mod e2e;
 mod ensure;
+mod fuzz;
 mod manifest;
 mod standin;
 mod util;
@@ -41,6 +42,10 @@ COMMANDS:
                   Mermaid diagram (request → identity → storage). Fails when the app does not
                   build, e.g. when code and app/wrangler.toml disagree on a binding
                       --format <F>  markdown, mermaid or json (default: markdown and mermaid)
+    fuzz          run the cargo-fuzz targets in fuzz/ (nightly + libFuzzer; installs cargo-fuzz if
+                  missing) and report executions, coverage (`cov:`) and crashes per target
+                      --seconds <N> time per target (default 60)
+                      --target <T>  only this target (default: every fuzz/fuzz_targets/*.rs)
     help          print this message
 
 Set CI=true for non-interactive runs (what `.ci/run` does).
@@ -136,7 +141,7 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "manifest") {
+    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "manifest" | "fuzz") {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
         return ExitCode::from(2);
@@ -160,6 +165,7 @@ fn main() -> ExitCode {
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
         "e2e" => no_args(command, rest).and_then(|()| build(&mut ctx).and_then(|_| e2e::e2e(&mut ctx))),
         "manifest" => manifest::parse_format(rest).and_then(|f| manifest::manifest(&mut ctx, &f)),
+        "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         _ => unreachable!("command validated above"),
     };
     ctx.print_summary(result.is_ok());

@@ -143,7 +143,12 @@ fn decode_segment(seg: &str) -> Result<String, PathError> {
         }
         buf.push(decoded);
     }
-    String::from_utf8(buf).map_err(|_| PathError::InvalidUtf8)
+    let s = String::from_utf8(buf).map_err(|_| PathError::InvalidUtf8)?;
+    // C1 controls (U+0080–U+009F, e.g. NEL) are control characters too (found by fuzzing).
+    if s.chars().any(char::is_control) {
+        return Err(PathError::ControlCharacter);
+    }
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -182,6 +187,10 @@ mod tests {
             ("/a%00b", ControlCharacter),
             ("/a%0ab", ControlCharacter),
             ("/a%7f", ControlCharacter),
+            // Fuzzing regression (fuzz/ path_router): C1 controls, escaped or raw.
+            ("/%C2%9A/", ControlCharacter),
+            ("/a%C2%85b", ControlCharacter),
+            ("/a\u{85}b", ControlCharacter),
             ("/a%ff", InvalidUtf8),
             ("/a%c3", InvalidUtf8),
             ("/a%", BadEscape),
