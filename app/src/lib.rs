@@ -11,7 +11,8 @@
 //! | `POST /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers/typed` (`Json<NewSubscriber>`), `POST /api/subscribers/form` (`Form<…>`) | ApiKey | D1 |
 //! | `GET /api/extract/:slug/:n` (`Path`, `Query`, `Cf`) | ApiKey | — |
-//! | `POST /api/subscribers/import` | ApiKey | D1 (batch) |
+//! | `POST /api/subscribers/import` | ApiKey | D1 (batch; `"strict": true` refuses known addresses with 409, nothing written) |
+//! | `GET /api/flags/:name` ([`flags`]) | Public | KV (flag read with a declared default; KV failure → default, logged) |
 //! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
 //! | `GET /api/unsubscribed` | ApiKey | KV (list) |
 //! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1 (GET); D1, KV (POST) |
@@ -46,6 +47,7 @@ pub mod ai;
 pub mod blog;
 pub mod digest;
 pub mod email;
+pub mod flags;
 pub mod inbound;
 pub mod mail;
 pub mod request_demo;
@@ -112,6 +114,10 @@ pub async fn add_subscriber(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'
 #[derive(Debug, Deserialize)]
 struct Import {
     emails: Vec<String>,
+    /// Every address must be new: one already subscribed fails its INSERT inside the batch,
+    /// and the whole import is refused (409 problem+json) with nothing written.
+    #[serde(default)]
+    strict: bool,
 }
 
 /// Adds a subscriber from a typed JSON body: a wrong content type is 415, more than 1 MiB 413,
@@ -182,7 +188,10 @@ async fn extract_echo(
 }
 
 /// Imports many subscribers in one D1 batch (one implicit transaction): either every address
-/// is valid and all land, or the request is refused and none do.
+/// is valid and all land, or the request is refused and none do. With `"strict": true` an
+/// address that is already subscribed makes its statement fail inside the batch (a `UNIQUE`
+/// violation, caught by D1, not by a check here): 409 `application/problem+json`, and the
+/// statements before it in the batch are rolled back.
 #[route(POST "/api/subscribers/import", identity = ApiKey, storage(D1))]
 pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let body: Import = req.json().await?;
@@ -195,13 +204,12 @@ pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: 
     }
     let emails: Vec<String> = normalized.into_iter().flatten().collect();
     let now = layers_core::log::now_ms() / 1000;
-    let statements = emails
-        .iter()
-        .map(|e| {
-            db.prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO NOTHING")
-                .bind(&[e, &now])
-        })
-        .collect();
+    let sql = if body.strict {
+        "INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2)"
+    } else {
+        "INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO NOTHING"
+    };
+    let statements = emails.iter().map(|e| db.prepare(sql).bind(&[e, &now])).collect();
     let results = db.batch(statements).await?;
     let added: u64 = results.iter().map(|r| r.changes).sum();
     Ok(Response::from_json(&serde_json::json!({ "received": emails.len(), "added": added }))?)
@@ -590,6 +598,7 @@ app! {
         webmention::receive_webmention,
         webmention::list_webmentions,
         request_demo::show_headers, request_demo::hello, request_demo::go,
+        flags::public_flag,
     ],
     crons: [weekly_digest],
     queues: [webmention::verify_webmentions, reindex, dead_letters],

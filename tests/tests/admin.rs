@@ -81,6 +81,7 @@ fn walk(token: &str, path: &str, limit: u32) -> Vec<serde_json::Value> {
 }
 
 fn add_subscriber(email: &str) {
+    sensitive(email);
     let k = key();
     let r = send(
         "POST",
@@ -92,7 +93,10 @@ fn add_subscriber(email: &str) {
 }
 
 fn unsub_token(email: &str) -> String {
-    layers_core::identity::mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, now() + 3600)
+    let token =
+        layers_core::identity::mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, now() + 3600);
+    sensitive(&token);
+    token
 }
 
 fn unsubscribe(email: &str) {
@@ -266,6 +270,7 @@ fn admin_c_flags_toggle() {
 fn inbound(body: &str, id: &str) -> Resp {
     let ts = now();
     let sig = layers_core::identity::sign_webhook(&env("LAYERS_E2E_WEBHOOK_SECRET"), id, ts, body.as_bytes()).unwrap();
+    sensitive(&sig);
     let ts = ts.to_string();
     let h = [("content-type", "application/json"), ("svix-id", id), ("svix-timestamp", &ts), ("svix-signature", &sig)];
     send("POST", "/api/email-inbound", &h, Some(body))

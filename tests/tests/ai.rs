@@ -205,6 +205,7 @@ fn storage_vectorize_rejects_invalid_vectors_as_problems() {
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn storage_vectorize_logs_op_and_count_not_data() {
     let marker = fresh("secret-metadata-marker");
+    sensitive(&marker);
     let id = fresh("logged");
     let r = post_json(
         "/api/vectors",

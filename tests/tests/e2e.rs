@@ -17,10 +17,15 @@ use common::*;
 use layers_core::identity::mint;
 
 fn unsub_token(email: &str, exp: u64) -> String {
-    mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, exp)
+    let token = mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, exp);
+    sensitive(&token);
+    token
 }
 
 fn add_subscriber(email: &str) -> Resp {
+    if email.contains('@') {
+        sensitive(email);
+    }
     let k = key();
     send(
         "POST",
@@ -201,6 +206,7 @@ fn signed_token_denials() {
     assert_eq!(send("POST", &format!("/api/unsubscribe/{forged}"), &[], Some("")).status, 403);
     // Signed for another purpose, or with another key.
     let wrong_purpose = mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "login", email, now() + 3600);
+    sensitive(&wrong_purpose);
     assert_eq!(get(&format!("/api/unsubscribe/{wrong_purpose}")).status, 403);
     let wrong_key = mint(b"not-the-key-not-the-key-not-the-key!", "unsubscribe", email, now() + 3600);
     assert_eq!(get(&format!("/api/unsubscribe/{wrong_key}")).status, 403);
@@ -492,6 +498,7 @@ fn access_b_attacks_are_refused() {
     assert_eq!(admin(&access_token("b", &kid("b"), &user_claims("ops@example.COM"))).status, 200);
     // Cookie fallback, and the header wins over the cookie.
     let cookie = format!("CF_Authorization={ok}");
+    sensitive(&cookie);
     assert_eq!(send("GET", "/admin/x", &[("cookie", &cookie)], None).status, 200);
     let bad_cookie = format!("CF_Authorization={}", attacks[0].1);
     assert_eq!(send("GET", "/admin/x", &[("cookie", &bad_cookie), ("cf-access-jwt-assertion", &ok)], None).status, 200);
@@ -546,6 +553,7 @@ fn contact_form(token: Option<&str>) -> String {
 fn turnstile_pass_fail_and_spent() {
     let form = [("content-type", "application/x-www-form-urlencoded")];
     let token = format!("pass-{}", now());
+    sensitive(&token);
     let r = send("POST", "/api/contact", &form, Some(&contact_form(Some(&token))));
     assert_eq!(r.status, 201, "{}", r.body);
     // Single use: the same token again is refused by siteverify (timeout-or-duplicate).
@@ -555,16 +563,19 @@ fn turnstile_pass_fail_and_spent() {
     assert_eq!(send("POST", "/api/contact", &form, Some(&contact_form(None))).status, 401);
     // Token in the header instead of the form.
     let token = format!("pass-header-{}", now());
+    sensitive(&token);
     let h = [("content-type", "application/x-www-form-urlencoded"), ("cf-turnstile-response", token.as_str())];
     assert_eq!(send("POST", "/api/contact", &h, Some(&contact_form(None))).status, 201);
     // Verified, but the handler still validates its input.
     let token = format!("pass-bad-{}", now());
+    sensitive(&token);
     let bad = format!("name=&email=x&message=&cf-turnstile-response={token}");
     assert_eq!(send("POST", "/api/contact", &form, Some(&bad)).status, 400);
 }
 
 fn svix(body: &str, id: &str, ts: u64) -> (String, String, String) {
     let sig = layers_core::identity::sign_webhook(&env("LAYERS_E2E_WEBHOOK_SECRET"), id, ts, body.as_bytes()).unwrap();
+    sensitive(&sig);
     (id.to_owned(), ts.to_string(), sig)
 }
 

@@ -40,9 +40,16 @@ wait "$server"
 
 /// The test targets of `layers-tests` that run against the Worker (each has `mod common;`, the
 /// shared loopback client). Targets run one after another, their tests one at a time in name order.
-const E2E_TARGETS: &[&str] = &["e2e", "webmention", "admin", "ai", "blog"];
+const E2E_TARGETS: &[&str] = &["e2e", "faults", "webmention", "admin", "ai", "blog"];
 
 pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
+    run_app(ctx, E2E_TARGETS, &crate::soak::IN_TEST)
+}
+
+/// Starts the app as for the e2e tests, runs `targets`, then a soak (`soak.rs`), stops it all
+/// and checks wrangler's log for leaked secrets and registered values (`leaks.rs`).
+/// `cargo xtask soak` runs this with no targets.
+pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Options) -> Result<()> {
     let target = ctx.root.join("target");
     let state = target.join(format!("e2e-state-{}", std::process::id()));
     if state.exists() {
@@ -90,6 +97,10 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
         ),
     )?;
 
+    // Values the tests sent that must never reach the log (see leaks.rs), one per line.
+    let sensitive = state.join("e2e-sensitive.txt");
+    util::write_private(&sensitive, "")?;
+
     ctx.step("e2e: apply D1 migrations", |ctx| {
         let mut cmd = Command::new(ctx.node_bin("wrangler"));
         cmd.args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
@@ -115,7 +126,7 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
         // key cache the `e2e` target expects empty at its start. A failing target does not stop
         // the ones after it; the step fails at the end, naming every failed target.
         let mut failed = Vec::new();
-        for target in E2E_TARGETS {
+        for target in targets {
             let mut cmd = ctx.cargo_cmd();
             cmd.args(["test", "-p", "layers-tests", "--test", target]);
             let outcome = run(cmd
@@ -128,7 +139,8 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
                 .env("LAYERS_E2E_LOG", &log_path)
                 .env("LAYERS_E2E_STUBS", &stubs_url)
                 .env("LAYERS_E2E_ACCESS_AUD", &access_aud)
-                .env("LAYERS_E2E_WEBHOOK_SECRET", &webhook_secret));
+                .env("LAYERS_E2E_WEBHOOK_SECRET", &webhook_secret)
+                .env("LAYERS_E2E_SENSITIVE", &sensitive));
             if let Err(e) = outcome {
                 log(format!("e2e target `{target}` failed: {e}"));
                 failed.push(*target);
@@ -140,12 +152,32 @@ pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
             Err(format!("e2e targets failed: {}", failed.join(", ")))
         }
     });
+    let soaked = ctx.step("e2e: soak", |_| crate::soak::drive(port, &api_key, server.pgid, soak, &sensitive));
     ctx.step("e2e: stop wrangler and stubs", |_| {
         server.stop();
         standin.stop();
         stubs.stop();
         Ok(())
     })?;
+    let mut secrets: Vec<(String, String)> = [
+        ("API key e2e", &api_key),
+        ("API key old", &old_key),
+        ("signing key", &signing_key),
+        ("Turnstile secret", &turnstile_secret),
+        ("webhook secret", &webhook_secret),
+    ]
+    .iter()
+    .map(|(name, value)| ((*name).to_owned(), (*value).clone()))
+    .collect();
+    secrets.push(("webhook secret key".to_owned(), webhook_secret.trim_start_matches("whsec_").to_owned()));
+    // The STS stub's credentials: the secret key and session token start with these.
+    secrets.push(("STS secret access key".to_owned(), "stubsecret".to_owned()));
+    secrets.push(("STS session token".to_owned(), "stubsession".to_owned()));
+    let pem_lines = federation_key.split("\\n").filter(|l| !l.starts_with("-----"));
+    secrets.extend(pem_lines.enumerate().map(|(i, l)| (format!("federation key line {}", i + 2), l.to_owned())));
+    let leaks =
+        ctx.step("e2e: leak check of the wrangler log", |_| crate::leaks::check(&log_path, &secrets, &sensitive));
+    let tests = tests.and(soaked).and(leaks);
 
     match tests {
         Ok(()) => {

@@ -9,7 +9,9 @@
 mod e2e;
 mod ensure;
 mod fuzz;
+mod leaks;
 mod manifest;
+mod soak;
 mod standin;
 mod util;
 
@@ -36,7 +38,13 @@ COMMANDS:
                       --port <N>    port to listen on (default 8787)
     test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, build, then the
                   end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
-    e2e           build, then only the end-to-end part of `test`
+    e2e           build, then only the end-to-end part of `test` (the e2e targets, a 10-second
+                  soak, then the leak check of wrangler's log)
+    soak          build, start the app as for e2e and load it over loopback: unique writes
+                  (`POST /api/subscribers`) mixed with reads, then check D1 rows == 2xx writes,
+                  no 5xx, bounded workerd RSS, and the leak check; prints req/s, statuses, RSS
+                      --seconds <N>      duration (default 60)
+                      --concurrency <C>  client threads, one request in flight each (default 4)
     manifest      print the reference app's manifest: route · method · identity · storage (and
                   crons, queues) from the table `app!` dispatches with, as Markdown tables and a
                   Mermaid diagram (request → identity → storage). Fails when the app does not
@@ -141,7 +149,7 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "manifest" | "fuzz") {
+    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz") {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
         return ExitCode::from(2);
@@ -164,6 +172,7 @@ fn main() -> ExitCode {
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
         "e2e" => no_args(command, rest).and_then(|()| build(&mut ctx).and_then(|_| e2e::e2e(&mut ctx))),
+        "soak" => soak::parse_options(rest).and_then(|o| build(&mut ctx).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
         "manifest" => manifest::parse_format(rest).and_then(|f| manifest::manifest(&mut ctx, &f)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         _ => unreachable!("command validated above"),

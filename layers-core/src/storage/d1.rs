@@ -149,7 +149,9 @@ impl<'r> D1<'r> {
     /// Runs several statements in one implicit transaction; returns each one's [`RunInfo`].
     ///
     /// # Errors
-    /// A bind error of any statement, or the batch's failure (then nothing was applied).
+    /// A bind error of any statement, or the batch's failure (then nothing was applied): a
+    /// `UNIQUE`/`PRIMARY KEY` violation is a 409 problem (see [`Statement::run`]), anything
+    /// else a 500.
     pub async fn batch(&self, statements: Vec<Statement<'r>>) -> Result<Vec<RunInfo>, Error> {
         let mut stmts = Vec::with_capacity(statements.len());
         for s in statements {
@@ -158,12 +160,25 @@ impl<'r> D1<'r> {
         let t0 = now_ms();
         let res = self.db.batch(stmts).await;
         self.log("batch", t0, res.as_ref().err().map(ToString::to_string));
-        let results = res.map_err(|e| Error::internal(format!("D1 batch: {e}")))?;
+        let results = res.map_err(|e| write_error("batch", &e))?;
         Ok(results.iter().map(run_info).collect())
     }
 
     fn log(&self, op: &str, t0: u64, error: Option<String>) {
         self.log.storage("D1", self.binding, op, now_ms().saturating_sub(t0), error.as_deref());
+    }
+}
+
+/// The error of a failed write. A `UNIQUE`/`PRIMARY KEY` violation is the request conflicting
+/// with rows already there — a 409 `application/problem+json` that names no table, column or
+/// value (those go to the log) — since D1 applies a statement, and a batch, whole or not at all.
+/// Anything else is a 500.
+fn write_error(op: &str, e: &worker::Error) -> Error {
+    let detail = format!("D1 {op}: {e}");
+    if detail.contains("UNIQUE constraint failed") {
+        Error::problem(409, "the write conflicts with existing data; none of it was applied").with_detail(detail)
+    } else {
+        Error::internal(detail)
     }
 }
 
@@ -213,13 +228,14 @@ impl<'r> Statement<'r> {
     /// Runs a statement for its effect.
     ///
     /// # Errors
-    /// A bind error or a failed statement (constraint violation, syntax…).
+    /// A bind error or a failed statement: a `UNIQUE`/`PRIMARY KEY` violation is a 409 problem
+    /// (`application/problem+json`), anything else (syntax, other constraints…) a 500.
     pub async fn run(&self) -> Result<RunInfo, Error> {
         let stmt = self.stmt.as_ref().map_err(Clone::clone)?;
         let t0 = now_ms();
         let res = stmt.run().await;
         self.db.log("run", t0, res.as_ref().err().map(ToString::to_string));
-        let r = res.map_err(|e| Error::internal(format!("D1 run: {e}")))?;
+        let r = res.map_err(|e| write_error("run", &e))?;
         Ok(run_info(&r))
     }
 }

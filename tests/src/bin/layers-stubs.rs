@@ -6,8 +6,10 @@
 //! 127.0.0.1 on a free port, prints
 //! `listening on 127.0.0.1:PORT`, and serves until killed:
 //! - `GET /cdn-cgi/access/certs` — the JWKS file `DIR/jwks-<mode>.json` for the current mode
-//!   (`a`, `b`, `ab`), or garbage (`garbage`), or a dropped connection (`down`).
-//! - `POST /__control/jwks` with body `a|b|ab|garbage|down` — switches the mode.
+//!   (`a`, `b`, `ab`), or garbage (`garbage`: not JSON), or a corrupted key set (`corrupt`:
+//!   `jwks-ab.json` with every modulus replaced by text that is not base64url), or HTTP 500
+//!   (`error`), or a dropped connection (`down`).
+//! - `POST /__control/jwks` with body `a|b|ab|garbage|corrupt|error|down` — switches the mode.
 //! - `GET /__control/count` — how many times the certs were fetched.
 //! - `POST /turnstile/v0/siteverify` — form `secret`, `response`: `pass…` succeeds once (a
 //!   second use answers `timeout-or-duplicate`, as Turnstile's tokens are single-use),
@@ -16,6 +18,10 @@
 //!   (`1x0000000000000000000000000000000AA` always passes — any token, reusable, e.g. the test
 //!   sitekeys' dummy token `XXXX.DUMMY.TOKEN.XXXX`; `2x…AA` always fails; `3x…AA` always answers
 //!   `timeout-or-duplicate`) it behaves as Cloudflare documents for that key (what `cargo xtask dev` uses).
+//! - `POST /__control/turnstile` with body `ok|slow|error|garbage` — siteverify's fault mode:
+//!   `ok` as above; `slow` answers success for any token, but only after 7 s (past the Worker's
+//!   5 s outbound timeout: a verifier that waited would let the request through); `error`
+//!   answers HTTP 500; `garbage` answers 200 with a body that is not JSON.
 //! - `POST /sts` — form `Action=AssumeRoleWithWebIdentity`, `Version=2011-06-15`, `RoleArn`,
 //!   `RoleSessionName`, `WebIdentityToken`, `DurationSeconds`. The token must be an RS256 JWT
 //!   signed by `DIR/key-a.pem` with a `kid`, `typ` `JWT`, `aud` `sts.amazonaws.com`, `iss`,
@@ -60,6 +66,8 @@ struct State {
     mode: String,
     fetches: u64,
     turnstile_secret: String,
+    /// siteverify's fault mode: `ok`, `slow`, `error` or `garbage`.
+    turnstile_mode: String,
     spent: HashSet<String>,
     sts: Sts,
     mail: Vec<serde_json::Value>,
@@ -238,6 +246,22 @@ fn form(body: &str) -> Vec<(String, String)> {
     body.split('&').filter_map(|p| p.split_once('=').map(|(k, v)| (decode(k), decode(v)))).collect()
 }
 
+/// The JWKS document `doc` with every `"n"` (RSA modulus) replaced by text that is not
+/// base64url: still JSON with the same `kid`s, but no key in it is usable.
+fn corrupt_jwks(doc: &str) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(doc) else {
+        return doc.to_owned();
+    };
+    if let Some(keys) = v.get_mut("keys").and_then(serde_json::Value::as_array_mut) {
+        for k in keys {
+            if let Some(n) = k.get_mut("n") {
+                *n = serde_json::Value::from("corrupted!modulus*not+base64url");
+            }
+        }
+    }
+    v.to_string()
+}
+
 fn respond(s: &mut TcpStream, status: &str, ctype: &str, body: &str) {
     let _ = write!(
         s,
@@ -279,6 +303,11 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             match st.mode.as_str() {
                 "down" => return Ok(()), // drop the connection without answering
                 "garbage" => respond(&mut s, "200 OK", "application/json", "{\"keys\": not json"),
+                "error" => respond(&mut s, "500 Internal Server Error", "text/plain", "the key server is unwell"),
+                "corrupt" => match std::fs::read_to_string(st.jwks_dir.join("jwks-ab.json")) {
+                    Ok(doc) => respond(&mut s, "200 OK", "application/json", &corrupt_jwks(&doc)),
+                    Err(e) => respond(&mut s, "500 Internal Server Error", "text/plain", &e.to_string()),
+                },
                 m => match std::fs::read_to_string(st.jwks_dir.join(format!("jwks-{m}.json"))) {
                     Ok(doc) => respond(&mut s, "200 OK", "application/json", &doc),
                     Err(e) => respond(&mut s, "500 Internal Server Error", "text/plain", &e.to_string()),
@@ -287,13 +316,42 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         }
         ("POST", "/__control/jwks") => {
             let mode = body.trim().to_owned();
-            if ["a", "b", "ab", "garbage", "down"].contains(&mode.as_str()) {
+            if ["a", "b", "ab", "garbage", "corrupt", "error", "down"].contains(&mode.as_str()) {
                 st.mode = mode;
                 respond(&mut s, "200 OK", "text/plain", "ok");
             } else {
-                respond(&mut s, "400 Bad Request", "text/plain", "mode must be a, b, ab, garbage or down");
+                respond(
+                    &mut s,
+                    "400 Bad Request",
+                    "text/plain",
+                    "mode must be a, b, ab, garbage, corrupt, error or down",
+                );
             }
         }
+        ("POST", "/__control/turnstile") => {
+            let mode = body.trim().to_owned();
+            if ["ok", "slow", "error", "garbage"].contains(&mode.as_str()) {
+                st.turnstile_mode = mode;
+                respond(&mut s, "200 OK", "text/plain", "ok");
+            } else {
+                respond(&mut s, "400 Bad Request", "text/plain", "mode must be ok, slow, error or garbage");
+            }
+        }
+        ("POST", "/turnstile/v0/siteverify") if st.turnstile_mode != "ok" => match st.turnstile_mode.clone().as_str() {
+            "slow" => {
+                // Release the state before sleeping: other requests must not wait on this one.
+                drop(st);
+                std::thread::sleep(std::time::Duration::from_secs(7));
+                respond(
+                    &mut s,
+                    "200 OK",
+                    "application/json",
+                    "{\"success\":true,\"error-codes\":[],\"challenge_ts\":\"2026-11-28T00:00:00.000Z\",\"hostname\":\"layers.test\",\"action\":\"\",\"cdata\":\"\"}",
+                );
+            }
+            "error" => respond(&mut s, "500 Internal Server Error", "text/plain", "siteverify is unwell"),
+            _ => respond(&mut s, "200 OK", "application/json", "<html>502 Bad Gateway</html>"),
+        },
         ("GET", "/__control/count") => {
             let n = st.fetches.to_string();
             respond(&mut s, "200 OK", "text/plain", &n);
@@ -454,6 +512,7 @@ fn main() {
         mode: "a".into(),
         fetches: 0,
         turnstile_secret,
+        turnstile_mode: "ok".into(),
         spent: HashSet::new(),
         sts: Sts { role: sts_role, key: sts_key, refuse: false, exchanges: 0, seen_jti: HashSet::new() },
         mail: Vec::new(),

@@ -133,10 +133,25 @@ pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
-/// An email address no earlier run used (local state may persist between runs).
+/// An email address no earlier run used (local state may persist between runs); registered
+/// with [`sensitive`].
 pub(crate) fn unique(prefix: &str) -> String {
     let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{prefix}-{n}@example.com")
+    let email = format!("{prefix}-{n}@example.com");
+    sensitive(&email);
+    email
+}
+
+/// Registers a value a test sends that must never appear in the Worker's log (a token, a
+/// signature, a cookie, a full email address): appended, one per line, to the file
+/// `LAYERS_E2E_SENSITIVE` names. After the last e2e target `cargo xtask` fails if any of them is
+/// in wrangler's output outside its own access-log lines, which print raw paths
+/// (xtask/src/leaks.rs).
+pub(crate) fn sensitive(value: &str) {
+    assert!(value.len() >= 8 && !value.contains('\n'), "register values of 8+ bytes on one line");
+    let path = env("LAYERS_E2E_SENSITIVE");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open LAYERS_E2E_SENSITIVE");
+    f.write_all(format!("{value}\n").as_bytes()).expect("append to LAYERS_E2E_SENSITIVE");
 }
 
 pub(crate) const TEAM: &str = "https://layers-e2e.cloudflareaccess.com";
@@ -148,7 +163,10 @@ pub(crate) fn access_token(key: &str, kid: &str, claims: &serde_json::Value) -> 
     let path = format!("{}/fixtures/access/key-{key}.pem", env!("CARGO_MANIFEST_DIR"));
     let pem = std::fs::read_to_string(&path).expect("fixture key");
     let sk = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("PKCS#8 key");
-    Rsa::rs256().token(&Header::empty().with_key_id(kid), &Claims::new(claims.clone()), &sk).expect("sign")
+    let token = Rsa::rs256().token(&Header::empty().with_key_id(kid), &Claims::new(claims.clone()), &sk).expect("sign");
+    sensitive(&token);
+    sensitive(token.rsplit('.').next().expect("signature"));
+    token
 }
 
 /// The `kid` the fixture JWKS publishes for key `key`.
@@ -159,6 +177,7 @@ pub(crate) fn kid(key: &str) -> String {
 }
 
 pub(crate) fn user_claims(email: &str) -> serde_json::Value {
+    sensitive(email);
     let t = now();
     serde_json::json!({
         "aud": [env("LAYERS_E2E_ACCESS_AUD")], "email": email, "exp": t + 600, "iat": t - 5, "nbf": t - 5,

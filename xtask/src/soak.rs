@@ -1,0 +1,454 @@
+//! `cargo xtask soak`: load with no lost writes. Drives the reference app in real workerd (the
+//! e2e setup: fresh state and secrets, `wrangler dev` on 127.0.0.1) for a fixed time with a
+//! bounded number of client threads, each sending one request at a time over its own loopback
+//! TCP connection: unique writes (`POST /api/subscribers` with the API key) mixed with reads
+//! (`GET /`, `GET /api/subscribers`). Afterwards it requires
+//!
+//! - the D1 rows this run created to be exactly the writes answered 2xx (none lost, none extra),
+//! - no 5xx and no transport error (a request without a response),
+//! - workerd's resident memory (`VmRSS`, sampled during the run) to stay under a growth guard
+//!   (128 MiB + 512 KiB per request over the first sample; a run that did not level off, last >
+//!   1.5 × first + 64 MiB, is flagged with a warning),
+//!
+//! and prints requests, req/s, status classes, latency, rows and RSS. `cargo xtask test` runs a
+//! 10-second soak on the e2e server after the e2e targets ([`IN_TEST`]).
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::util::{self, log, Result};
+
+/// `--seconds N` and `--concurrency C` of `cargo xtask soak`.
+pub(crate) struct Options {
+    seconds: u64,
+    concurrency: usize,
+}
+
+/// The soak `cargo xtask test` runs at the end of its e2e phase.
+pub(crate) const IN_TEST: Options = Options { seconds: 10, concurrency: 4 };
+
+/// More client threads than this only measure the client (the machine has few cores).
+const MAX_CONCURRENCY: usize = 64;
+/// Per-request socket timeouts: a request still unanswered after this counts as an error.
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often workerd's RSS is sampled.
+const RSS_EVERY: Duration = Duration::from_millis(250);
+/// The RSS check. A run whose last sample exceeds the first by more than half of it plus
+/// [`RSS_STABLE_SLACK_KB`] did not stabilise and says so. It fails when the growth passes
+/// [`RSS_SLACK_KB`] plus [`RSS_PER_REQUEST_KB`] per request: a regression guard set above what
+/// `wrangler dev` shows today (about 130 KiB per request over a minute, still growing).
+const RSS_STABLE_SLACK_KB: u64 = 64 * 1024;
+const RSS_SLACK_KB: u64 = 128 * 1024;
+const RSS_PER_REQUEST_KB: u64 = 512;
+
+/// Parses the options of `cargo xtask soak`.
+pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
+    let mut opts = Options { seconds: 60, concurrency: 4 };
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = |n: &str| -> Result<String> {
+            inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("`{n}` needs a value"))
+        };
+        match name {
+            "--seconds" | "-s" => {
+                let v = value("--seconds")?;
+                opts.seconds = v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| format!("invalid `--seconds {v}` (expected a positive number)"))?;
+            }
+            "--concurrency" | "-c" => {
+                let v = value("--concurrency")?;
+                opts.concurrency = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|c| (1..=MAX_CONCURRENCY).contains(c))
+                    .ok_or_else(|| format!("invalid `--concurrency {v}` (expected 1–{MAX_CONCURRENCY})"))?;
+            }
+            _ => return Err(format!("unexpected argument `{arg}` for `soak`; see `cargo xtask --help`")),
+        }
+    }
+    Ok(opts)
+}
+
+/// One response: its status and body.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// What one client thread saw.
+#[derive(Default)]
+struct Tally {
+    /// Responses by class: 1xx/other, 2xx, 3xx, 4xx, 5xx.
+    classes: [u64; 5],
+    writes: u64,
+    reads: u64,
+    /// Emails whose write was answered 2xx.
+    written: Vec<String>,
+    /// Transport errors (no complete response), with what was being sent.
+    errors: Vec<String>,
+    /// Latencies in microseconds.
+    micros: Vec<u64>,
+}
+
+impl Tally {
+    fn count(&mut self, status: u16) {
+        let class = match status {
+            200..=299 => 1,
+            300..=399 => 2,
+            400..=499 => 3,
+            500..=599 => 4,
+            _ => 0,
+        };
+        self.classes[class] += 1;
+    }
+}
+
+/// Runs the soak against the app on 127.0.0.1:`port` whose `wrangler dev` leads process group
+/// `pgid`, then checks rows, statuses and RSS. The emails it wrote are appended to `sensitive`
+/// (the leak check's list of values that must not reach the log).
+pub(crate) fn drive(port: u16, api_key: &str, pgid: u32, opts: &Options, sensitive: &Path) -> Result<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let run = util::random_hex(4)?;
+    let prefix = format!("soak-{run}-");
+    let duration = Duration::from_secs(opts.seconds);
+    log(format!(
+        "soak: {} s, {} client threads, writes `POST /api/subscribers` ({prefix}…@example.com) mixed with reads \
+         `GET /`, `GET /api/subscribers` on http://{addr}",
+        opts.seconds, opts.concurrency
+    ));
+
+    let first_rss = workerd_rss_kb(pgid).ok_or_else(|| format!("no workerd process in process group {pgid}"))?;
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    let (tallies, samples) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut samples = vec![first_rss];
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(RSS_EVERY);
+                if let Some(kb) = workerd_rss_kb(pgid) {
+                    samples.push(kb);
+                }
+            }
+            samples
+        });
+        let workers: Vec<_> = (0..opts.concurrency)
+            .map(|w| {
+                let prefix = &prefix;
+                s.spawn(move || client(addr, api_key, &format!("{prefix}{w}-"), started + duration))
+            })
+            .collect();
+        let tallies: Vec<Option<Tally>> = workers.into_iter().map(|h| h.join().ok()).collect();
+        done.store(true, Ordering::Relaxed);
+        (tallies, sampler.join().unwrap_or_default())
+    });
+    let elapsed = started.elapsed();
+    let tallies: Vec<Tally> = tallies.into_iter().collect::<Option<_>>().ok_or("soak: a client thread panicked")?;
+
+    let mut total = Tally::default();
+    for t in tallies {
+        for (sum, n) in total.classes.iter_mut().zip(t.classes) {
+            *sum += n;
+        }
+        total.writes += t.writes;
+        total.reads += t.reads;
+        total.written.extend(t.written);
+        total.errors.extend(t.errors);
+        total.micros.extend(t.micros);
+    }
+    let requests: u64 = total.classes.iter().sum::<u64>() + total.errors.len() as u64;
+    let written: BTreeSet<String> = total.written.iter().cloned().collect();
+    // Register the addresses for the leak check before anything can fail.
+    let mut list = String::new();
+    for email in &written {
+        list.push_str(email);
+        list.push('\n');
+    }
+    append(sensitive, &list)?;
+
+    // What D1 holds for this run, read back through the app (ApiKey route, D1 `SELECT`).
+    let reply = request(addr, "GET", "/api/subscribers", &[("x-api-key", api_key)], None)
+        .map_err(|e| format!("soak: listing subscribers failed: {e}"))?;
+    if reply.status != 200 {
+        return Err(format!("soak: GET /api/subscribers answered {} after the run", reply.status));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_slice(&reply.body).map_err(|e| format!("soak: GET /api/subscribers is not JSON: {e}"))?;
+    let rows: BTreeSet<String> = doc["subscribers"]
+        .as_array()
+        .ok_or("soak: GET /api/subscribers has no `subscribers` array")?
+        .iter()
+        .filter_map(|s| s["email"].as_str())
+        .filter(|e| e.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    append(sensitive, &rows.iter().map(|e| format!("{e}\n")).collect::<String>())?;
+
+    total.micros.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        let i = ((total.micros.len() as f64 - 1.0) * p).round() as usize;
+        total.micros.get(i).copied().unwrap_or(0) as f64 / 1000.0
+    };
+    let [other, c2, c3, c4, c5] = total.classes;
+    let secs = elapsed.as_secs_f64();
+    log(format!(
+        "soak: {requests} requests in {secs:.1} s ({:.1} req/s): 2xx {c2}, 3xx {c3}, 4xx {c4}, 5xx {c5}, \
+         other {other}, transport errors {}",
+        requests as f64 / secs,
+        total.errors.len()
+    ));
+    log(format!(
+        "soak: writes {} (2xx {}), reads {}; D1 rows of this run {}; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        total.writes,
+        written.len(),
+        total.reads,
+        rows.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    ));
+    let last_rss = samples.last().copied().unwrap_or(first_rss);
+    let max_rss = samples.iter().copied().max().unwrap_or(first_rss);
+    let mib = |kb: u64| kb as f64 / 1024.0;
+    log(format!(
+        "soak: workerd RSS first {:.1} MiB, last {:.1} MiB, max {:.1} MiB ({} samples every {} ms)",
+        mib(first_rss),
+        mib(last_rss),
+        mib(max_rss),
+        samples.len(),
+        RSS_EVERY.as_millis()
+    ));
+
+    // The curve, in tenths of the run.
+    let curve: Vec<String> = (0..=10).map(|i| format!("{:.0}", mib(samples[(samples.len() - 1) * i / 10]))).collect();
+    log(format!("soak: workerd RSS over the run (MiB, each tenth): {}", curve.join(" → ")));
+
+    let mut problems = Vec::new();
+    if written.is_empty() {
+        problems.push("no write was answered 2xx: the soak measured nothing".to_owned());
+    }
+    if c5 > 0 {
+        problems.push(format!("{c5} responses were 5xx"));
+    }
+    if !total.errors.is_empty() {
+        let shown: Vec<&str> = total.errors.iter().take(5).map(String::as_str).collect();
+        problems.push(format!("{} requests got no response, e.g. {}", total.errors.len(), shown.join("; ")));
+    }
+    let lost = written.difference(&rows).count();
+    let extra = rows.difference(&written).count();
+    if lost > 0 || extra > 0 {
+        problems.push(format!(
+            "D1 rows ({}) != 2xx writes ({}): {lost} acknowledged writes missing, {extra} rows without a 2xx",
+            rows.len(),
+            written.len()
+        ));
+    }
+    let growth = last_rss.saturating_sub(first_rss);
+    log(format!(
+        "soak: workerd RSS growth {:.1} MiB, {:.0} KiB per request",
+        mib(growth),
+        growth as f64 / requests.max(1) as f64
+    ));
+    if last_rss > first_rss + first_rss / 2 + RSS_STABLE_SLACK_KB {
+        log("soak: WARNING: workerd's RSS did not stabilise during this run (last > 1.5 × first + 64 MiB)");
+    }
+    let bound = first_rss + RSS_SLACK_KB + RSS_PER_REQUEST_KB * requests;
+    if last_rss > bound {
+        problems.push(format!(
+            "workerd RSS grew from {:.1} MiB to {:.1} MiB (bound {:.1} MiB)",
+            mib(first_rss),
+            mib(last_rss),
+            mib(bound)
+        ));
+    }
+    if problems.is_empty() {
+        log(format!("soak: ok — D1 rows == 2xx writes ({}), 0 5xx, RSS within {:.1} MiB", rows.len(), mib(bound)));
+        Ok(())
+    } else {
+        Err(format!("soak failed: {}", problems.join("; ")))
+    }
+}
+
+/// One client thread: requests one after another until `until`. Two in four are writes of a
+/// fresh address `<prefix><n>@example.com`, one `GET /`, one `GET /api/subscribers`.
+fn client(addr: SocketAddr, api_key: &str, prefix: &str, until: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let mut n = 0u64;
+    while Instant::now() < until {
+        let start = Instant::now();
+        let (what, outcome) = match n % 4 {
+            0 | 2 => {
+                tally.writes += 1;
+                let email = format!("{prefix}{n}@example.com");
+                let body = format!("{{\"email\":\"{email}\"}}");
+                let headers = [("x-api-key", api_key), ("content-type", "application/json")];
+                let outcome = request(addr, "POST", "/api/subscribers", &headers, Some(&body));
+                if outcome.as_ref().is_ok_and(|r| (200..300).contains(&r.status)) {
+                    tally.written.push(email);
+                }
+                ("POST /api/subscribers", outcome)
+            }
+            1 => {
+                tally.reads += 1;
+                ("GET /", request(addr, "GET", "/", &[], None))
+            }
+            _ => {
+                tally.reads += 1;
+                ("GET /api/subscribers", request(addr, "GET", "/api/subscribers", &[("x-api-key", api_key)], None))
+            }
+        };
+        match outcome {
+            Ok(reply) => {
+                tally.count(reply.status);
+                tally.micros.push(start.elapsed().as_micros() as u64);
+            }
+            Err(e) => tally.errors.push(format!("{what}: {e}")),
+        }
+        n += 1;
+    }
+    tally
+}
+
+/// One HTTP/1.1 request on a fresh loopback connection; the response is framed by its
+/// `content-length` or chunked encoding (workerd may keep the connection open after it).
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Reply> {
+    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if method != "GET" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes())?;
+
+    let eof = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed mid-response");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let split = loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(eof());
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP status line"))?;
+    let header = |name: &str| {
+        head.lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let chunked = header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length: Option<usize> = header("content-length").and_then(|v| v.parse().ok());
+    let no_body = method == "HEAD" || status == 204 || status == 304 || length == Some(0);
+    let mut body = raw.split_off(split + 4);
+    let complete =
+        |body: &[u8]| no_body || length.is_some_and(|l| body.len() >= l) || (chunked && body.ends_with(b"0\r\n\r\n"));
+    while !complete(&body) {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            if length.is_none() && !chunked {
+                break; // framed by EOF
+            }
+            return Err(eof());
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    if no_body {
+        body.clear();
+    } else if chunked {
+        body = dechunk(&body);
+    } else if let Some(l) = length {
+        body.truncate(l);
+    }
+    Ok(Reply { status, body })
+}
+
+/// The payload of a chunked body.
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
+        let size_line = std::str::from_utf8(&b[..nl]).unwrap_or("0");
+        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = nl + 2;
+        out.extend_from_slice(&b[start..(start + size).min(b.len())]);
+        b = &b[(start + size + 2).min(b.len())..];
+    }
+    out
+}
+
+/// The summed `VmRSS` (kB) of the `workerd` processes in process group `pgid`, if any.
+fn workerd_rss_kb(pgid: u32) -> Option<u64> {
+    let pgid = pgid.to_string();
+    let mut total = None;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; comm may contain spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let pgrp = stat[close + 1..].split_whitespace().nth(2);
+        if !comm.starts_with("workerd") || pgrp != Some(pgid.as_str()) {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(kb) = kb {
+            total = Some(total.unwrap_or(0) + kb);
+        }
+    }
+    total
+}
+
+/// Appends `text` to `path` (which exists, created 0600 by the e2e setup).
+fn append(path: &Path, text: &str) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("cannot append to {}: {e}", path.display()))
+}
