@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::util::{log, output, run, Result};
+use crate::util::{log, number_in, option_values, output, run, Result};
 use crate::Ctx;
 
 /// The toolchain cargo-fuzz needs (`-Zsanitizer`).
@@ -24,26 +24,11 @@ pub(crate) struct Options {
 /// Parses the options of `cargo xtask fuzz`.
 pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
     let mut opts = Options { seconds: 60, target: None };
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = |n: &str| -> Result<String> {
-            inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("`{n}` needs a value"))
-        };
-        match name {
-            "--seconds" | "-s" => {
-                let v = value("--seconds")?;
-                opts.seconds = v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| format!("invalid `--seconds {v}` (expected a positive number)"))?;
-            }
-            "--target" | "-t" => opts.target = Some(value("--target")?),
-            _ => return Err(format!("unexpected argument `{arg}` for `fuzz`; see `cargo xtask --help`")),
+    for (name, v) in option_values(rest, &["--seconds", "-s", "--target", "-t"], "fuzz")? {
+        if matches!(name.as_str(), "--seconds" | "-s") {
+            opts.seconds = number_in("--seconds", &v, 1..=u64::MAX, "a positive number")?;
+        } else {
+            opts.target = Some(v);
         }
     }
     Ok(opts)

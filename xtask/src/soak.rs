@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::{self, log, Result};
+use crate::util::{self, log, number_in, option_values, Result};
 
 /// `--seconds N` and `--concurrency C` of `cargo xtask soak`.
 pub(crate) struct Options {
@@ -48,33 +48,12 @@ const RSS_PER_REQUEST_KB: u64 = 512;
 /// Parses the options of `cargo xtask soak`.
 pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
     let mut opts = Options { seconds: 60, concurrency: 4 };
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = |n: &str| -> Result<String> {
-            inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("`{n}` needs a value"))
-        };
-        match name {
-            "--seconds" | "-s" => {
-                let v = value("--seconds")?;
-                opts.seconds = v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| format!("invalid `--seconds {v}` (expected a positive number)"))?;
-            }
-            "--concurrency" | "-c" => {
-                let v = value("--concurrency")?;
-                opts.concurrency = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|c| (1..=MAX_CONCURRENCY).contains(c))
-                    .ok_or_else(|| format!("invalid `--concurrency {v}` (expected 1–{MAX_CONCURRENCY})"))?;
-            }
-            _ => return Err(format!("unexpected argument `{arg}` for `soak`; see `cargo xtask --help`")),
+    for (name, v) in option_values(rest, &["--seconds", "-s", "--concurrency", "-c"], "soak")? {
+        if matches!(name.as_str(), "--seconds" | "-s") {
+            opts.seconds = number_in("--seconds", &v, 1..=u64::MAX, "a positive number")?;
+        } else {
+            let expected = format!("1–{MAX_CONCURRENCY}");
+            opts.concurrency = number_in("--concurrency", &v, 1..=MAX_CONCURRENCY, &expected)?;
         }
     }
     Ok(opts)

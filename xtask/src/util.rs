@@ -199,6 +199,37 @@ pub(crate) fn tail(path: &Path, n: usize) -> String {
     }
 }
 
+/// Reads a subcommand's options, each of which takes a value (`--name value` or
+/// `--name=value`): returns `(name as written, value)` pairs; an argument whose name is not in
+/// `known` is refused with the subcommand's name.
+pub(crate) fn option_values(rest: &[String], known: &[&str], command: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        if !known.contains(&name) {
+            return Err(format!("unexpected argument `{arg}` for `{command}`; see `cargo xtask --help`"));
+        }
+        let value = inline.or_else(|| it.next().cloned()).ok_or_else(|| format!("`{name}` needs a value"))?;
+        out.push((name.to_owned(), value));
+    }
+    Ok(out)
+}
+
+/// `v` as a number within `range`, or an error naming `--option v` and the accepted range.
+pub(crate) fn number_in<T>(option: &str, v: &str, range: std::ops::RangeInclusive<T>, expected: &str) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    v.parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| format!("invalid `{option} {v}` (expected {expected})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
