@@ -378,6 +378,90 @@ pub async fn serve(
     env: worker::Env,
     ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
+    #[cfg(feature = "expose-routing")]
+    let runtime_url = req.inner().url();
+    let mut view = RouteView::default();
+    let resp = route_and_run(app, req, env, ctx, &mut view).await;
+    #[cfg(feature = "expose-routing")]
+    let resp = view.stamp(resp, &runtime_url);
+    Ok(resp)
+}
+
+/// What routing decided, kept only in builds with the `expose-routing` feature (the
+/// differential path test reads it from response headers); otherwise every method is a no-op.
+#[derive(Default)]
+struct RouteView {
+    #[cfg(feature = "expose-routing")]
+    path: Option<String>,
+    #[cfg(feature = "expose-routing")]
+    route: Option<&'static str>,
+    #[cfg(feature = "expose-routing")]
+    rejected: Option<String>,
+}
+
+impl RouteView {
+    #[allow(clippy::unused_self)]
+    fn routed_path(&mut self, _path: &str) {
+        #[cfg(feature = "expose-routing")]
+        {
+            self.path = Some(_path.to_owned());
+        }
+    }
+
+    #[allow(clippy::unused_self)]
+    fn route(&mut self, _pattern: &'static str) {
+        #[cfg(feature = "expose-routing")]
+        {
+            self.route = Some(_pattern);
+        }
+    }
+
+    #[allow(clippy::unused_self)]
+    fn rejected(&mut self, _why: &dyn std::fmt::Display) {
+        #[cfg(feature = "expose-routing")]
+        {
+            self.rejected = Some(_why.to_string());
+        }
+    }
+
+    /// Adds `x-layers-runtime-url` (the URL string the runtime handed the Worker),
+    /// `x-layers-routed-path` (the normalized path routing used, bytes outside visible ASCII
+    /// and `%` percent-encoded), `x-layers-route` (the pattern, or `-`) and, for a refused
+    /// path, `x-layers-path-rejected`.
+    #[cfg(feature = "expose-routing")]
+    fn stamp(self, resp: worker::Response, runtime_url: &str) -> worker::Response {
+        fn visible(s: &str) -> String {
+            use std::fmt::Write as _;
+            let mut out = String::with_capacity(s.len());
+            for b in s.bytes() {
+                if (0x21..=0x7e).contains(&b) && b != b'%' {
+                    out.push(char::from(b));
+                } else {
+                    let _ = write!(out, "%{b:02X}");
+                }
+            }
+            out
+        }
+        let headers = resp.headers().clone();
+        let _ = headers.set("x-layers-runtime-url", &visible(runtime_url));
+        if let Some(p) = &self.path {
+            let _ = headers.set("x-layers-routed-path", &visible(p));
+        }
+        let _ = headers.set("x-layers-route", self.route.unwrap_or("-"));
+        if let Some(why) = &self.rejected {
+            let _ = headers.set("x-layers-path-rejected", why);
+        }
+        resp.with_headers(headers)
+    }
+}
+
+async fn route_and_run(
+    app: &'static App,
+    req: worker::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+    view: &mut RouteView,
+) -> worker::Response {
     let t0 = now_ms();
     let method = req.method().to_string();
     let ray = req.headers().get("cf-ray").ok().flatten().unwrap_or_else(|| "-".to_owned());
@@ -386,44 +470,49 @@ pub async fn serve(
         Ok(u) => u,
         Err(_) => {
             log.request(400, now_ms().saturating_sub(t0), "bad_url");
-            return Ok(plain(400, "bad request\n"));
+            view.rejected(&"unparsable URL");
+            return plain(400, "bad request\n");
         }
     };
     let path = match normalize(url.path()) {
         Ok(p) => p,
         Err(e) => {
             log.request(e.status(), now_ms().saturating_sub(t0), &format!("path_rejected: {e}"));
-            return Ok(plain(e.status(), if e.status() == 414 { "uri too long\n" } else { "bad request\n" }));
+            view.rejected(&e);
+            return plain(e.status(), if e.status() == 414 { "uri too long\n" } else { "bad request\n" });
         }
     };
+    view.routed_path(&path);
     let router = match app.router() {
         Ok(r) => r,
         Err(e) => {
             log.error(500, e);
-            return Ok(plain(500, "internal error\n"));
+            return plain(500, "internal error\n");
         }
     };
     match router.route(Method::from_request(&method), &path) {
         Routed::NotFound => {
             log.request(404, now_ms().saturating_sub(t0), "not_found");
-            Ok(plain(404, "not found\n"))
+            plain(404, "not found\n")
         }
         Routed::MethodNotAllowed(allow) => {
             log.request(405, now_ms().saturating_sub(t0), "method_not_allowed");
             let resp = plain(405, "method not allowed\n");
-            let _ = resp.headers().set("allow", &allow.join(", "));
-            Ok(resp)
+            let _ = resp.headers().set("allow", &allow.to_string());
+            resp
         }
         Routed::Found { index, params, rest, head_from_get } => {
             let Some(entry) = app.routes.get(index) else {
-                return Ok(plain(500, "internal error\n"));
+                return plain(500, "internal error\n");
             };
             log.route = entry.meta.pattern;
+            view.route(entry.meta.pattern);
             let names = entry.meta.segments.iter().filter_map(|s| match s {
                 Seg::Param(n) => Some(*n),
                 _ => None,
             });
-            let params: Vec<(&'static str, String)> = names.zip(params).collect();
+            let params: Vec<(&'static str, String)> = names.zip(params.iter().map(str::to_owned)).collect();
+            let rest = rest.map(str::to_owned);
             let headers: Vec<(String, String)> = req.headers().entries().collect();
             let d = Dispatch {
                 env,
@@ -442,12 +531,12 @@ pub async fn serve(
             ctx.wait_until((entry.run)(d, tx));
             let resp = rx.await.unwrap_or_else(|_| plain(500, "internal error\n"));
             if head_from_get {
-                return Ok(worker::ResponseBuilder::new()
+                return worker::ResponseBuilder::new()
                     .with_status(resp.status_code())
                     .with_headers(resp.headers().clone())
-                    .empty());
+                    .empty();
             }
-            Ok(resp)
+            resp
         }
     }
 }

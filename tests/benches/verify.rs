@@ -1,5 +1,8 @@
 //! One verification per iteration, through `Verifier::verify` as the Worker runs it:
-//! `AccessJwt` with a warm key cache and an in-process JWKS, and `ApiKey` as the baseline.
+//! `ApiKey` (the baseline), `SignedToken` (HMAC token in a path parameter), `Webhook` (Svix
+//! signature over a 1 KiB body) and `AccessJwt` (RS256) with a warm key cache and an
+//! in-process JWKS. Ids: `verify/ApiKey`, `verify/SignedToken`, `verify/Webhook`,
+//! `verify/AccessJwt` (the xtask reads `target/criterion/verify/<id>/new/estimates.json`).
 //!
 //! `cargo bench -p layers-tests --bench verify -- --warm-up-time 1 --measurement-time 3`
 
@@ -12,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use futures::executor::block_on;
 use jwt_compact::alg::{Rsa, RsaPrivateKey};
 use jwt_compact::{AlgorithmExt as _, Claims, Header};
-use layers_core::identity::{AccessJwt, ApiKey, Verifier, VerifyCx};
+use layers_core::identity::{mint, sign_webhook, AccessJwt, ApiKey, SignedToken, Verifier, VerifyCx, Webhook};
 use layers_core::outbound::{FetchFuture, Fetcher, OutboundRequest, OutboundResponse};
 use rsa::pkcs8::DecodePrivateKey as _;
 use serde_json::json;
@@ -44,6 +47,49 @@ fn access_token() -> String {
 }
 
 fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify");
+
+    let keys = "ci:0123456789abcdef0123,deploy:fedcba9876543210fedc";
+    let cx = VerifyCx::builder()
+        .secrets(move |n| (n == "API_KEYS").then(|| keys.to_owned()))
+        .header("x-api-key", "fedcba9876543210fedc")
+        .build();
+    block_on(<ApiKey>::verify(&cx)).unwrap();
+    group.bench_function("ApiKey", |b| {
+        b.iter(|| black_box(block_on(<ApiKey>::verify(black_box(&cx))).unwrap()));
+    });
+
+    // `SignedToken<DefaultToken>`: secret SIGNING_KEY, purpose "token", token in `:token`.
+    let signing_key = "0123456789abcdef0123456789abcdef";
+    let token = mint(signing_key.as_bytes(), "token", "ada@example.com", NOW + 3600);
+    let cx = VerifyCx::builder()
+        .now(NOW)
+        .secrets(move |n| (n == "SIGNING_KEY").then(|| signing_key.to_owned()))
+        .param("token", &token)
+        .build();
+    block_on(<SignedToken>::verify(&cx)).unwrap();
+    group.bench_function("SignedToken", |b| {
+        b.iter(|| black_box(block_on(<SignedToken>::verify(black_box(&cx))).unwrap()));
+    });
+
+    // `Webhook<DefaultWebhook>`: secret WEBHOOK_SECRET, Svix headers, signed raw body.
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let body = format!(r#"{{"type":"email.received","data":"{}"}}"#, "x".repeat(1000));
+    let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    let signature = sign_webhook(secret, id, NOW - 5, body.as_bytes()).unwrap();
+    let cx = VerifyCx::builder()
+        .now(NOW)
+        .secrets(move |n| (n == "WEBHOOK_SECRET").then(|| secret.to_owned()))
+        .header("svix-id", id)
+        .header("svix-timestamp", &(NOW - 5).to_string())
+        .header("svix-signature", &signature)
+        .body(body.into_bytes())
+        .build();
+    block_on(<Webhook>::verify(&cx)).unwrap();
+    group.bench_function("Webhook", |b| {
+        b.iter(|| black_box(block_on(<Webhook>::verify(black_box(&cx))).unwrap()));
+    });
+
     let token = access_token();
     let cx = VerifyCx::builder()
         .now(NOW)
@@ -58,18 +104,10 @@ fn bench(c: &mut Criterion) {
         .build();
     // Warm the key cache; every measured call then verifies without fetching.
     block_on(<AccessJwt>::verify(&cx)).unwrap();
-    c.bench_function("AccessJwt::verify (RS256, warm JWKS cache)", |b| {
+    group.bench_function("AccessJwt", |b| {
         b.iter(|| black_box(block_on(<AccessJwt>::verify(black_box(&cx))).unwrap()));
     });
-
-    let keys = "ci:0123456789abcdef0123,deploy:fedcba9876543210fedc";
-    let cx = VerifyCx::builder()
-        .secrets(move |n| (n == "API_KEYS").then(|| keys.to_owned()))
-        .header("x-api-key", "fedcba9876543210fedc")
-        .build();
-    c.bench_function("ApiKey::verify (2 keys)", |b| {
-        b.iter(|| black_box(block_on(<ApiKey>::verify(black_box(&cx))).unwrap()));
-    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -40,10 +40,26 @@ wait "$server"
 
 /// The test targets of `layers-tests` that run against the Worker (each has `mod common;`, the
 /// shared loopback client). Targets run one after another, their tests one at a time in name order.
-const E2E_TARGETS: &[&str] = &["e2e", "faults", "webmention", "admin", "ai", "blog"];
+const E2E_TARGETS: &[&str] = &["e2e", "paths", "faults", "webmention", "admin", "ai", "blog"];
 
-pub(crate) fn e2e(ctx: &mut Ctx) -> Result<()> {
-    run_app(ctx, E2E_TARGETS, &crate::soak::IN_TEST)
+pub(crate) fn e2e(ctx: &mut Ctx, only: &[String]) -> Result<()> {
+    if only.is_empty() {
+        return run_app(ctx, E2E_TARGETS, &crate::soak::IN_TEST);
+    }
+    let targets: Vec<&str> = only.iter().map(String::as_str).collect();
+    run_app(ctx, &targets, &crate::soak::IN_TEST)
+}
+
+/// `--target T` (repeatable) of `cargo xtask e2e`: run only these e2e targets.
+pub(crate) fn parse_targets(rest: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (_, v) in util::option_values(rest, &["--target", "-t"], "e2e")? {
+        if !E2E_TARGETS.contains(&v.as_str()) {
+            return Err(format!("unknown e2e target `{v}` (expected one of: {})", E2E_TARGETS.join(", ")));
+        }
+        out.push(v);
+    }
+    Ok(out)
 }
 
 /// Starts the app as for the e2e tests, runs `targets`, then a soak (`soak.rs`), stops it all

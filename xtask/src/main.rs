@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench_compile;
 mod e2e;
 mod ensure;
 mod fuzz;
@@ -36,11 +37,12 @@ COMMANDS:
                   stubs (Turnstile siteverify, mail: read sent mail at <stubs>/__control/mail),
                   apply the local D1 migrations and run `wrangler dev` on 127.0.0.1
                       --port <N>    port to listen on (default 8787)
-    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, build, then the
-                  end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
-    e2e           build, then only the end-to-end part of `test` (the e2e targets, a 10-second
+    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, the test build
+                  (build plus the app's `expose-routing` feature), then the end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
+    e2e           the test build, then only the end-to-end part of `test` (the e2e targets, a 10-second
                   soak, then the leak check of wrangler's log)
-    soak          build, start the app as for e2e and load it over loopback: unique writes
+                      --target <T>  run only this e2e target (repeatable): e2e, paths, faults, …
+    soak          the test build, start the app as for e2e and load it over loopback: unique writes
                   (`POST /api/subscribers`) mixed with reads, then check D1 rows == 2xx writes,
                   no 5xx, bounded workerd RSS, and the leak check; prints req/s, statuses, RSS
                       --seconds <N>      duration (default 60)
@@ -168,11 +170,13 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "ensure" => no_args(command, rest).and_then(|()| ensure::ensure(&mut ctx).map(drop)),
-        "build" => no_args(command, rest).and_then(|()| build(&mut ctx).map(drop)),
+        "build" => no_args(command, rest).and_then(|()| build(&mut ctx, Flavor::Release).map(drop)),
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
-        "e2e" => no_args(command, rest).and_then(|()| build(&mut ctx).and_then(|_| e2e::e2e(&mut ctx))),
-        "soak" => soak::parse_options(rest).and_then(|o| build(&mut ctx).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
+        "e2e" => e2e::parse_targets(rest)
+            .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e::e2e(&mut ctx, &only))),
+        "soak" => soak::parse_options(rest)
+            .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
         "manifest" => manifest::parse_format(rest).and_then(|f| manifest::manifest(&mut ctx, &f)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         _ => unreachable!("command validated above"),
@@ -214,13 +218,30 @@ fn parse_port(rest: &[String]) -> Result<u16> {
     Ok(port)
 }
 
+/// Which Worker `build` makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// What `dev` serves and a deployment would ship.
+    Release,
+    /// The same, plus the app's `expose-routing` feature: responses carry the routing decision
+    /// in `x-layers-*` headers for the differential path test (`tests/tests/paths.rs`).
+    Test,
+}
+
 /// `ensure`, then `worker-build --release` in `app/`, then report the wasm size.
-fn build(ctx: &mut Ctx) -> Result<ensure::Tools> {
+fn build(ctx: &mut Ctx, flavor: Flavor) -> Result<ensure::Tools> {
     let tools = ensure::ensure(ctx)?;
-    ctx.step("worker-build --release", |ctx| {
+    let title = match flavor {
+        Flavor::Release => "worker-build --release",
+        Flavor::Test => "worker-build --release --features expose-routing (test build)",
+    };
+    ctx.step(title, |ctx| {
         let mut cmd = Command::new(&tools.worker_build);
-        cmd.arg("--release")
-            .current_dir(&ctx.app)
+        cmd.arg("--release");
+        if flavor == Flavor::Test {
+            cmd.args(["--features", "expose-routing"]);
+        }
+        cmd.current_dir(&ctx.app)
             .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
             .env("WASM_OPT_BIN", ctx.node_bin("wasm-opt"))
             .env("ESBUILD_BIN", ctx.node_bin("esbuild"));
@@ -237,7 +258,7 @@ fn build(ctx: &mut Ctx) -> Result<ensure::Tools> {
 
 /// `build`, `.dev.vars`, local D1 migrations, then `wrangler dev` in the foreground.
 fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
-    build(ctx)?;
+    build(ctx, Flavor::Release)?;
 
     let dev_vars = ctx.app.join(".dev.vars");
     if dev_vars.exists() {
@@ -368,6 +389,6 @@ fn test(ctx: &mut Ctx) -> Result<()> {
         run(ctx.cargo_cmd().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
     ctx.step("cargo test --workspace", |ctx| run(ctx.cargo_cmd().args(["test", "--workspace"])))?;
-    build(ctx)?;
-    e2e::e2e(ctx)
+    build(ctx, Flavor::Test)?;
+    e2e::e2e(ctx, &[])
 }

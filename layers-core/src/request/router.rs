@@ -1,30 +1,263 @@
-//! The runtime router: one [`matchit`] tree per method, built once per isolate.
+//! The runtime router: one segment trie per method, built once per isolate.
 //!
 //! `app!` has already proven at compile time that no two routes sharing a method can
-//! match the same path, so matchit's static-over-dynamic priority never decides between
-//! two candidate handlers: at most one route per method matches any path.
+//! match the same path, so priorities never decide between two candidate handlers: at
+//! most one route per method matches any path. The trie still resolves overlaps the way
+//! matchit does (a literal segment before `:param`, `:param` before a trailing `*`,
+//! backtracking when a branch dead-ends), which `tests/tests/router_matchit.rs` checks
+//! against matchit itself.
+//!
+//! A lookup allocates nothing: parameters are slices of the routed path, and the `Allow`
+//! list of a 405 is a bit set of methods.
+
+use std::fmt;
 
 use super::pattern::{Method, Seg};
 
-/// The outcome of routing one normalized path and method.
+/// Parameters captured inline while matching; a route with more re-reads the path.
+const INLINE: usize = 4;
+
+/// The outcome of routing one normalized path and method. Parameters borrow the path.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Routed {
+pub enum Routed<'a> {
     /// Route `index` answers; `params` in the pattern's order, `rest` for a trailing `*`.
     /// `head_from_get` is set when a `HEAD` request is answered by a `GET` route.
     Found {
         /// Index of the route in the app's route list.
         index: usize,
         /// `:name` values, in pattern order.
-        params: Vec<String>,
+        params: Params<'a>,
         /// What a trailing `*` matched, if the pattern has one.
-        rest: Option<String>,
+        rest: Option<&'a str>,
         /// A `HEAD` answered by the `GET` route (the body is dropped).
         head_from_get: bool,
     },
     /// The path exists for other methods: answer 405 with this `Allow` list.
-    MethodNotAllowed(Vec<&'static str>),
+    MethodNotAllowed(Allow),
     /// No route matches the path.
     NotFound,
+}
+
+/// The `:name` values of a match, in pattern order, borrowed from the routed path.
+#[derive(Clone, Copy)]
+pub struct Params<'a> {
+    inline: [&'a str; INLINE],
+    path: &'a str,
+    /// Indices (among the path's `/`-separated segments) of the pattern's parameters.
+    positions: &'a [u16],
+}
+
+impl<'a> Params<'a> {
+    /// How many parameters the pattern has.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Whether the pattern has no parameters.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
+    /// The `i`-th parameter value.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        if self.len() <= INLINE {
+            self.inline[..self.len()].get(i).copied()
+        } else {
+            self.iter().nth(i)
+        }
+    }
+
+    /// The values, in pattern order.
+    #[must_use]
+    pub fn iter(&self) -> ParamsIter<'a> {
+        if self.len() <= INLINE {
+            let inline = self.inline;
+            ParamsIter(Iter::Inline { inline, at: 0, len: self.len() })
+        } else {
+            // `path` starts with `/`; segment 0 is what follows it.
+            let segs = self.path.get(1..).unwrap_or("").split('/');
+            ParamsIter(Iter::Walk { segs, seg: 0, positions: self.positions.iter() })
+        }
+    }
+}
+
+impl fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Params<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Params<'_> {}
+
+impl<'a> IntoIterator for Params<'a> {
+    type Item = &'a str;
+    type IntoIter = ParamsIter<'a>;
+    fn into_iter(self) -> ParamsIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Params`].
+#[derive(Debug, Clone)]
+pub struct ParamsIter<'a>(Iter<'a>);
+
+#[derive(Debug, Clone)]
+enum Iter<'a> {
+    Inline { inline: [&'a str; INLINE], at: usize, len: usize },
+    Walk { segs: std::str::Split<'a, char>, seg: usize, positions: std::slice::Iter<'a, u16> },
+}
+
+impl<'a> Iterator for ParamsIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match &mut self.0 {
+            Iter::Inline { inline, at, len } => {
+                let v = inline[..*len].get(*at).copied();
+                *at += 1;
+                v
+            }
+            Iter::Walk { segs, seg, positions } => {
+                let want = usize::from(*positions.next()?);
+                loop {
+                    let s = segs.next()?;
+                    *seg += 1;
+                    if *seg - 1 == want {
+                        return Some(s);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The methods a path answers, for a 405's `Allow` header (`Display` joins them with `, `).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow(u8);
+
+impl Allow {
+    /// Whether no method answers.
+    #[must_use]
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether `m` answers.
+    #[must_use]
+    pub fn contains(self, m: Method) -> bool {
+        self.0 & (1 << (m as u8)) != 0
+    }
+
+    /// The method names, in [`Method::CONCRETE`] order.
+    pub fn iter(self) -> impl Iterator<Item = &'static str> {
+        Method::CONCRETE.into_iter().filter(move |m| self.contains(*m)).map(Method::as_str)
+    }
+}
+
+impl fmt::Display for Allow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, m) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(m)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Allow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// One trie node: the routes whose pattern reaches it, and its children by next segment.
+#[derive(Debug, Default)]
+struct Node {
+    /// `key(lit)` of each literal child, scanned before comparing strings.
+    keys: Vec<u32>,
+    lits: Vec<Box<str>>,
+    statics: Vec<Node>,
+    param: Option<Box<Node>>,
+    /// A route ending in `*` here: it takes one or more remaining bytes.
+    rest: Option<usize>,
+    /// A route ending exactly here.
+    value: Option<usize>,
+}
+
+/// Length and first byte of a segment: cheap to compare, rarely shared by two siblings.
+#[inline]
+fn key(s: &str) -> u32 {
+    match s.as_bytes().first() {
+        None => 0,
+        #[allow(clippy::cast_possible_truncation)]
+        Some(&b) => ((s.len() as u32) << 8) | u32::from(b),
+    }
+}
+
+type Hit<'a> = (usize, Option<&'a str>);
+
+impl Node {
+    /// Matches `rem` (the path after a `/`) below this node.
+    fn walk<'a>(&'a self, rem: &'a str, caps: &mut [&'a str; INLINE], n: usize) -> Option<Hit<'a>> {
+        let (seg, next) = match rem.find('/') {
+            Some(i) => (&rem[..i], Some(&rem[i + 1..])),
+            None => (rem, None),
+        };
+        let k = key(seg);
+        for (i, &kk) in self.keys.iter().enumerate() {
+            if kk == k && *self.lits[i] == *seg {
+                if let Some(hit) = self.statics[i].finish(next, caps, n) {
+                    return Some(hit);
+                }
+                break;
+            }
+        }
+        if !seg.is_empty() {
+            if let Some(p) = &self.param {
+                if let Some(c) = caps.get_mut(n) {
+                    *c = seg;
+                }
+                if let Some(hit) = p.finish(next, caps, n + 1) {
+                    return Some(hit);
+                }
+            }
+        }
+        match self.rest {
+            Some(index) if !rem.is_empty() => Some((index, Some(rem))),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn finish<'a>(&'a self, next: Option<&'a str>, caps: &mut [&'a str; INLINE], n: usize) -> Option<Hit<'a>> {
+        match next {
+            None => self.value.map(|v| (v, None)),
+            Some(rem) => self.walk(rem, caps, n),
+        }
+    }
+
+    fn child(&mut self, lit: &str) -> &mut Node {
+        let i = match self.lits.iter().position(|l| **l == *lit) {
+            Some(i) => i,
+            None => {
+                self.keys.push(key(lit));
+                self.lits.push(lit.into());
+                self.statics.push(Node::default());
+                self.lits.len() - 1
+            }
+        };
+        &mut self.statics[i]
+    }
 }
 
 /// Routes requests to indices of the route list it was built from.
@@ -32,34 +265,51 @@ pub enum Routed {
 pub struct Router {
     // Index = Method as usize for the seven concrete methods; [7] holds ANY routes only,
     // for methods we have no name for.
-    trees: Vec<matchit::Router<usize>>,
+    trees: [Node; 8],
+    /// Per route: the segment indices of its parameters.
+    positions: Vec<Box<[u16]>>,
 }
 
-fn to_matchit(segments: &[Seg]) -> String {
-    if segments.is_empty() {
-        return "/".to_owned();
-    }
-    let mut s = String::new();
-    let mut p = 0;
+/// A pattern as path segments (a literal holding `/` spans several; `/` alone is none),
+/// with the segment index of each parameter.
+fn flatten(segments: &[Seg]) -> Result<(Vec<Seg>, Box<[u16]>), String> {
+    let mut out = Vec::new();
     for seg in segments {
+        match seg {
+            Seg::Lit(l) => out.extend(l.split('/').map(Seg::Lit)),
+            s => out.push(*s),
+        }
+    }
+    if out == [Seg::Lit("")] {
+        out.clear();
+    }
+    let mut positions = Vec::new();
+    for (i, s) in out.iter().enumerate() {
+        if matches!(s, Seg::Param(_)) {
+            positions.push(u16::try_from(i).map_err(|_| "pattern too long".to_owned())?);
+        }
+        if *s == Seg::Rest && i + 1 != out.len() {
+            return Err("`*` must be the last segment".to_owned());
+        }
+    }
+    Ok((out, positions.into()))
+}
+
+fn show(segs: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in segs {
         s.push('/');
         match seg {
-            Seg::Lit(l) => {
-                for c in l.chars() {
-                    match c {
-                        '{' => s.push_str("{{"),
-                        '}' => s.push_str("}}"),
-                        c => s.push(c),
-                    }
-                }
+            Seg::Lit(l) => s.push_str(l),
+            Seg::Param(n) => {
+                s.push(':');
+                s.push_str(n);
             }
-            // Positional names: the pattern's own names live in the route's metadata.
-            Seg::Param(_) => {
-                s.push_str(&format!("{{p{p}}}"));
-                p += 1;
-            }
-            Seg::Rest => s.push_str("{*rest}"),
+            Seg::Rest => s.push('*'),
         }
+    }
+    if s.is_empty() {
+        s.push('/');
     }
     s
 }
@@ -68,41 +318,53 @@ impl Router {
     /// Builds the router from `(method, segments)` pairs, in route-list order.
     ///
     /// # Errors
-    /// Returns a description of the first pattern matchit refuses (cannot happen for routes
-    /// that passed `app!`'s compile-time conflict check).
+    /// Returns a description of the first pattern that repeats an earlier one for a shared
+    /// method, or has `*` before its end (neither passes `app!`'s compile-time checks).
     pub fn new<'a>(routes: impl IntoIterator<Item = (Method, &'a [Seg])>) -> Result<Router, String> {
-        let mut trees: Vec<matchit::Router<usize>> = (0..8).map(|_| matchit::Router::new()).collect();
+        let mut trees: [Node; 8] = Default::default();
+        let mut all_positions = Vec::new();
         for (index, (method, segs)) in routes.into_iter().enumerate() {
-            let path = to_matchit(segs);
-            let targets: Vec<usize> = match method {
-                Method::Any => (0..8).collect(),
-                m => vec![m as usize],
+            let fail = |why: &str| format!("route {} {}: {why}", method.as_str(), show(segs));
+            let (flat, positions) = flatten(segs).map_err(|e| fail(&e))?;
+            all_positions.push(positions);
+            let targets = match method {
+                Method::Any => 0..8,
+                m => m as usize..m as usize + 1,
             };
             for t in targets {
-                trees[t].insert(path.clone(), index).map_err(|e| format!("route {} {path}: {e}", method.as_str()))?;
+                let mut node = &mut trees[t];
+                for seg in &flat {
+                    match seg {
+                        Seg::Lit(l) => node = node.child(l),
+                        Seg::Param(_) => node = node.param.get_or_insert_with(Box::default),
+                        Seg::Rest => {}
+                    }
+                }
+                let slot = if flat.last() == Some(&Seg::Rest) { &mut node.rest } else { &mut node.value };
+                if slot.is_some() {
+                    return Err(fail("conflicts with an earlier route"));
+                }
+                *slot = Some(index);
             }
         }
-        Ok(Router { trees })
+        Ok(Router { trees, positions: all_positions })
     }
 
-    fn lookup(&self, tree: usize, path: &str) -> Option<(usize, Vec<String>, Option<String>)> {
-        let m = self.trees[tree].at(path).ok()?;
-        let mut params = Vec::new();
-        let mut rest = None;
-        for (k, v) in m.params.iter() {
-            if k == "rest" {
-                rest = Some(v.to_owned());
-            } else {
-                params.push(v.to_owned());
-            }
-        }
-        Some((*m.value, params, rest))
+    #[inline]
+    fn lookup<'a>(&'a self, tree: usize, path: &'a str) -> Option<(usize, Params<'a>, Option<&'a str>)> {
+        let root = &self.trees[tree];
+        let rem = path.strip_prefix('/')?;
+        let mut inline = [""; INLINE];
+        let (index, rest) =
+            if rem.is_empty() { root.value.map(|v| (v, None))? } else { root.walk(rem, &mut inline, 0)? };
+        let positions = self.positions.get(index).map_or(&[][..], |p| &p[..]);
+        Some((index, Params { inline, path, positions }, rest))
     }
 
     /// Routes a normalized path for the request method `method` (`None` = a method layers
-    /// has no name for, which only `ANY` routes answer).
+    /// has no name for, which only `ANY` routes answer). Allocates nothing.
     #[must_use]
-    pub fn route(&self, method: Option<Method>, path: &str) -> Routed {
+    pub fn route<'a>(&'a self, method: Option<Method>, path: &'a str) -> Routed<'a> {
         let tree = method.map_or(7, |m| m as usize);
         if let Some((index, params, rest)) = self.lookup(tree, path) {
             return Routed::Found { index, params, rest, head_from_get: false };
@@ -112,12 +374,12 @@ impl Router {
                 return Routed::Found { index, params, rest, head_from_get: true };
             }
         }
-        let mut allow = Vec::new();
+        let mut allow = Allow::default();
         for m in Method::CONCRETE {
             let found = self.lookup(m as usize, path).is_some()
                 || (m == Method::Head && self.lookup(Method::Get as usize, path).is_some());
             if found {
-                allow.push(m.as_str());
+                allow.0 |= 1 << (m as u8);
             }
         }
         if allow.is_empty() {
@@ -141,14 +403,32 @@ mod tests {
             (Method::Any, &[Lit("admin"), Rest]),
             (Method::Delete, &[Lit("x{y}")]),
             (Method::Get, &[Lit("a"), Param("b"), Lit("c"), Param("d")]),
+            (Method::Get, &[Lit("m"), Param("a"), Param("b"), Param("c"), Param("d"), Lit("z"), Param("e")]),
+            (Method::Get, &[Lit("t"), Lit("")]),
+            (Method::Get, &[Lit("o"), Lit("p"), Lit("q")]),
+            (Method::Get, &[Lit("o"), Param("x"), Lit("r")]),
+            (Method::Get, &[Lit("o"), Param("x"), Rest]),
         ];
         Router::new(routes).unwrap()
     }
 
-    fn found(r: Routed) -> (usize, Vec<String>, Option<String>, bool) {
+    fn found(r: Routed<'_>) -> (usize, Vec<&str>, Option<&str>, bool) {
         match r {
-            Routed::Found { index, params, rest, head_from_get } => (index, params, rest, head_from_get),
+            Routed::Found { index, params, rest, head_from_get } => {
+                assert_eq!(params.iter().count(), params.len());
+                for (i, p) in params.iter().enumerate() {
+                    assert_eq!(params.get(i), Some(p));
+                }
+                (index, params.iter().collect(), rest, head_from_get)
+            }
             other => panic!("not found: {other:?}"),
+        }
+    }
+
+    fn allow(r: Routed<'_>) -> Vec<&'static str> {
+        match r {
+            Routed::MethodNotAllowed(a) => a.iter().collect(),
+            other => panic!("not a 405: {other:?}"),
         }
     }
 
@@ -156,20 +436,43 @@ mod tests {
     fn routes_by_method_and_path() {
         let r = app();
         assert_eq!(found(r.route(Some(Method::Get), "/")).0, 0);
-        assert_eq!(found(r.route(Some(Method::Get), "/blog/hi")), (1, vec!["hi".into()], None, false));
+        assert_eq!(found(r.route(Some(Method::Get), "/blog/hi")), (1, vec!["hi"], None, false));
         assert_eq!(found(r.route(Some(Method::Post), "/blog/new")).0, 2);
         // GET /blog/new is the :slug route; POST /blog/new the literal one: no shadowing across methods.
         assert_eq!(found(r.route(Some(Method::Get), "/blog/new")).0, 1);
-        assert_eq!(found(r.route(Some(Method::Put), "/admin/a/b")), (3, vec![], Some("a/b".into()), false));
+        assert_eq!(found(r.route(Some(Method::Put), "/admin/a/b")), (3, vec![], Some("a/b"), false));
         assert_eq!(found(r.route(None, "/admin/z")).0, 3);
         assert_eq!(found(r.route(Some(Method::Delete), "/x{y}")).0, 4);
-        assert_eq!(found(r.route(Some(Method::Get), "/a/1/c/2")).1, vec!["1".to_string(), "2".to_string()]);
+        assert_eq!(found(r.route(Some(Method::Get), "/a/1/c/2")).1, vec!["1", "2"]);
+        assert_eq!(found(r.route(Some(Method::Get), "/t/")).0, 7);
+        assert_eq!(r.route(Some(Method::Get), "/t"), Routed::NotFound);
+    }
+
+    #[test]
+    fn more_params_than_inline() {
+        let r = app();
+        assert_eq!(
+            found(r.route(Some(Method::Get), "/m/1/2/3/4/z/5")),
+            (6, vec!["1", "2", "3", "4", "5"], None, false)
+        );
+        assert_eq!(r.route(Some(Method::Get), "/m/1/2/3/4/y/5"), Routed::NotFound);
+    }
+
+    #[test]
+    fn literal_before_param_before_rest_with_backtracking() {
+        let r = app();
+        assert_eq!(found(r.route(Some(Method::Get), "/o/p/q")).0, 8);
+        // `p` is taken as a literal first, then as `:x` once `/q` fails under it.
+        assert_eq!(found(r.route(Some(Method::Get), "/o/p/r")), (9, vec!["p"], None, false));
+        assert_eq!(found(r.route(Some(Method::Get), "/o/p/s/t")), (10, vec!["p"], Some("s/t"), false));
+        assert_eq!(r.route(Some(Method::Get), "/o/p/"), Routed::NotFound);
+        assert_eq!(r.route(Some(Method::Get), "/o//r"), Routed::NotFound);
     }
 
     #[test]
     fn head_falls_back_to_get() {
         let r = app();
-        assert_eq!(found(r.route(Some(Method::Head), "/blog/x")), (1, vec!["x".into()], None, true));
+        assert_eq!(found(r.route(Some(Method::Head), "/blog/x")), (1, vec!["x"], None, true));
     }
 
     #[test]
@@ -177,10 +480,24 @@ mod tests {
         let r = app();
         assert_eq!(r.route(Some(Method::Get), "/nope"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Get), "/admin"), Routed::NotFound);
+        assert_eq!(r.route(Some(Method::Get), "/admin/"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Get), "/blog"), Routed::NotFound);
-        assert_eq!(r.route(Some(Method::Post), "/"), Routed::MethodNotAllowed(vec!["GET", "HEAD"]));
-        assert_eq!(r.route(Some(Method::Put), "/blog/new"), Routed::MethodNotAllowed(vec!["GET", "HEAD", "POST"]));
+        assert_eq!(r.route(Some(Method::Get), ""), Routed::NotFound);
+        assert_eq!(allow(r.route(Some(Method::Post), "/")), vec!["GET", "HEAD"]);
+        assert_eq!(allow(r.route(Some(Method::Put), "/blog/new")), vec!["GET", "HEAD", "POST"]);
+        let Routed::MethodNotAllowed(a) = r.route(Some(Method::Put), "/blog/new") else { unreachable!() };
+        assert_eq!(a.to_string(), "GET, HEAD, POST");
         // Case matters: `/BLOG/x` is another path.
         assert_eq!(r.route(Some(Method::Get), "/BLOG/x"), Routed::NotFound);
+    }
+
+    #[test]
+    fn duplicates_and_misplaced_rest_are_refused() {
+        let dup: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Param("a")]), (Method::Any, &[Param("b")])];
+        assert!(Router::new(dup).unwrap_err().contains("conflicts"));
+        let mid: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Rest, Lit("a")])];
+        assert!(Router::new(mid).is_err());
+        let ok: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Lit("a")]), (Method::Post, &[Lit("a")])];
+        assert!(Router::new(ok).is_ok());
     }
 }

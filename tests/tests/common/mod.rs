@@ -59,9 +59,20 @@ pub(crate) fn send(method: &str, path: &str, headers: &[(&str, &str)], body: Opt
 
 /// [`send`] with a binary body.
 pub(crate) fn send_bytes(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
+    try_send(method, path, headers, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// [`send_bytes`], but a connection the server closes or resets without a response is an
+/// `Err` rather than a panic (what a runtime may do with a request line it refuses).
+pub(crate) fn try_send(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> std::io::Result<Resp> {
     let host = addr();
-    let mut s = TcpStream::connect(&host).expect("connect to wrangler");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut s = TcpStream::connect(&host)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -74,20 +85,25 @@ pub(crate) fn send_bytes(method: &str, path: &str, headers: &[(&str, &str)], bod
     if let Some(b) = body {
         wire.extend_from_slice(b);
     }
-    s.write_all(&wire).unwrap();
+    s.write_all(&wire)?;
     // workerd keeps the connection open for a while despite `Connection: close`, so the
     // response is framed by its own headers rather than by EOF.
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
     let (split, status, headers) = loop {
-        let n = s.read(&mut buf).expect("read response");
-        assert!(n > 0, "connection closed before the response head");
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before the response head"));
+        }
         raw.extend_from_slice(&buf[..n]);
         if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&raw[..split]).into_owned();
             let mut lines = head.lines();
-            let status: u16 =
-                lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
+            let status: u16 = lines
+                .next()
+                .and_then(|l| l.split(' ').nth(1))
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no status line"))?;
             let headers: Vec<(String, String)> = lines
                 .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
                 .collect();
@@ -106,7 +122,7 @@ pub(crate) fn send_bytes(method: &str, path: &str, headers: &[(&str, &str)], bod
         if complete {
             break;
         }
-        let n = s.read(&mut buf).expect("read body");
+        let n = s.read(&mut buf)?;
         if n == 0 {
             break;
         }
@@ -118,7 +134,7 @@ pub(crate) fn send_bytes(method: &str, path: &str, headers: &[(&str, &str)], bod
     } else if chunked {
         body = dechunk(&body);
     }
-    Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned(), bytes: body }
+    Ok(Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned(), bytes: body })
 }
 
 pub(crate) fn get(path: &str) -> Resp {
