@@ -53,7 +53,6 @@ use crate::util::{self, describe, log, Result};
 use crate::Ctx;
 
 /// Routes in the full benchmark.
-#[allow(dead_code)] // the default of bench.rs (`cargo xtask bench`)
 pub(crate) const DEFAULT_ROUTES: usize = 200;
 /// Routes in smoke mode.
 pub(crate) const SMOKE_ROUTES: usize = 10;
@@ -141,7 +140,6 @@ impl fmt::Display for CompileFigures {
 
 /// Generates the two crates under `target/bench-compile/` and measures them (see the module
 /// docs for what each figure is). `smoke` runs the same steps on [`SMOKE_ROUTES`] routes.
-#[allow(dead_code)] // called by bench.rs (`cargo xtask bench`)
 pub(crate) fn run(ctx: &Ctx, routes: usize, smoke: bool) -> Result<CompileFigures> {
     let routes = if smoke { SMOKE_ROUTES } else { routes };
     if routes == 0 {
@@ -241,7 +239,7 @@ fn crate_only(
 }
 
 /// Runs a cargo build with its stderr captured (echoed afterwards); the seconds it took and
-/// the packages it compiled (its `Compiling <name> …` lines).
+/// the packages it compiled (its `Compiling <name> …` or `Checking <name> …` lines).
 fn timed_build(cmd: &mut Command) -> Result<(f64, Vec<String>)> {
     let desc = describe(cmd);
     log(format!("$ {}", util::describe_with_dir(cmd)));
@@ -261,11 +259,14 @@ fn timed_build(cmd: &mut Command) -> Result<(f64, Vec<String>)> {
     Ok((secs, compiled_packages(&stderr)))
 }
 
-/// The package names in cargo's `Compiling <name> v<version> …` lines.
+/// The package names in cargo's `Compiling <name> v<version> …` (or `Checking …`) lines.
 fn compiled_packages(stderr: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter_map(|l| l.trim_start().strip_prefix("Compiling ")?.split_whitespace().next())
+        .filter_map(|l| {
+            let l = l.trim_start();
+            l.strip_prefix("Compiling ").or_else(|| l.strip_prefix("Checking "))?.split_whitespace().next()
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -978,8 +979,8 @@ mod tests {
 
     #[test]
     fn compiled_package_lines() {
-        let err = "   Compiling layers-core v0.1.0 (/work/main/layers-core)\nwarning: x\n   Compiling layers200 v0.0.0 (/x)\n    Finished `dev` profile\n";
-        assert_eq!(compiled_packages(err), ["layers-core", "layers200"]);
+        let err = "   Compiling layers-core v0.1.0 (/work/main/layers-core)\nwarning: x\n   Compiling layers200 v0.0.0 (/x)\n    Checking hand200 v0.0.0 (/y)\n    Finished `dev` profile\n";
+        assert_eq!(compiled_packages(err), ["layers-core", "layers200", "hand200"]);
         let mut runs =
             vec![(2.0, vec!["layers200".to_owned()]), (9.0, vec!["layers-core".to_owned(), "layers200".to_owned()])];
         let mut discarded = 0.0;

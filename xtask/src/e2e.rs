@@ -224,7 +224,7 @@ pub(crate) fn free_port() -> Result<u16> {
 }
 
 /// A running `wrangler dev`, in its own process group; stopped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     pgid: u32,
     stopped: bool,
@@ -239,37 +239,45 @@ impl Server {
         log_path: &Path,
         standin: &crate::standin::Standin,
     ) -> Result<Server> {
+        // The app plus the loopback stand-in for Workers AI and Vectorize (see standin.rs).
+        let mut args = crate::standin::config_args(&ctx.app)?;
+        args.extend(["--persist-to".into(), state.into(), "--env-file".into(), env_file.into()]);
+        // Cron triggers are fired by the tests through `GET /__scheduled?cron=…`.
+        args.push("--test-scheduled".into());
+        let registry = standin.registry();
+        Server::launch(ctx, &ctx.app, &args, port, log_path, &[("WRANGLER_REGISTRY_PATH", registry.as_os_str())])
+    }
+
+    /// Starts `wrangler dev <args> --local --ip 127.0.0.1 --port <port>` in `dir` — in its own
+    /// process group under the watchdog, output to `log_path` — and waits until `port` answers.
+    pub(crate) fn launch(
+        ctx: &Ctx,
+        dir: &Path,
+        args: &[std::ffi::OsString],
+        port: u16,
+        log_path: &Path,
+        envs: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<Server> {
         let log_file = File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         let log_err = log_file.try_clone().map_err(|e| format!("cannot clone log file handle: {e}"))?;
         let wrangler: PathBuf = ctx.node_bin("wrangler");
-        // The app plus the loopback stand-in for Workers AI and Vectorize (see standin.rs).
-        let configs = crate::standin::config_args(&ctx.app)?;
         let mut cmd = Command::new("sh");
         cmd.arg("-c").arg(WATCHDOG).arg(&wrangler).arg("dev");
-        cmd.args(&configs)
+        cmd.args(args)
             .args(["--local", "--ip", "127.0.0.1", "--port"])
             .arg(port.to_string())
-            .arg("--persist-to")
-            .arg(state)
-            .arg("--env-file")
-            .arg(env_file)
-            // Cron triggers are fired by the tests through `GET /__scheduled?cron=…`.
-            .arg("--test-scheduled")
             .arg("--show-interactive-dev-session=false")
-            .current_dir(&ctx.app)
+            .current_dir(dir)
             .env("WRANGLER_SEND_METRICS", "false")
-            .env("WRANGLER_REGISTRY_PATH", standin.registry())
+            .envs(envs.iter().copied())
             .stdin(Stdio::piped())
             .stdout(log_file)
             .stderr(log_err)
             .process_group(0);
         log(format!(
-            "$ (in {}) node_modules/.bin/wrangler dev {} --local --ip 127.0.0.1 --port {port} \
-             --persist-to {} --env-file {} --test-scheduled --show-interactive-dev-session=false  > {}",
-            ctx.app.display(),
-            configs.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join(" "),
-            state.display(),
-            env_file.display(),
+            "$ (in {}) wrangler dev {} --local --ip 127.0.0.1 --port {port} --show-interactive-dev-session=false  > {}",
+            dir.display(),
+            args.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join(" "),
             log_path.display()
         ));
         let child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
@@ -301,8 +309,13 @@ impl Server {
         }
     }
 
+    /// The process group of wrangler and its workerd.
+    pub(crate) fn pgid(&self) -> u32 {
+        self.pgid
+    }
+
     /// SIGTERM to the process group, up to 5 s grace, then SIGKILL. Idempotent.
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if self.stopped {
             return;
         }

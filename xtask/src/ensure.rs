@@ -129,33 +129,7 @@ fn check_lockfile_wasm_bindgen(root: &Path) {
 }
 
 fn ensure_npm(ctx: &Ctx) -> Result<()> {
-    let lock = ctx.app.join("package-lock.json");
-    let stamp = ctx.app.join("node_modules").join(".package-lock.json");
-    let reason = if !util::is_executable(&ctx.node_bin("wrangler")) {
-        Some("app/node_modules is not installed")
-    } else if modified(&lock) > modified(&stamp) {
-        Some("app/package-lock.json changed")
-    } else {
-        None
-    };
-    if let Some(reason) = reason {
-        if !lock.is_file() {
-            return Err(format!("{} is missing", lock.display()));
-        }
-        log(format!("{reason}: installing npm packages (wrangler, binaryen; ~15 s)…"));
-        timed(|| {
-            let mut cmd = Command::new("npm");
-            cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(&ctx.app);
-            if ctx.ci {
-                cmd.arg("--no-progress");
-            }
-            run(&mut cmd).map_err(|e| {
-                format!("{e}\n        (Node.js 20+ with npm is required: wrangler 4.86 runs on node ≥ 20)")
-            })
-        })?;
-    } else {
-        log("npm packages in app/: up to date");
-    }
+    npm_ci(ctx, &ctx.app, "wrangler, binaryen; ~15 s", &ctx.node_bin("wrangler"))?;
     for bin in ["wrangler", "wasm-opt", "esbuild"] {
         let path = ctx.node_bin(bin);
         if !util::is_executable(&path) {
@@ -163,6 +137,38 @@ fn ensure_npm(ctx: &Ctx) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `npm ci` in `dir` when `probe` (one of its installed binaries) is missing or its
+/// package-lock.json is newer than the last install; `what` says what it installs.
+pub(crate) fn npm_ci(ctx: &Ctx, dir: &Path, what: &str, probe: &Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    let stamp = dir.join("node_modules").join(".package-lock.json");
+    let name = dir.strip_prefix(&ctx.root).unwrap_or(dir).display().to_string();
+    let reason = if !probe.exists() {
+        Some(format!("{name}/node_modules is not installed"))
+    } else if modified(&lock) > modified(&stamp) {
+        Some(format!("{name}/package-lock.json changed"))
+    } else {
+        None
+    };
+    let Some(reason) = reason else {
+        log(format!("npm packages in {name}/: up to date"));
+        return Ok(());
+    };
+    if !lock.is_file() {
+        return Err(format!("{} is missing", lock.display()));
+    }
+    log(format!("{reason}: installing npm packages ({what})…"));
+    timed(|| {
+        let mut cmd = Command::new("npm");
+        cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(dir);
+        if ctx.ci {
+            cmd.arg("--no-progress");
+        }
+        run(&mut cmd)
+            .map_err(|e| format!("{e}\n        (Node.js 20+ with npm is required: wrangler 4.86 runs on node ≥ 20)"))
+    })
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

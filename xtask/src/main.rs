@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod bench_compile;
 mod e2e;
 mod ensure;
@@ -38,7 +39,8 @@ COMMANDS:
                   apply the local D1 migrations and run `wrangler dev` on 127.0.0.1
                       --port <N>    port to listen on (default 8787)
     test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, the test build
-                  (build plus the app's `expose-routing` feature), then the end-to-end tests against `wrangler dev` (real workerd) with fresh state and secrets
+                  (build plus the app's `expose-routing` feature), the end-to-end tests against
+                  `wrangler dev` (real workerd) with fresh state and secrets, then `bench --smoke`
     e2e           the test build, then only the end-to-end part of `test` (the e2e targets, a 10-second
                   soak, then the leak check of wrangler's log)
                       --target <T>  run only this e2e target (repeatable): e2e, paths, faults, …
@@ -56,6 +58,16 @@ COMMANDS:
                   missing) and report executions, coverage (`cov:`) and crashes per target
                       --seconds <N> time per target (default 60)
                       --target <T>  only this target (default: every fuzz/fuzz_targets/*.rs)
+    bench         build, then measure layers against its peers on this machine and write
+                  BENCHMARKS.md: router vs matchit and the verifiers (criterion), the layers /
+                  hand-written workers-rs / Hono Workers of bench/ in workerd under autocannon
+                  (req/s, p50, p99), wasm sizes, and the compile time of a generated app
+                      --seconds <N>         per load run (default 10)
+                      --connections <C>     autocannon connections (default 16)
+                      --rounds <R>          alternating rounds, median reported (default 3)
+                      --warmup <S>          unrecorded load per Worker and route first (default 5)
+                      --compile-routes <N>  routes of the compile-time app (default 200; 0 skips)
+                      --smoke               one short round of everything cheap (what `test` runs)
     help          print this message
 
 Set CI=true for non-interactive runs (what `.ci/run` does).
@@ -151,7 +163,8 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz") {
+    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz" | "bench")
+    {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
         return ExitCode::from(2);
@@ -179,6 +192,8 @@ fn main() -> ExitCode {
             .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
         "manifest" => manifest::parse_format(rest).and_then(|f| manifest::manifest(&mut ctx, &f)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
+        "bench" => bench::parse_options(rest)
+            .and_then(|o| build(&mut ctx, Flavor::Release).and_then(|_| bench::bench(&mut ctx, &o))),
         _ => unreachable!("command validated above"),
     };
     ctx.print_summary(result.is_ok());
@@ -390,5 +405,6 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     })?;
     ctx.step("cargo test --workspace", |ctx| run(ctx.cargo_cmd().args(["test", "--workspace"])))?;
     build(ctx, Flavor::Test)?;
-    e2e::e2e(ctx, &[])
+    e2e::e2e(ctx, &[])?;
+    bench::bench(ctx, &bench::Options::SMOKE)
 }

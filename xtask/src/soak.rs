@@ -392,7 +392,8 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 /// The summed `VmRSS` (kB) of the `workerd` processes in process group `pgid`, if any.
-fn workerd_rss_kb(pgid: u32) -> Option<u64> {
+/// Total VmRSS (KiB) of the `workerd` processes in process group `pgid`.
+pub(crate) fn workerd_rss_kb(pgid: u32) -> Option<u64> {
     let pgid = pgid.to_string();
     let mut total = None;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
