@@ -541,16 +541,27 @@ async fn route_and_run(
     }
 }
 
+/// The boxed request scope of one route (see [`scoped`]).
+type ScopedFn = for<'r> fn(&'r (), Dispatch, After<'r>) -> LocalBoxFuture<'r, worker::Response>;
+
 fn run_route<H: Route>(d: Dispatch, tx: oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()> {
-    Box::pin(async move {
-        // The request's scope: every Claims, handle and After task of this request borrows
-        // `scope`'s lifetime, which ends when this future does.
-        let scope = ();
-        let after = After::new();
-        let resp = scoped::<H>(&scope, d, after.clone()).await;
-        let _ = tx.send(resp);
-        after.run_all().await;
-    })
+    // Only the handler-specific part is generic: the scope, the reply and the `After` tasks
+    // are the same code for every route (one copy in the wasm, not one per route).
+    Box::pin(drive(d, tx, scoped_boxed::<H>))
+}
+
+async fn drive(d: Dispatch, tx: oneshot::Sender<worker::Response>, scoped: ScopedFn) {
+    // The request's scope: every Claims, handle and After task of this request borrows
+    // `scope`'s lifetime, which ends when this future does.
+    let scope = ();
+    let after = After::new();
+    let resp = scoped(&scope, d, after.clone()).await;
+    let _ = tx.send(resp);
+    after.run_all().await;
+}
+
+fn scoped_boxed<'r, H: Route>(scope: &'r (), d: Dispatch, after: After<'r>) -> LocalBoxFuture<'r, worker::Response> {
+    Box::pin(scoped::<H>(scope, d, after))
 }
 
 /// `request.cf.tlsClientAuth` as strings, when present.
@@ -573,43 +584,100 @@ fn tls_client_auth(req: &worker::Request) -> Option<std::collections::HashMap<St
     Some(out)
 }
 
-async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>) -> worker::Response {
-    let log = Rc::new(d.log);
-    let env = d.env;
-    let body = if <H::Identity as Verifier>::BODY {
-        match Request::read_body(&mut d.req, crate::request::DEFAULT_BODY_LIMIT).await {
-            Ok(b) => Some(b),
-            Err(e) => {
-                log.request(e.status(), now_ms().saturating_sub(d.t0), "body_rejected");
-                return error_response(&log, &e);
-            }
+/// Reads the raw body for a verifier with `Verifier::BODY` (non-generic: one copy).
+async fn verified_body(req: &mut worker::Request, log: &LogCx, t0: u64) -> Result<Vec<u8>, worker::Response> {
+    match Request::read_body(req, crate::request::DEFAULT_BODY_LIMIT).await {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            log.request(e.status(), now_ms().saturating_sub(t0), "body_rejected");
+            Err(error_response(log, &e))
         }
-    } else {
-        None
+    }
+}
+
+/// The parts of a [`Dispatch`] a verifier looks at.
+struct DispatchHead<'a> {
+    req: &'a worker::Request,
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    headers: &'a [(String, String)],
+    params: &'a [(&'static str, String)],
+}
+
+/// What the route's verifier sees (non-generic: one copy for every route).
+fn verify_cx<'e>(d: &DispatchHead, env: &'e worker::Env, body: Option<&Vec<u8>>) -> VerifyCx<'e> {
+    // Built in one step (what `VerifyCx::builder()` would make from the same parts).
+    VerifyCx {
+        method: d.method.to_owned(),
+        path: d.path.to_owned(),
+        query: d.query.to_owned(),
+        headers: d.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
+        params: d.params.to_vec(),
+        secrets: Box::new(|name: &str| env.secret(name).ok().map(|s| s.to_string())),
+        vars: Box::new(|name: &str| env.var(name).ok().map(|s| s.to_string())),
+        now: now_ms() / 1000,
+        body: body.cloned(),
+        tls_client_auth: tls_client_auth(d.req),
+        fetcher: crate::outbound::worker_fetch(),
+    }
+}
+
+/// Logs a refusal by verifier `name` and answers it (non-generic).
+fn denied(log: &LogCx, name: &str, deny: &crate::identity::Deny, t_id: u64, t0: u64) -> worker::Response {
+    log.identity(name, Err((deny.status(), deny.detail())), now_ms().saturating_sub(t_id));
+    log.request(deny.status(), now_ms().saturating_sub(t0), "denied");
+    plain(deny.status(), deny.public_body())
+}
+
+/// A storage binding that did not open: logged and answered (non-generic).
+fn storage_unavailable(log: &LogCx, t0: u64, e: &Error) -> worker::Response {
+    log.request(500, now_ms().saturating_sub(t0), "storage_unavailable");
+    error_response(log, e)
+}
+
+/// The handler's answer (or its error as a response), logged (non-generic).
+fn handled(log: &LogCx, t0: u64, result: Result<worker::Response, Error>) -> worker::Response {
+    let resp = match result {
+        Ok(r) => r,
+        Err(e) => error_response(log, &e),
     };
-    let secrets = |name: &str| env.secret(name).ok().map(|s| s.to_string());
-    let vars = |name: &str| env.var(name).ok().map(|s| s.to_string());
-    let mut cx = VerifyCx::builder()
-        .method(&d.method)
-        .path(&d.path)
-        .query(&d.query)
-        .secrets(secrets)
-        .vars(vars)
-        .fetcher(crate::outbound::worker_fetch())
-        .now(now_ms() / 1000);
-    if let Some(b) = &body {
-        cx = cx.body(b.clone());
+    log.request(resp.status_code(), now_ms().saturating_sub(t0), "handled");
+    resp
+}
+
+/// Whether `storage` declares a binding of `kind` (evaluated at compile time per route, so a
+/// route's scope only holds the code of the storage kinds it declares).
+const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
+    let mut i = 0;
+    while i < storage.len() {
+        if storage[i].kind as u8 == kind as u8 {
+            return true;
+        }
+        i += 1;
     }
-    if let Some(tls) = tls_client_auth(&d.req) {
-        cx = cx.tls_client_auth(tls);
-    }
-    for (k, v) in &d.headers {
-        cx = cx.header(k, v);
-    }
-    for (k, v) in &d.params {
-        cx = cx.param(k, v);
-    }
-    let cx = cx.build();
+    false
+}
+
+async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> worker::Response {
+    let Dispatch { env, mut req, method, path, query, params, rest, headers, log, vars, t0 } = d;
+    let log = Rc::new(log);
+    // Boxed, and made only when the verifier reads the body: routes whose verifier does not
+    // (most) then carry no body-reading code at all.
+    let body = {
+        let read: Option<LocalBoxFuture<'_, Result<Vec<u8>, worker::Response>>> =
+            if <H::Identity as Verifier>::BODY { Some(Box::pin(verified_body(&mut req, &log, t0))) } else { None };
+        match read {
+            Some(read) => match read.await {
+                Ok(b) => Some(b),
+                Err(resp) => return resp,
+            },
+            None => None,
+        }
+    };
+    let head =
+        DispatchHead { req: &req, method: &method, path: &path, query: &query, headers: &headers, params: &params };
+    let cx = verify_cx(&head, &env, body.as_ref());
     let t_id = now_ms();
     let verified = <H::Identity as Verifier>::verify(&cx).await;
     drop(cx);
@@ -618,12 +686,7 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
             log.identity(H::Identity::NAME, Ok(()), now_ms().saturating_sub(t_id));
             Claims::new(data)
         }
-        Err(deny) => {
-            log.identity(H::Identity::NAME, Err((deny.status(), deny.detail())), now_ms().saturating_sub(t_id));
-            log.request(deny.status(), now_ms().saturating_sub(d.t0), "denied");
-            let resp = plain(deny.status(), deny.public_body());
-            return resp;
-        }
+        Err(deny) => return denied(&log, H::Identity::NAME, &deny, t_id, t0),
     };
     let mut d1 = None;
     let mut kv = None;
@@ -634,31 +697,45 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
     let mut durable = None;
     let mut ai = None;
     let mut vectorize = None;
-    let origin = d.req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
     for decl in H::META.storage {
+        // Each arm is compiled only for routes that declare that kind (`declares` is const).
         let opened = match decl.kind {
-            StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
-            StorageKind::Kv => Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h)),
-            StorageKind::Queue => QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h)),
-            StorageKind::R2 => R2::open(&env, decl.binding, &claims, log.clone()).map(|h| r2 = Some(h)),
-            StorageKind::Cache => Cache::open(decl.binding, &origin, &claims, log.clone()).map(|h| cache = Some(h)),
-            StorageKind::AnalyticsEngine => {
+            StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {
+                D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h))
+            }
+            StorageKind::Kv if const { declares(H::META.storage, StorageKind::Kv) } => {
+                Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h))
+            }
+            StorageKind::Queue if const { declares(H::META.storage, StorageKind::Queue) } => {
+                QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h))
+            }
+            StorageKind::R2 if const { declares(H::META.storage, StorageKind::R2) } => {
+                R2::open(&env, decl.binding, &claims, log.clone()).map(|h| r2 = Some(h))
+            }
+            StorageKind::Cache if const { declares(H::META.storage, StorageKind::Cache) } => {
+                let origin = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+                Cache::open(decl.binding, &origin, &claims, log.clone()).map(|h| cache = Some(h))
+            }
+            StorageKind::AnalyticsEngine if const { declares(H::META.storage, StorageKind::AnalyticsEngine) } => {
                 AnalyticsEngine::open(&env, decl.binding, &claims, log.clone()).map(|h| analytics = Some(h))
             }
-            StorageKind::DurableObject => {
+            StorageKind::DurableObject if const { declares(H::META.storage, StorageKind::DurableObject) } => {
                 DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
             }
-            StorageKind::Ai => Ai::open(&env, decl.binding, &claims, log.clone()).map(|h| ai = Some(h)),
-            StorageKind::Vectorize => {
+            StorageKind::Ai if const { declares(H::META.storage, StorageKind::Ai) } => {
+                Ai::open(&env, decl.binding, &claims, log.clone()).map(|h| ai = Some(h))
+            }
+            StorageKind::Vectorize if const { declares(H::META.storage, StorageKind::Vectorize) } => {
                 Vectorize::open(&env, decl.binding, &claims, log.clone()).map(|h| vectorize = Some(h))
             }
+            // Unreachable: `decl` is one of `H::META.storage`, whose kinds the guards above admit.
+            _ => Ok(()),
         };
         if let Err(e) = opened {
-            log.request(500, now_ms().saturating_sub(d.t0), "storage_unavailable");
-            return error_response(&log, &e);
+            return storage_unavailable(&log, t0, &e);
         }
     }
-    let request = Request::new(d.req, d.method, d.path, d.query, d.params, d.rest).with_buffered_body(body);
+    let request = Request::new(req, method, path, query, params, rest).with_buffered_body(body);
     let rcx = RouteCx {
         request: Some(request),
         claims: Some(claims),
@@ -671,16 +748,11 @@ async fn scoped<'r, H: Route>(_scope: &'r (), mut d: Dispatch, after: After<'r>)
         durable,
         ai,
         vectorize,
-        vars: Vars::new(env.clone(), d.vars),
+        vars: Vars::new(env.clone(), vars),
         after,
-        env: env.clone(),
+        env,
     };
-    let resp = match H::call(rcx).await {
-        Ok(r) => r,
-        Err(e) => error_response(&log, &e),
-    };
-    log.request(resp.status_code(), now_ms().saturating_sub(d.t0), "handled");
-    resp
+    handled(&log, t0, H::call(rcx).await)
 }
 
 /// The compile-time check `#[route]` runs: a verifier that reads the raw body (`Verifier::BODY`)

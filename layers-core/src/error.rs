@@ -60,13 +60,17 @@ impl Error {
         if !self.is_problem() {
             return None;
         }
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": status_title(self.status),
-            "status": self.status,
-            "detail": self.public_message(),
-        });
-        Some(body.to_string())
+        // Written by hand, byte for byte what `serde_json::json!({..}).to_string()` printed
+        // (keys in byte order, compact), without building a `serde_json::Value`.
+        let mut body = String::with_capacity(96);
+        body.push_str("{\"detail\":");
+        crate::log::push_json_str(&mut body, self.public_message());
+        body.push_str(",\"status\":");
+        body.push_str(&self.status.to_string());
+        body.push_str(",\"title\":");
+        crate::log::push_json_str(&mut body, status_title(self.status));
+        body.push_str(",\"type\":\"about:blank\"}");
+        Some(body)
     }
     /// Adds a detail for the log.
     #[must_use]
@@ -159,6 +163,13 @@ mod tests {
             .problem_json()
             .unwrap()
             .contains("Content Too Large"));
+        for (status, msg) in [(404, "a \"quoted\" \\ path\n\u{1}é"), (422, ""), (499, "x")] {
+            let e = Error::problem(status, msg);
+            let want = serde_json::json!({
+                "type": "about:blank", "title": super::status_title(status), "status": status, "detail": msg,
+            });
+            assert_eq!(e.problem_json().unwrap(), want.to_string());
+        }
         assert_eq!(Error::bad_request("x").problem_json(), None);
         assert_eq!(Error::internal("db down").into_problem().problem_json(), None);
     }

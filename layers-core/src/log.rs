@@ -4,7 +4,7 @@
 //! `{"layer":"storage","binding":…,"op":…,"ms":…}`. Lines carry route *patterns*, never raw
 //! paths, and never a secret, token, cookie or header value.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Milliseconds since the Unix epoch (in Workers, time advances across I/O only).
 #[must_use]
@@ -21,11 +21,105 @@ pub fn now_ms() -> u64 {
     }
 }
 
-fn emit(v: &Value) {
+fn emit(line: &str) {
     #[cfg(target_arch = "wasm32")]
-    worker::console_log!("{}", v);
+    worker::console_log!("{}", line);
     #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{v}");
+    eprintln!("{line}");
+}
+
+/// `s` as a JSON string, escaped exactly as `serde_json` escapes it (`"`, `\\`, the short
+/// escapes `\b \f \n \r \t`, other control characters as `\u00xx`; nothing else).
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let b = u32::from(c) as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[b >> 4]));
+                out.push(char::from(HEX[b & 0xf]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// One log line being built: fields with their values already rendered as JSON. Written
+/// compact, keys in byte order — byte for byte what a `serde_json::Value` object of the same
+/// fields prints (its map is a `BTreeMap`) — without building one: fields are kept sorted by
+/// key, and a field set twice keeps its last value, as `v[key] = …` would.
+struct Line<'a> {
+    fields: Vec<(&'a str, String)>,
+}
+
+impl<'a> Line<'a> {
+    /// A line starting with the fields every line carries.
+    fn new(layer: &'a str, cx: &'a LogCx) -> Line<'a> {
+        let mut line = Line { fields: Vec::with_capacity(12) };
+        line.str("layer", layer);
+        line.str("ray", &cx.ray);
+        line.str("method", &cx.method);
+        line.str("route", cx.route);
+        line
+    }
+
+    fn raw(&mut self, key: &'a str, json: String) {
+        // Kept sorted by key as fields arrive (no sort pass when rendering).
+        match self.fields.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            Ok(i) => self.fields[i].1 = json,
+            Err(i) => self.fields.insert(i, (key, json)),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+    }
+
+    fn str(&mut self, key: &'a str, v: &str) {
+        let mut json = String::with_capacity(v.len() + 2);
+        push_json_str(&mut json, v);
+        self.raw(key, json);
+    }
+
+    fn num(&mut self, key: &'a str, v: u64) {
+        self.raw(key, v.to_string());
+    }
+
+    fn value(&mut self, key: &'a str, v: &Value) {
+        // A `Value` always serializes (its map keys are strings).
+        self.raw(key, v.to_string());
+    }
+
+    fn extra(&mut self, extra: &'a [(&'a str, Value)]) {
+        for (k, x) in extra {
+            self.value(k, x);
+        }
+    }
+
+    fn render(self) -> String {
+        let mut out = String::with_capacity(128);
+        out.push('{');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_str(&mut out, k);
+            out.push(':');
+            out.push_str(v);
+        }
+        out.push('}');
+        out
+    }
 }
 
 /// The per-request fields every line carries.
@@ -39,63 +133,73 @@ pub(crate) struct LogCx {
 }
 
 impl LogCx {
-    fn emit(&self, mut v: Value) {
+    fn emit(&self, line: Line<'_>) {
+        emit(&self.finish(line));
+    }
+
+    /// The line as printed (platform events get their `event` tag here).
+    fn finish(&self, mut line: Line<'_>) -> String {
         if let Some(ev) = self.event {
             // Platform events tag every line `"event": "scheduled" | "queue"`; a line that had
             // its own `event` (a handler error) keeps it as its outcome.
-            if let Some(own) = v.get("event").cloned() {
-                v["outcome"] = own;
+            if let Some(own) = line.get("event") {
+                line.raw("outcome", own);
             }
-            v["event"] = ev.into();
+            line.str("event", ev);
         }
-        emit(&v);
+        line.render()
+    }
+
+    fn request_line<'a>(&'a self, status: u16, ms: u64, outcome: &str) -> Line<'a> {
+        let mut line = Line::new("request", self);
+        line.num("status", status.into());
+        line.str("outcome", outcome);
+        line.num("ms", ms);
+        line
     }
 
     pub(crate) fn request(&self, status: u16, ms: u64, outcome: &str) {
-        self.emit(json!({
-            "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
-            "status": status, "outcome": outcome, "ms": ms,
-        }));
+        self.emit(self.request_line(status, ms, outcome));
     }
 
     /// A request line with extra fields (a queue batch's message count and attempts).
     pub(crate) fn request_with(&self, status: u16, ms: u64, outcome: &str, extra: &[(&str, Value)]) {
-        let mut v = json!({
-            "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
-            "status": status, "outcome": outcome, "ms": ms,
-        });
-        for (k, x) in extra {
-            v[*k] = x.clone();
-        }
-        self.emit(v);
+        let mut line = self.request_line(status, ms, outcome);
+        line.extra(extra);
+        self.emit(line);
     }
 
     pub(crate) fn identity(&self, verifier: &str, result: Result<(), (u16, &str)>, ms: u64) {
-        let mut v = json!({
-            "layer": "identity", "ray": self.ray, "method": self.method, "route": self.route,
-            "verifier": verifier, "ms": ms,
-        });
+        let mut line = Line::new("identity", self);
+        line.str("verifier", verifier);
+        line.num("ms", ms);
         match result {
-            Ok(()) => v["outcome"] = "allow".into(),
+            Ok(()) => line.str("outcome", "allow"),
             Err((status, detail)) => {
-                v["outcome"] = "deny".into();
-                v["status"] = status.into();
-                v["detail"] = detail.into();
+                line.str("outcome", "deny");
+                line.num("status", status.into());
+                line.str("detail", detail);
             }
         }
-        self.emit(v);
+        self.emit(line);
+    }
+
+    fn storage_line<'a>(&'a self, kind: &str, binding: &str, op: &str, ms: u64, error: Option<&str>) -> Line<'a> {
+        let mut line = Line::new("storage", self);
+        line.str("kind", kind);
+        line.str("binding", binding);
+        line.str("op", op);
+        line.num("ms", ms);
+        line.str("outcome", if error.is_some() { "error" } else { "ok" });
+        line
     }
 
     pub(crate) fn storage(&self, kind: &str, binding: &str, op: &str, ms: u64, error: Option<&str>) {
-        let mut v = json!({
-            "layer": "storage", "ray": self.ray, "method": self.method, "route": self.route,
-            "kind": kind, "binding": binding, "op": op, "ms": ms,
-            "outcome": if error.is_some() { "error" } else { "ok" },
-        });
+        let mut line = self.storage_line(kind, binding, op, ms, error);
         if let Some(e) = error {
-            v["error"] = e.into();
+            line.str("error", e);
         }
-        self.emit(v);
+        self.emit(line);
     }
 
     /// A storage line with extra fields (e.g. the AI model or a vector count) — never inputs.
@@ -108,37 +212,96 @@ impl LogCx {
         error: Option<&str>,
         extra: &[(&str, Value)],
     ) {
-        let mut v = json!({
-            "layer": "storage", "ray": self.ray, "method": self.method, "route": self.route,
-            "kind": kind, "binding": binding, "op": op, "ms": ms,
-            "outcome": if error.is_some() { "error" } else { "ok" },
-        });
-        for (k, x) in extra {
-            v[*k] = x.clone();
-        }
+        let mut line = self.storage_line(kind, binding, op, ms, error);
+        line.extra(extra);
         if let Some(e) = error {
-            v["error"] = e.into();
+            line.str("error", e);
         }
-        self.emit(v);
+        self.emit(line);
     }
 
     pub(crate) fn error(&self, status: u16, detail: &str) {
-        self.emit(json!({
-            "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
-            "event": "handler_error", "status": status, "detail": detail,
-        }));
+        let mut line = Line::new("request", self);
+        line.str("event", "handler_error");
+        line.num("status", status.into());
+        line.str("detail", detail);
+        self.emit(line);
     }
 
     /// A request-layer line about one step of a platform event (a message that did not
     /// decode, a cron with no handler…), with extra fields.
     pub(crate) fn note(&self, outcome: &str, extra: &[(&str, Value)]) {
-        let mut v = json!({
-            "layer": "request", "ray": self.ray, "method": self.method, "route": self.route,
-            "outcome": outcome,
-        });
-        for (k, x) in extra {
-            v[*k] = x.clone();
+        let mut line = Line::new("request", self);
+        line.str("outcome", outcome);
+        line.extra(extra);
+        self.emit(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// What the lines looked like when they were built as `serde_json::Value`s.
+    fn via_value(cx: &LogCx, mut v: Value) -> String {
+        if let Some(ev) = cx.event {
+            if let Some(own) = v.get("event").cloned() {
+                v["outcome"] = own;
+            }
+            v["event"] = ev.into();
         }
-        self.emit(v);
+        v.to_string()
+    }
+
+    fn cx(ray: &str, event: Option<&'static str>) -> LogCx {
+        LogCx { ray: ray.to_owned(), method: "GET".to_owned(), route: "/a/:b", event }
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é€😀\u{2028}\u{fffd}\"\\/");
+        for s in [all.as_str(), "", "plain", "a\"b\\c\u{1}\u{1f}\u{7f}"] {
+            let mut out = String::new();
+            push_json_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap());
+        }
+    }
+
+    #[test]
+    fn lines_match_serde_json_values() {
+        for event in [None, Some("queue")] {
+            let c = cx("r\"ay\n", event);
+            let mut l = c.request_line(404, 7, "not_found");
+            let extra = [("messages", json!(3)), ("ms", json!([1, "x"])), ("a", json!({"z": null, "b": true}))];
+            l.extra(&extra);
+            let want = via_value(
+                &c,
+                json!({"layer": "request", "ray": c.ray, "method": c.method, "route": c.route, "status": 404,
+                       "outcome": "not_found", "ms": [1, "x"], "messages": 3, "a": {"z": null, "b": true}}),
+            );
+            assert_eq!(c.finish(l), want);
+
+            let mut l = Line::new("request", &c);
+            l.str("event", "handler_error");
+            l.num("status", 500);
+            l.str("detail", "boom \u{1}");
+            let want = via_value(
+                &c,
+                json!({"layer": "request", "ray": c.ray, "method": c.method, "route": c.route,
+                       "event": "handler_error", "status": 500, "detail": "boom \u{1}"}),
+            );
+            assert_eq!(c.finish(l), want);
+
+            let mut l = c.storage_line("D1", "DB", "first", u64::MAX, Some("no such table"));
+            l.str("error", "no such table");
+            let want = via_value(
+                &c,
+                json!({"layer": "storage", "ray": c.ray, "method": c.method, "route": c.route, "kind": "D1",
+                       "binding": "DB", "op": "first", "ms": u64::MAX, "outcome": "error", "error": "no such table"}),
+            );
+            assert_eq!(c.finish(l), want);
+        }
     }
 }

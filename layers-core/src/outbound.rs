@@ -170,22 +170,29 @@ pub(crate) enum SendError {
 /// The Workers fetch: honours `redirect` and `max_body`, aborts after [`DEFAULT_TIMEOUT_MS`].
 pub(crate) async fn send_inner(r: OutboundRequest) -> Result<OutboundResponse, SendError> {
     use std::cell::Cell;
-    use worker::wasm_bindgen::JsValue;
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    // Built on `web_sys` directly: `worker::Request::new_with_init` + `Fetch::Request` make the
+    // same calls, but also link `worker::Request`'s conversions and the `cf` properties'
+    // serializer (unused here: the `cf` defaults are never sent), several KB of wasm.
     let headers = worker::Headers::new();
     for (k, v) in &r.headers {
         headers.set(k, v).map_err(|e| SendError::Request(format!("header {k}: {e}")))?;
     }
-    let method = worker::Method::from(r.method.clone());
-    let mut init = worker::RequestInit::new();
-    init.with_method(method).with_headers(headers);
-    if r.redirect == RedirectMode::Manual {
-        init.with_redirect(worker::RequestRedirect::Manual);
+    let init = worker::web_sys::RequestInit::new();
+    if !r.headers.is_empty() {
+        init.set_headers(headers.as_ref());
     }
+    init.set_method(worker::Method::from(r.method.clone()).as_ref());
+    init.set_redirect(match r.redirect {
+        RedirectMode::Follow => worker::web_sys::RequestRedirect::Follow,
+        RedirectMode::Manual => worker::web_sys::RequestRedirect::Manual,
+    });
     if let Some(b) = &r.body {
-        let arr = worker::js_sys::Uint8Array::from(b.as_slice());
-        init.with_body(Some(JsValue::from(arr)));
+        init.set_body(&JsValue::from(worker::js_sys::Uint8Array::from(b.as_slice())));
     }
-    let req = worker::Request::new_with_init(&r.url, &init).map_err(|e| SendError::Request(e.to_string()))?;
+    let req = worker::web_sys::Request::new_with_str_and_init(&r.url, &init).map_err(|e| {
+        SendError::Request(e.as_string().unwrap_or_else(|| "invalid URL or options for Request".to_owned()))
+    })?;
     let controller = worker::AbortController::default();
     let signal = controller.signal();
     let timed_out = Rc::new(Cell::new(false));
@@ -195,13 +202,21 @@ pub(crate) async fn send_inner(r: OutboundRequest) -> Result<OutboundResponse, S
         flag.set(true);
         controller.abort();
     });
-    let mut resp = worker::Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| {
+    let fetched = async {
+        let init = worker::web_sys::RequestInit::new();
+        init.set_signal(Some(&signal));
+        let global: worker::web_sys::WorkerGlobalScope = worker::js_sys::global().unchecked_into();
+        let resp =
+            worker::wasm_bindgen_futures::JsFuture::from(global.fetch_with_request_and_init(&req, &init)).await?;
+        resp.dyn_into::<worker::web_sys::Response>()
+    };
+    let mut resp = worker::Response::from(fetched.await.map_err(|e| {
         if timed_out.get() {
             SendError::Timeout
         } else {
-            SendError::Network(e.to_string())
+            SendError::Network(worker::Error::from(e).to_string())
         }
-    })?;
+    })?);
     let status = resp.status_code();
     let headers = resp.headers().entries().collect();
     let body = match r.max_body {

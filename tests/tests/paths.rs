@@ -385,11 +385,22 @@ fn paths_runtime_and_router_agree_or_refuse() {
             }
         }
     }
-    println!("{} targets: {} routed 2xx (public), {} routed and refused (no credentials), {} not found, {} refused by layers, {} refused by the runtime",
-        targets.len(), tally.routed_2xx, tally.routed_refused, tally.not_found, tally.layers_refused, tally.runtime_refused);
+    let summary = format!(
+        "{} targets: {} routed 2xx (public), {} routed and refused (no credentials), {} not found, {} refused by layers, {} refused by the runtime",
+        targets.len(),
+        tally.routed_2xx,
+        tally.routed_refused,
+        tally.not_found,
+        tally.layers_refused,
+        tally.runtime_refused
+    );
+    println!("{summary}");
     for row in &rows {
         println!("  {row}");
     }
+    // The whole table, for reading after a green run (test output is captured then).
+    let report = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-paths.txt");
+    let _ = std::fs::write(&report, format!("{}\n{}\n", summary, rows.join("\n")));
     assert!(failures.is_empty(), "{} of {} targets failed:\n{}", failures.len(), targets.len(), failures.join("\n"));
     // The list must exercise every outcome, or it proves little.
     assert!(tally.routed_2xx >= 5, "too few public successes: {}", tally.routed_2xx);

@@ -89,6 +89,10 @@ impl AccessConfig for DefaultAccess {}
 /// * Claims: signature, `aud` contains the configured AUD, `iss` is `https://<team>`, `exp`
 ///   required, `nbf`/`iat` checked when present, all with [`AccessConfig::LEEWAY_SECS`].
 /// * Time comes from [`VerifyCx::now`] only.
+/// * In Workers (wasm32) the RS256 signature itself is checked by the runtime's WebCrypto
+///   (`crypto.subtle.verify`, RSASSA-PKCS1-v1_5 / SHA-256, the key imported once per isolate
+///   from the parsed `n`/`e`); everything else, and every denial, is the same Rust code as
+///   natively, where jwt-compact checks the signature. Any WebCrypto failure denies (403).
 ///
 /// The pure parts run natively: [`AccessSettings::verify`] (token + [`Jwks`] + time) and
 /// [`verify_rs256`] (signature only).
@@ -211,12 +215,21 @@ impl AccessSettings {
     /// The [`Deny`] for the client (403 for anything wrong with the token, including an
     /// unknown `kid`).
     pub fn verify(&self, token: &str, jwks: &Jwks, now: u64) -> Result<AccessClaims, Deny> {
-        let header = check_token_header(token)?;
-        let Some(kid) = header.kid else {
-            return Err(Deny::invalid("token header has no kid"));
-        };
-        let key = jwks.get(&kid).ok_or_else(|| Deny::invalid("token kid is not in the JWKS"))?;
+        let key = key_for(token, jwks)?;
         let payload = verify_signature_and_payload(token, key)?;
+        self.check_claims(payload, now)
+    }
+
+    /// [`verify`](Self::verify) as [`AccessJwt`] runs it in Workers: the same steps, order and
+    /// denials, but the RS256 signature is checked by the runtime's WebCrypto
+    /// (`crypto.subtle.verify`) instead of pure-Rust RSA compiled to wasm.
+    #[cfg(target_arch = "wasm32")]
+    async fn verify_webcrypto(&self, token: &str, jwks: &Jwks, now: u64) -> Result<AccessClaims, Deny> {
+        let key = key_for(token, jwks)?;
+        let payload = verify_signature_and_payload_by(token, async |signing_input, signature| {
+            super::webcrypto::verify_rs256(key, signing_input, signature).await
+        })
+        .await?;
         self.check_claims(payload, now)
     }
 
@@ -419,14 +432,56 @@ pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Map<String, Value
     })
 }
 
+/// The strict header check, then the key of the token's `kid` in `jwks`.
+fn key_for<'j>(token: &str, jwks: &'j Jwks) -> Result<&'j RsaPublicKey, Deny> {
+    let header = check_token_header(token)?;
+    let Some(kid) = header.kid else {
+        return Err(Deny::invalid("token header has no kid"));
+    };
+    jwks.get(&kid).ok_or_else(|| Deny::invalid("token kid is not in the JWKS"))
+}
+
 fn verify_signature_and_payload(token: &str, key: &RsaPublicKey) -> Result<VerifiedPayload, Deny> {
     let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
     // The validator compares the token's alg with RS256 again, then checks the signature.
-    let verified = Rsa::rs256()
-        .validator::<Empty>(key)
-        .validate(&untrusted)
-        .map_err(|e| Deny::invalid(format!("token rejected: {}", validation_reason(&e))))?;
+    let verified = Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| rejected(&e))?;
     payload_of(token, verified.claims())
+}
+
+/// [`verify_signature_and_payload`] with the signature check supplied by the caller:
+/// jwt-compact's `Validator::validate` step by step — parse, `alg` is `RS256`, claims parse
+/// — with the same denials, then `signature_ok(signing_input, signature)`, then the strict
+/// payload. `signing_input` is exactly `header.payload` as received and `signature` exactly
+/// the decoded third segment, both as jwt-compact has them. Anything but `true` denies with
+/// the validator's "signature does not verify". Workers pass WebCrypto; the unit tests pass
+/// jwt-compact's own RS256 check and compare with the validator on hostile tokens.
+#[cfg(any(target_arch = "wasm32", test))]
+async fn verify_signature_and_payload_by(
+    token: &str,
+    signature_ok: impl AsyncFnOnce(&[u8], &[u8]) -> bool,
+) -> Result<VerifiedPayload, Deny> {
+    use jwt_compact::ValidationError;
+
+    let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
+    if untrusted.algorithm() != "RS256" {
+        let actual = untrusted.algorithm().to_owned();
+        return Err(rejected(&ValidationError::AlgorithmMismatch { expected: "RS256".into(), actual }));
+    }
+    // The validator parses the claims before it checks the signature; so does this.
+    let times = untrusted.deserialize_claims_unchecked::<Empty>().map_err(|e| rejected(&e))?;
+    // What jwt-compact signs and verifies over: everything before the last dot, as received.
+    let Some((signing_input, _)) = token.rsplit_once('.') else {
+        return Err(Deny::invalid("token is not a well-formed JWS"));
+    };
+    if !signature_ok(signing_input.as_bytes(), untrusted.signature_bytes()).await {
+        return Err(rejected(&ValidationError::InvalidSignature));
+    }
+    payload_of(token, &times)
+}
+
+/// The denial for a token jwt-compact's validation refused (403).
+fn rejected(e: &jwt_compact::ValidationError) -> Deny {
+    Deny::invalid(format!("token rejected: {}", validation_reason(e)))
 }
 
 /// The payload of a token whose signature verified: the time claims as jwt-compact read them,
@@ -658,6 +713,8 @@ thread_local! {
 /// Forgets every cached JWKS of this isolate (tests, or after a manual key rotation).
 pub fn clear_jwks_cache() {
     JWKS_CACHE.with(|c| c.borrow_mut().clear());
+    #[cfg(target_arch = "wasm32")]
+    super::webcrypto::clear_key_cache();
 }
 
 impl<C: AccessConfig> AccessJwt<C> {
@@ -785,6 +842,167 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
             return Err(Deny::invalid("token header has no kid"));
         };
         let jwks = Self::jwks_for(cx, settings.certs_url(), &kid).await?;
-        settings.verify(&token, &jwks, cx.now())
+        // In Workers the runtime's WebCrypto checks the signature (pure-Rust RSA in wasm is
+        // slow); natively (tests, benches, fuzzers) jwt-compact does. Same steps and denials.
+        #[cfg(target_arch = "wasm32")]
+        return settings.verify_webcrypto(&token, &jwks, cx.now()).await;
+        #[cfg(not(target_arch = "wasm32"))]
+        return settings.verify(&token, &jwks, cx.now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use base64::engine::general_purpose::STANDARD;
+    use futures::executor::block_on;
+    use jwt_compact::alg::{Hs256, Hs256Key, RsaPrivateKey};
+    use jwt_compact::{Algorithm, AlgorithmSignature as _};
+    use rsa::pkcs8::DecodePrivateKey as _;
+    use rsa::traits::PublicKeyParts as _;
+    use serde_json::json;
+
+    use super::*;
+
+    const KEY_A: &str = include_str!("../../../tests/fixtures/access/key-a.pem");
+    const KEY_B: &str = include_str!("../../../tests/fixtures/access/key-b.pem");
+
+    fn private(pem: &str) -> RsaPrivateKey {
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        RsaPrivateKey::from_pkcs8_der(&STANDARD.decode(b64).unwrap()).unwrap()
+    }
+
+    fn b64(bytes: impl AsRef<[u8]>) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// `header.payload` as given, signed with `alg`.
+    fn sign<A: Algorithm>(alg: &A, key: &A::SigningKey, header: &str, payload: &str) -> String {
+        let msg = format!("{}.{}", b64(header), b64(payload));
+        let sig = alg.sign(key, msg.as_bytes());
+        format!("{msg}.{}", b64(sig.as_bytes()))
+    }
+
+    /// The split path with jwt-compact's own RS256 check as the signature check.
+    fn by_jwt_compact(token: &str, key: &RsaPublicKey) -> Result<VerifiedPayload, Deny> {
+        block_on(verify_signature_and_payload_by(token, async |input: &[u8], sig: &[u8]| {
+            let sig = <Rsa as Algorithm>::Signature::try_from_slice(sig).unwrap();
+            Rsa::rs256().verify_signature(&sig, key, input)
+        }))
+    }
+
+    type Outcome = Result<(Map<String, Value>, Option<i64>, Option<i64>, Option<i64>), Deny>;
+
+    fn outcome(r: Result<VerifiedPayload, Deny>) -> Outcome {
+        r.map(|p| (p.claims, p.exp, p.nbf, p.iat))
+    }
+
+    /// Valid, forged, tampered, truncated and hostile tokens, all claiming key A.
+    fn corpus() -> Vec<String> {
+        let (a, b) = (private(KEY_A), private(KEY_B));
+        let rs = Rsa::rs256();
+        let header = r#"{"alg":"RS256","kid":"a","typ":"JWT"}"#;
+        let payload = json!({"iss": "https://t.example.com", "aud": "x", "email": "a@example.com",
+                             "sub": "1", "type": "app", "exp": 1_800_000_060, "nbf": 1, "iat": 2})
+        .to_string();
+        let good = sign(&rs, &a, header, &payload);
+        let (signed, sig) = good.rsplit_once('.').unwrap();
+        let (h, p) = signed.split_once('.').unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let mut out = vec![good.clone(), sign(&rs, &b, header, &payload)];
+        for i in (0..raw.len()).step_by(17).chain([raw.len() - 1]) {
+            let mut v = raw.clone();
+            v[i] ^= 0x01;
+            out.push(format!("{signed}.{}", b64(&v)));
+        }
+        for v in
+            [&raw[..255], &[raw.as_slice(), &[0]].concat()[..], &[][..], &raw[1..], &[0; 256][..], &[0xff; 256][..]]
+        {
+            out.push(format!("{signed}.{}", b64(v)));
+        }
+        // The modulus itself and n + 1: not below n, refused by any correct RSA.
+        let n = private(KEY_A).to_public_key().n().to_bytes_be();
+        out.push(format!("{signed}.{}", b64(&n)));
+        let tampered = payload.replace("a@example.com", "eve@example.com");
+        out.push(format!("{h}.{}.{sig}", b64(&tampered)));
+        out.push(format!("{h}.{p}.{sig}="));
+        out.push(format!("{h}.{p}.{}", sig.replace('-', "+").replace('_', "/")));
+        out.push(format!("{h}.{p}"));
+        out.push(format!("{h}.{p}.{sig}.{sig}"));
+        for n in (1..good.len()).step_by(61) {
+            out.push(good[..n].to_owned());
+        }
+        // Other algorithms: none, HS256 keyed with A's public key, RS384, PS256.
+        out.push(format!("{}.{p}.", b64(r#"{"alg":"none","kid":"a"}"#)));
+        let pub_der = rsa::pkcs8::EncodePublicKey::to_public_key_der(&a.to_public_key()).unwrap();
+        let hs = Hs256Key::new(pub_der.as_bytes());
+        out.push(sign(&Hs256, &hs, r#"{"alg":"HS256","kid":"a"}"#, &payload));
+        out.push(sign(&Rsa::rs384(), &a, r#"{"alg":"RS384","kid":"a"}"#, &payload));
+        out.push(sign(&Rsa::ps256(), &a, r#"{"alg":"PS256","kid":"a"}"#, &payload));
+        // Signed, but the claims are not what the validator parses.
+        for bad in ["not json", "[]", r#"{"exp":"soon"}"#, r#"{"a":1,"a":2}"#, "{}", r#"{"exp":1e400}"#] {
+            out.push(sign(&rs, &a, header, bad));
+        }
+        out
+    }
+
+    #[test]
+    fn split_signature_path_matches_the_validator() {
+        let key = private(KEY_A).to_public_key();
+        let tokens = corpus();
+        let mut verified = 0;
+        let mut bad_signature = 0;
+        for t in &tokens {
+            let want = outcome(verify_signature_and_payload(t, &key));
+            assert_eq!(outcome(by_jwt_compact(t, &key)), want, "{t}");
+            match want {
+                Ok(_) => verified += 1,
+                Err(d) if d.detail().contains("signature does not verify") => bad_signature += 1,
+                Err(_) => {}
+            }
+        }
+        // The valid token and the signed-but-odd payloads ("{}", duplicates) verify.
+        assert!(verified >= 2, "{verified}");
+        assert!(bad_signature >= 20, "{bad_signature}");
+        assert!(tokens.len() > 40, "{}", tokens.len());
+    }
+
+    #[test]
+    fn split_signature_path_passes_exact_bytes_and_fails_closed() {
+        let key = private(KEY_A).to_public_key();
+        let tokens = corpus();
+        let good = &tokens[0];
+        let (signed, sig) = good.rsplit_once('.').unwrap();
+        let seen: RefCell<Vec<(Vec<u8>, Vec<u8>)>> = RefCell::new(Vec::new());
+        let record = async |input: &[u8], sig: &[u8]| {
+            seen.borrow_mut().push((input.to_vec(), sig.to_vec()));
+            false
+        };
+        let d = block_on(verify_signature_and_payload_by(good, record)).unwrap_err();
+        assert_eq!(d.kind(), super::super::DenyKind::Invalid);
+        assert_eq!(d.detail(), "token rejected: signature does not verify");
+        assert_eq!(*seen.borrow(), [(signed.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(sig).unwrap())]);
+        assert_eq!(URL_SAFE_NO_PAD.decode(sig).unwrap().len(), key.size());
+
+        // Refused before the signature is looked at, as the validator does: not a JWS, another
+        // alg, claims jwt-compact cannot read. A check that always says yes is never asked.
+        let mut early = 0;
+        for t in &tokens {
+            let Err(d) = verify_signature_and_payload(t, &key) else { continue };
+            let before_signature = ["not a well-formed JWS", "algorithm mismatch", "malformed claims"];
+            if !before_signature.iter().any(|r| d.detail().contains(r)) {
+                continue;
+            }
+            early += 1;
+            let called = RefCell::new(false);
+            let r = block_on(verify_signature_and_payload_by(t, async |_: &[u8], _: &[u8]| {
+                *called.borrow_mut() = true;
+                true
+            }));
+            assert_eq!(r.unwrap_err(), d, "{t}");
+            assert!(!*called.borrow(), "{t}");
+        }
+        assert!(early >= 10, "{early}");
     }
 }

@@ -10,17 +10,19 @@ type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
 ///
 /// The framework builds one per request; tests build one with [`VerifyCx::builder`].
 pub struct VerifyCx<'a> {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    params: Vec<(&'static str, String)>,
-    secrets: Lookup<'a>,
-    vars: Lookup<'a>,
-    now: u64,
-    body: Option<Vec<u8>>,
-    tls_client_auth: Option<HashMap<String, String>>,
-    fetcher: Fetcher,
+    // `pub(crate)`: the framework fills one in a single step per request (no builder moves).
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    /// Names lower-case.
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) params: Vec<(&'static str, String)>,
+    pub(crate) secrets: Lookup<'a>,
+    pub(crate) vars: Lookup<'a>,
+    pub(crate) now: u64,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) tls_client_auth: Option<HashMap<String, String>>,
+    pub(crate) fetcher: Fetcher,
 }
 
 impl fmt::Debug for VerifyCx<'_> {
@@ -90,7 +92,7 @@ impl<'a> VerifyCx<'a> {
     /// The value of cookie `name`, if sent exactly once.
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<String> {
-        let mut found: HashMap<&str, usize> = HashMap::new();
+        let mut found = 0usize;
         let mut value = None;
         for (k, v) in &self.headers {
             if !k.eq_ignore_ascii_case("cookie") {
@@ -99,13 +101,13 @@ impl<'a> VerifyCx<'a> {
             for pair in v.split(';') {
                 if let Some((ck, cv)) = pair.trim().split_once('=') {
                     if ck == name {
-                        *found.entry(ck).or_default() += 1;
+                        found += 1;
                         value = Some(cv.to_owned());
                     }
                 }
             }
         }
-        if found.get(name).copied().unwrap_or(0) == 1 {
+        if found == 1 {
             value
         } else {
             None

@@ -22,6 +22,8 @@ mod public;
 mod signed_token;
 mod system;
 mod turnstile;
+#[cfg(target_arch = "wasm32")]
+mod webcrypto;
 mod webhook;
 
 #[cfg(feature = "fuzzing")]

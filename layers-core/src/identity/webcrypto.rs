@@ -1,0 +1,119 @@
+//! RS256 signature checks through the runtime's WebCrypto (`crypto.subtle`), for
+//! [`AccessJwt`](super::AccessJwt) in Workers (wasm32 only): pure-Rust RSA compiled to wasm at
+//! `opt-level = "z"` is far slower than the runtime's native implementation.
+//!
+//! Only the signature moves here; the token is parsed and its claims checked in Rust exactly
+//! as natively. The key handed to WebCrypto is re-encoded from the parsed, size-checked
+//! [`RsaPublicKey`] (`n`, `e` only), never the JWKS entry as published. Everything fails
+//! closed: a JS exception, a rejected promise or a result other than the boolean `true` is
+//! "does not verify".
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jwt_compact::alg::RsaPublicKey;
+use rsa::traits::PublicKeyParts as _;
+use worker::js_sys::{self, Array, Function, Object, Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast as _, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+
+/// WebCrypto's name of RS256's signature scheme.
+const RSASSA: &str = "RSASSA-PKCS1-v1_5";
+/// Imported keys kept per isolate; the cache is emptied when it would grow past this
+/// (JWKS documents hold at most a few dozen keys, and Access rotates them rarely).
+const MAX_CACHED_KEYS: usize = 64;
+
+/// A public key's material: big-endian `n` and `e`, without leading zeros.
+type Material = (Vec<u8>, Vec<u8>);
+
+thread_local! {
+    // Imported `CryptoKey`s by key material (not by kid: what is trusted is the key itself).
+    // One isolate runs one thread, so a `JsValue` may live here.
+    static KEYS: RefCell<HashMap<Material, JsValue>> = RefCell::new(HashMap::new());
+}
+
+/// Forgets every imported key (with the JWKS cache).
+pub(super) fn clear_key_cache() {
+    KEYS.with(|k| k.borrow_mut().clear());
+}
+
+/// Whether `signature` is an RSASSA-PKCS1-v1_5 / SHA-256 signature (RS256) of `signing_input`
+/// by `key`. A signature whose length is not the modulus length is refused before WebCrypto is
+/// asked; any failure on the way is `false`.
+pub(super) async fn verify_rs256(key: &RsaPublicKey, signing_input: &[u8], signature: &[u8]) -> bool {
+    if signature.len() != key.size() {
+        return false;
+    }
+    let Ok(subtle) = subtle() else { return false };
+    let Ok(crypto_key) = imported(&subtle, key).await else { return false };
+    let Ok(algorithm) = object(&[("name", &JsValue::from_str(RSASSA))]) else { return false };
+    // Copies into JS memory: nothing refers to wasm memory across the await.
+    let args =
+        [algorithm.into(), crypto_key, Uint8Array::from(signature).into(), Uint8Array::from(signing_input).into()];
+    match call(&subtle, "verify", &args).await {
+        Ok(verdict) => verdict.as_bool() == Some(true),
+        Err(_) => false,
+    }
+}
+
+/// The `CryptoKey` for `key`, imported once per isolate.
+async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsValue> {
+    let material: Material = (key.n().to_bytes_be(), key.e().to_bytes_be());
+    if let Some(k) = KEYS.with(|k| k.borrow().get(&material).cloned()) {
+        return Ok(k);
+    }
+    let n = JsValue::from_str(&URL_SAFE_NO_PAD.encode(&material.0));
+    let e = JsValue::from_str(&URL_SAFE_NO_PAD.encode(&material.1));
+    let jwk = object(&[
+        ("kty", &JsValue::from_str("RSA")),
+        ("n", &n),
+        ("e", &e),
+        ("alg", &JsValue::from_str("RS256")),
+        ("ext", &JsValue::TRUE),
+    ])?;
+    let algorithm = object(&[("name", &JsValue::from_str(RSASSA)), ("hash", &JsValue::from_str("SHA-256"))])?;
+    let usages = Array::of1(&JsValue::from_str("verify"));
+    let args = [JsValue::from_str("jwk"), jwk.into(), algorithm.into(), JsValue::FALSE, usages.into()];
+    let crypto_key = call(subtle, "importKey", &args).await?;
+    if !crypto_key.is_object() {
+        return Err(JsValue::from_str("importKey gave no key"));
+    }
+    KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= MAX_CACHED_KEYS {
+            k.clear();
+        }
+        k.insert(material, crypto_key.clone());
+    });
+    Ok(crypto_key)
+}
+
+/// `globalThis.crypto.subtle`.
+fn subtle() -> Result<JsValue, JsValue> {
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
+    let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle"))?;
+    if subtle.is_object() {
+        Ok(subtle)
+    } else {
+        Err(JsValue::from_str("crypto.subtle is not available"))
+    }
+}
+
+/// `subtle[method](...args)`, awaited.
+async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(subtle, &JsValue::from_str(method))?.dyn_into()?;
+    let js_args: Array = args.iter().collect();
+    let out = Reflect::apply(&f, subtle, &js_args)?;
+    JsFuture::from(js_sys::Promise::resolve(&out)).await
+}
+
+/// A plain object with these members.
+fn object(members: &[(&str, &JsValue)]) -> Result<Object, JsValue> {
+    let o = Object::new();
+    for (name, value) in members {
+        Reflect::set(&o, &JsValue::from_str(name), value)?;
+    }
+    Ok(o)
+}
