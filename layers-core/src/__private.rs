@@ -455,6 +455,22 @@ impl RouteView {
     }
 }
 
+thread_local! {
+    // `LAYERS_LOG`, read once per isolate (vars do not change while it lives).
+    static QUIET_LOGS: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether this Worker's `LAYERS_LOG` var is `"errors"` ([`crate::log`]'s errors-only mode).
+fn quiet_logs(env: &worker::Env) -> bool {
+    QUIET_LOGS.with(|q| {
+        q.get().unwrap_or_else(|| {
+            let quiet = crate::log::quiet_from(env.var("LAYERS_LOG").ok().map(|v| v.to_string()).as_deref());
+            q.set(Some(quiet));
+            quiet
+        })
+    })
+}
+
 async fn route_and_run(
     app: &'static App,
     req: worker::Request,
@@ -465,7 +481,7 @@ async fn route_and_run(
     let t0 = now_ms();
     let method = req.method().to_string();
     let ray = req.headers().get("cf-ray").ok().flatten().unwrap_or_else(|| "-".to_owned());
-    let mut log = LogCx { ray, method: method.clone(), route: "-", event: None };
+    let mut log = LogCx { ray, method: method.clone(), route: "-", event: None, quiet: quiet_logs(&env) };
     let url = match req.url() {
         Ok(u) => u,
         Err(_) => {
@@ -606,7 +622,7 @@ struct DispatchHead<'a> {
 }
 
 /// What the route's verifier sees (non-generic: one copy for every route).
-fn verify_cx<'e>(d: &DispatchHead, env: &'e worker::Env, body: Option<&Vec<u8>>) -> VerifyCx<'e> {
+fn verify_cx<'e>(d: &DispatchHead, env: &'e worker::Env, body: Option<&Vec<u8>>, tls: bool) -> VerifyCx<'e> {
     // Built in one step (what `VerifyCx::builder()` would make from the same parts).
     VerifyCx {
         method: d.method.to_owned(),
@@ -618,7 +634,8 @@ fn verify_cx<'e>(d: &DispatchHead, env: &'e worker::Env, body: Option<&Vec<u8>>)
         vars: Box::new(|name: &str| env.var(name).ok().map(|s| s.to_string())),
         now: now_ms() / 1000,
         body: body.cloned(),
-        tls_client_auth: tls_client_auth(d.req),
+        // `request.cf` is only read for verifiers that look at client certificates.
+        tls_client_auth: if tls { tls_client_auth(d.req) } else { None },
         fetcher: crate::outbound::worker_fetch(),
     }
 }
@@ -677,7 +694,7 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
     };
     let head =
         DispatchHead { req: &req, method: &method, path: &path, query: &query, headers: &headers, params: &params };
-    let cx = verify_cx(&head, &env, body.as_ref());
+    let cx = verify_cx(&head, &env, body.as_ref(), <H::Identity as Verifier>::TLS);
     let t_id = now_ms();
     let verified = <H::Identity as Verifier>::verify(&cx).await;
     drop(cx);

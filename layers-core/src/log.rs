@@ -130,9 +130,26 @@ pub(crate) struct LogCx {
     pub(crate) route: &'static str,
     /// `Some("scheduled" | "queue")` for platform events (then `route` is the cron or queue).
     pub(crate) event: Option<&'static str>,
+    /// `LAYERS_LOG = "errors"`: only refusals and failures are printed (see [`quiet_from`]).
+    pub(crate) quiet: bool,
+}
+
+/// Whether the `LAYERS_LOG` var asks for errors only.
+///
+/// `"errors"`: print request lines with a 4xx/5xx status, identity denials, storage errors,
+/// handler errors and event notes — not the lines of requests that went well. Anything else,
+/// or no var, prints every line (the default: one line per layer per request). An unknown
+/// value means more logs, never fewer.
+pub(crate) fn quiet_from(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("errors"))
 }
 
 impl LogCx {
+    /// Whether a line about something that went well (`ok`) is left out: only in errors-only mode.
+    fn skip(&self, ok: bool) -> bool {
+        self.quiet && ok
+    }
+
     fn emit(&self, line: Line<'_>) {
         emit(&self.finish(line));
     }
@@ -159,17 +176,26 @@ impl LogCx {
     }
 
     pub(crate) fn request(&self, status: u16, ms: u64, outcome: &str) {
+        if self.skip(status < 400) {
+            return;
+        }
         self.emit(self.request_line(status, ms, outcome));
     }
 
     /// A request line with extra fields (a queue batch's message count and attempts).
     pub(crate) fn request_with(&self, status: u16, ms: u64, outcome: &str, extra: &[(&str, Value)]) {
+        if self.skip(status < 400) {
+            return;
+        }
         let mut line = self.request_line(status, ms, outcome);
         line.extra(extra);
         self.emit(line);
     }
 
     pub(crate) fn identity(&self, verifier: &str, result: Result<(), (u16, &str)>, ms: u64) {
+        if self.skip(result.is_ok()) {
+            return;
+        }
         let mut line = Line::new("identity", self);
         line.str("verifier", verifier);
         line.num("ms", ms);
@@ -195,6 +221,9 @@ impl LogCx {
     }
 
     pub(crate) fn storage(&self, kind: &str, binding: &str, op: &str, ms: u64, error: Option<&str>) {
+        if self.skip(error.is_none()) {
+            return;
+        }
         let mut line = self.storage_line(kind, binding, op, ms, error);
         if let Some(e) = error {
             line.str("error", e);
@@ -212,6 +241,9 @@ impl LogCx {
         error: Option<&str>,
         extra: &[(&str, Value)],
     ) {
+        if self.skip(error.is_none()) {
+            return;
+        }
         let mut line = self.storage_line(kind, binding, op, ms, error);
         line.extra(extra);
         if let Some(e) = error {
@@ -255,7 +287,19 @@ mod tests {
     }
 
     fn cx(ray: &str, event: Option<&'static str>) -> LogCx {
-        LogCx { ray: ray.to_owned(), method: "GET".to_owned(), route: "/a/:b", event }
+        LogCx { ray: ray.to_owned(), method: "GET".to_owned(), route: "/a/:b", event, quiet: false }
+    }
+
+    #[test]
+    fn errors_only_mode_keeps_refusals_and_failures() {
+        assert!(quiet_from(Some("errors")) && quiet_from(Some(" Errors ")));
+        for v in [None, Some(""), Some("all"), Some("error"), Some("none"), Some("off")] {
+            assert!(!quiet_from(v), "{v:?} must keep every line");
+        }
+        let loud = cx("r", None);
+        let quiet = LogCx { quiet: true, ..cx("r", None) };
+        assert!(!loud.skip(true) && !loud.skip(false));
+        assert!(quiet.skip(true) && !quiet.skip(false));
     }
 
     #[test]

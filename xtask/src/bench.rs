@@ -4,11 +4,12 @@
 //! 1. **Router** (criterion, native): layers' router vs matchit on matchit's GitHub data set
 //!    (`tests/benches/router.rs`), and allocations per lookup (`tests/tests/router_alloc.rs`).
 //! 2. **Verifiers** (criterion, native): ApiKey, SignedToken, Webhook, AccessJwt (warm keys).
-//! 3. **workerd**: the three Workers of `bench/` (layers, hand-written workers-rs, Hono), each
+//! 3. **workerd**: the three Workers of `bench/` (layers — twice, the second time with `LAYERS_LOG=errors` —,
+//!    hand-written workers-rs, Hono), each
 //!    under its own `wrangler dev` on loopback, loaded by autocannon (`bench/load/`) for a fixed
 //!    duration and connection count; routes and Workers alternate round by round and the
 //!    median round is reported. The Access token is signed with a fixture key; the JWKS comes
-//!    from the loopback stubs and is cached by all three after the warm-up request.
+//!    from the loopback stubs and is cached by all of them after the warm-up request.
 //! 4. **wasm size** of the layers Worker vs the hand-written one (same worker-build/wasm-opt).
 //! 5. **Compile time** of a generated 200-route app, layers vs hand-written (`bench_compile.rs`).
 //!
@@ -77,18 +78,33 @@ pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
     Ok(opts)
 }
 
-/// One of the three Workers.
+/// One Worker under load: a `bench/` directory served with extra vars.
 struct Worker {
     key: &'static str,
     label: &'static str,
     dir: &'static str,
+    /// Extra lines for its env file.
+    vars: &'static str,
 }
 
-const WORKERS: [Worker; 3] = [
-    Worker { key: "layers", label: "layers", dir: "layers-worker" },
-    Worker { key: "hand", label: "hand-written workers-rs", dir: "hand-worker" },
-    Worker { key: "hono", label: "Hono", dir: "hono-worker" },
+/// The three Workers, and layers a second time with `LAYERS_LOG=errors` (the same wasm): what
+/// one log line per layer per request costs is then a figure of its own.
+const WORKERS: [Worker; 4] = [
+    Worker { key: "layers", label: "layers", dir: "layers-worker", vars: "" },
+    Worker {
+        key: "layers-quiet",
+        label: "layers, LAYERS_LOG=errors",
+        dir: "layers-worker",
+        vars: "LAYERS_LOG=errors\n",
+    },
+    Worker { key: "hand", label: "hand-written workers-rs", dir: "hand-worker", vars: "" },
+    Worker { key: "hono", label: "Hono", dir: "hono-worker", vars: "" },
 ];
+
+/// The index of `key` in [`WORKERS`].
+fn wi(key: &str) -> usize {
+    WORKERS.iter().position(|w| w.key == key).unwrap_or(0)
+}
 
 /// One benchmark route: path, whether it needs the Access token, the expected body prefix.
 struct BenchRoute {
@@ -165,7 +181,7 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
 
     // 3–4: the Workers.
     let bench_dir = ctx.root.join("bench");
-    for w in WORKERS.iter().filter(|w| w.key != "hono") {
+    for w in WORKERS.iter().filter(|w| matches!(w.key, "layers" | "hand")) {
         let dir = bench_dir.join(w.dir);
         let (raw, gz) = ctx.step(&format!("bench: worker-build --release bench/{}", w.dir), |ctx| {
             let mut cmd = Command::new(&tools.worker_build);
@@ -186,8 +202,7 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
         ensure::npm_ci(ctx, &load_dir, "autocannon", &load_dir.join("node_modules").join(".bin").join("autocannon"))?;
         ensure::npm_ci(ctx, &hono_dir, "hono", &hono_dir.join("node_modules").join("hono").join("package.json"))
     })?;
-    (fig.load, fig.rss) =
-        ctx.step("bench: load the three Workers in workerd", |ctx| load_workers(ctx, opts, &bench_dir))?;
+    (fig.load, fig.rss) = ctx.step("bench: load the Workers in workerd", |ctx| load_workers(ctx, opts, &bench_dir))?;
 
     // 5: compile time.
     if opts.compile_routes > 0 {
@@ -231,7 +246,7 @@ fn wasm_size(path: &Path) -> Result<(u64, u64)> {
     Ok((bytes.len() as u64, gz))
 }
 
-/// Starts the stubs and the three Workers, checks their answers, loads them in turn.
+/// Starts the stubs and the Workers, checks their answers, loads them in turn.
 #[allow(clippy::type_complexity, clippy::too_many_lines)]
 fn load_workers(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<(Vec<Vec<Load>>, Vec<(u64, u64, u64)>)> {
     run(ctx.cargo_cmd().args(["build", "-p", "layers-tests", "--bin", "layers-stubs", "--bin", "bench-token"]))?;
@@ -245,19 +260,17 @@ fn load_workers(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<(Vec<
     cmd.args(["--team", team, "--aud", &aud, "--email", "bench@example.com", "--ttl", "7200"]);
     let token = output(&mut cmd).map(|t| t.trim().to_owned()).filter(|t| t.split('.').count() == 3);
     let token = token.ok_or_else(|| format!("`{}` printed no token", util::describe(&cmd)))?;
-    let env_file = state.join("bench.env");
-    util::write_private(
-        &env_file,
-        &format!(
-            "ACCESS_TEAM_DOMAIN={team}\nACCESS_AUD={aud}\nACCESS_CERTS_URL=http://127.0.0.1:{}/cdn-cgi/access/certs\n",
-            stubs.port
-        ),
-    )?;
+    let base_env = format!(
+        "ACCESS_TEAM_DOMAIN={team}\nACCESS_AUD={aud}\nACCESS_CERTS_URL=http://127.0.0.1:{}/cdn-cgi/access/certs\n",
+        stubs.port
+    );
 
     let mut servers: Vec<(Server, u16)> = Vec::new();
     for w in &WORKERS {
         let dir = bench_dir.join(w.dir);
-        let persist = state.join(w.dir);
+        let persist = state.join(w.key);
+        let env_file = state.join(format!("{}.env", w.key));
+        util::write_private(&env_file, &format!("{base_env}{}", w.vars))?;
         let mut migrate = Command::new(ctx.node_bin("wrangler"));
         migrate
             .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
@@ -268,23 +281,23 @@ fn load_workers(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<(Vec<
         run(&mut migrate)?;
         let port = free_port()?;
         // `--log-level error`: wrangler does not print (or ship to its own process) a line per
-        // request, which would otherwise dominate what is measured. The same for all three.
+        // request, which would otherwise dominate what is measured. The same for all of them.
         let args: Vec<OsString> = vec![
             "--persist-to".into(),
             persist.into(),
             "--env-file".into(),
-            env_file.clone().into(),
+            env_file.into(),
             "--log-level".into(),
             "error".into(),
             "--inspector-port".into(),
             free_port()?.to_string().into(),
         ];
-        let log_path = ctx.root.join("target").join(format!("bench-{}.log", w.dir));
+        let log_path = ctx.root.join("target").join(format!("bench-{}.log", w.key));
         let server = Server::launch(ctx, &dir, &args, port, &log_path, &[])?;
         servers.push((server, port));
     }
 
-    // Same answers from all three, and the JWKS fetched (then cached) before any timing.
+    // Same answers from all of them, and the JWKS fetched (then cached) before any timing.
     for (w, (_, port)) in WORKERS.iter().zip(&servers) {
         for r in &ROUTES {
             let (status, body) = get(*port, r.path, r.token.then_some(token.as_str()))?;
@@ -302,7 +315,7 @@ fn load_workers(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<(Vec<
             }
         }
     }
-    log(format!("all three Workers answer the {} routes alike; JWKS cached", ROUTES.len()));
+    log(format!("all {} Workers answer the {} routes alike; JWKS cached", WORKERS.len(), ROUTES.len()));
 
     let cannon = bench_dir.join("load").join("node_modules").join(".bin").join("autocannon");
     if opts.warmup > 0 {
@@ -542,14 +555,20 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
             }
             let _ = writeln!(s);
         }
-        let public = fig.load[0][0].rps / fig.load[1][0].rps;
+        let (layers, quiet, hand, hono) = (wi("layers"), wi("layers-quiet"), wi("hand"), wi("hono"));
+        let r = |w: usize, route: usize, base: usize| fig.load[w][route].rps / fig.load[base][route].rps;
+        let public = r(layers, 0, hand);
         targets.push((
             "public route req/s, layers ÷ hand-written ≥ 0.97".into(),
             format!("{public:.2}"),
             public >= 0.97,
         ));
-        let access = fig.load[0][1].rps / fig.load[2][1].rps;
+        let q = r(quiet, 0, hand);
+        targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.2}"), q >= 0.97));
+        let access = r(layers, 1, hono);
         targets.push(("Access-JWT route req/s, layers ÷ Hono ≥ 1.0".into(), format!("{access:.2}"), access >= 1.0));
+        let q = r(quiet, 1, hono);
+        targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.2}"), q >= 1.0));
     }
 
     if !fig.wasm.is_empty() {

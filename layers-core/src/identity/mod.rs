@@ -105,6 +105,10 @@ pub trait Verifier: Sized + 'static {
     /// [`DEFAULT_BODY_LIMIT`](crate::request::DEFAULT_BODY_LIMIT), else 413) and hands the
     /// same bytes to the handler.
     const BODY: bool = false;
+    /// Whether the verifier reads [`VerifyCx::tls_client_auth`] (client certificates). The
+    /// framework only looks at `request.cf` for verifiers that say so; for the others
+    /// `tls_client_auth()` is `None` — a verifier that forgets to set this fails closed.
+    const TLS: bool = false;
     /// Set only by [`System`]: claims that the platform's event entry points make, which no
     /// fetch route may ask for (`#[route(…, identity = System)]` fails to compile). Setting
     /// it on your own verifier only makes the routes using it fail to compile.

@@ -188,6 +188,7 @@ impl<C: MtlsConfig> Mtls<C> {
 }
 
 impl<C: MtlsConfig> Verifier for Mtls<C> {
+    const TLS: bool = true;
     type Claims = MtlsClaims;
     const NAME: &'static str = C::NAME;
 

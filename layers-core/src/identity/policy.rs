@@ -78,6 +78,7 @@ impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     type Claims = V::Claims;
     const NAME: &'static str = Self::JOINED.as_str();
     const BODY: bool = V::BODY;
+    const TLS: bool = V::TLS;
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<V::Claims, Deny> {
         let claims = V::verify(cx).await?;
@@ -271,6 +272,7 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     type Claims = OneOf<A::Claims, B::Claims>;
     const NAME: &'static str = Self::JOINED.as_str();
     const BODY: bool = A::BODY || B::BODY;
+    const TLS: bool = A::TLS || B::TLS;
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<Self::Claims, Deny> {
         let da = match A::verify(cx).await {
