@@ -521,16 +521,27 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
             "## workerd (wrangler dev --local --log-level error, loopback; autocannon {} s × {} connections after a {} s warm-up, {} alternating round(s), median)\n",
             opts.seconds, opts.connections, opts.warmup, opts.rounds
         );
-        let _ = writeln!(s, "| route | Worker | req/s | p50 | p99 | layers ÷ this |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            s,
+            "| route | Worker | req/s | p50 | p99 | layers ÷ this | layers (errors-only logs) ÷ this |\n|---|---|---|---|---|---|---|"
+        );
+        let (layers_i, quiet_i) = (wi("layers"), wi("layers-quiet"));
         for (ri, r) in ROUTES.iter().enumerate() {
-            let layers = fig.load[0][ri].rps;
-            for (wi, w) in WORKERS.iter().enumerate() {
-                let l = fig.load[wi][ri];
-                let ratio = if wi == 0 { "—".to_owned() } else { format!("{:.2}", layers / l.rps) };
+            let (layers, quiet) = (fig.load[layers_i][ri].rps, fig.load[quiet_i][ri].rps);
+            for (i, w) in WORKERS.iter().enumerate() {
+                let l = fig.load[i][ri];
+                let ratio =
+                    |x: f64| if i == layers_i || i == quiet_i { "—".to_owned() } else { format!("{:.2}", x / l.rps) };
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {ratio} |",
-                    r.label, w.label, l.rps, l.p50_ms, l.p99_ms
+                    "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
+                    r.label,
+                    w.label,
+                    l.rps,
+                    l.p50_ms,
+                    l.p99_ms,
+                    ratio(layers),
+                    ratio(quiet)
                 );
             }
         }

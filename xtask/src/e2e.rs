@@ -109,7 +109,8 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
              WEBHOOK_SECRET={webhook_secret}\nMAIL_URL={stubs_url}/mail\nABUSE_LIMIT=4\n\
              FEDERATION_KEY=\"{federation_key}\"\nFEDERATION_ISSUER=https://layers.test\n\
              STS_URL={stubs_url}/sts\nSTS_ROLE_ARN={STS_ROLE_ARN}\nSTS_AUDIENCE=sts.amazonaws.com\n\
-             SITE_URL=https://layers.test\nWEBMENTION_ALLOW_ORIGINS={stubs_url}\nWEBMENTION_RETRY_SECS=1\n"
+             SITE_URL=https://layers.test\nWEBMENTION_ALLOW_ORIGINS={stubs_url}\nWEBMENTION_RETRY_SECS=1\n{}",
+            if soak.quiet_logs { "LAYERS_LOG=errors\n" } else { "" }
         ),
     )?;
 

@@ -49,6 +49,7 @@ COMMANDS:
                   no 5xx, bounded workerd RSS, and the leak check; prints req/s, statuses, RSS
                       --seconds <N>      duration (default 60)
                       --concurrency <C>  client threads, one request in flight each (default 4)
+                      --log <L>          `all` (default) or `errors`: the app runs with LAYERS_LOG=errors
     manifest      print the reference app's manifest: route · method · identity · storage (and
                   crons, queues) from the table `app!` dispatches with, as Markdown tables and a
                   Mermaid diagram (request → identity → storage). Fails when the app does not

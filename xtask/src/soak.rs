@@ -22,14 +22,17 @@ use std::time::{Duration, Instant};
 
 use crate::util::{self, log, number_in, option_values, Result};
 
-/// `--seconds N` and `--concurrency C` of `cargo xtask soak`.
+/// `--seconds N`, `--concurrency C` and `--log all|errors` of `cargo xtask soak`.
 pub(crate) struct Options {
     seconds: u64,
     concurrency: usize,
+    /// `--log errors`: the Worker runs with `LAYERS_LOG=errors` (no line for requests that
+    /// went well), to tell what its console output costs from what the Worker itself keeps.
+    pub(crate) quiet_logs: bool,
 }
 
 /// The soak `cargo xtask test` runs at the end of its e2e phase.
-pub(crate) const IN_TEST: Options = Options { seconds: 10, concurrency: 4 };
+pub(crate) const IN_TEST: Options = Options { seconds: 10, concurrency: 4, quiet_logs: false };
 
 /// More client threads than this only measure the client (the machine has few cores).
 const MAX_CONCURRENCY: usize = 64;
@@ -47,9 +50,15 @@ const RSS_PER_REQUEST_KB: u64 = 512;
 
 /// Parses the options of `cargo xtask soak`.
 pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
-    let mut opts = Options { seconds: 60, concurrency: 4 };
-    for (name, v) in option_values(rest, &["--seconds", "-s", "--concurrency", "-c"], "soak")? {
-        if matches!(name.as_str(), "--seconds" | "-s") {
+    let mut opts = Options { seconds: 60, concurrency: 4, quiet_logs: false };
+    for (name, v) in option_values(rest, &["--seconds", "-s", "--concurrency", "-c", "--log"], "soak")? {
+        if name == "--log" {
+            opts.quiet_logs = match v.as_str() {
+                "all" => false,
+                "errors" => true,
+                _ => return Err(format!("invalid `--log {v}` (expected `all` or `errors`)")),
+            };
+        } else if matches!(name.as_str(), "--seconds" | "-s") {
             opts.seconds = number_in("--seconds", &v, 1..=u64::MAX, "a positive number")?;
         } else {
             let expected = format!("1–{MAX_CONCURRENCY}");
