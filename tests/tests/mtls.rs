@@ -213,11 +213,12 @@ fn only_certificate_verifiers_make_the_framework_read_request_cf() {
     use layers_core::identity::{AnyOf, ApiKey, Public};
     // Dispatch reads `request.cf.tlsClientAuth` only for a verifier with `TLS`; it must reach
     // through composition, or an mTLS route behind `AnyOf` would see no certificate (and deny).
-    assert!(<Mtls<DefaultMtls> as Verifier>::TLS && <Mtls<Devices> as Verifier>::TLS);
-    assert!(<AnyOf<ApiKey, Mtls<Devices>> as Verifier>::TLS);
-    assert!(<AnyOf<Mtls<Devices>, ApiKey> as Verifier>::TLS);
-    assert!(!<Public as Verifier>::TLS && !<ApiKey as Verifier>::TLS);
-    assert!(!<AnyOf<ApiKey, Public> as Verifier>::TLS);
+    // Checked at compile time: a wrong flag fails the build of this test.
+    const { assert!(<Mtls<DefaultMtls> as Verifier>::TLS && <Mtls<Devices> as Verifier>::TLS) };
+    const { assert!(<AnyOf<ApiKey, Mtls<Devices>> as Verifier>::TLS) };
+    const { assert!(<AnyOf<Mtls<Devices>, ApiKey> as Verifier>::TLS) };
+    const { assert!(!<Public as Verifier>::TLS && !<ApiKey as Verifier>::TLS) };
+    const { assert!(!<AnyOf<ApiKey, Public> as Verifier>::TLS) };
     // Without the fields (what a verifier that forgot `TLS` sees), Mtls refuses.
     let cx = VerifyCx::builder().vars(|_| Some(FP.to_owned())).build();
     assert!(block_on(Mtls::<DefaultMtls>::verify(&cx)).is_err());
