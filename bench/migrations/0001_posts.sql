@@ -1,4 +1,4 @@
--- The table the benchmark's D1 route reads (the same in all three benchmark Workers).
+-- The table the benchmark's D1 route reads: one migration shared by all three benchmark Workers.
 CREATE TABLE IF NOT EXISTS posts (
     id INTEGER PRIMARY KEY,
     title TEXT NOT NULL
