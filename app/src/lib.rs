@@ -7,7 +7,7 @@
 //! | `GET /og/:slug.png` | Public | D1, Cache (generated PNG, cached a day; `x-cache`) |
 //! | `POST /api/subscribe` | Turnstile + abuse guard (mints confirm/unsubscribe links: `MayMint<Turnstile>`) | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
 //! | `GET\|POST /api/confirm/:token` | SignedToken (purpose `confirm`) | — (GET: a button; mail scanners prefetch links) / D1 (POST confirms) |
-//! | `GET /api/subscribers` | ApiKey | D1 |
+//! | `GET /api/subscribers?cursor=&limit=` | ApiKey | D1 (keyset pages of ≤ 1000) |
 //! | `POST /api/subscribers` | ApiKey | D1 |
 //! | `POST /api/subscribers/typed` (`Json<NewSubscriber>`), `POST /api/subscribers/form` (`Form<…>`) | ApiKey | D1 |
 //! | `GET /api/extract/:slug/:n` (`Path`, `Query`, `Cf`) | ApiKey | — |
@@ -82,11 +82,42 @@ struct Subscriber {
     status: String,
 }
 
-/// Lists subscribers (API key required).
+/// Page size of `GET /api/subscribers` when `limit` is not given.
+const SUBSCRIBERS_PAGE: u32 = 100;
+/// The largest page `GET /api/subscribers` serves.
+const SUBSCRIBERS_PAGE_MAX: u32 = 1000;
+
+#[derive(Debug, Deserialize)]
+struct SubscriberPage {
+    /// Rows per page: 1 to [`SUBSCRIBERS_PAGE_MAX`], default [`SUBSCRIBERS_PAGE`].
+    limit: Option<u32>,
+    /// Keyset cursor: the `next` of the previous page (rows with a greater email follow).
+    cursor: Option<String>,
+}
+
+/// Lists subscribers in email order, one bounded page at a time (API key required):
+/// `?limit=N` (1–1000, default 100) and `?cursor=<next of the previous page>`, as the admin
+/// lists do. The reply's `next` is the cursor of the following page, or `null` on the last one.
 #[route(GET "/api/subscribers", identity = ApiKey, storage(D1))]
-pub async fn list_subscribers(key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
-    let rows: Vec<Subscriber> = db.prepare("SELECT email, status FROM subscribers ORDER BY email").all().await?;
-    Ok(Response::from_json(&serde_json::json!({ "key": key.label, "subscribers": rows }))?)
+async fn list_subscribers(Query(page): Query<SubscriberPage>, key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
+    let limit = page.limit.unwrap_or(SUBSCRIBERS_PAGE);
+    if !(1..=SUBSCRIBERS_PAGE_MAX).contains(&limit) {
+        return Err(Error::problem(400, "`limit` must be 1 to 1000"));
+    }
+    let after = page.cursor.unwrap_or_default();
+    // One row more than the page shows whether another page follows.
+    let mut rows: Vec<Subscriber> = db
+        .prepare("SELECT email, status FROM subscribers WHERE email > ?1 ORDER BY email LIMIT ?2")
+        .bind(&[&after, &(limit + 1)])
+        .all()
+        .await?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.email.clone())
+    } else {
+        None
+    };
+    Ok(Response::from_json(&serde_json::json!({ "key": key.label, "subscribers": rows, "next": next }))?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -63,7 +63,7 @@ fn contact(ip: &str, name: &str, email: &str, message: &str, token: Option<&str>
 /// The rows for `email` in `GET /api/subscribers` (API key).
 fn rows_of(email: &str) -> Vec<String> {
     let k = key();
-    let r = send("GET", "/api/subscribers", &[("x-api-key", &k)], None);
+    let r = send("GET", "/api/subscribers?limit=1000", &[("x-api-key", &k)], None);
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     v["subscribers"]

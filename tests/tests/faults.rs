@@ -193,7 +193,7 @@ fn import(emails: &[&str], strict: bool) -> Resp {
 }
 
 fn status_of(email: &str) -> Option<String> {
-    let r = send("GET", "/api/subscribers", &[("x-api-key", &key())], None);
+    let r = send("GET", "/api/subscribers?limit=1000", &[("x-api-key", &key())], None);
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     v["subscribers"]

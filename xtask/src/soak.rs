@@ -2,7 +2,7 @@
 //! e2e setup: fresh state and secrets, `wrangler dev` on 127.0.0.1) for a fixed time with a
 //! bounded number of client threads, each sending one request at a time over its own loopback
 //! TCP connection: unique writes (`POST /api/subscribers` with the API key) mixed with reads
-//! (`GET /`, `GET /api/subscribers`). Afterwards it requires
+//! (`GET /`, `GET /api/subscribers`, one bounded page). Afterwards it requires
 //!
 //! - the D1 rows this run created to be exactly the writes answered 2xx (none lost, none extra),
 //! - no 5xx and no transport error (a request without a response),
@@ -116,16 +116,16 @@ pub(crate) fn drive(port: u16, api_key: &str, pgid: u32, opts: &Options, sensiti
         opts.seconds, opts.concurrency
     ));
 
-    let first_rss = workerd_rss_kb(pgid).ok_or_else(|| format!("no workerd process in process group {pgid}"))?;
+    let first = workerd_rss(pgid).ok_or_else(|| format!("no workerd process in process group {pgid}"))?;
     let done = AtomicBool::new(false);
     let started = Instant::now();
     let (tallies, samples) = std::thread::scope(|s| {
         let sampler = s.spawn(|| {
-            let mut samples = vec![first_rss];
+            let mut samples = vec![first];
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(RSS_EVERY);
-                if let Some(kb) = workerd_rss_kb(pgid) {
-                    samples.push(kb);
+                if let Some(rss) = workerd_rss(pgid) {
+                    samples.push(rss);
                 }
             }
             samples
@@ -164,22 +164,9 @@ pub(crate) fn drive(port: u16, api_key: &str, pgid: u32, opts: &Options, sensiti
     }
     append(sensitive, &list)?;
 
-    // What D1 holds for this run, read back through the app (ApiKey route, D1 `SELECT`).
-    let reply = request(addr, "GET", "/api/subscribers", &[("x-api-key", api_key)], None)
-        .map_err(|e| format!("soak: listing subscribers failed: {e}"))?;
-    if reply.status != 200 {
-        return Err(format!("soak: GET /api/subscribers answered {} after the run", reply.status));
-    }
-    let doc: serde_json::Value =
-        serde_json::from_slice(&reply.body).map_err(|e| format!("soak: GET /api/subscribers is not JSON: {e}"))?;
-    let rows: BTreeSet<String> = doc["subscribers"]
-        .as_array()
-        .ok_or("soak: GET /api/subscribers has no `subscribers` array")?
-        .iter()
-        .filter_map(|s| s["email"].as_str())
-        .filter(|e| e.starts_with(&prefix))
-        .map(str::to_owned)
-        .collect();
+    // What D1 holds for this run, read back through the app (ApiKey route, D1 `SELECT`), page
+    // by page from the first address after the run's prefix.
+    let rows = rows_with_prefix(addr, api_key, &prefix)?;
     append(sensitive, &rows.iter().map(|e| format!("{e}\n")).collect::<String>())?;
 
     total.micros.sort_unstable();
@@ -205,22 +192,21 @@ pub(crate) fn drive(port: u16, api_key: &str, pgid: u32, opts: &Options, sensiti
         pct(0.99),
         pct(1.0)
     ));
-    let last_rss = samples.last().copied().unwrap_or(first_rss);
-    let max_rss = samples.iter().copied().max().unwrap_or(first_rss);
-    let mib = |kb: u64| kb as f64 / 1024.0;
-    log(format!(
-        "soak: workerd RSS first {:.1} MiB, last {:.1} MiB, max {:.1} MiB ({} samples every {} ms)",
-        mib(first_rss),
-        mib(last_rss),
-        mib(max_rss),
-        samples.len(),
-        RSS_EVERY.as_millis()
-    ));
-
-    // The curve, in tenths of the run.
-    let curve: Vec<String> = (0..=10).map(|i| format!("{:.0}", mib(samples[(samples.len() - 1) * i / 10]))).collect();
-    log(format!("soak: workerd RSS over the run (MiB, each tenth): {}", curve.join(" → ")));
-
+    let last = samples.last().copied().unwrap_or(first);
+    log(format!("soak: workerd RSS sampled {} times, every {} ms", samples.len(), RSS_EVERY.as_millis()));
+    for (name, of) in Rss::ROLES {
+        let max = samples.iter().map(of).max().unwrap_or(0);
+        // The curve, in tenths of the run.
+        let curve: Vec<String> =
+            (0..=10).map(|i| format!("{:.0}", mib(of(&samples[(samples.len() - 1) * i / 10])))).collect();
+        log(format!(
+            "soak: {name}: first {:.1} MiB, last {:.1} MiB, max {:.1} MiB; each tenth: {}",
+            mib(of(&first)),
+            mib(of(&last)),
+            mib(max),
+            curve.join(" → ")
+        ));
+    }
     let mut problems = Vec::new();
     if written.is_empty() {
         problems.push("no write was answered 2xx: the soak measured nothing".to_owned());
@@ -241,6 +227,7 @@ pub(crate) fn drive(port: u16, api_key: &str, pgid: u32, opts: &Options, sensiti
             written.len()
         ));
     }
+    let (first_rss, last_rss) = (first.total(), last.total());
     let growth = last_rss.saturating_sub(first_rss);
     log(format!(
         "soak: workerd RSS growth {:.1} MiB, {:.0} KiB per request",
@@ -400,11 +387,44 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The summed `VmRSS` (kB) of the `workerd` processes in process group `pgid`, if any.
-/// Total VmRSS (KiB) of the `workerd` processes in process group `pgid`.
+/// Resident memory (`VmRSS`, KiB) of the two workerd processes `wrangler dev` runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rss {
+    /// The workerd that runs the Worker (and its local D1, KV, R2): started with an inspector.
+    pub(crate) app: u64,
+    /// wrangler's own entry workerd: its proxy and inspector-proxy Workers, no app code.
+    pub(crate) proxy: u64,
+}
+
+/// Reads one figure of an [`Rss`] sample.
+type RssOf = fn(&Rss) -> u64;
+
+impl Rss {
+    const ROLES: [(&'static str, RssOf); 3] = [
+        ("app workerd (the Worker, local D1/KV/R2)", |r| r.app),
+        ("wrangler's proxy workerd", |r| r.proxy),
+        ("both workerd", Rss::total),
+    ];
+
+    pub(crate) fn total(&self) -> u64 {
+        self.app + self.proxy
+    }
+}
+
+fn mib(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// Total `VmRSS` (KiB) of the `workerd` processes in process group `pgid`, if any.
 pub(crate) fn workerd_rss_kb(pgid: u32) -> Option<u64> {
+    workerd_rss(pgid).map(|r| r.total())
+}
+
+/// `VmRSS` (KiB) of the `workerd` processes in process group `pgid`, by role: the one started
+/// with `--inspector-addr` runs the Worker; the others are wrangler's proxy.
+pub(crate) fn workerd_rss(pgid: u32) -> Option<Rss> {
     let pgid = pgid.to_string();
-    let mut total = None;
+    let mut rss: Option<Rss> = None;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
@@ -426,11 +446,48 @@ pub(crate) fn workerd_rss_kb(pgid: u32) -> Option<u64> {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|v| v.parse::<u64>().ok());
-        if let Some(kb) = kb {
-            total = Some(total.unwrap_or(0) + kb);
+        let Some(kb) = kb else { continue };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let runs_app = cmdline.split(|b| *b == 0).any(|arg| arg.starts_with(b"--inspector-addr"));
+        let r = rss.get_or_insert_with(Rss::default);
+        if runs_app {
+            r.app += kb;
+        } else {
+            r.proxy += kb;
         }
     }
-    total
+    rss
+}
+
+/// The subscribers whose email starts with `prefix`, read through `GET /api/subscribers` one
+/// page after another from the cursor `prefix` (every such email sorts after it).
+fn rows_with_prefix(addr: SocketAddr, api_key: &str, prefix: &str) -> Result<BTreeSet<String>> {
+    let mut rows = BTreeSet::new();
+    let mut cursor = prefix.to_owned();
+    loop {
+        let path = format!("/api/subscribers?limit=1000&cursor={}", util::percent_encode(&cursor));
+        let reply = request(addr, "GET", &path, &[("x-api-key", api_key)], None)
+            .map_err(|e| format!("soak: listing subscribers failed: {e}"))?;
+        if reply.status != 200 {
+            return Err(format!("soak: GET {path} answered {} after the run", reply.status));
+        }
+        let doc: serde_json::Value =
+            serde_json::from_slice(&reply.body).map_err(|e| format!("soak: GET {path} is not JSON: {e}"))?;
+        let page = doc["subscribers"].as_array().ok_or_else(|| format!("soak: GET {path} has no `subscribers`"))?;
+        let before = rows.len();
+        let mut past_prefix = false;
+        for email in page.iter().filter_map(|s| s["email"].as_str()) {
+            if email.starts_with(prefix) {
+                rows.insert(email.to_owned());
+            } else {
+                past_prefix = true;
+            }
+        }
+        match doc["next"].as_str() {
+            Some(next) if !past_prefix && next > cursor.as_str() && rows.len() > before => cursor = next.to_owned(),
+            _ => return Ok(rows),
+        }
+    }
 }
 
 /// Appends `text` to `path` (which exists, created 0600 by the e2e setup).

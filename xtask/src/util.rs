@@ -121,6 +121,19 @@ pub(crate) fn random_hex(n: usize) -> Result<String> {
     Ok(hex(&buf))
 }
 
+/// `s` with every byte outside RFC 3986's unreserved set percent-encoded (a query value).
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -233,6 +246,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_encodes_query_values() {
+        assert_eq!(percent_encode("soak-ab-0-12@example.com"), "soak-ab-0-12%40example.com");
+        assert_eq!(percent_encode("a b+c/é~"), "a%20b%2Bc%2F%C3%A9~");
+    }
 
     #[test]
     fn hex_encodes() {
