@@ -248,7 +248,6 @@ struct Dispatch {
     query: String,
     params: Vec<(&'static str, String)>,
     rest: Option<String>,
-    headers: Vec<(String, String)>,
     log: LogCx,
     vars: &'static [&'static str],
     t0: u64,
@@ -479,18 +478,28 @@ async fn route_and_run(
     view: &mut RouteView,
 ) -> worker::Response {
     let t0 = now_ms();
-    let method = req.method().to_string();
-    let ray = req.headers().get("cf-ray").ok().flatten().unwrap_or_else(|| "-".to_owned());
+    let method = req.inner().method();
+    let ray = crate::log::Ray::of(req.inner().headers());
     let mut log = LogCx { ray, method: method.clone(), route: "-", event: None, quiet: quiet_logs(&env) };
-    let url = match req.url() {
-        Ok(u) => u,
-        Err(_) => {
-            log.request(400, now_ms().saturating_sub(t0), "bad_url");
-            view.rejected(&"unparsable URL");
-            return plain(400, "bad request\n");
-        }
+    // The path and query as a WHATWG parse reads them: straight from `request.url` when it is
+    // simple (see `split_simple_url`: provably the same answer), else by a full parse.
+    let raw_url = req.inner().url();
+    let parsed;
+    let (raw_path, raw_query) = match crate::request::path::split_simple_url(&raw_url) {
+        Some(parts) => parts,
+        None => match worker::Url::parse(&raw_url) {
+            Ok(u) => {
+                parsed = u;
+                (parsed.path(), parsed.query())
+            }
+            Err(_) => {
+                log.request(400, now_ms().saturating_sub(t0), "bad_url");
+                view.rejected(&"unparsable URL");
+                return plain(400, "bad request\n");
+            }
+        },
     };
-    let path = match normalize(url.path()) {
+    let path = match normalize(raw_path) {
         Ok(p) => p,
         Err(e) => {
             log.request(e.status(), now_ms().saturating_sub(t0), &format!("path_rejected: {e}"));
@@ -529,23 +538,34 @@ async fn route_and_run(
             });
             let params: Vec<(&'static str, String)> = names.zip(params.iter().map(str::to_owned)).collect();
             let rest = rest.map(str::to_owned);
-            let headers: Vec<(String, String)> = req.headers().entries().collect();
             let d = Dispatch {
                 env,
                 req,
                 method,
                 path,
-                query: url.query().unwrap_or("").to_owned(),
+                query: raw_query.unwrap_or("").to_owned(),
                 params,
                 rest,
-                headers,
                 log,
                 vars: app.vars,
                 t0,
             };
-            let (tx, rx) = oneshot::channel();
-            ctx.wait_until((entry.run)(d, tx));
-            let resp = rx.await.unwrap_or_else(|_| plain(500, "internal error\n"));
+            let (tx, mut rx) = oneshot::channel();
+            let mut run = (entry.run)(d, tx);
+            // The route's scope (verifier, storage, handler, then its `After` tasks) must run to
+            // completion even if the client hangs up, so whatever of it is still pending when
+            // this fetch handler yields goes to `waitUntil`. The runtime can only cancel at such
+            // a yield, so the first poll is made here: a handler that answers without waiting on
+            // I/O costs no `waitUntil` promise and no extra task hop.
+            let finished = std::future::poll_fn(|cx| std::task::Poll::Ready(run.as_mut().poll(cx).is_ready())).await;
+            let answered = rx.try_recv().ok().flatten();
+            if !finished {
+                ctx.wait_until(run);
+            }
+            let resp = match answered {
+                Some(resp) => resp,
+                None => rx.await.unwrap_or_else(|_| plain(500, "internal error\n")),
+            };
             if head_from_get {
                 return worker::ResponseBuilder::new()
                     .with_status(resp.status_code())
@@ -611,33 +631,47 @@ async fn verified_body(req: &mut worker::Request, log: &LogCx, t0: u64) -> Resul
     }
 }
 
-/// The parts of a [`Dispatch`] a verifier looks at.
-struct DispatchHead<'a> {
-    req: &'a worker::Request,
-    method: &'a str,
-    path: &'a str,
-    query: &'a str,
-    headers: &'a [(String, String)],
-    params: &'a [(&'static str, String)],
+/// The parts of a [`Dispatch`] a verifier looks at, moved into its [`VerifyCx`] and taken back
+/// afterwards (no copies).
+struct DispatchHead {
+    method: String,
+    path: String,
+    query: String,
+    params: Vec<(&'static str, String)>,
 }
 
-/// What the route's verifier sees (non-generic: one copy for every route).
-fn verify_cx<'e>(d: &DispatchHead, env: &'e worker::Env, body: Option<&Vec<u8>>, tls: bool) -> VerifyCx<'e> {
-    // Built in one step (what `VerifyCx::builder()` would make from the same parts).
+/// What the route's verifier sees (non-generic: one copy for every route). Headers are read
+/// from the runtime only if the verifier asks for one; `request.cf` only for verifiers with
+/// `Verifier::TLS`.
+fn verify_cx<'e>(
+    head: DispatchHead,
+    req: &'e worker::Request,
+    env: &'e worker::Env,
+    body: Option<&Vec<u8>>,
+    tls: bool,
+    now: u64,
+) -> VerifyCx<'e> {
+    // Built in one step (what `VerifyCx::builder()` would make from the same parts). The
+    // Fetch `Headers` iterator yields lower-case names, combined per name.
     VerifyCx {
-        method: d.method.to_owned(),
-        path: d.path.to_owned(),
-        query: d.query.to_owned(),
-        headers: d.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect(),
-        params: d.params.to_vec(),
+        method: head.method,
+        path: head.path,
+        query: head.query,
+        headers: std::cell::OnceCell::new(),
+        header_source: Some(Box::new(move || req.headers().entries().collect())),
+        params: head.params,
         secrets: Box::new(|name: &str| env.secret(name).ok().map(|s| s.to_string())),
         vars: Box::new(|name: &str| env.var(name).ok().map(|s| s.to_string())),
-        now: now_ms() / 1000,
+        now,
         body: body.cloned(),
-        // `request.cf` is only read for verifiers that look at client certificates.
-        tls_client_auth: if tls { tls_client_auth(d.req) } else { None },
+        tls_client_auth: if tls { tls_client_auth(req) } else { None },
         fetcher: crate::outbound::worker_fetch(),
     }
+}
+
+/// Takes back from a spent [`VerifyCx`] what the handler's request needs.
+fn into_head(cx: VerifyCx<'_>) -> DispatchHead {
+    DispatchHead { method: cx.method, path: cx.path, query: cx.query, params: cx.params }
 }
 
 /// Logs a refusal by verifier `name` and answers it (non-generic).
@@ -659,7 +693,10 @@ fn handled(log: &LogCx, t0: u64, result: Result<worker::Response, Error>) -> wor
         Ok(r) => r,
         Err(e) => error_response(log, &e),
     };
-    log.request(resp.status_code(), now_ms().saturating_sub(t0), "handled");
+    let status = resp.status_code();
+    if !log.skip(status < 400) {
+        log.request(status, now_ms().saturating_sub(t0), "handled");
+    }
     resp
 }
 
@@ -677,7 +714,7 @@ const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
 }
 
 async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> worker::Response {
-    let Dispatch { env, mut req, method, path, query, params, rest, headers, log, vars, t0 } = d;
+    let Dispatch { env, mut req, method, path, query, params, rest, log, vars, t0 } = d;
     let log = Rc::new(log);
     // Boxed, and made only when the verifier reads the body: routes whose verifier does not
     // (most) then carry no body-reading code at all.
@@ -692,15 +729,16 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
             None => None,
         }
     };
-    let head =
-        DispatchHead { req: &req, method: &method, path: &path, query: &query, headers: &headers, params: &params };
-    let cx = verify_cx(&head, &env, body.as_ref(), <H::Identity as Verifier>::TLS);
+    let head = DispatchHead { method, path, query, params };
     let t_id = now_ms();
+    let cx = verify_cx(head, &req, &env, body.as_ref(), <H::Identity as Verifier>::TLS, t_id / 1000);
     let verified = <H::Identity as Verifier>::verify(&cx).await;
-    drop(cx);
+    let DispatchHead { method, path, query, params } = into_head(cx);
     let claims: Claims<'r, H::Identity> = match verified {
         Ok(data) => {
-            log.identity(H::Identity::NAME, Ok(()), now_ms().saturating_sub(t_id));
+            if !log.skip(true) {
+                log.identity(H::Identity::NAME, Ok(()), now_ms().saturating_sub(t_id));
+            }
             Claims::new(data)
         }
         Err(deny) => return denied(&log, H::Identity::NAME, &deny, t_id, t0),

@@ -565,7 +565,13 @@ async fn run_event<'r>(
 
 fn event_log(event: &'static str, route: &'static str) -> Rc<LogCx> {
     // Crons and queue batches are rare: they always log every line.
-    Rc::new(LogCx { ray: "-".to_owned(), method: event.to_ascii_uppercase(), route, event: Some(event), quiet: false })
+    Rc::new(LogCx {
+        ray: crate::log::Ray::known("-"),
+        method: event.to_ascii_uppercase(),
+        route,
+        event: Some(event),
+        quiet: false,
+    })
 }
 
 /// The Worker's `scheduled` entry: finds the handler of the event's cron and runs it with

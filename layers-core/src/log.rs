@@ -11,7 +11,10 @@ use serde_json::Value;
 pub fn now_ms() -> u64 {
     #[cfg(target_arch = "wasm32")]
     {
-        worker::Date::now().as_millis()
+        // The static `Date.now()`: no `Date` object per call.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ms = worker::js_sys::Date::now() as u64;
+        ms
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -67,7 +70,7 @@ impl<'a> Line<'a> {
     fn new(layer: &'a str, cx: &'a LogCx) -> Line<'a> {
         let mut line = Line { fields: Vec::with_capacity(12) };
         line.str("layer", layer);
-        line.str("ray", &cx.ray);
+        line.str("ray", cx.ray.get());
         line.str("method", &cx.method);
         line.str("route", cx.route);
         line
@@ -125,13 +128,46 @@ impl<'a> Line<'a> {
 /// The per-request fields every line carries.
 #[derive(Debug, Clone)]
 pub(crate) struct LogCx {
-    pub(crate) ray: String,
+    pub(crate) ray: Ray,
     pub(crate) method: String,
     pub(crate) route: &'static str,
     /// `Some("scheduled" | "queue")` for platform events (then `route` is the cron or queue).
     pub(crate) event: Option<&'static str>,
     /// `LAYERS_LOG = "errors"`: only refusals and failures are printed (see [`quiet_from`]).
     pub(crate) quiet: bool,
+}
+
+/// The request's `cf-ray`, read from its headers only when a line is printed (a request that
+/// logs nothing never asks the runtime for it); `-` when absent.
+#[derive(Clone)]
+pub(crate) struct Ray {
+    value: std::cell::OnceCell<String>,
+    headers: Option<worker::web_sys::Headers>,
+}
+
+impl std::fmt::Debug for Ray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Printing must not call into the runtime: a ray not read yet shows as unread.
+        f.write_str(self.value.get().map_or("(unread)", String::as_str))
+    }
+}
+
+impl Ray {
+    /// A ray known up front (platform events: `-`; tests).
+    pub(crate) fn known(ray: &str) -> Ray {
+        Ray { value: std::cell::OnceCell::from(ray.to_owned()), headers: None }
+    }
+
+    /// The `cf-ray` of these request headers, read on first use.
+    pub(crate) fn of(headers: worker::web_sys::Headers) -> Ray {
+        Ray { value: std::cell::OnceCell::new(), headers: Some(headers) }
+    }
+
+    pub(crate) fn get(&self) -> &str {
+        self.value.get_or_init(|| {
+            self.headers.as_ref().and_then(|h| h.get("cf-ray").ok().flatten()).unwrap_or_else(|| "-".to_owned())
+        })
+    }
 }
 
 /// Whether the `LAYERS_LOG` var asks for errors only.
@@ -146,7 +182,9 @@ pub(crate) fn quiet_from(value: Option<&str>) -> bool {
 
 impl LogCx {
     /// Whether a line about something that went well (`ok`) is left out: only in errors-only mode.
-    fn skip(&self, ok: bool) -> bool {
+    /// Whether a line about something that went well (`ok`) or not is left out (errors-only
+    /// mode drops the former). Callers check it before timing a line they may not print.
+    pub(crate) fn skip(&self, ok: bool) -> bool {
         self.quiet && ok
     }
 
@@ -287,7 +325,7 @@ mod tests {
     }
 
     fn cx(ray: &str, event: Option<&'static str>) -> LogCx {
-        LogCx { ray: ray.to_owned(), method: "GET".to_owned(), route: "/a/:b", event, quiet: false }
+        LogCx { ray: Ray::known(ray), method: "GET".to_owned(), route: "/a/:b", event, quiet: false }
     }
 
     #[test]
@@ -322,7 +360,7 @@ mod tests {
             l.extra(&extra);
             let want = via_value(
                 &c,
-                json!({"layer": "request", "ray": c.ray, "method": c.method, "route": c.route, "status": 404,
+                json!({"layer": "request", "ray": c.ray.get(), "method": c.method, "route": c.route, "status": 404,
                        "outcome": "not_found", "ms": [1, "x"], "messages": 3, "a": {"z": null, "b": true}}),
             );
             assert_eq!(c.finish(l), want);
@@ -333,7 +371,7 @@ mod tests {
             l.str("detail", "boom \u{1}");
             let want = via_value(
                 &c,
-                json!({"layer": "request", "ray": c.ray, "method": c.method, "route": c.route,
+                json!({"layer": "request", "ray": c.ray.get(), "method": c.method, "route": c.route,
                        "event": "handler_error", "status": 500, "detail": "boom \u{1}"}),
             );
             assert_eq!(c.finish(l), want);
@@ -342,7 +380,7 @@ mod tests {
             l.str("error", "no such table");
             let want = via_value(
                 &c,
-                json!({"layer": "storage", "ray": c.ray, "method": c.method, "route": c.route, "kind": "D1",
+                json!({"layer": "storage", "ray": c.ray.get(), "method": c.method, "route": c.route, "kind": "D1",
                        "binding": "DB", "op": "first", "ms": u64::MAX, "outcome": "error", "error": "no such table"}),
             );
             assert_eq!(c.finish(l), want);

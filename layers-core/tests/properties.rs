@@ -457,3 +457,30 @@ proptest! {
         prop_assert!(r.is_err(), "tampered delivery passed: {:?}", r);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(2048), ..ProptestConfig::default() })]
+
+    /// The routing fast path reads `request.url` without a URL parse only when that gives
+    /// exactly what the WHATWG parser (`url`, as `worker::Url`) gives: the same path and query.
+    #[test]
+    fn the_url_fast_path_agrees_with_a_whatwg_parse(
+        scheme in prop_oneof![Just("http://"), Just("https://"), Just("HTTP://"), Just("ws://")],
+        host in prop_oneof![Just("h"), Just("example.com:8443"), Just("u:p@h"), Just("[::1]"), Just("h.")],
+        tail in "[/a-zA-Z0-9%.?#\\\\ ;=@:'\"<>|`{}~!$&()*+,\t\u{e9}2eE-]{0,24}",
+    ) {
+        let raw = format!("{scheme}{host}{tail}");
+        // The runtime only ever hands over a URL it parsed: strings that do not parse are not
+        // inputs (their "host" holds junk the generator put there).
+        let (Some((path, query)), Ok(u)) = (layers_core::request::path::split_simple_url(&raw), worker::Url::parse(&raw))
+        else {
+            return Ok(());
+        };
+        prop_assert_eq!(path, u.path(), "{}", raw);
+        prop_assert_eq!(query, u.query(), "{}", raw);
+        // What the parser serializes (what the runtime hands over) splits the same way, if simple.
+        if let Some(again) = layers_core::request::path::split_simple_url(u.as_str()) {
+            prop_assert_eq!(again, (u.path(), u.query()), "{}", raw);
+        }
+    }
+}

@@ -4,6 +4,8 @@ use std::fmt;
 use crate::outbound::{no_fetch, Fetcher, OutboundRequest, OutboundResponse};
 
 type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+/// Reads the request's headers (names lower-case), once, when a verifier first asks.
+pub(crate) type HeaderSource<'a> = Box<dyn Fn() -> Vec<(String, String)> + 'a>;
 
 /// What a [`Verifier`](super::Verifier) may look at: the request head, path parameters,
 /// and secrets and vars by name. No storage binding is reachable from here.
@@ -14,8 +16,10 @@ pub struct VerifyCx<'a> {
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: String,
-    /// Names lower-case.
-    pub(crate) headers: Vec<(String, String)>,
+    /// Names lower-case. Read from the request only when a verifier first looks (a `Public`
+    /// route never copies its headers out of the runtime).
+    pub(crate) headers: std::cell::OnceCell<Vec<(String, String)>>,
+    pub(crate) header_source: Option<HeaderSource<'a>>,
     pub(crate) params: Vec<(&'static str, String)>,
     pub(crate) secrets: Lookup<'a>,
     pub(crate) vars: Lookup<'a>,
@@ -28,7 +32,7 @@ pub struct VerifyCx<'a> {
 impl fmt::Debug for VerifyCx<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Header values may be credentials: names only.
-        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = self.headers().iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("VerifyCx")
             .field("method", &self.method)
             .field("path", &self.path)
@@ -47,7 +51,8 @@ impl<'a> VerifyCx<'a> {
                 method: "GET".into(),
                 path: "/".into(),
                 query: String::new(),
-                headers: Vec::new(),
+                headers: std::cell::OnceCell::from(Vec::new()),
+                header_source: None,
                 params: Vec::new(),
                 secrets: Box::new(|_| None),
                 vars: Box::new(|_| None),
@@ -69,15 +74,19 @@ impl<'a> VerifyCx<'a> {
     pub fn path(&self) -> &str {
         &self.path
     }
+    /// Every header, names lower-case, read from the request on first use.
+    fn headers(&self) -> &[(String, String)] {
+        self.headers.get_or_init(|| self.header_source.as_ref().map(|read| read()).unwrap_or_default())
+    }
     /// The first value of header `name` (case-insensitive).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers().iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     /// How many times header `name` occurs (a credential sent twice is suspicious).
     #[must_use]
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
+        self.headers().iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
     }
     /// The value of path parameter `:name`.
     #[must_use]
@@ -94,7 +103,7 @@ impl<'a> VerifyCx<'a> {
     pub fn cookie(&self, name: &str) -> Option<String> {
         let mut found = 0usize;
         let mut value = None;
-        for (k, v) in &self.headers {
+        for (k, v) in self.headers() {
             if !k.eq_ignore_ascii_case("cookie") {
                 continue;
             }
@@ -184,7 +193,10 @@ impl<'a> VerifyCxBuilder<'a> {
     /// Adds a header.
     #[must_use]
     pub fn header(mut self, k: &str, v: &str) -> Self {
-        self.cx.headers.push((k.to_ascii_lowercase(), v.to_owned()));
+        let headers = self.cx.headers.get_mut();
+        if let Some(h) = headers {
+            h.push((k.to_ascii_lowercase(), v.to_owned()));
+        }
         self
     }
     /// Adds a path parameter.
