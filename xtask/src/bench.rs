@@ -10,6 +10,9 @@
 //!    duration and connection count; routes and Workers alternate round by round and the
 //!    median round is reported. The Access token is signed with a fixture key; the JWKS comes
 //!    from the loopback stubs and is cached by all of them after the warm-up request.
+//!    Then the same Workers again under plain `workerd serve` ([`crate::plain`]: no wrangler
+//!    proxy, no inspector, no Node.js log pipeline) on the two routes without storage, with
+//!    workerd's CPU time per request and its RSS after every round.
 //! 4. **wasm size** of the layers Worker vs the hand-written one (same worker-build/wasm-opt).
 //! 5. **Compile time** of a generated 200-route app, layers vs hand-written (`bench_compile.rs`).
 //!
@@ -26,7 +29,7 @@ use std::time::Instant;
 use crate::e2e::{free_port, Server, Stubs};
 use crate::soak::workerd_rss_kb;
 use crate::util::{self, log, option_values, output, run, Result};
-use crate::{bench_compile, ensure, Ctx};
+use crate::{bench_compile, ensure, plain, Ctx};
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,6 +133,17 @@ struct Load {
     bad: u64,
 }
 
+/// The routes measured in plain workerd (no local D1 there): public hello and Access hello.
+const PLAIN_ROUTES: usize = 2;
+
+/// One load run against plain workerd, with the CPU time workerd spent on it.
+#[derive(Debug, Clone, Copy, Default)]
+struct PlainLoad {
+    load: Load,
+    /// workerd's CPU time (user + system) per request, µs.
+    cpu_us: f64,
+}
+
 /// Everything measured, for the table.
 #[derive(Default)]
 struct Figures {
@@ -140,6 +154,10 @@ struct Figures {
     load: Vec<Vec<Load>>,
     /// Per Worker: workerd RSS (KiB) before and after its load runs, and the requests served.
     rss: Vec<(u64, u64, u64)>,
+    /// Plain `workerd serve` (no wrangler): `[worker][route]` medians for [`PLAIN_ROUTES`].
+    plain: Vec<Vec<PlainLoad>>,
+    /// Plain workerd, per Worker: RSS (KiB) after the warm-up and after each round.
+    plain_rss: Vec<Vec<u64>>,
     wasm: Vec<(String, u64, u64)>,
     app_wasm: Option<(u64, u64)>,
     compile: Option<bench_compile::CompileFigures>,
@@ -202,7 +220,8 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
         ensure::npm_ci(ctx, &load_dir, "autocannon", &load_dir.join("node_modules").join(".bin").join("autocannon"))?;
         ensure::npm_ci(ctx, &hono_dir, "hono", &hono_dir.join("node_modules").join("hono").join("package.json"))
     })?;
-    (fig.load, fig.rss) = ctx.step("bench: load the Workers in workerd", |ctx| load_workers(ctx, opts, &bench_dir))?;
+    (fig.load, fig.rss, fig.plain, fig.plain_rss) =
+        ctx.step("bench: load the Workers in workerd", |ctx| load_workers(ctx, opts, &bench_dir))?;
 
     // 5: compile time.
     if opts.compile_routes > 0 {
@@ -248,7 +267,11 @@ fn wasm_size(path: &Path) -> Result<(u64, u64)> {
 
 /// Starts the stubs and the Workers, checks their answers, loads them in turn.
 #[allow(clippy::type_complexity, clippy::too_many_lines)]
-fn load_workers(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<(Vec<Vec<Load>>, Vec<(u64, u64, u64)>)> {
+fn load_workers(
+    ctx: &mut Ctx,
+    opts: &Options,
+    bench_dir: &Path,
+) -> Result<(Vec<Vec<Load>>, Vec<(u64, u64, u64)>, Vec<Vec<PlainLoad>>, Vec<Vec<u64>>)> {
     run(ctx.cargo_cmd().args(["build", "-p", "layers-tests", "--bin", "layers-stubs", "--bin", "bench-token"]))?;
     let state = ctx.root.join("target").join(format!("bench-state-{}", std::process::id()));
     std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
@@ -370,9 +393,131 @@ fn load_workers(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<(Vec<
     for (server, _) in &mut servers {
         server.stop();
     }
+    let vars = [
+        ("ACCESS_TEAM_DOMAIN", team.to_owned()),
+        ("ACCESS_AUD", aud.clone()),
+        ("ACCESS_CERTS_URL", format!("http://127.0.0.1:{}/cdn-cgi/access/certs", stubs.port)),
+    ];
+    let plain = load_plain(ctx, opts, bench_dir, &cannon, &token, &vars);
     stubs.stop();
     let _ = std::fs::remove_dir_all(&state);
+    let (plain, plain_rss) = plain?;
     let medians = runs.into_iter().map(|per_route| per_route.into_iter().map(|rs| median(&rs)).collect()).collect();
+    Ok((medians, rss, plain, plain_rss))
+}
+
+/// The same Workers served by plain `workerd serve` (see [`crate::plain`]) on the routes that
+/// need no local storage: answers checked, warm-up, alternating rounds; req/s, latency, and
+/// workerd's CPU time per request (steadier than req/s on a small machine, where the load
+/// generator competes for the same cores), and its RSS after each round.
+#[allow(clippy::type_complexity)]
+fn load_plain(
+    ctx: &mut Ctx,
+    opts: &Options,
+    bench_dir: &Path,
+    cannon: &Path,
+    token: &str,
+    base_vars: &[(&str, String)],
+) -> Result<(Vec<Vec<PlainLoad>>, Vec<Vec<u64>>)> {
+    let root = ctx.root.join("target").join("bench-plain");
+    // Hono is bundled the way `wrangler deploy` would bundle it (no upload: `--dry-run`).
+    let hono_out = root.join("hono-bundle");
+    let mut bundle = Command::new(ctx.node_bin("wrangler"));
+    bundle
+        .args(["deploy", "--dry-run", "--outdir"])
+        .arg(&hono_out)
+        .current_dir(bench_dir.join("hono-worker"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .stdin(Stdio::null());
+    run(&mut bundle)?;
+    let mut servers = Vec::new();
+    for w in &WORKERS {
+        let mut vars: Vec<(&str, &str)> = base_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        vars.extend(w.vars.lines().filter_map(|l| l.split_once('=')));
+        let build = bench_dir.join(w.dir).join("build");
+        let (js, wasm) = (build.join("index.js"), build.join("index_bg.wasm"));
+        let hono_js = hono_out.join("index.js");
+        let modules: Vec<plain::Module<'_>> = if w.key == "hono" {
+            vec![plain::Module::Es("index.js", &hono_js)]
+        } else {
+            vec![plain::Module::Es("index.js", &js), plain::Module::Wasm("index_bg.wasm", &wasm)]
+        };
+        servers.push(plain::Plain::start(ctx, &root.join(w.key), &modules, &vars, "/hello")?);
+    }
+    for (w, server) in WORKERS.iter().zip(&servers) {
+        for r in &ROUTES[..PLAIN_ROUTES] {
+            let (status, body) = get(server.port, r.path, r.token.then_some(token))?;
+            if status != 200 || !body.starts_with(r.body) {
+                return Err(format!(
+                    "{} (plain workerd) GET {} answered {status} {body:?}, expected 200 {:?}…",
+                    w.label, r.path, r.body
+                ));
+            }
+        }
+    }
+    log(format!("plain workerd: all {} Workers answer the {PLAIN_ROUTES} routes alike", WORKERS.len()));
+    if opts.warmup > 0 {
+        let warm = Options { seconds: opts.warmup, ..opts.clone() };
+        for server in &servers {
+            for r in &ROUTES[..PLAIN_ROUTES] {
+                autocannon(cannon, server.port, r, token, &warm)?;
+            }
+        }
+    }
+    let tick_us = 1e6 / plain::ticks_per_second() as f64;
+    let mut rss: Vec<Vec<u64>> = servers.iter().map(|s| vec![s.rss_kb().unwrap_or(0)]).collect();
+    let mut runs: Vec<Vec<Vec<PlainLoad>>> = vec![vec![Vec::new(); PLAIN_ROUTES]; WORKERS.len()];
+    for round in 0..opts.rounds {
+        for (ri, r) in ROUTES[..PLAIN_ROUTES].iter().enumerate() {
+            for k in 0..WORKERS.len() {
+                let wi = (k + round as usize + ri) % WORKERS.len();
+                let server = &servers[wi];
+                let cpu0 = server.cpu_ticks().ok_or("cannot read workerd's CPU time")?;
+                let l = autocannon(cannon, server.port, r, token, opts)?;
+                let cpu1 = server.cpu_ticks().ok_or("cannot read workerd's CPU time")?;
+                #[allow(clippy::cast_precision_loss)]
+                let cpu_us = (cpu1 - cpu0) as f64 * tick_us / l.requests.max(1) as f64;
+                log(format!(
+                    "plain round {}/{} {:<22} {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {cpu_us:>6.1} µs CPU/request ({} requests, {} not 2xx)",
+                    round + 1,
+                    opts.rounds,
+                    r.label,
+                    WORKERS[wi].label,
+                    l.rps,
+                    l.p50_ms,
+                    l.p99_ms,
+                    l.requests,
+                    l.bad
+                ));
+                if l.bad > 0 {
+                    return Err(format!(
+                        "{} (plain workerd) {}: {} responses were not 2xx under load",
+                        WORKERS[wi].label, r.path, l.bad
+                    ));
+                }
+                runs[wi][ri].push(PlainLoad { load: l, cpu_us });
+            }
+        }
+        for (per_worker, server) in rss.iter_mut().zip(&servers) {
+            per_worker.push(server.rss_kb().unwrap_or(0));
+        }
+    }
+    for server in &mut servers {
+        server.stop();
+    }
+    let medians = runs
+        .into_iter()
+        .map(|per_route| {
+            per_route
+                .into_iter()
+                .map(|rs| {
+                    let mut v = rs;
+                    v.sort_by(|a, b| a.load.rps.total_cmp(&b.load.rps));
+                    v.get(v.len() / 2).copied().unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
     Ok((medians, rss))
 }
 
@@ -426,7 +571,7 @@ fn parse_autocannon(json: &str) -> Result<Load> {
 }
 
 /// One request; `(status, body)`.
-fn get(port: u16, path: &str, token: Option<&str>) -> Result<(u16, String)> {
+pub(crate) fn get(port: u16, path: &str, token: Option<&str>) -> Result<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect to {port}: {e}"))?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(30))).map_err(|e| e.to_string())?;
@@ -570,16 +715,24 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
         let r = |w: usize, route: usize, base: usize| fig.load[w][route].rps / fig.load[base][route].rps;
         let public = r(layers, 0, hand);
         targets.push((
-            "public route req/s, layers ÷ hand-written ≥ 0.97".into(),
+            "wrangler dev: public req/s, layers ÷ hand-written ≥ 0.97".into(),
             format!("{public:.2}"),
             public >= 0.97,
         ));
         let q = r(quiet, 0, hand);
         targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.2}"), q >= 0.97));
         let access = r(layers, 1, hono);
-        targets.push(("Access-JWT route req/s, layers ÷ Hono ≥ 1.0".into(), format!("{access:.2}"), access >= 1.0));
+        targets.push((
+            "wrangler dev: Access-JWT req/s, layers ÷ Hono ≥ 1.0".into(),
+            format!("{access:.2}"),
+            access >= 1.0,
+        ));
         let q = r(quiet, 1, hono);
         targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.2}"), q >= 1.0));
+    }
+
+    if !fig.plain.is_empty() {
+        render_plain(&mut s, opts, fig, &mut targets);
     }
 
     if !fig.wasm.is_empty() {
@@ -626,6 +779,72 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
         let _ = writeln!(s, "| {name} | {figure} | {} |", verdict(*ok));
     }
     s
+}
+
+/// The plain-workerd section: the same Workers without wrangler's dev machinery.
+fn render_plain(s: &mut String, opts: &Options, fig: &Figures, targets: &mut Vec<(String, String, bool)>) {
+    let _ = writeln!(
+        s,
+        "## workerd alone (plain `workerd serve`, no wrangler: no dev proxy, no inspector, console lines to a file; autocannon {} s × {} connections after a {} s warm-up, {} alternating round(s), median)\n",
+        opts.seconds, opts.connections, opts.warmup, opts.rounds
+    );
+    let _ = writeln!(
+        s,
+        "Under `wrangler dev` every request also crosses wrangler's proxy workerd, and every console line is shipped to wrangler's Node.js process and source-mapped there; on a 2-core machine those compete with the Worker. Here workerd runs the Worker alone (routes without local storage only), and its own CPU time per request is measured as well.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| route | Worker | req/s | p50 | p99 | workerd CPU per request | layers ÷ this (req/s) | layers (errors-only logs) ÷ this (req/s) |\n|---|---|---|---|---|---|---|---|"
+    );
+    let (layers_i, quiet_i) = (wi("layers"), wi("layers-quiet"));
+    for (ri, r) in ROUTES[..PLAIN_ROUTES].iter().enumerate() {
+        let (layers, quiet) = (fig.plain[layers_i][ri].load.rps, fig.plain[quiet_i][ri].load.rps);
+        for (i, w) in WORKERS.iter().enumerate() {
+            let p = fig.plain[i][ri];
+            let ratio = |x: f64| {
+                if i == layers_i || i == quiet_i {
+                    "—".to_owned()
+                } else {
+                    format!("{:.2}", x / p.load.rps)
+                }
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.0} µs | {} | {} |",
+                r.label,
+                w.label,
+                p.load.rps,
+                p.load.p50_ms,
+                p.load.p99_ms,
+                p.cpu_us,
+                ratio(layers),
+                ratio(quiet)
+            );
+        }
+    }
+    let _ = writeln!(s);
+    if !fig.plain_rss.is_empty() {
+        let _ = writeln!(s, "workerd RSS (MiB) after the warm-up, then after each round:\n");
+        let _ = writeln!(s, "| Worker | RSS |\n|---|---|");
+        for (w, samples) in WORKERS.iter().zip(&fig.plain_rss) {
+            #[allow(clippy::cast_precision_loss)]
+            let curve: Vec<String> = samples.iter().map(|kb| format!("{:.0}", *kb as f64 / 1024.0)).collect();
+            let _ = writeln!(s, "| {} | {} |", w.label, curve.join(" → "));
+        }
+        let _ = writeln!(s);
+    }
+    let (layers, quiet, hand, hono) = (wi("layers"), wi("layers-quiet"), wi("hand"), wi("hono"));
+    let r = |w: usize, route: usize, base: usize| fig.plain[w][route].load.rps / fig.plain[base][route].load.rps;
+    for (label, w) in [("layers", layers), ("layers with LAYERS_LOG=errors", quiet)] {
+        let x = r(w, 0, hand);
+        targets.push((
+            format!("plain workerd: public req/s, {label} ÷ hand-written ≥ 0.97"),
+            format!("{x:.2}"),
+            x >= 0.97,
+        ));
+        let x = r(w, 1, hono);
+        targets.push((format!("plain workerd: Access-JWT req/s, {label} ÷ Hono ≥ 1.0"), format!("{x:.2}"), x >= 1.0));
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod ensure;
 mod fuzz;
 mod leaks;
 mod manifest;
+mod plain;
 mod soak;
 mod standin;
 mod util;
