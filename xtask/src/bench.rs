@@ -716,19 +716,19 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
         let public = r(layers, 0, hand);
         targets.push((
             "wrangler dev: public req/s, layers ÷ hand-written ≥ 0.97".into(),
-            format!("{public:.2}"),
+            format!("{public:.3}"),
             public >= 0.97,
         ));
         let q = r(quiet, 0, hand);
-        targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.2}"), q >= 0.97));
+        targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.3}"), q >= 0.97));
         let access = r(layers, 1, hono);
         targets.push((
             "wrangler dev: Access-JWT req/s, layers ÷ Hono ≥ 1.0".into(),
-            format!("{access:.2}"),
+            format!("{access:.3}"),
             access >= 1.0,
         ));
         let q = r(quiet, 1, hono);
-        targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.2}"), q >= 1.0));
+        targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.3}"), q >= 1.0));
     }
 
     if !fig.plain.is_empty() {
@@ -839,11 +839,11 @@ fn render_plain(s: &mut String, opts: &Options, fig: &Figures, targets: &mut Vec
         let x = r(w, 0, hand);
         targets.push((
             format!("plain workerd: public req/s, {label} ÷ hand-written ≥ 0.97"),
-            format!("{x:.2}"),
+            format!("{x:.3}"),
             x >= 0.97,
         ));
         let x = r(w, 1, hono);
-        targets.push((format!("plain workerd: Access-JWT req/s, {label} ÷ Hono ≥ 1.0"), format!("{x:.2}"), x >= 1.0));
+        targets.push((format!("plain workerd: Access-JWT req/s, {label} ÷ Hono ≥ 1.0"), format!("{x:.3}"), x >= 1.0));
     }
 }
 
