@@ -577,27 +577,27 @@ async fn route_and_run(
     }
 }
 
-/// The boxed request scope of one route (see [`scoped`]).
-type ScopedFn = for<'r> fn(&'r (), Dispatch, After<'r>) -> LocalBoxFuture<'r, worker::Response>;
+/// Opens the storage a route declared, with its claims as the proof (see [`open_storage`]).
+type OpenFn<V> = for<'r> fn(&worker::Env, &worker::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Handles<'r>, Error>;
+/// A route's handler ([`Route::call`]).
+type CallFn<V> = for<'r> fn(RouteCx<'r, V>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
 
 fn run_route<H: Route>(d: Dispatch, tx: oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()> {
-    // Only the handler-specific part is generic: the scope, the reply and the `After` tasks
-    // are the same code for every route (one copy in the wasm, not one per route).
-    Box::pin(drive(d, tx, scoped_boxed::<H>))
+    // Only what is specific to the route is generic over it: which storage it opens and its
+    // handler, passed as two function pointers. The scope itself (body, verification, the
+    // reply, the `After` tasks) is generic over the verifier only: one copy per identity
+    // type in the wasm, not one per route.
+    Box::pin(drive::<H::Identity>(d, tx, open_storage::<H>, H::call))
 }
 
-async fn drive(d: Dispatch, tx: oneshot::Sender<worker::Response>, scoped: ScopedFn) {
+async fn drive<V: Verifier>(d: Dispatch, tx: oneshot::Sender<worker::Response>, open: OpenFn<V>, call: CallFn<V>) {
     // The request's scope: every Claims, handle and After task of this request borrows
     // `scope`'s lifetime, which ends when this future does.
     let scope = ();
     let after = After::new();
-    let resp = scoped(&scope, d, after.clone()).await;
+    let resp = scoped::<V>(&scope, d, after.clone(), open, call).await;
     let _ = tx.send(resp);
     after.run_all().await;
-}
-
-fn scoped_boxed<'r, H: Route>(scope: &'r (), d: Dispatch, after: After<'r>) -> LocalBoxFuture<'r, worker::Response> {
-    Box::pin(scoped::<H>(scope, d, after))
 }
 
 /// `request.cf.tlsClientAuth` as strings, when present.
@@ -713,14 +713,81 @@ const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
     false
 }
 
-async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> worker::Response {
+/// The storage handles of one request, opened by [`open_storage`].
+#[derive(Default)]
+struct Handles<'r> {
+    d1: Option<D1<'r>>,
+    kv: Option<Kv<'r>>,
+    queue: Option<QueueBinding<'r>>,
+    r2: Option<R2<'r>>,
+    cache: Option<Cache<'r>>,
+    analytics: Option<AnalyticsEngine<'r>>,
+    durable: Option<DurableObject<'r>>,
+    ai: Option<Ai<'r>>,
+    vectorize: Option<Vectorize<'r>>,
+}
+
+/// Opens every binding route `H` declares, with the request's claims as the proof. Each arm is
+/// compiled only for routes that declare that kind (`declares` is const), so a route carries
+/// only the code of its own storage kinds.
+fn open_storage<'r, H: Route>(
+    env: &worker::Env,
+    req: &worker::Request,
+    claims: &Claims<'r, H::Identity>,
+    log: &Rc<LogCx>,
+) -> Result<Handles<'r>, Error> {
+    let mut h = Handles::default();
+    for decl in H::META.storage {
+        match decl.kind {
+            StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {
+                h.d1 = Some(D1::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Kv if const { declares(H::META.storage, StorageKind::Kv) } => {
+                h.kv = Some(Kv::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Queue if const { declares(H::META.storage, StorageKind::Queue) } => {
+                h.queue = Some(QueueBinding::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::R2 if const { declares(H::META.storage, StorageKind::R2) } => {
+                h.r2 = Some(R2::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Cache if const { declares(H::META.storage, StorageKind::Cache) } => {
+                let origin = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+                h.cache = Some(Cache::open(decl.binding, &origin, claims, log.clone())?);
+            }
+            StorageKind::AnalyticsEngine if const { declares(H::META.storage, StorageKind::AnalyticsEngine) } => {
+                h.analytics = Some(AnalyticsEngine::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::DurableObject if const { declares(H::META.storage, StorageKind::DurableObject) } => {
+                h.durable = Some(DurableObject::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Ai if const { declares(H::META.storage, StorageKind::Ai) } => {
+                h.ai = Some(Ai::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Vectorize if const { declares(H::META.storage, StorageKind::Vectorize) } => {
+                h.vectorize = Some(Vectorize::open(env, decl.binding, claims, log.clone())?);
+            }
+            // Unreachable: `decl` is one of `H::META.storage`, whose kinds the guards above admit.
+            _ => {}
+        }
+    }
+    Ok(h)
+}
+
+async fn scoped<'r, V: Verifier>(
+    _scope: &'r (),
+    d: Dispatch,
+    after: After<'r>,
+    open: OpenFn<V>,
+    call: CallFn<V>,
+) -> worker::Response {
     let Dispatch { env, mut req, method, path, query, params, rest, log, vars, t0 } = d;
     let log = Rc::new(log);
     // Boxed, and made only when the verifier reads the body: routes whose verifier does not
     // (most) then carry no body-reading code at all.
     let body = {
         let read: Option<LocalBoxFuture<'_, Result<Vec<u8>, worker::Response>>> =
-            if <H::Identity as Verifier>::BODY { Some(Box::pin(verified_body(&mut req, &log, t0))) } else { None };
+            if V::BODY { Some(Box::pin(verified_body(&mut req, &log, t0))) } else { None };
         match read {
             Some(read) => match read.await {
                 Ok(b) => Some(b),
@@ -731,65 +798,23 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
     };
     let head = DispatchHead { method, path, query, params };
     let t_id = now_ms();
-    let cx = verify_cx(head, &req, &env, body.as_ref(), <H::Identity as Verifier>::TLS, t_id / 1000);
-    let verified = <H::Identity as Verifier>::verify(&cx).await;
+    let cx = verify_cx(head, &req, &env, body.as_ref(), V::TLS, t_id / 1000);
+    let verified = V::verify(&cx).await;
     let DispatchHead { method, path, query, params } = into_head(cx);
-    let claims: Claims<'r, H::Identity> = match verified {
+    let claims: Claims<'r, V> = match verified {
         Ok(data) => {
             if !log.skip(true) {
-                log.identity(H::Identity::NAME, Ok(()), now_ms().saturating_sub(t_id));
+                log.identity(V::NAME, Ok(()), now_ms().saturating_sub(t_id));
             }
             Claims::new(data)
         }
-        Err(deny) => return denied(&log, H::Identity::NAME, &deny, t_id, t0),
+        Err(deny) => return denied(&log, V::NAME, &deny, t_id, t0),
     };
-    let mut d1 = None;
-    let mut kv = None;
-    let mut queue = None;
-    let mut r2 = None;
-    let mut cache = None;
-    let mut analytics = None;
-    let mut durable = None;
-    let mut ai = None;
-    let mut vectorize = None;
-    for decl in H::META.storage {
-        // Each arm is compiled only for routes that declare that kind (`declares` is const).
-        let opened = match decl.kind {
-            StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {
-                D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h))
-            }
-            StorageKind::Kv if const { declares(H::META.storage, StorageKind::Kv) } => {
-                Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h))
-            }
-            StorageKind::Queue if const { declares(H::META.storage, StorageKind::Queue) } => {
-                QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h))
-            }
-            StorageKind::R2 if const { declares(H::META.storage, StorageKind::R2) } => {
-                R2::open(&env, decl.binding, &claims, log.clone()).map(|h| r2 = Some(h))
-            }
-            StorageKind::Cache if const { declares(H::META.storage, StorageKind::Cache) } => {
-                let origin = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-                Cache::open(decl.binding, &origin, &claims, log.clone()).map(|h| cache = Some(h))
-            }
-            StorageKind::AnalyticsEngine if const { declares(H::META.storage, StorageKind::AnalyticsEngine) } => {
-                AnalyticsEngine::open(&env, decl.binding, &claims, log.clone()).map(|h| analytics = Some(h))
-            }
-            StorageKind::DurableObject if const { declares(H::META.storage, StorageKind::DurableObject) } => {
-                DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
-            }
-            StorageKind::Ai if const { declares(H::META.storage, StorageKind::Ai) } => {
-                Ai::open(&env, decl.binding, &claims, log.clone()).map(|h| ai = Some(h))
-            }
-            StorageKind::Vectorize if const { declares(H::META.storage, StorageKind::Vectorize) } => {
-                Vectorize::open(&env, decl.binding, &claims, log.clone()).map(|h| vectorize = Some(h))
-            }
-            // Unreachable: `decl` is one of `H::META.storage`, whose kinds the guards above admit.
-            _ => Ok(()),
-        };
-        if let Err(e) = opened {
-            return storage_unavailable(&log, t0, &e);
-        }
-    }
+    let Handles { d1, kv, queue, r2, cache, analytics, durable, ai, vectorize } = match open(&env, &req, &claims, &log)
+    {
+        Ok(h) => h,
+        Err(e) => return storage_unavailable(&log, t0, &e),
+    };
     let request = Request::new(req, method, path, query, params, rest).with_buffered_body(body);
     let rcx = RouteCx {
         request: Some(request),
@@ -807,7 +832,7 @@ async fn scoped<'r, H: Route>(_scope: &'r (), d: Dispatch, after: After<'r>) -> 
         after,
         env,
     };
-    handled(&log, t0, H::call(rcx).await)
+    handled(&log, t0, call(rcx).await)
 }
 
 /// The compile-time check `#[route]` runs: a verifier that reads the raw body (`Verifier::BODY`)
