@@ -701,7 +701,7 @@ fn handled(log: &LogCx, t0: u64, result: Result<worker::Response, Error>) -> wor
 }
 
 /// Whether `storage` declares a binding of `kind` (evaluated at compile time per route, so a
-/// route's scope only holds the code of the storage kinds it declares).
+/// route's storage opener only holds the code of the storage kinds it declares).
 const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
     let mut i = 0;
     while i < storage.len() {

@@ -6,8 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use base64ct::{Base64UrlUnpadded, Encoding as _};
 use jwt_compact::alg::{Rsa, RsaPublicKey, StrongKey};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{AlgorithmExt as _, Empty, UntrustedToken};
@@ -369,7 +368,7 @@ fn check_token_header(token: &str) -> Result<CheckedHeader, Deny> {
     let (Some(h), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Deny::invalid("token is not three dot-separated segments"));
     };
-    let raw = URL_SAFE_NO_PAD.decode(h).map_err(|_| Deny::invalid("token header is not base64url"))?;
+    let raw = Base64UrlUnpadded::decode_vec(h).map_err(|_| Deny::invalid("token header is not base64url"))?;
     let mut header = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token header: {e}")))?;
     match header.remove("alg") {
         Some(Value::String(a)) if a == "RS256" => {}
@@ -494,7 +493,8 @@ fn payload_of(token: &str, times: &jwt_compact::Claims<Empty>) -> Result<Verifie
     );
     // The payload segment, now known to be signed; parse it strictly for the other claims.
     let payload_b64 = token.split('.').nth(1).unwrap_or_default();
-    let raw = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| Deny::invalid("token payload is not base64url"))?;
+    let raw =
+        Base64UrlUnpadded::decode_vec(payload_b64).map_err(|_| Deny::invalid("token payload is not base64url"))?;
     let mut claims = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token payload: {e}")))?;
     for name in ["exp", "nbf", "iat"] {
         claims.remove(name);
@@ -855,7 +855,8 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
 mod tests {
     use std::cell::RefCell;
 
-    use base64::engine::general_purpose::STANDARD;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
     use futures::executor::block_on;
     use jwt_compact::alg::{Hs256, Hs256Key, RsaPrivateKey};
     use jwt_compact::{Algorithm, AlgorithmSignature as _};

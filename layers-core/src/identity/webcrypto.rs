@@ -11,8 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use base64ct::{Base64UrlUnpadded, Encoding as _};
 use jwt_compact::alg::RsaPublicKey;
 use rsa::traits::PublicKeyParts as _;
 use worker::js_sys::{self, Array, Function, Object, Reflect, Uint8Array};
@@ -64,8 +63,8 @@ async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsVal
     if let Some(k) = KEYS.with(|k| k.borrow().get(&material).cloned()) {
         return Ok(k);
     }
-    let n = JsValue::from_str(&URL_SAFE_NO_PAD.encode(&material.0));
-    let e = JsValue::from_str(&URL_SAFE_NO_PAD.encode(&material.1));
+    let n = JsValue::from_str(&Base64UrlUnpadded::encode_string(&material.0));
+    let e = JsValue::from_str(&Base64UrlUnpadded::encode_string(&material.1));
     let jwk = object(&[
         ("kty", &JsValue::from_str("RSA")),
         ("n", &n),
