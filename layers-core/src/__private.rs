@@ -426,7 +426,9 @@ impl RouteView {
     /// Adds `x-layers-runtime-url` (the URL string the runtime handed the Worker),
     /// `x-layers-routed-path` (the normalized path routing used, bytes outside visible ASCII
     /// and `%` percent-encoded), `x-layers-route` (the pattern, or `-`) and, for a refused
-    /// path, `x-layers-path-rejected`.
+    /// path, `x-layers-path-rejected`. On wasm32 it also adds `x-layers-wasm-memory`: the
+    /// size in bytes of the Worker's linear memory as this response leaves it (the soak reads
+    /// it; linear memory never shrinks, so its growth is the Worker's high-water mark).
     #[cfg(feature = "expose-routing")]
     fn stamp(self, resp: worker::Response, runtime_url: &str) -> worker::Response {
         fn visible(s: &str) -> String {
@@ -449,6 +451,11 @@ impl RouteView {
         let _ = headers.set("x-layers-route", self.route.unwrap_or("-"));
         if let Some(why) = &self.rejected {
             let _ = headers.set("x-layers-path-rejected", why);
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let bytes = core::arch::wasm32::memory_size::<0>() * 65_536;
+            let _ = headers.set("x-layers-wasm-memory", &bytes.to_string());
         }
         resp.with_headers(headers)
     }

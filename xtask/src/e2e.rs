@@ -169,7 +169,8 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
             Err(format!("e2e targets failed: {}", failed.join(", ")))
         }
     });
-    let soaked = ctx.step("e2e: soak", |_| crate::soak::drive(port, &api_key, server.pgid, soak, &sensitive));
+    let soaked =
+        ctx.step("e2e: soak", |_| crate::soak::drive(port, server.inspector, &api_key, server.pgid, soak, &sensitive));
     ctx.step("e2e: stop wrangler and stubs", |_| {
         server.stop();
         standin.stop();
@@ -228,6 +229,8 @@ pub(crate) fn free_port() -> Result<u16> {
 pub(crate) struct Server {
     child: Child,
     pgid: u32,
+    /// The port of wrangler's inspector proxy (`--inspector-port`), where DevTools attach.
+    inspector: Option<u16>,
     stopped: bool,
 }
 
@@ -245,8 +248,13 @@ impl Server {
         args.extend(["--persist-to".into(), state.into(), "--env-file".into(), env_file.into()]);
         // Cron triggers are fired by the tests through `GET /__scheduled?cron=…`.
         args.push("--test-scheduled".into());
+        let inspector = free_port()?;
+        args.extend(["--inspector-port".into(), inspector.to_string().into()]);
         let registry = standin.registry();
-        Server::launch(ctx, &ctx.app, &args, port, log_path, &[("WRANGLER_REGISTRY_PATH", registry.as_os_str())])
+        let envs = [("WRANGLER_REGISTRY_PATH", registry.as_os_str())];
+        let mut server = Server::launch(ctx, &ctx.app, &args, port, log_path, &envs)?;
+        server.inspector = Some(inspector);
+        Ok(server)
     }
 
     /// Starts `wrangler dev <args> --local --ip 127.0.0.1 --port <port>` in `dir` — in its own
@@ -282,7 +290,7 @@ impl Server {
             log_path.display()
         ));
         let child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
-        let mut server = Server { pgid: child.id(), child, stopped: false };
+        let mut server = Server { pgid: child.id(), child, inspector: None, stopped: false };
 
         let start = Instant::now();
         loop {

@@ -8,6 +8,7 @@
 
 mod bench;
 mod bench_compile;
+mod devtools;
 mod e2e;
 mod ensure;
 mod fuzz;
@@ -50,6 +51,11 @@ COMMANDS:
                   no 5xx, bounded workerd RSS, and the leak check; prints req/s, statuses, RSS
                       --seconds <N>      duration (default 60)
                       --concurrency <C>  client threads, one request in flight each (default 4)
+                      --connections <K>  `keep-alive` (default: one connection per client thread)
+                                         or `fresh` (a new connection per request)
+                      --devtools <D>     `attached` (default: a client that drains wrangler's
+                                         inspector proxy, which otherwise buffers every inspector
+                                         event) or `detached`
                       --log <L>          `all` (default) or `errors`: the app runs with LAYERS_LOG=errors
     manifest      print the reference app's manifest: route · method · identity · storage (and
                   crons, queues) from the table `app!` dispatches with, as Markdown tables and a
