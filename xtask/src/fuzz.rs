@@ -15,20 +15,21 @@ use crate::Ctx;
 /// The toolchain cargo-fuzz needs (`-Zsanitizer`).
 const TOOLCHAIN: &str = "+nightly";
 
-/// `--seconds N` and `--target T` of `cargo xtask fuzz`.
+/// `--seconds N` and `--target T` (repeatable) of `cargo xtask fuzz`.
 pub(crate) struct Options {
     seconds: u64,
-    target: Option<String>,
+    /// The targets named, in order; empty for every target.
+    targets: Vec<String>,
 }
 
 /// Parses the options of `cargo xtask fuzz`.
 pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
-    let mut opts = Options { seconds: 60, target: None };
+    let mut opts = Options { seconds: 60, targets: Vec::new() };
     for (name, v) in option_values(rest, &["--seconds", "-s", "--target", "-t"], "fuzz")? {
         if matches!(name.as_str(), "--seconds" | "-s") {
             opts.seconds = number_in("--seconds", &v, 1..=u64::MAX, "a positive number")?;
-        } else {
-            opts.target = Some(v);
+        } else if !opts.targets.contains(&v) {
+            opts.targets.push(v);
         }
     }
     Ok(opts)
@@ -93,16 +94,16 @@ fn targets(fuzz_dir: &Path) -> Result<Vec<String>> {
 pub(crate) fn fuzz(ctx: &mut Ctx, opts: &Options) -> Result<()> {
     let fuzz_dir = ctx.root.join("fuzz");
     let all = targets(&fuzz_dir)?;
-    let chosen: Vec<String> = match &opts.target {
-        Some(t) if all.contains(t) => vec![t.clone()],
-        Some(t) => return Err(format!("no fuzz target `{t}`; targets: {}", all.join(", "))),
-        None => all,
-    };
+    if let Some(t) = opts.targets.iter().find(|t| !all.contains(t)) {
+        return Err(format!("no fuzz target `{t}`; targets: {}", all.join(", ")));
+    }
+    let chosen: Vec<String> = if opts.targets.is_empty() { all } else { opts.targets.clone() };
     ensure_cargo_fuzz(ctx)?;
     ctx.step("build fuzz targets (cargo +nightly fuzz build -O)", |ctx| {
         let mut cmd = nightly_cargo(ctx);
         cmd.args(["fuzz", "build", "-O"]);
-        if let Some(t) = &opts.target {
+        // `cargo fuzz build` takes one target or none (all of them).
+        if let [t] = opts.targets.as_slice() {
             cmd.arg(t);
         }
         run(&mut cmd)

@@ -65,7 +65,7 @@ COMMANDS:
     fuzz          run the cargo-fuzz targets in fuzz/ (nightly + libFuzzer; installs cargo-fuzz if
                   missing) and report executions, coverage (`cov:`) and crashes per target
                       --seconds <N> time per target (default 60)
-                      --target <T>  only this target (default: every fuzz/fuzz_targets/*.rs)
+                      --target <T>  only this target, repeatable (default: every fuzz/fuzz_targets/*.rs)
     bench         build, then measure layers against its peers on this machine and write
                   BENCHMARKS.md: router vs matchit and the verifiers (criterion), the layers /
                   hand-written workers-rs / Hono Workers of bench/ in workerd under autocannon
