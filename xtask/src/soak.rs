@@ -11,7 +11,7 @@
 //!   `x-layers-wasm-memory` header) not to grow by more than 4 MiB after the first quarter of
 //!   the run, and its isolate's JavaScript heap after a full GC (sampled through the inspector
 //!   by the DevTools stand-in, [`crate::devtools`]) to end below twice the first half's peak
-//!   plus 8 MiB,
+//!   plus 16 MiB (the live heap includes the requests in flight: 1–9 MiB over a 10-minute soak),
 //! - the resident memory (`VmRSS`, sampled every 250 ms) of the workerd that runs the app to
 //!   stay under a loose guard (128 MiB + 512 KiB per request over the first sample; a run where
 //!   it did not level off is flagged with a warning). Much of it is not the Worker's: local
@@ -71,7 +71,7 @@ const RSS_SLACK_KB: u64 = 128 * 1024;
 const RSS_PER_REQUEST_KB: u64 = 512;
 /// The Worker's own memory checks (see `report_wasm` and `report_heap`).
 const WASM_LATE_GROWTH: u64 = 4 * 1024 * 1024;
-const HEAP_SLACK: u64 = 8 * 1024 * 1024;
+const HEAP_SLACK: u64 = 16 * 1024 * 1024;
 
 /// Parses the options of `cargo xtask soak`.
 pub(crate) fn parse_options(rest: &[String]) -> Result<Options> {
