@@ -96,15 +96,8 @@ impl<E: Into<Error>> IntoResponse for Result<worker::Response, E> {
 pub struct RouteCx<'r, V: Verifier> {
     request: Option<Request>,
     claims: Option<Claims<'r, V>>,
-    d1: Option<D1<'r>>,
-    kv: Option<Kv<'r>>,
-    queue: Option<QueueBinding<'r>>,
-    r2: Option<R2<'r>>,
-    cache: Option<Cache<'r>>,
-    analytics: Option<AnalyticsEngine<'r>>,
-    durable: Option<DurableObject<'r>>,
-    ai: Option<Ai<'r>>,
-    vectorize: Option<Vectorize<'r>>,
+    /// The handles the route declared, opened with its claims.
+    storage: Handles<'r>,
     vars: Vars<'r>,
     after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -155,63 +148,63 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     /// # Errors
     /// When the route did not declare D1.
     pub fn d1(&mut self) -> Result<D1<'r>, Error> {
-        self.d1.clone().ok_or_else(|| taken("D1"))
+        self.storage.d1.clone().ok_or_else(|| taken("D1"))
     }
     /// The declared KV handle.
     ///
     /// # Errors
     /// When the route did not declare KV.
     pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
-        self.kv.clone().ok_or_else(|| taken("KV"))
+        self.storage.kv.clone().ok_or_else(|| taken("KV"))
     }
     /// The declared queue producer, typed by the handler's parameter.
     ///
     /// # Errors
     /// When the route did not declare a queue.
     pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
-        self.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
+        self.storage.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
     }
     /// The declared R2 bucket.
     ///
     /// # Errors
     /// When the route did not declare R2.
     pub fn r2(&mut self) -> Result<R2<'r>, Error> {
-        self.r2.clone().ok_or_else(|| taken("R2"))
+        self.storage.r2.clone().ok_or_else(|| taken("R2"))
     }
     /// The declared cache.
     ///
     /// # Errors
     /// When the route did not declare a cache.
     pub fn cache(&mut self) -> Result<Cache<'r>, Error> {
-        self.cache.clone().ok_or_else(|| taken("Cache"))
+        self.storage.cache.clone().ok_or_else(|| taken("Cache"))
     }
     /// The declared Analytics Engine dataset.
     ///
     /// # Errors
     /// When the route did not declare one.
     pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
-        self.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
+        self.storage.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
     }
     /// The declared Durable Object namespace.
     ///
     /// # Errors
     /// When the route did not declare one.
     pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
-        self.durable.clone().ok_or_else(|| taken("DurableObject"))
+        self.storage.durable.clone().ok_or_else(|| taken("DurableObject"))
     }
     /// The declared Workers AI binding.
     ///
     /// # Errors
     /// When the route did not declare one.
     pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
-        self.ai.clone().ok_or_else(|| taken("Ai"))
+        self.storage.ai.clone().ok_or_else(|| taken("Ai"))
     }
     /// The declared Vectorize index.
     ///
     /// # Errors
     /// When the route did not declare one.
     pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
-        self.vectorize.clone().ok_or_else(|| taken("Vectorize"))
+        self.storage.vectorize.clone().ok_or_else(|| taken("Vectorize"))
     }
     /// The vars.
     #[must_use]
@@ -817,8 +810,7 @@ async fn scoped<'r, V: Verifier>(
         }
         Err(deny) => return denied(&log, V::NAME, &deny, t_id, t0),
     };
-    let Handles { d1, kv, queue, r2, cache, analytics, durable, ai, vectorize } = match open(&env, &req, &claims, &log)
-    {
+    let storage = match open(&env, &req, &claims, &log) {
         Ok(h) => h,
         Err(e) => return storage_unavailable(&log, t0, &e),
     };
@@ -826,15 +818,7 @@ async fn scoped<'r, V: Verifier>(
     let rcx = RouteCx {
         request: Some(request),
         claims: Some(claims),
-        d1,
-        kv,
-        queue,
-        r2,
-        cache,
-        analytics,
-        durable,
-        ai,
-        vectorize,
+        storage,
         vars: Vars::new(env.clone(), vars),
         after,
         env,

@@ -9,7 +9,7 @@ async fn admin(_who: Claims<'_, ApiKey>, _db: D1<'_>) -> Result<Response> {
 }
 
 fn forge<'r>(vars: Vars<'r>, after: After<'r>, env: layers_core::__private::worker::Env) -> RouteCx<'r, ApiKey> {
-    RouteCx { request: None, claims: None, d1: None, kv: None, vars, after, env }
+    RouteCx { request: None, claims: None, vars, after, env }
 }
 
 async fn sneak<'r>(vars: Vars<'r>, after: After<'r>, env: layers_core::__private::worker::Env) {
