@@ -133,6 +133,54 @@ struct Load {
     bad: u64,
 }
 
+/// Runs `opts.rounds` alternating rounds over `routes` × [`WORKERS`]: in each round, each route
+/// on each Worker once, the Worker order rotated per round and route so that no Worker always
+/// runs first (or hot). `one(last_of_round, worker, route)` runs one load and returns it, what
+/// to add to its log line, and what to keep; a load with a non-2xx response fails the bench.
+/// Returns what was kept, by Worker, then route, then round. `setup` names the setup in lines
+/// and errors (empty for `wrangler dev`).
+fn alternate<T>(
+    opts: &Options,
+    routes: &[BenchRoute],
+    setup: &str,
+    mut one: impl FnMut(bool, usize, &BenchRoute) -> Result<(Load, String, T)>,
+) -> Result<Vec<Vec<Vec<T>>>> {
+    let mut kept: Vec<Vec<Vec<T>>> =
+        (0..WORKERS.len()).map(|_| (0..routes.len()).map(|_| Vec::new()).collect()).collect();
+    let prefix =
+        if setup.is_empty() { String::new() } else { format!("{} ", setup.split(' ').next().unwrap_or(setup)) };
+    for round in 0..opts.rounds {
+        for (ri, r) in routes.iter().enumerate() {
+            for k in 0..WORKERS.len() {
+                let wi = (k + round as usize + ri) % WORKERS.len();
+                let last_of_round = ri + 1 == routes.len() && k + 1 == WORKERS.len();
+                let (l, extra, keep) = one(last_of_round, wi, r)?;
+                log(format!(
+                    "{prefix}round {}/{} {:<22} {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms{extra} ({} requests, {} not 2xx)",
+                    round + 1,
+                    opts.rounds,
+                    r.label,
+                    WORKERS[wi].label,
+                    l.rps,
+                    l.p50_ms,
+                    l.p99_ms,
+                    l.requests,
+                    l.bad
+                ));
+                if l.bad > 0 {
+                    let setup = if setup.is_empty() { String::new() } else { format!(" ({setup})") };
+                    return Err(format!(
+                        "{}{setup} {}: {} responses were not 2xx under load",
+                        WORKERS[wi].label, r.path, l.bad
+                    ));
+                }
+                kept[wi][ri].push(keep);
+            }
+        }
+    }
+    Ok(kept)
+}
+
 /// The routes measured in plain workerd (no local D1 there): public hello and Access hello.
 const PLAIN_ROUTES: usize = 2;
 
@@ -350,37 +398,11 @@ fn load_workers(
             }
         }
     }
-    let mut runs: Vec<Vec<Vec<Load>>> = vec![vec![Vec::new(); ROUTES.len()]; WORKERS.len()];
     let rss_before: Vec<u64> = servers.iter().map(|(s, _)| workerd_rss_kb(s.pgid()).unwrap_or(0)).collect();
-    for round in 0..opts.rounds {
-        for (ri, r) in ROUTES.iter().enumerate() {
-            // Rotate the order each round so no Worker always runs first (or hot).
-            for k in 0..WORKERS.len() {
-                let wi = (k + round as usize + ri) % WORKERS.len();
-                let port = servers[wi].1;
-                let l = autocannon(&cannon, port, r, &token, opts)?;
-                log(format!(
-                    "round {}/{} {:<22} {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} requests, {} not 2xx)",
-                    round + 1,
-                    opts.rounds,
-                    r.label,
-                    WORKERS[wi].label,
-                    l.rps,
-                    l.p50_ms,
-                    l.p99_ms,
-                    l.requests,
-                    l.bad
-                ));
-                if l.bad > 0 {
-                    return Err(format!(
-                        "{} {}: {} responses were not 2xx under load",
-                        WORKERS[wi].label, r.path, l.bad
-                    ));
-                }
-                runs[wi][ri].push(l);
-            }
-        }
-    }
+    let runs = alternate(opts, &ROUTES, "", |_, wi, r| {
+        let l = autocannon(&cannon, servers[wi].1, r, &token, opts)?;
+        Ok((l, " ".to_owned(), l))
+    })?;
     let rss: Vec<(u64, u64, u64)> = servers
         .iter()
         .zip(&rss_before)
@@ -466,42 +488,20 @@ fn load_plain(
     }
     let tick_us = 1e6 / plain::ticks_per_second() as f64;
     let mut rss: Vec<Vec<u64>> = servers.iter().map(|s| vec![s.rss_kb().unwrap_or(0)]).collect();
-    let mut runs: Vec<Vec<Vec<PlainLoad>>> = vec![vec![Vec::new(); PLAIN_ROUTES]; WORKERS.len()];
-    for round in 0..opts.rounds {
-        for (ri, r) in ROUTES[..PLAIN_ROUTES].iter().enumerate() {
-            for k in 0..WORKERS.len() {
-                let wi = (k + round as usize + ri) % WORKERS.len();
-                let server = &servers[wi];
-                let cpu0 = server.cpu_ticks().ok_or("cannot read workerd's CPU time")?;
-                let l = autocannon(cannon, server.port, r, token, opts)?;
-                let cpu1 = server.cpu_ticks().ok_or("cannot read workerd's CPU time")?;
-                #[allow(clippy::cast_precision_loss)]
-                let cpu_us = (cpu1 - cpu0) as f64 * tick_us / l.requests.max(1) as f64;
-                log(format!(
-                    "plain round {}/{} {:<22} {:<24} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {cpu_us:>6.1} µs CPU/request ({} requests, {} not 2xx)",
-                    round + 1,
-                    opts.rounds,
-                    r.label,
-                    WORKERS[wi].label,
-                    l.rps,
-                    l.p50_ms,
-                    l.p99_ms,
-                    l.requests,
-                    l.bad
-                ));
-                if l.bad > 0 {
-                    return Err(format!(
-                        "{} (plain workerd) {}: {} responses were not 2xx under load",
-                        WORKERS[wi].label, r.path, l.bad
-                    ));
-                }
-                runs[wi][ri].push(PlainLoad { load: l, cpu_us });
+    let runs = alternate(opts, &ROUTES[..PLAIN_ROUTES], "plain workerd", |round_done, wi, r| {
+        let server = &servers[wi];
+        let cpu0 = server.cpu_ticks().ok_or("cannot read workerd's CPU time")?;
+        let l = autocannon(cannon, server.port, r, token, opts)?;
+        let cpu1 = server.cpu_ticks().ok_or("cannot read workerd's CPU time")?;
+        #[allow(clippy::cast_precision_loss)]
+        let cpu_us = (cpu1 - cpu0) as f64 * tick_us / l.requests.max(1) as f64;
+        if round_done {
+            for (per_worker, server) in rss.iter_mut().zip(&servers) {
+                per_worker.push(server.rss_kb().unwrap_or(0));
             }
         }
-        for (per_worker, server) in rss.iter_mut().zip(&servers) {
-            per_worker.push(server.rss_kb().unwrap_or(0));
-        }
-    }
+        Ok((l, format!("  {cpu_us:>6.1} µs CPU/request"), PlainLoad { load: l, cpu_us }))
+    })?;
     for server in &mut servers {
         server.stop();
     }
