@@ -302,9 +302,7 @@ pub(crate) fn drive(
     let mid = samples[(samples.len() - 1) / 2];
     for (name, of) in Rss::ROLES {
         let max = samples.iter().map(of).max().unwrap_or(0);
-        // The curve, in tenths of the run.
-        let curve: Vec<String> =
-            (0..=10).map(|i| format!("{:.0}", mib(of(&samples[(samples.len() - 1) * i / 10])))).collect();
+        let curve = tenths(&samples, |r| format!("{:.0}", mib(of(r))));
         log(format!(
             "soak: {name}: first {:.1} MiB, last {:.1} MiB, max {:.1} MiB; growth in the first half {:+.1} MiB, \
              in the second {:+.1} MiB; each tenth: {}",
@@ -313,7 +311,7 @@ pub(crate) fn drive(
             mib(max),
             mib(of(&mid)) - mib(of(&first)),
             mib(of(&last)) - mib(of(&mid)),
-            curve.join(" → ")
+            curve
         ));
     }
     if written.is_empty() {
@@ -622,9 +620,6 @@ fn report_heap(d: &crate::devtools::Drained, elapsed: Duration) -> Option<String
         return Some("no heap sample of the Worker's isolate was answered".to_owned());
     };
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let tenths = |of: fn(&crate::devtools::HeapSample) -> u64| -> String {
-        (0..=10).map(|i| format!("{:.1}", mb(of(&d.heap[(d.heap.len() - 1) * i / 10])))).collect::<Vec<_>>().join(" → ")
-    };
     log(format!(
         "soak: the Worker's isolate after a full GC ({} samples, every {} s, the last at {:.0} s): JS heap used \
          {:.1} → {:.1} MiB (max {:.1}, reserved {:.1} → {:.1}); each tenth: {}",
@@ -636,7 +631,7 @@ fn report_heap(d: &crate::devtools::Drained, elapsed: Duration) -> Option<String
         mb(d.heap.iter().map(|h| h.used).max().unwrap_or(0)),
         mb(first.total),
         mb(last.total),
-        tenths(|h| h.used)
+        tenths(&d.heap, |h| format!("{:.1}", mb(h.used)))
     ));
     if let (Some(a), Some(b)) = (first.backing, last.backing) {
         log(format!(
@@ -644,7 +639,7 @@ fn report_heap(d: &crate::devtools::Drained, elapsed: Duration) -> Option<String
              MiB; each tenth: {}",
             mb(a),
             mb(b),
-            tenths(|h| h.backing.unwrap_or(0))
+            tenths(&d.heap, |h| format!("{:.1}", mb(h.backing.unwrap_or(0))))
         ));
     }
     let half = elapsed / 2;
@@ -656,6 +651,15 @@ fn report_heap(d: &crate::devtools::Drained, elapsed: Duration) -> Option<String
             mb(last.used)
         )
     })
+}
+
+/// A series at the start of the run and after each tenth of it: `a → b → … → k` (11 values,
+/// from evenly spaced samples; empty for no samples).
+fn tenths<T>(samples: &[T], show: impl Fn(&T) -> String) -> String {
+    if samples.is_empty() {
+        return String::new();
+    }
+    (0..=10).map(|i| show(&samples[(samples.len() - 1) * i / 10])).collect::<Vec<_>>().join(" → ")
 }
 
 fn mib(kb: u64) -> f64 {
