@@ -10,9 +10,11 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use futures_channel::oneshot;
+use worker::web_sys;
 
 use crate::after::After;
 use crate::error::Error;
+use crate::identity::cx::RuntimeHeaders;
 use crate::identity::{Claims, Federation, FederationConfig, Verifier, VerifyCx};
 use crate::log::{now_ms, LogCx};
 use crate::request::path::normalize;
@@ -235,7 +237,7 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
 
 struct Dispatch {
     env: worker::Env,
-    req: worker::Request,
+    req: web_sys::Request,
     method: String,
     path: String,
     query: String,
@@ -366,12 +368,12 @@ fn error_response(log: &LogCx, e: &Error) -> worker::Response {
 /// Never in practice: every failure becomes a response.
 pub async fn serve(
     app: &'static App,
-    req: worker::Request,
+    req: web_sys::Request,
     env: worker::Env,
     ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
     #[cfg(feature = "expose-routing")]
-    let runtime_url = req.inner().url();
+    let runtime_url = req.url();
     let mut view = RouteView::default();
     let resp = route_and_run(app, req, env, ctx, &mut view).await;
     #[cfg(feature = "expose-routing")]
@@ -472,18 +474,18 @@ fn quiet_logs(env: &worker::Env) -> bool {
 
 async fn route_and_run(
     app: &'static App,
-    req: worker::Request,
+    req: web_sys::Request,
     env: worker::Env,
     ctx: worker::Context,
     view: &mut RouteView,
 ) -> worker::Response {
     let t0 = now_ms();
-    let method = req.inner().method();
-    let ray = crate::log::Ray::of(req.inner().headers());
+    let method = req.method();
+    let ray = crate::log::Ray::of(&req);
     let mut log = LogCx { ray, method: method.clone(), route: "-", event: None, quiet: quiet_logs(&env) };
     // The path and query as a WHATWG parse reads them: straight from `request.url` when it is
     // simple (see `split_simple_url`: provably the same answer), else by a full parse.
-    let raw_url = req.inner().url();
+    let raw_url = req.url();
     let parsed;
     let (raw_path, raw_query) = match crate::request::path::split_simple_url(&raw_url) {
         Some(parts) => parts,
@@ -578,7 +580,7 @@ async fn route_and_run(
 }
 
 /// Opens the storage a route declared, with its claims as the proof (see [`open_storage`]).
-type OpenFn<V> = for<'r> fn(&worker::Env, &worker::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Handles<'r>, Error>;
+type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Handles<'r>, Error>;
 /// A route's handler ([`Route::call`]).
 type CallFn<V> = for<'r> fn(RouteCx<'r, V>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
 
@@ -601,10 +603,10 @@ async fn drive<V: Verifier>(d: Dispatch, tx: oneshot::Sender<worker::Response>, 
 }
 
 /// `request.cf.tlsClientAuth` as strings, when present.
-fn tls_client_auth(req: &worker::Request) -> Option<std::collections::HashMap<String, String>> {
+fn tls_client_auth(req: &web_sys::Request) -> Option<std::collections::HashMap<String, String>> {
     use worker::js_sys::{Object, Reflect};
     use worker::wasm_bindgen::{JsCast, JsValue};
-    let cf = Reflect::get(req.inner(), &JsValue::from_str("cf")).ok().filter(JsValue::is_object)?;
+    let cf = Reflect::get(req, &JsValue::from_str("cf")).ok().filter(JsValue::is_object)?;
     let tls = Reflect::get(&cf, &JsValue::from_str("tlsClientAuth")).ok().filter(JsValue::is_object)?;
     let obj: &Object = tls.unchecked_ref();
     let mut out = std::collections::HashMap::new();
@@ -621,7 +623,7 @@ fn tls_client_auth(req: &worker::Request) -> Option<std::collections::HashMap<St
 }
 
 /// Reads the raw body for a verifier with `Verifier::BODY` (non-generic: one copy).
-async fn verified_body(req: &mut worker::Request, log: &LogCx, t0: u64) -> Result<Vec<u8>, worker::Response> {
+async fn verified_body(req: &web_sys::Request, log: &LogCx, t0: u64) -> Result<Vec<u8>, worker::Response> {
     match Request::read_body(req, crate::request::DEFAULT_BODY_LIMIT).await {
         Ok(b) => Ok(b),
         Err(e) => {
@@ -645,7 +647,7 @@ struct DispatchHead {
 /// `Verifier::TLS`.
 fn verify_cx<'e>(
     head: DispatchHead,
-    req: &'e worker::Request,
+    req: &'e web_sys::Request,
     env: &'e worker::Env,
     body: Option<&Vec<u8>>,
     tls: bool,
@@ -658,15 +660,58 @@ fn verify_cx<'e>(
         path: head.path,
         query: head.query,
         headers: std::cell::OnceCell::new(),
-        header_source: Some(Box::new(move || req.headers().entries().collect())),
+        runtime: Some(RuntimeHeaders::new(
+            Box::new(move |name: &str| req.headers().get(name).ok().flatten()),
+            Box::new(move || worker::Headers(req.headers()).entries().collect()),
+        )),
         params: head.params,
-        secrets: Box::new(|name: &str| env.secret(name).ok().map(|s| s.to_string())),
-        vars: Box::new(|name: &str| env.var(name).ok().map(|s| s.to_string())),
+        secrets: Box::new(|name: &str| env_string(env, EnvKind::Secret, name)),
+        vars: Box::new(|name: &str| env_string(env, EnvKind::Var, name)),
         now,
         body: body.cloned(),
         tls_client_auth: if tls { tls_client_auth(req) } else { None },
         fetcher: crate::outbound::worker_fetch(),
     }
+}
+
+/// Which of `env`'s string bindings a verifier asked for.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum EnvKind {
+    Var,
+    Secret,
+}
+
+/// At most this many names are remembered per isolate by [`env_string`]; past it, lookups go
+/// to `env` every time (a verifier that builds names from request input cannot grow memory).
+const ENV_CACHE_NAMES: usize = 64;
+
+thread_local! {
+    // The vars and secrets verifiers read, by name, as `env` answered the first time. A
+    // Worker's bindings do not change while its isolate lives (a new version or secret value
+    // starts new isolates), and reading one through `env` costs a property lookup, a type
+    // check and a string copy out of JS on every request.
+    static ENV_STRINGS: std::cell::RefCell<std::collections::HashMap<(EnvKind, String), Option<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The var or secret `name` of `env` (`None` when unset or not a string), remembered per
+/// isolate (see `ENV_STRINGS`).
+fn env_string(env: &worker::Env, kind: EnvKind, name: &str) -> Option<String> {
+    let key = (kind, name.to_owned());
+    if let Some(v) = ENV_STRINGS.with(|c| c.borrow().get(&key).cloned()) {
+        return v;
+    }
+    let v = match kind {
+        EnvKind::Var => env.var(name).ok().map(|s| s.to_string()),
+        EnvKind::Secret => env.secret(name).ok().map(|s| s.to_string()),
+    };
+    ENV_STRINGS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() < ENV_CACHE_NAMES {
+            c.insert(key, v.clone());
+        }
+    });
+    v
 }
 
 /// Takes back from a spent [`VerifyCx`] what the handler's request needs.
@@ -732,7 +777,7 @@ struct Handles<'r> {
 /// only the code of its own storage kinds.
 fn open_storage<'r, H: Route>(
     env: &worker::Env,
-    req: &worker::Request,
+    req: &web_sys::Request,
     claims: &Claims<'r, H::Identity>,
     log: &Rc<LogCx>,
 ) -> Result<Handles<'r>, Error> {
@@ -752,7 +797,8 @@ fn open_storage<'r, H: Route>(
                 h.r2 = Some(R2::open(env, decl.binding, claims, log.clone())?);
             }
             StorageKind::Cache if const { declares(H::META.storage, StorageKind::Cache) } => {
-                let origin = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+                let origin =
+                    worker::Url::parse(&req.url()).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
                 h.cache = Some(Cache::open(decl.binding, &origin, claims, log.clone())?);
             }
             StorageKind::AnalyticsEngine if const { declares(H::META.storage, StorageKind::AnalyticsEngine) } => {
@@ -781,13 +827,13 @@ async fn scoped<'r, V: Verifier>(
     open: OpenFn<V>,
     call: CallFn<V>,
 ) -> worker::Response {
-    let Dispatch { env, mut req, method, path, query, params, rest, log, vars, t0 } = d;
+    let Dispatch { env, req, method, path, query, params, rest, log, vars, t0 } = d;
     let log = Rc::new(log);
     // Boxed, and made only when the verifier reads the body: routes whose verifier does not
     // (most) then carry no body-reading code at all.
     let body = {
         let read: Option<LocalBoxFuture<'_, Result<Vec<u8>, worker::Response>>> =
-            if V::BODY { Some(Box::pin(verified_body(&mut req, &log, t0))) } else { None };
+            if V::BODY { Some(Box::pin(verified_body(&req, &log, t0))) } else { None };
         match read {
             Some(read) => match read.await {
                 Ok(b) => Some(b),

@@ -142,7 +142,7 @@ pub(crate) struct LogCx {
 #[derive(Clone)]
 pub(crate) struct Ray {
     value: std::cell::OnceCell<String>,
-    headers: Option<worker::web_sys::Headers>,
+    request: Option<worker::web_sys::Request>,
 }
 
 impl std::fmt::Debug for Ray {
@@ -155,17 +155,22 @@ impl std::fmt::Debug for Ray {
 impl Ray {
     /// A ray known up front (platform events: `-`; tests).
     pub(crate) fn known(ray: &str) -> Ray {
-        Ray { value: std::cell::OnceCell::from(ray.to_owned()), headers: None }
+        Ray { value: std::cell::OnceCell::from(ray.to_owned()), request: None }
     }
 
-    /// The `cf-ray` of these request headers, read on first use.
-    pub(crate) fn of(headers: worker::web_sys::Headers) -> Ray {
-        Ray { value: std::cell::OnceCell::new(), headers: Some(headers) }
+    /// The `cf-ray` of this request, read from its headers on first use.
+    pub(crate) fn of(request: &worker::web_sys::Request) -> Ray {
+        // `Clone::clone`: another handle on the same JS object (`Request::clone` is the Fetch
+        // method that tees the body).
+        Ray { value: std::cell::OnceCell::new(), request: Some(Clone::clone(request)) }
     }
 
     pub(crate) fn get(&self) -> &str {
         self.value.get_or_init(|| {
-            self.headers.as_ref().and_then(|h| h.get("cf-ray").ok().flatten()).unwrap_or_else(|| "-".to_owned())
+            self.request
+                .as_ref()
+                .and_then(|r| r.headers().get("cf-ray").ok().flatten())
+                .unwrap_or_else(|| "-".to_owned())
         })
     }
 }

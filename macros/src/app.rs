@@ -279,9 +279,11 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         #check
         #check_events
 
+        // The runtime's `Request` as is: `worker::Request`'s conversion would read `request.cf`,
+        // the method, the URL and the headers up front, whether a route needs them or not.
         #[::worker::event(fetch)]
         async fn __layers_fetch(
-            req: ::worker::Request,
+            req: ::worker::web_sys::Request,
             env: ::worker::Env,
             ctx: ::worker::Context,
         ) -> ::worker::Result<::worker::Response> {

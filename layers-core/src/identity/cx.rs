@@ -4,8 +4,46 @@ use std::fmt;
 use crate::outbound::{no_fetch, Fetcher, OutboundRequest, OutboundResponse};
 
 type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
-/// Reads the request's headers (names lower-case), once, when a verifier first asks.
-pub(crate) type HeaderSource<'a> = Box<dyn Fn() -> Vec<(String, String)> + 'a>;
+
+/// How many distinct headers a verifier may ask the runtime for before the context reads
+/// them all at once (the built-in verifiers ask for one or two).
+const ASKED_HEADERS: usize = 4;
+
+/// The request's headers as the runtime holds them, read one name at a time, only when a
+/// verifier asks (Fetch `Headers.get`: case-insensitive, repeated headers combined with
+/// `", "`), each name once.
+pub(crate) struct RuntimeHeaders<'a> {
+    /// `Headers.get(name)`.
+    pub(crate) get: Lookup<'a>,
+    /// Every header, names lower-case (`Headers.entries()`), for when more names are asked
+    /// for than there are slots.
+    pub(crate) all: Box<dyn Fn() -> Vec<(String, String)> + 'a>,
+    /// The names asked for so far (lower-case) with their values.
+    asked: [std::cell::OnceCell<(String, Option<String>)>; ASKED_HEADERS],
+}
+
+impl<'a> RuntimeHeaders<'a> {
+    /// Headers read through `get` (one name) and `all` (every header).
+    pub(crate) fn new(get: Lookup<'a>, all: Box<dyn Fn() -> Vec<(String, String)> + 'a>) -> Self {
+        RuntimeHeaders { get, all, asked: Default::default() }
+    }
+
+    /// The value of `name`: `Some(None)` when absent, `None` when every slot is taken by
+    /// other names.
+    fn value(&self, name: &str) -> Option<Option<&str>> {
+        for slot in &self.asked {
+            match slot.get() {
+                Some((k, v)) if k.eq_ignore_ascii_case(name) => return Some(v.as_deref()),
+                Some(_) => {}
+                None => {
+                    let (_, v) = slot.get_or_init(|| (name.to_ascii_lowercase(), (self.get)(name)));
+                    return Some(v.as_deref());
+                }
+            }
+        }
+        None
+    }
+}
 
 /// What a [`Verifier`](super::Verifier) may look at: the request head, path parameters,
 /// and secrets and vars by name. No storage binding is reachable from here.
@@ -16,10 +54,12 @@ pub struct VerifyCx<'a> {
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: String,
-    /// Names lower-case. Read from the request only when a verifier first looks (a `Public`
-    /// route never copies its headers out of the runtime).
+    /// Names lower-case: the builder's headers, or (in a Worker) every header of the request
+    /// once more names were asked for than `runtime` keeps.
     pub(crate) headers: std::cell::OnceCell<Vec<(String, String)>>,
-    pub(crate) header_source: Option<HeaderSource<'a>>,
+    /// In a Worker: the request's headers, read from the runtime by name only when a verifier
+    /// asks (a `Public` route never copies a header out of the runtime).
+    pub(crate) runtime: Option<RuntimeHeaders<'a>>,
     pub(crate) params: Vec<(&'static str, String)>,
     pub(crate) secrets: Lookup<'a>,
     pub(crate) vars: Lookup<'a>,
@@ -31,8 +71,12 @@ pub struct VerifyCx<'a> {
 
 impl fmt::Debug for VerifyCx<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values may be credentials: names only.
-        let names: Vec<&str> = self.headers().iter().map(|(k, _)| k.as_str()).collect();
+        // Header values may be credentials: names only (in a Worker, those read so far).
+        let mut names: Vec<&str> =
+            self.headers.get().map(|h| h.iter().map(|(k, _)| k.as_str()).collect()).unwrap_or_default();
+        if let Some(rt) = &self.runtime {
+            names.extend(rt.asked.iter().filter_map(|s| s.get()).filter(|(_, v)| v.is_some()).map(|(k, _)| k.as_str()));
+        }
         f.debug_struct("VerifyCx")
             .field("method", &self.method)
             .field("path", &self.path)
@@ -52,7 +96,7 @@ impl<'a> VerifyCx<'a> {
                 path: "/".into(),
                 query: String::new(),
                 headers: std::cell::OnceCell::from(Vec::new()),
-                header_source: None,
+                runtime: None,
                 params: Vec::new(),
                 secrets: Box::new(|_| None),
                 vars: Box::new(|_| None),
@@ -74,19 +118,27 @@ impl<'a> VerifyCx<'a> {
     pub fn path(&self) -> &str {
         &self.path
     }
-    /// Every header, names lower-case, read from the request on first use.
-    fn headers(&self) -> &[(String, String)] {
-        self.headers.get_or_init(|| self.header_source.as_ref().map(|read| read()).unwrap_or_default())
+    /// The values of header `name` (case-insensitive), in order. In a Worker the runtime has
+    /// already combined a repeated header into one value (Fetch `Headers`), so there is at
+    /// most one.
+    fn values<'s>(&'s self, name: &str) -> Vec<&'s str> {
+        if self.headers.get().is_none() {
+            if let Some(one) = self.runtime.as_ref().and_then(|rt| rt.value(name)) {
+                return one.into_iter().collect();
+            }
+        }
+        let all = self.headers.get_or_init(|| self.runtime.as_ref().map(|rt| (rt.all)()).unwrap_or_default());
+        all.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
     /// The first value of header `name` (case-insensitive).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers().iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.values(name).first().copied()
     }
     /// How many times header `name` occurs (a credential sent twice is suspicious).
     #[must_use]
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers().iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
+        self.values(name).len()
     }
     /// The value of path parameter `:name`.
     #[must_use]
@@ -103,10 +155,7 @@ impl<'a> VerifyCx<'a> {
     pub fn cookie(&self, name: &str) -> Option<String> {
         let mut found = 0usize;
         let mut value = None;
-        for (k, v) in self.headers() {
-            if !k.eq_ignore_ascii_case("cookie") {
-                continue;
-            }
+        for v in self.values("cookie") {
             for pair in v.split(';') {
                 if let Some((ck, cv)) = pair.trim().split_once('=') {
                     if ck == name {
@@ -245,5 +294,73 @@ impl<'a> VerifyCxBuilder<'a> {
     #[must_use]
     pub fn build(self) -> VerifyCx<'a> {
         self.cx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// A context whose headers come from a runtime stand-in (`Headers.get` semantics: names
+    /// case-insensitive, one combined value per name), recording what was asked of it.
+    fn runtime_cx<'a>(headers: &'a [(&'a str, &'a str)], asked: &'a RefCell<Vec<String>>) -> VerifyCx<'a> {
+        let mut cx = VerifyCx::builder().build();
+        cx.headers = std::cell::OnceCell::new();
+        cx.runtime = Some(RuntimeHeaders::new(
+            Box::new(move |name: &str| {
+                asked.borrow_mut().push(name.to_owned());
+                headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| (*v).to_owned())
+            }),
+            Box::new(move || {
+                asked.borrow_mut().push("*".to_owned());
+                headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned())).collect()
+            }),
+        ));
+        cx
+    }
+
+    #[test]
+    fn runtime_headers_are_read_by_name_once_each() {
+        let asked = RefCell::new(Vec::new());
+        let headers = [("x-key", "k1"), ("cookie", "a=1; b=2; a=3"), ("x-other", "o")];
+        let cx = runtime_cx(&headers, &asked);
+        assert_eq!(cx.header("X-Key"), Some("k1"));
+        assert_eq!(cx.header("x-key"), Some("k1"));
+        assert_eq!(cx.header_count("x-key"), 1);
+        assert_eq!(cx.header("x-missing"), None);
+        assert_eq!(cx.header_count("x-missing"), 0);
+        assert_eq!(cx.cookie("b").as_deref(), Some("2"));
+        assert_eq!(cx.cookie("a"), None, "a cookie sent twice is not taken");
+        assert_eq!(*asked.borrow(), ["X-Key", "x-missing", "cookie"], "each name asked of the runtime once");
+        let shown = format!("{cx:?}");
+        assert!(
+            shown.contains("x-key")
+                && shown.contains("cookie")
+                && !shown.contains("k1")
+                && !shown.contains("x-missing")
+        );
+    }
+
+    #[test]
+    fn past_the_slots_every_header_is_read_once() {
+        let asked = RefCell::new(Vec::new());
+        let headers = [("h1", "1"), ("h2", "2"), ("h3", "3"), ("h4", "4"), ("h5", "5"), ("h6", "6")];
+        let cx = runtime_cx(&headers, &asked);
+        for (k, v) in &headers {
+            assert_eq!(cx.header(k), Some(*v));
+        }
+        assert_eq!(cx.header("h1"), Some("1"));
+        assert_eq!(cx.header("h6"), Some("6"));
+        assert_eq!(cx.header("nope"), None);
+        assert_eq!(*asked.borrow(), ["h1", "h2", "h3", "h4", "*"]);
+    }
+
+    #[test]
+    fn builder_headers_keep_repeats() {
+        let cx = VerifyCx::builder().header("X-Key", "a").header("x-key", "b").build();
+        assert_eq!(cx.header("x-key"), Some("a"));
+        assert_eq!(cx.header_count("X-KEY"), 2);
     }
 }

@@ -13,7 +13,7 @@
 mod access_jwt;
 mod api_key;
 mod claims;
-mod cx;
+pub(crate) mod cx;
 mod deny;
 mod federation;
 mod mtls;

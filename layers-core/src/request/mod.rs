@@ -19,7 +19,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// The incoming request as a handler sees it: its method, the normalized path it was routed
 /// on, the path parameters, headers and body.
 pub struct Request {
-    inner: worker::Request,
+    /// The runtime's `Request`: headers, body and `cf` are read from it only when asked for.
+    inner: worker::web_sys::Request,
     method: String,
     path: String,
     query: String,
@@ -40,7 +41,7 @@ impl std::fmt::Debug for Request {
 
 impl Request {
     pub(crate) fn new(
-        inner: worker::Request,
+        inner: worker::web_sys::Request,
         method: String,
         path: String,
         query: String,
@@ -57,7 +58,9 @@ impl Request {
     }
 
     /// Reads the raw body of `req` (at most `limit` bytes) for a verifier that needs it.
-    pub(crate) async fn read_body(req: &mut worker::Request, limit: usize) -> Result<Vec<u8>, Error> {
+    /// A body read before (by a verifier, or by the handler once already) is refused as
+    /// unreadable: the runtime's `arrayBuffer()` rejects a used body.
+    pub(crate) async fn read_body(req: &worker::web_sys::Request, limit: usize) -> Result<Vec<u8>, Error> {
         if let Some(len) = req.headers().get("content-length").ok().flatten() {
             match len.trim().parse::<u64>() {
                 Ok(n) if n > limit as u64 => return Err(Error::new(413, "payload too large")),
@@ -65,7 +68,16 @@ impl Request {
                 Err(_) => return Err(Error::bad_request("invalid content-length")),
             }
         }
-        let body = req.bytes().await.map_err(|e| Error::bad_request("unreadable body").with_detail(e.to_string()))?;
+        let unreadable = |e: &worker::wasm_bindgen::JsValue| {
+            let why = e
+                .as_string()
+                .or_else(|| worker::js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()));
+            Error::bad_request("unreadable body").with_detail(why.unwrap_or_else(|| "arrayBuffer() failed".to_owned()))
+        };
+        let buffer = worker::wasm_bindgen_futures::JsFuture::from(req.array_buffer().map_err(|e| unreadable(&e))?)
+            .await
+            .map_err(|e| unreadable(&e))?;
+        let body = worker::js_sys::Uint8Array::new(&buffer).to_vec();
         if body.len() > limit {
             return Err(Error::new(413, "payload too large"));
         }
@@ -104,7 +116,7 @@ impl Request {
     }
     /// Every header as `(lowercase name, value)`, in order (for [`headers::Headers`]).
     pub(crate) fn header_entries(&self) -> Vec<(String, String)> {
-        self.inner.headers().entries().collect()
+        worker::Headers(self.inner.headers()).entries().collect()
     }
     /// The value of cookie `name` from the `Cookie` header, if sent (or take a
     /// [`headers::Cookies`] parameter).
@@ -134,7 +146,7 @@ impl Request {
             }
             return Ok(b);
         }
-        Self::read_body(&mut self.inner, limit).await
+        Self::read_body(&self.inner, limit).await
     }
     /// The body as a stream of known length, without reading it: hand it to
     /// [`R2::put_stream`](crate::storage::R2::put_stream). The length comes from
@@ -153,7 +165,7 @@ impl Request {
             return Ok(BodyStream { len: b.len() as u64, inner: BodyInner::Buffered(b) });
         }
         let len = body_length(self.header("content-length").as_deref(), limit)?;
-        let inner = match self.inner.inner().body() {
+        let inner = match self.inner.body() {
             Some(stream) if len > 0 => BodyInner::Stream(stream),
             _ => BodyInner::Buffered(Vec::new()),
         };
@@ -266,13 +278,13 @@ fn cookie(header: &str, name: &str) -> Option<String> {
 }
 
 /// `request.cf`, read from the JS object.
-fn read_cf(req: &worker::Request) -> Option<extract::Cf> {
+fn read_cf(req: &worker::web_sys::Request) -> Option<extract::Cf> {
     use worker::js_sys::{Object, Reflect};
     use worker::wasm_bindgen::{JsCast, JsValue};
     let get = |o: &JsValue, k: &str| {
         Reflect::get(o, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined() && !v.is_null())
     };
-    let cf = get(req.inner(), "cf").filter(JsValue::is_object)?;
+    let cf = get(req, "cf").filter(JsValue::is_object)?;
     let string = |k: &str| get(&cf, k).and_then(|v| v.as_string());
     let number = |o: &JsValue, k: &str| {
         get(o, k)
