@@ -25,8 +25,9 @@ pub fn now_ms() -> u64 {
 }
 
 fn emit(line: &str) {
+    // One string handed to `console.log` as is (no `format!` copy).
     #[cfg(target_arch = "wasm32")]
-    worker::console_log!("{}", line);
+    worker::web_sys::console::log_1(&worker::wasm_bindgen::JsValue::from_str(line));
     #[cfg(not(target_arch = "wasm32"))]
     eprintln!("{line}");
 }
@@ -36,6 +37,12 @@ fn emit(line: &str) {
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
+    // Most values (names, patterns, rays, numbers as text) need no escape: copied whole.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -60,15 +67,19 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
 /// One log line being built: fields with their values already rendered as JSON. Written
 /// compact, keys in byte order — byte for byte what a `serde_json::Value` object of the same
 /// fields prints (its map is a `BTreeMap`) — without building one: fields are kept sorted by
-/// key, and a field set twice keeps its last value, as `v[key] = …` would.
+/// key, and a field set twice keeps its last value, as `v[key] = …` would. The values are
+/// written one after another into one buffer (two allocations per line, not one per field).
 struct Line<'a> {
-    fields: Vec<(&'a str, String)>,
+    /// Every value written so far, as JSON, back to back (a replaced value stays, unused).
+    values: String,
+    /// Each field's key and the range of its value in `values`, sorted by key.
+    fields: Vec<(&'a str, std::ops::Range<usize>)>,
 }
 
 impl<'a> Line<'a> {
     /// A line starting with the fields every line carries.
     fn new(layer: &'a str, cx: &'a LogCx) -> Line<'a> {
-        let mut line = Line { fields: Vec::with_capacity(12) };
+        let mut line = Line { values: String::with_capacity(160), fields: Vec::with_capacity(12) };
         line.str("layer", layer);
         line.str("ray", cx.ray.get());
         line.str("method", &cx.method);
@@ -76,31 +87,45 @@ impl<'a> Line<'a> {
         line
     }
 
-    fn raw(&mut self, key: &'a str, json: String) {
+    /// Records that the value of `key` is what was written to `values` since `start`.
+    fn set(&mut self, key: &'a str, start: usize) {
+        let range = start..self.values.len();
         // Kept sorted by key as fields arrive (no sort pass when rendering).
         match self.fields.binary_search_by(|(k, _)| (*k).cmp(key)) {
-            Ok(i) => self.fields[i].1 = json,
-            Err(i) => self.fields.insert(i, (key, json)),
+            Ok(i) => self.fields[i].1 = range,
+            Err(i) => self.fields.insert(i, (key, range)),
         }
     }
 
+    fn raw(&mut self, key: &'a str, json: &str) {
+        let start = self.values.len();
+        self.values.push_str(json);
+        self.set(key, start);
+    }
+
     fn get(&self, key: &str) -> Option<String> {
-        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, r)| self.values[r.clone()].to_owned())
     }
 
     fn str(&mut self, key: &'a str, v: &str) {
-        let mut json = String::with_capacity(v.len() + 2);
-        push_json_str(&mut json, v);
-        self.raw(key, json);
+        let start = self.values.len();
+        push_json_str(&mut self.values, v);
+        self.set(key, start);
     }
 
     fn num(&mut self, key: &'a str, v: u64) {
-        self.raw(key, v.to_string());
+        use std::fmt::Write as _;
+        let start = self.values.len();
+        let _ = write!(self.values, "{v}");
+        self.set(key, start);
     }
 
     fn value(&mut self, key: &'a str, v: &Value) {
-        // A `Value` always serializes (its map keys are strings).
-        self.raw(key, v.to_string());
+        use std::fmt::Write as _;
+        // A `Value` always serializes (its map keys are strings); `Display` is compact JSON.
+        let start = self.values.len();
+        let _ = write!(self.values, "{v}");
+        self.set(key, start);
     }
 
     fn extra(&mut self, extra: &'a [(&'a str, Value)]) {
@@ -110,15 +135,15 @@ impl<'a> Line<'a> {
     }
 
     fn render(self) -> String {
-        let mut out = String::with_capacity(128);
+        let mut out = String::with_capacity(self.values.len() + 12 * self.fields.len() + 2);
         out.push('{');
-        for (i, (k, v)) in self.fields.iter().enumerate() {
+        for (i, (k, r)) in self.fields.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             push_json_str(&mut out, k);
             out.push(':');
-            out.push_str(v);
+            out.push_str(&self.values[r.clone()]);
         }
         out.push('}');
         out
@@ -203,7 +228,7 @@ impl LogCx {
             // Platform events tag every line `"event": "scheduled" | "queue"`; a line that had
             // its own `event` (a handler error) keeps it as its outcome.
             if let Some(own) = line.get("event") {
-                line.raw("outcome", own);
+                line.raw("outcome", &own);
             }
             line.str("event", ev);
         }

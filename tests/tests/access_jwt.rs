@@ -1347,3 +1347,117 @@ fn denial_details_never_carry_token_contents() {
         assert!(!d.detail().contains("ada@example.com"), "{}", d.detail());
     }
 }
+
+// ---- repeated tokens (the verified-token cache) -------------------------------------------------
+
+/// The same AUD as the default config would read, from another var: settings equal only when
+/// the values are.
+struct OtherAud;
+impl AccessConfig for OtherAud {
+    const AUD_VAR: &'static str = "OTHER_AUD";
+    const NAME: &'static str = "OtherAud";
+}
+
+/// Remembers nothing.
+struct NoMemory;
+impl AccessConfig for NoMemory {
+    const VERIFIED_TOKENS: usize = 0;
+}
+
+#[test]
+fn a_repeated_token_gets_the_answer_a_full_verification_gives() {
+    use layers_core::identity::{clear_verified_tokens, remembered_token_count};
+    clear_verified_tokens();
+    let server = Server::new("repeat", JWKS_AB);
+    let t = mint_a(&user_payload());
+    let first = access(&server, &t).unwrap();
+    assert_eq!(remembered_token_count(), 1);
+    for _ in 0..3 {
+        assert_eq!(access(&server, &t).unwrap(), first);
+    }
+    assert_eq!(remembered_token_count(), 1);
+    // The clock is checked again on every request, with the full path's denial.
+    let at = |now: u64| cx_at(&server, now).header("Cf-Access-Jwt-Assertion", &t).build();
+    verify::<AccessJwt>(&at(NOW + 360)).unwrap(); // exp + leeway
+    let d = assert_denied(verify::<AccessJwt>(&at(NOW + 361)), DenyKind::Invalid, "expired while remembered");
+    assert_eq!(d.detail(), pure_at(&t, NOW + 361).unwrap_err().detail());
+    let d = assert_denied(verify::<AccessJwt>(&at(NOW - 71)), DenyKind::Invalid, "not yet valid while remembered");
+    assert_eq!(d.detail(), pure_at(&t, NOW - 71).unwrap_err().detail());
+    // Other settings (another AUD) do not reuse it.
+    let other = |aud: &'static str| {
+        let cx = VerifyCx::builder()
+            .now(NOW)
+            .vars(vars(server.url.clone(), vec![("OTHER_AUD", aud)]))
+            .fetcher(server.fetcher())
+            .header("Cf-Access-Jwt-Assertion", &t)
+            .build();
+        verify::<AccessJwt<OtherAud>>(&cx)
+    };
+    let d = assert_denied(other("another-app"), DenyKind::Invalid, "remembered under another AUD");
+    assert!(d.detail().contains("aud"), "{}", d.detail());
+    assert_eq!(other(AUD).unwrap(), first);
+    // A config that remembers nothing verifies in full every time and adds nothing.
+    clear_verified_tokens();
+    let cx = with_token(&server, &t);
+    verify::<AccessJwt<NoMemory>>(&cx).unwrap();
+    assert_eq!(remembered_token_count(), 0);
+}
+
+#[test]
+fn a_remembered_token_follows_key_rotation() {
+    use layers_core::identity::clear_verified_tokens;
+    clear_verified_tokens();
+    let long = with(user_payload(), "exp", json!(NOW + 100_000));
+    let t = mint_a(&long);
+    // The kid comes to name another key: the token no longer verifies.
+    let server = Server::new("rotate-same-kid", JWKS_A);
+    access(&server, &t).unwrap();
+    server.serve(&jwks_json(&[PEM_B]).replace(&kid_b(), &kid_a()));
+    let after_ttl = |s: &Server| cx_at(s, NOW + 601).header("Cf-Access-Jwt-Assertion", &t).build();
+    let d = assert_denied(verify::<AccessJwt>(&after_ttl(&server)), DenyKind::Invalid, "kid now names key B");
+    assert!(d.detail().contains("signature"), "{}", d.detail());
+    assert_eq!(server.fetches(), 2);
+    // The key leaves the set: denied as a first request would be.
+    let server = Server::new("rotate-out", JWKS_A);
+    access(&server, &t).unwrap();
+    server.serve(JWKS_B);
+    let d = assert_denied(verify::<AccessJwt>(&after_ttl(&server)), DenyKind::Invalid, "key rotated out");
+    assert!(d.detail().contains("kid"), "{}", d.detail());
+    // Keys unreachable once the cached set is stale: 503, as for a first request.
+    let server = Server::new("rotate-down", JWKS_A);
+    access(&server, &t).unwrap();
+    server.down.set(true);
+    assert_denied(verify::<AccessJwt>(&after_ttl(&server)), DenyKind::Unavailable, "keys unreachable");
+}
+
+#[test]
+fn only_tokens_that_verified_are_remembered() {
+    use layers_core::identity::{clear_verified_tokens, remembered_token_count};
+    clear_verified_tokens();
+    let server = Server::new("remember-only-good", JWKS_AB);
+    let good = mint_a(&user_payload());
+    let mut flipped = good.clone().into_bytes();
+    let last = flipped.len() - 2;
+    flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let hostile = [
+        flipped,
+        mint_a(&with(user_payload(), "aud", json!("another-app"))),
+        mint_a(&with(user_payload(), "exp", json!(NOW - 3600))),
+        mint(&key_b(), &kid_a(), &user_payload()),
+        sign_raw(&Hs256, &Hs256Key::new(b"k"), &rs256_header_a(), &user_payload().to_string()),
+    ];
+    for t in &hostile {
+        let first = assert_denied(access(&server, t), DenyKind::Invalid, "hostile");
+        let again = assert_denied(access(&server, t), DenyKind::Invalid, "hostile, again");
+        assert_eq!(first.detail(), again.detail());
+    }
+    assert_eq!(remembered_token_count(), 0);
+    access(&server, &good).unwrap();
+    assert_eq!(remembered_token_count(), 1);
+}
+
+/// [`pure`] at another time.
+fn pure_at(token: &str, now: u64) -> Result<AccessClaims, Deny> {
+    settings().verify(token, &Jwks::parse(JWKS_AB.as_bytes()).unwrap(), now)
+}

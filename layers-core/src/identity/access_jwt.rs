@@ -62,6 +62,10 @@ pub trait AccessConfig: 'static {
     /// Least time between two fetches of one JWKS URL, in seconds: an unknown `kid` causes
     /// at most one refetch per interval, and a failed fetch is not retried sooner.
     const REFETCH_INTERVAL_SECS: u64 = 30;
+    /// How many tokens that verified are remembered per isolate, so that the next request
+    /// with the same token skips the parse and the signature check (see [`AccessJwt`]'s
+    /// "Repeated tokens"); `0` remembers none.
+    const VERIFIED_TOKENS: usize = 256;
     /// Name in logs and the manifest.
     const NAME: &'static str = "AccessJwt";
 }
@@ -92,6 +96,18 @@ impl AccessConfig for DefaultAccess {}
 ///   (`crypto.subtle.verify`, RSASSA-PKCS1-v1_5 / SHA-256, the key imported once per isolate
 ///   from the parsed `n`/`e`); everything else, and every denial, is the same Rust code as
 ///   natively, where jwt-compact checks the signature. Any WebCrypto failure denies (403).
+///
+/// # Repeated tokens
+/// Access sends the same token with every request of a session. A token that verified is
+/// remembered per isolate (at most [`AccessConfig::VERIFIED_TOKENS`], by its exact string,
+/// together with the settings, `kid` and key it verified under). The next request with that
+/// string, under equal settings, skips the parse and the signature check — both depend only
+/// on the token's bytes and the key — but not the rest: the key set is looked up (and
+/// refetched) exactly as on a first request and must still map the `kid` to that same key,
+/// and `exp`/`nbf`/`iat` are checked against the clock again. So every request gets the
+/// answer a full verification would give. Only tokens that passed every check are
+/// remembered; a full cache drops expired tokens first, then everything.
+/// [`clear_verified_tokens`] forgets them (so does [`clear_jwks_cache`]).
 ///
 /// The pure parts run natively: [`AccessSettings::verify`] (token + [`Jwks`] + time) and
 /// [`verify_rs256`] (signature only).
@@ -214,22 +230,28 @@ impl AccessSettings {
     /// The [`Deny`] for the client (403 for anything wrong with the token, including an
     /// unknown `kid`).
     pub fn verify(&self, token: &str, jwks: &Jwks, now: u64) -> Result<AccessClaims, Deny> {
+        self.verify_timed(token, jwks, now).map(|(claims, _)| claims)
+    }
+
+    /// [`verify`](Self::verify), also returning the token's time claims.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    fn verify_timed(&self, token: &str, jwks: &Jwks, now: u64) -> Result<(AccessClaims, Times), Deny> {
         let key = key_for(token, jwks)?;
         let payload = verify_signature_and_payload(token, key)?;
-        self.check_claims(payload, now)
+        self.checked_claims(payload, now)
     }
 
     /// [`verify`](Self::verify) as [`AccessJwt`] runs it in Workers: the same steps, order and
     /// denials, but the RS256 signature is checked by the runtime's WebCrypto
     /// (`crypto.subtle.verify`) instead of pure-Rust RSA compiled to wasm.
     #[cfg(target_arch = "wasm32")]
-    async fn verify_webcrypto(&self, token: &str, jwks: &Jwks, now: u64) -> Result<AccessClaims, Deny> {
+    async fn verify_webcrypto(&self, token: &str, jwks: &Jwks, now: u64) -> Result<(AccessClaims, Times), Deny> {
         let key = key_for(token, jwks)?;
         let payload = verify_signature_and_payload_by(token, async |signing_input, signature| {
             super::webcrypto::verify_rs256(key, signing_input, signature).await
         })
         .await?;
-        self.check_claims(payload, now)
+        self.checked_claims(payload, now)
     }
 
     /// [`verify`](Self::verify) with the JWKS given as its JSON document.
@@ -241,9 +263,19 @@ impl AccessSettings {
         self.verify(token, &jwks, now)
     }
 
-    /// Checks the claims of a token whose signature was verified.
-    fn check_claims(&self, payload: VerifiedPayload, now: u64) -> Result<AccessClaims, Deny> {
-        let VerifiedPayload { mut claims, exp, nbf, iat } = payload;
+    /// Checks the claims of a token whose signature was verified: the time claims against
+    /// `now` first, then the others. Returns the claims and the time claims.
+    fn checked_claims(&self, payload: VerifiedPayload, now: u64) -> Result<(AccessClaims, Times), Deny> {
+        let VerifiedPayload { claims, exp, nbf, iat } = payload;
+        let times = Times { exp, nbf, iat };
+        self.check_times(times, now)?;
+        Ok((self.check_other_claims(claims)?, times))
+    }
+
+    /// The checks of the time claims against `now`, with leeway: `exp` required and not
+    /// passed, `nbf` and `iat` (when present) not in the future.
+    fn check_times(&self, times: Times, now: u64) -> Result<(), Deny> {
+        let Times { exp, nbf, iat } = times;
         let now = i64::try_from(now).map_err(|_| Deny::unavailable("clock out of range"))?;
         let leeway = i64::try_from(self.leeway_secs).unwrap_or(i64::MAX);
         // Integer arithmetic, saturating: no timestamp in a token can overflow or panic here.
@@ -265,7 +297,11 @@ impl AccessSettings {
                 return Err(Deny::invalid(format!("token issued in the future: iat (beyond {leeway} s leeway)")));
             }
         }
+        Ok(())
+    }
 
+    /// The checks of every claim but the time claims (which do not depend on the clock).
+    fn check_other_claims(&self, mut claims: Map<String, Value>) -> Result<AccessClaims, Deny> {
         match claims.remove("iss") {
             Some(Value::String(iss)) if iss == self.issuer => {}
             Some(Value::String(_)) => {
@@ -397,6 +433,14 @@ fn valid_kid(k: &str) -> bool {
     !k.is_empty() && k.len() <= MAX_KID_LEN && k.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A token's time claims (Unix seconds), as jwt-compact read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Times {
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+}
+
 /// A verified token's payload: the time claims and everything else.
 struct VerifiedPayload {
     claims: Map<String, Value>,
@@ -517,7 +561,7 @@ pub fn fuzz_check_unsigned(settings: &AccessSettings, token: &str, now: u64) -> 
         .deserialize_claims_unchecked::<Empty>()
         .map_err(|e| Deny::invalid(format!("token rejected: {}", validation_reason(&e))))?;
     let payload = payload_of(token, &times)?;
-    settings.check_claims(payload, now)
+    settings.checked_claims(payload, now).map(|(claims, _)| claims)
 }
 
 /// A description of a jwt-compact validation error that never echoes token contents.
@@ -706,15 +750,74 @@ struct CacheEntry {
 }
 
 thread_local! {
-    // Keys only, never verified claims. One isolate runs one thread.
+    // Keys only. One isolate runs one thread.
     static JWKS_CACHE: RefCell<HashMap<String, CacheEntry>> = RefCell::new(HashMap::new());
 }
 
-/// Forgets every cached JWKS of this isolate (tests, or after a manual key rotation).
+/// Forgets every cached JWKS of this isolate (tests, or after a manual key rotation), and
+/// every remembered verified token.
 pub fn clear_jwks_cache() {
     JWKS_CACHE.with(|c| c.borrow_mut().clear());
+    clear_verified_tokens();
     #[cfg(target_arch = "wasm32")]
     super::webcrypto::clear_key_cache();
+}
+
+// ---- the per-isolate verified-token cache ----------------------------------------------------
+
+/// A token that passed every check that does not depend on the clock or on the current key
+/// set — the strict header, the RS256 signature with `key`, the strict payload, `iss`, `aud`
+/// and the identity claims under `settings` — with what those checks depended on.
+struct Verified {
+    settings: AccessSettings,
+    kid: String,
+    key: RsaPublicKey,
+    times: Times,
+    claims: AccessClaims,
+}
+
+thread_local! {
+    // By the exact token string (whole-string equality on lookup, not a hash alone).
+    static VERIFIED: RefCell<HashMap<String, Rc<Verified>>> = RefCell::new(HashMap::new());
+}
+
+/// Forgets every remembered verified token of this isolate.
+pub fn clear_verified_tokens() {
+    VERIFIED.with(|v| v.borrow_mut().clear());
+}
+
+/// How many verified tokens this isolate remembers (tests).
+#[doc(hidden)]
+#[must_use]
+pub fn remembered_token_count() -> usize {
+    VERIFIED.with(|v| v.borrow().len())
+}
+
+/// The remembered verification of exactly `token` under exactly `settings`, if any.
+fn remembered(settings: &AccessSettings, token: &str) -> Option<Rc<Verified>> {
+    VERIFIED.with(|v| v.borrow().get(token).filter(|hit| hit.settings == *settings).cloned())
+}
+
+/// Remembers that `token` verified, keeping at most `cap` tokens: when full, tokens past
+/// `exp` (with leeway) go first, then all of them.
+fn remember(cap: usize, token: &str, verified: Verified, now: u64) {
+    if cap == 0 {
+        return;
+    }
+    VERIFIED.with(|v| {
+        let mut v = v.borrow_mut();
+        if v.len() >= cap && !v.contains_key(token) {
+            let now = i64::try_from(now).unwrap_or(i64::MAX);
+            v.retain(|_, e| {
+                let leeway = i64::try_from(e.settings.leeway_secs).unwrap_or(i64::MAX);
+                e.times.exp.is_some_and(|exp| exp.saturating_add(leeway) >= now)
+            });
+            if v.len() >= cap {
+                v.clear();
+            }
+        }
+        v.insert(token.to_owned(), Rc::new(verified));
+    });
 }
 
 impl<C: AccessConfig> AccessJwt<C> {
@@ -837,6 +940,21 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
     async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
         let settings = Self::settings(cx)?;
         let token = Self::token(cx)?;
+        if C::VERIFIED_TOKENS > 0 {
+            if let Some(hit) = remembered(&settings, &token) {
+                // What the full path would decide, from the steps whose inputs may have
+                // changed since: the key set (fetched or refetched exactly as below) must still
+                // map the token's kid to the very key its signature verified with, and the
+                // clock is checked again. Anything else about the token is as it was.
+                let jwks = Self::jwks_for(cx, settings.certs_url(), &hit.kid).await?;
+                if jwks.get(&hit.kid) == Some(&hit.key) {
+                    settings.check_times(hit.times, cx.now())?;
+                    return Ok(hit.claims.clone());
+                }
+                // The kid now names another key: verify again from the start.
+                VERIFIED.with(|v| v.borrow_mut().remove(&token));
+            }
+        }
         let header = check_token_header(&token)?;
         let Some(kid) = header.kid else {
             return Err(Deny::invalid("token header has no kid"));
@@ -845,9 +963,14 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
         // In Workers the runtime's WebCrypto checks the signature (pure-Rust RSA in wasm is
         // slow); natively (tests, benches, fuzzers) jwt-compact does. Same steps and denials.
         #[cfg(target_arch = "wasm32")]
-        return settings.verify_webcrypto(&token, &jwks, cx.now()).await;
+        let (claims, times) = settings.verify_webcrypto(&token, &jwks, cx.now()).await?;
         #[cfg(not(target_arch = "wasm32"))]
-        return settings.verify(&token, &jwks, cx.now());
+        let (claims, times) = settings.verify_timed(&token, &jwks, cx.now())?;
+        if let Some(key) = jwks.get(&kid) {
+            let verified = Verified { settings, kid, key: key.clone(), times, claims: claims.clone() };
+            remember(C::VERIFIED_TOKENS, &token, verified, cx.now());
+        }
+        Ok(claims)
     }
 }
 

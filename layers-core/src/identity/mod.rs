@@ -29,9 +29,12 @@ mod webhook;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use access_jwt::fuzz_check_unsigned;
+#[doc(hidden)]
+pub use access_jwt::remembered_token_count;
 pub use access_jwt::{
-    clear_jwks_cache, verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks,
-    ACCESS_JWT_COOKIE, ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN,
+    clear_jwks_cache, clear_verified_tokens, verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings,
+    DefaultAccess, Jwks, ACCESS_JWT_COOKIE, ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN,
+    MAX_KID_LEN,
 };
 pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
 pub use claims::{Claims, ClaimsFor};
