@@ -675,7 +675,7 @@ fn verify_cx<'e>(
 }
 
 /// Which of `env`'s string bindings a verifier asked for.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum EnvKind {
     Var,
     Secret,
@@ -690,15 +690,17 @@ thread_local! {
     // Worker's bindings do not change while its isolate lives (a new version or secret value
     // starts new isolates), and reading one through `env` costs a property lookup, a type
     // check and a string copy out of JS on every request.
-    static ENV_STRINGS: std::cell::RefCell<std::collections::HashMap<(EnvKind, String), Option<String>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    // A list, not a map: a handful of names, scanned in order.
+    static ENV_STRINGS: std::cell::RefCell<Vec<(EnvKind, String, Option<String>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The var or secret `name` of `env` (`None` when unset or not a string), remembered per
 /// isolate (see `ENV_STRINGS`).
 fn env_string(env: &worker::Env, kind: EnvKind, name: &str) -> Option<String> {
-    let key = (kind, name.to_owned());
-    if let Some(v) = ENV_STRINGS.with(|c| c.borrow().get(&key).cloned()) {
+    let known =
+        ENV_STRINGS.with(|c| c.borrow().iter().find(|(k, n, _)| *k == kind && n == name).map(|(_, _, v)| v.clone()));
+    if let Some(v) = known {
         return v;
     }
     let v = match kind {
@@ -708,7 +710,7 @@ fn env_string(env: &worker::Env, kind: EnvKind, name: &str) -> Option<String> {
     ENV_STRINGS.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() < ENV_CACHE_NAMES {
-            c.insert(key, v.clone());
+            c.push((kind, name.to_owned(), v.clone()));
         }
     });
     v

@@ -11,7 +11,7 @@
 //!    median round is reported. The Access token is signed with a fixture key; the JWKS comes
 //!    from the loopback stubs and is cached by all of them after the warm-up request.
 //!    Then the same Workers again under plain `workerd serve` ([`crate::plain`]: no wrangler
-//!    proxy, no inspector, no Node.js log pipeline) on the two routes without storage, with
+//!    proxy, no inspector, no Node.js log pipeline) on the routes without storage, with
 //!    workerd's CPU time per request and its RSS after every round.
 //! 4. **wasm size** of the layers Worker vs the hand-written one (same worker-build/wasm-opt).
 //! 5. **Compile time** of a generated 200-route app, layers vs hand-written (`bench_compile.rs`).
@@ -117,9 +117,17 @@ struct BenchRoute {
     body: &'static str,
 }
 
-const ROUTES: [BenchRoute; 3] = [
+const ROUTES: [BenchRoute; 4] = [
     BenchRoute { label: "public hello", path: "/hello", token: false, body: "hello\n" },
     BenchRoute { label: "Access-JWT hello", path: "/access/hello", token: true, body: "hello bench@example.com\n" },
+    // layers with its verified-token cache off (`VERIFIED_TOKENS = 0`): every request pays a
+    // first-time verification; the same route in the other Workers (which never remember).
+    BenchRoute {
+        label: "Access-JWT hello, layers' token cache off",
+        path: "/access-uncached/hello",
+        token: true,
+        body: "hello bench@example.com\n",
+    },
     BenchRoute { label: "Access-JWT + D1 read", path: "/access/posts/2", token: true, body: "{\"id\":2,\"title\":" },
 ];
 
@@ -181,8 +189,9 @@ fn alternate<T>(
     Ok(kept)
 }
 
-/// The routes measured in plain workerd (no local D1 there): public hello and Access hello.
-const PLAIN_ROUTES: usize = 2;
+/// The routes measured in plain workerd (no local D1 there): public hello and the two Access
+/// hellos.
+const PLAIN_ROUTES: usize = 3;
 
 /// One load run against plain workerd, with the CPU time workerd spent on it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -247,19 +256,37 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
 
     // 3–4: the Workers.
     let bench_dir = ctx.root.join("bench");
-    for w in WORKERS.iter().filter(|w| matches!(w.key, "layers" | "hand")) {
-        let dir = bench_dir.join(w.dir);
-        let (raw, gz) = ctx.step(&format!("bench: worker-build --release bench/{}", w.dir), |ctx| {
+    // The layers Worker is built twice: as compared for size (the routes the hand-written
+    // Worker has), into `build-size/`; and as served, into `build/`, with the extra
+    // token-cache-off route (feature `uncached-route`) the load runs also measure.
+    let builds: [(&str, &str, &str, Option<&str>); 3] = [
+        ("layers", "layers-worker", "build-size", None),
+        ("layers", "layers-worker", "build", Some("uncached-route")),
+        ("hand", "hand-worker", "build", None),
+    ];
+    for (key, dir_name, out_dir, features) in builds {
+        let dir = bench_dir.join(dir_name);
+        let what = match features {
+            Some(f) => format!("bench: worker-build --release bench/{dir_name} --features {f} (served)"),
+            None => format!("bench: worker-build --release bench/{dir_name} into {out_dir}/"),
+        };
+        let (raw, gz) = ctx.step(&what, |ctx| {
             let mut cmd = Command::new(&tools.worker_build);
-            cmd.arg("--release")
-                .current_dir(&dir)
+            cmd.args(["--release", "--out-dir", out_dir]);
+            if let Some(f) = features {
+                cmd.args([".", "--features", f]);
+            }
+            cmd.current_dir(&dir)
                 .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
                 .env("WASM_OPT_BIN", ctx.node_bin("wasm-opt"))
                 .env("ESBUILD_BIN", ctx.node_bin("esbuild"));
             run(&mut cmd)?;
-            wasm_size(&dir.join("build").join("index_bg.wasm"))
+            wasm_size(&dir.join(out_dir).join("index_bg.wasm"))
         })?;
-        fig.wasm.push((w.label.to_owned(), raw, gz));
+        if features.is_none() {
+            let label = WORKERS.iter().find(|w| w.key == key).map_or(key, |w| w.label);
+            fig.wasm.push((label.to_owned(), raw, gz));
+        }
     }
     fig.app_wasm = wasm_size(&ctx.app.join("build").join("index_bg.wasm")).ok();
     let load_dir = bench_dir.join("load");
@@ -733,6 +760,12 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
         ));
         let q = r(quiet, 1, hono);
         targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.3}"), q >= 1.0));
+        let cold = r(layers, 2, hono);
+        targets.push((
+            "… the same, layers' verified-token cache off (every token verified in full)".into(),
+            format!("{cold:.3}"),
+            cold >= 1.0,
+        ));
     }
 
     if !fig.plain.is_empty() {
@@ -848,6 +881,12 @@ fn render_plain(s: &mut String, opts: &Options, fig: &Figures, targets: &mut Vec
         ));
         let x = r(w, 1, hono);
         targets.push((format!("plain workerd: Access-JWT req/s, {label} ÷ Hono ≥ 1.0"), format!("{x:.3}"), x >= 1.0));
+        let x = r(w, 2, hono);
+        targets.push((
+            format!("… the same, {label}, verified-token cache off (every token verified in full)"),
+            format!("{x:.3}"),
+            x >= 1.0,
+        ));
     }
 }
 

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `GET /hello` | anyone | text `hello\n` |
 //! | `GET /access/hello` | Cloudflare Access JWT | text `hello <email>\n` |
+//! | `GET /access-uncached/hello` | Cloudflare Access JWT | the same (this Worker never remembers tokens) |
 //! | `GET /access/posts/:id` | Cloudflare Access JWT | D1 `SELECT id, title FROM posts WHERE id = ?1`; JSON, 404 if missing |
 //!
 //! The Access check is the one layers' `AccessJwt` makes: the `cf-access-jwt-assertion` header
@@ -43,7 +44,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     match path.as_str() {
         "/hello" => Response::ok("hello\n"),
-        "/access/hello" => match authenticate(&req, &env).await {
+        "/access/hello" | "/access-uncached/hello" => match authenticate(&req, &env).await {
             Ok(email) => Response::ok(format!("hello {email}\n")),
             Err(denied) => denied.response(),
         },

@@ -2,6 +2,7 @@
 //
 //   GET /hello             anyone                    text "hello\n"
 //   GET /access/hello      Cloudflare Access JWT     text "hello <email>\n"
+//   GET /access-uncached/hello                       the same (this Worker never remembers tokens)
 //   GET /access/posts/:id  Cloudflare Access JWT     D1 SELECT id, title FROM posts WHERE id = ?1; JSON, 404 if missing
 //
 // The token is checked with Hono's own JWKS verifier (`verifyWithJwks` from `hono/jwt`: header
@@ -130,8 +131,11 @@ async function access(c, next) {
 app.get('/hello', (c) => c.text('hello\n'))
 
 app.use('/access/*', access)
+app.use('/access-uncached/*', access)
 
-app.get('/access/hello', (c) => c.text(`hello ${c.get('jwtPayload').email}\n`))
+const helloEmail = (c) => c.text(`hello ${c.get('jwtPayload').email}\n`)
+app.get('/access/hello', helloEmail)
+app.get('/access-uncached/hello', helloEmail)
 
 app.get('/access/posts/:id', async (c) => {
   const raw = c.req.param('id')

@@ -106,7 +106,7 @@ impl AccessConfig for DefaultAccess {}
 /// refetched) exactly as on a first request and must still map the `kid` to that same key,
 /// and `exp`/`nbf`/`iat` are checked against the clock again. So every request gets the
 /// answer a full verification would give. Only tokens that passed every check are
-/// remembered; a full cache drops expired tokens first, then everything.
+/// remembered; a full cache is emptied before the next one is added.
 /// [`clear_verified_tokens`] forgets them (so does [`clear_jwks_cache`]).
 ///
 /// The pure parts run natively: [`AccessSettings::verify`] (token + [`Jwks`] + time) and
@@ -769,6 +769,7 @@ pub fn clear_jwks_cache() {
 /// set — the strict header, the RS256 signature with `key`, the strict payload, `iss`, `aud`
 /// and the identity claims under `settings` — with what those checks depended on.
 struct Verified {
+    token: String,
     settings: AccessSettings,
     kid: String,
     key: RsaPublicKey,
@@ -777,8 +778,14 @@ struct Verified {
 }
 
 thread_local! {
-    // By the exact token string (whole-string equality on lookup, not a hash alone).
-    static VERIFIED: RefCell<HashMap<String, Rc<Verified>>> = RefCell::new(HashMap::new());
+    // A list scanned for the exact token string (whole-string equality, compared from the
+    // end: two tokens differ within their last bytes, the signature).
+    static VERIFIED: RefCell<Vec<Rc<Verified>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `a` and `b` are the same string, comparing from the last byte.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().rev().eq(b.bytes().rev())
 }
 
 /// Forgets every remembered verified token of this isolate.
@@ -795,28 +802,27 @@ pub fn remembered_token_count() -> usize {
 
 /// The remembered verification of exactly `token` under exactly `settings`, if any.
 fn remembered(settings: &AccessSettings, token: &str) -> Option<Rc<Verified>> {
-    VERIFIED.with(|v| v.borrow().get(token).filter(|hit| hit.settings == *settings).cloned())
+    VERIFIED.with(|v| v.borrow().iter().find(|e| same_token(&e.token, token) && e.settings == *settings).cloned())
 }
 
-/// Remembers that `token` verified, keeping at most `cap` tokens: when full, tokens past
-/// `exp` (with leeway) go first, then all of them.
-fn remember(cap: usize, token: &str, verified: Verified, now: u64) {
+/// Forgets `token` (under any settings).
+fn forget(token: &str) {
+    VERIFIED.with(|v| v.borrow_mut().retain(|e| !same_token(&e.token, token)));
+}
+
+/// Remembers a token that verified (replacing what was remembered of it), keeping at most
+/// `cap` tokens: a full list is emptied first.
+fn remember(cap: usize, verified: Verified) {
     if cap == 0 {
         return;
     }
+    forget(&verified.token);
     VERIFIED.with(|v| {
         let mut v = v.borrow_mut();
-        if v.len() >= cap && !v.contains_key(token) {
-            let now = i64::try_from(now).unwrap_or(i64::MAX);
-            v.retain(|_, e| {
-                let leeway = i64::try_from(e.settings.leeway_secs).unwrap_or(i64::MAX);
-                e.times.exp.is_some_and(|exp| exp.saturating_add(leeway) >= now)
-            });
-            if v.len() >= cap {
-                v.clear();
-            }
+        if v.len() >= cap {
+            v.clear();
         }
-        v.insert(token.to_owned(), Rc::new(verified));
+        v.push(Rc::new(verified));
     });
 }
 
@@ -952,7 +958,7 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
                     return Ok(hit.claims.clone());
                 }
                 // The kid now names another key: verify again from the start.
-                VERIFIED.with(|v| v.borrow_mut().remove(&token));
+                forget(&token);
             }
         }
         let header = check_token_header(&token)?;
@@ -967,8 +973,8 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
         #[cfg(not(target_arch = "wasm32"))]
         let (claims, times) = settings.verify_timed(&token, &jwks, cx.now())?;
         if let Some(key) = jwks.get(&kid) {
-            let verified = Verified { settings, kid, key: key.clone(), times, claims: claims.clone() };
-            remember(C::VERIFIED_TOKENS, &token, verified, cx.now());
+            let verified = Verified { token, settings, kid, key: key.clone(), times, claims: claims.clone() };
+            remember(C::VERIFIED_TOKENS, verified);
         }
         Ok(claims)
     }
