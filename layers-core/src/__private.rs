@@ -643,14 +643,14 @@ struct DispatchHead {
 }
 
 /// What the route's verifier sees (non-generic: one copy for every route). Headers are read
-/// from the runtime only if the verifier asks for one; `request.cf` only for verifiers with
-/// `Verifier::TLS`.
+/// from the runtime only if the verifier asks for one; `tls_client_auth` is what the caller
+/// read from `request.cf` (only for verifiers with `Verifier::TLS`).
 fn verify_cx<'e>(
     head: DispatchHead,
     req: &'e web_sys::Request,
     env: &'e worker::Env,
     body: Option<&Vec<u8>>,
-    tls: bool,
+    tls_client_auth: Option<std::collections::HashMap<String, String>>,
     now: u64,
 ) -> VerifyCx<'e> {
     // Built in one step (what `VerifyCx::builder()` would make from the same parts). The
@@ -669,7 +669,7 @@ fn verify_cx<'e>(
         vars: Box::new(|name: &str| env_string(env, EnvKind::Var, name)),
         now,
         body: body.cloned(),
-        tls_client_auth: if tls { tls_client_auth(req) } else { None },
+        tls_client_auth,
         fetcher: crate::outbound::worker_fetch(),
     }
 }
@@ -846,7 +846,9 @@ async fn scoped<'r, V: Verifier>(
     };
     let head = DispatchHead { method, path, query, params };
     let t_id = now_ms();
-    let cx = verify_cx(head, &req, &env, body.as_ref(), V::TLS, t_id / 1000);
+    // Read here, in the verifier's own code, so Workers without a TLS verifier do not link it.
+    let tls = if V::TLS { tls_client_auth(&req) } else { None };
+    let cx = verify_cx(head, &req, &env, body.as_ref(), tls, t_id / 1000);
     let verified = V::verify(&cx).await;
     let DispatchHead { method, path, query, params } = into_head(cx);
     let claims: Claims<'r, V> = match verified {

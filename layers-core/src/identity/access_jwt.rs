@@ -100,7 +100,9 @@ impl AccessConfig for DefaultAccess {}
 /// # Repeated tokens
 /// Access sends the same token with every request of a session. A token that verified is
 /// remembered per isolate (at most [`AccessConfig::VERIFIED_TOKENS`], by its exact string,
-/// together with the settings, `kid` and key it verified under). The next request with that
+/// together with the settings, `kid` and key it verified under). Lookups go by a SipHash tag
+/// keyed with the isolate's random key and confirm the whole string in constant time, so their
+/// timing tells nothing about the tokens of others. The next request with that
 /// string, under equal settings, skips the parse and the signature check — both depend only
 /// on the token's bytes and the key — but not the rest: the key set is looked up (and
 /// refetched) exactly as on a first request and must still map the `kid` to that same key,
@@ -769,6 +771,8 @@ pub fn clear_jwks_cache() {
 /// set — the strict header, the RS256 signature with `key`, the strict payload, `iss`, `aud`
 /// and the identity claims under `settings` — with what those checks depended on.
 struct Verified {
+    /// [`tag_of`] the token.
+    tag: u64,
     token: String,
     settings: AccessSettings,
     kid: String,
@@ -778,14 +782,44 @@ struct Verified {
 }
 
 thread_local! {
-    // A list scanned for the exact token string (whole-string equality, compared from the
-    // end: two tokens differ within their last bytes, the signature).
+    // A short list, found by tag, then confirmed by comparing the whole token in constant time.
     static VERIFIED: RefCell<Vec<Rc<Verified>>> = const { RefCell::new(Vec::new()) };
+    // The SipHash key of the tags: random per isolate, so that nobody outside can predict a
+    // token's tag, and a lookup's timing tells nothing about remembered tokens (another
+    // user's token is a credential). `None` when no randomness was available: then nothing
+    // is remembered.
+    static TAG_KEY: std::cell::OnceCell<Option<(u64, u64)>> = const { std::cell::OnceCell::new() };
 }
 
-/// Whether `a` and `b` are the same string, comparing from the last byte.
-fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().rev().eq(b.bytes().rev())
+/// The keyed 64-bit tag a token is remembered under (SipHash-2-4 with the isolate's random
+/// key); `None` without randomness.
+fn tag_of(token: &str) -> Option<u64> {
+    use std::hash::Hasher as _;
+    let (k0, k1) = TAG_KEY.with(|k| {
+        *k.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            let b = super::webcrypto::random_16()?;
+            #[cfg(not(target_arch = "wasm32"))]
+            let b = {
+                let mut b = [0u8; 16];
+                getrandom::getrandom(&mut b).ok()?;
+                b
+            };
+            let (lo, hi) = b.split_at(8);
+            Some((u64::from_le_bytes(lo.try_into().ok()?), u64::from_le_bytes(hi.try_into().ok()?)))
+        })
+    })?;
+    // The keyed SipHash-2-4 of std (deprecated only in favour of crates with other variants).
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new_with_keys(k0, k1);
+    h.write(token.as_bytes());
+    Some(h.finish())
+}
+
+/// Whether `e` remembers exactly `token` (tag first, then the whole string in constant time).
+fn is_token(e: &Verified, tag: u64, token: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    e.tag == tag && e.token.len() == token.len() && bool::from(e.token.as_bytes().ct_eq(token.as_bytes()))
 }
 
 /// Forgets every remembered verified token of this isolate.
@@ -802,12 +836,15 @@ pub fn remembered_token_count() -> usize {
 
 /// The remembered verification of exactly `token` under exactly `settings`, if any.
 fn remembered(settings: &AccessSettings, token: &str) -> Option<Rc<Verified>> {
-    VERIFIED.with(|v| v.borrow().iter().find(|e| same_token(&e.token, token) && e.settings == *settings).cloned())
+    let tag = tag_of(token)?;
+    VERIFIED.with(|v| v.borrow().iter().find(|e| is_token(e, tag, token) && e.settings == *settings).cloned())
 }
 
 /// Forgets `token` (under any settings).
 fn forget(token: &str) {
-    VERIFIED.with(|v| v.borrow_mut().retain(|e| !same_token(&e.token, token)));
+    if let Some(tag) = tag_of(token) {
+        VERIFIED.with(|v| v.borrow_mut().retain(|e| !is_token(e, tag, token)));
+    }
 }
 
 /// Remembers a token that verified (replacing what was remembered of it), keeping at most
@@ -972,8 +1009,8 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
         let (claims, times) = settings.verify_webcrypto(&token, &jwks, cx.now()).await?;
         #[cfg(not(target_arch = "wasm32"))]
         let (claims, times) = settings.verify_timed(&token, &jwks, cx.now())?;
-        if let Some(key) = jwks.get(&kid) {
-            let verified = Verified { token, settings, kid, key: key.clone(), times, claims: claims.clone() };
+        if let (Some(key), Some(tag)) = (jwks.get(&kid), tag_of(&token).filter(|_| C::VERIFIED_TOKENS > 0)) {
+            let verified = Verified { tag, token, settings, kid, key: key.clone(), times, claims: claims.clone() };
             remember(C::VERIFIED_TOKENS, verified);
         }
         Ok(claims)
@@ -1075,6 +1112,24 @@ mod tests {
             out.push(sign(&rs, &a, header, bad));
         }
         out
+    }
+
+    #[test]
+    fn remembered_tokens_are_found_by_keyed_tag_and_whole_string() {
+        let (a, b) = ("aaaa.bbbb.cccc", "aaaa.bbbb.cccd");
+        let (ta, tb) = (tag_of(a).unwrap(), tag_of(b).unwrap());
+        assert_eq!(ta, tag_of(a).unwrap(), "one key per isolate");
+        assert_ne!(ta, tb);
+        let settings = AccessSettings::new("t.cloudflareaccess.com", "aud", None, 60).unwrap();
+        let key = private(KEY_A).to_public_key();
+        let claims = AccessClaims::Service { common_name: "c".into(), sub: String::new() };
+        let times = Times { exp: Some(1), nbf: None, iat: None };
+        let e = Verified { tag: ta, token: a.into(), settings, kid: "k".into(), key, times, claims };
+        assert!(is_token(&e, ta, a));
+        // A token with the same tag (a collision) but other bytes, or another length, is not it.
+        assert!(!is_token(&e, ta, b));
+        assert!(!is_token(&e, ta, "aaaa.bbbb.ccc"));
+        assert!(!is_token(&e, tb, a));
     }
 
     #[test]

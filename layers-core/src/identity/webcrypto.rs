@@ -89,6 +89,18 @@ async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsVal
     Ok(crypto_key)
 }
 
+/// 16 random bytes from `crypto.getRandomValues`, or `None` when it is not available (called
+/// directly: getrandom's JS backend would link its environment detection for one call).
+pub(super) fn random_16() -> Option<[u8; 16]> {
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
+    let fill: Function = Reflect::get(&crypto, &JsValue::from_str("getRandomValues")).ok()?.dyn_into().ok()?;
+    let buf = Uint8Array::new_with_length(16);
+    fill.call1(&crypto, &buf).ok()?;
+    let mut out = [0u8; 16];
+    buf.copy_to(&mut out);
+    Some(out)
+}
+
 /// `globalThis.crypto.subtle`.
 fn subtle() -> Result<JsValue, JsValue> {
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
