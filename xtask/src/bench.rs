@@ -301,7 +301,7 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
     // 5: compile time.
     if opts.compile_routes > 0 {
         fig.compile = Some(ctx.step(&format!("bench: compile time, {} routes", opts.compile_routes), |ctx| {
-            bench_compile::run(ctx, opts.compile_routes, false)
+            bench_compile::run(ctx, opts.compile_routes, false, opts.rounds)
         })?);
     }
 
@@ -791,7 +791,11 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
     }
 
     if let Some(c) = &fig.compile {
-        let _ = writeln!(s, "## Compile time ({} generated routes, wasm32, dependencies prebuilt)\n", c.routes);
+        let _ = writeln!(
+            s,
+            "## Compile time ({} generated routes, wasm32, dependencies prebuilt; median of {} alternating round(s))\n",
+            c.routes, c.rounds
+        );
         let _ =
             writeln!(s, "| app | cold release | cold dev | incremental dev (one handler touched) |\n|---|---|---|---|");
         for (label, f) in [("layers", &c.layers), ("hand-written", &c.hand)] {

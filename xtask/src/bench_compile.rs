@@ -41,6 +41,10 @@
 //!   changed (the `"rev"` literal of the file's first handler) and the timed dev build runs
 //!   again.
 //!
+//! The three builds run per crate in each of `--rounds` rounds (the crates alternate going
+//! first), and each figure is the median over the rounds: one build's time on a shared machine
+//! drifts by more than the margin the targets leave.
+//!
 //! The targets: cold release layers ÷ hand-written ≤ 1.2, incremental ≤ 3 s.
 
 use std::collections::BTreeSet;
@@ -76,11 +80,34 @@ pub(crate) struct CrateFigures {
     pub(crate) incremental_dev_s: f64,
 }
 
+impl CrateFigures {
+    /// The median of each figure over `rounds` (not empty); `discarded_s` is their sum.
+    fn median(rounds: &[CrateFigures]) -> CrateFigures {
+        let med = |f: fn(&CrateFigures) -> f64| {
+            let mut v: Vec<f64> = rounds.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            match v.len() {
+                0 => f64::NAN,
+                n if n % 2 == 1 => v[n / 2],
+                n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+            }
+        };
+        CrateFigures {
+            discarded_s: rounds.iter().map(|r| r.discarded_s).sum(),
+            cold_release_s: med(|r| r.cold_release_s),
+            cold_dev_s: med(|r| r.cold_dev_s),
+            incremental_dev_s: med(|r| r.incremental_dev_s),
+        }
+    }
+}
+
 /// The benchmark's result: both crates' figures for `routes` routes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct CompileFigures {
     /// Routes in each crate.
     pub(crate) routes: usize,
+    /// Rounds measured; each figure is their median.
+    pub(crate) rounds: u32,
     /// The crate written with layers' macros.
     pub(crate) layers: CrateFigures,
     /// The same routes hand-written on workers-rs.
@@ -114,7 +141,11 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 impl fmt::Display for CompileFigures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "compile time, {} routes (wasm32-unknown-unknown, dependencies compiled):", self.routes)?;
+        writeln!(
+            f,
+            "compile time, {} routes (wasm32-unknown-unknown, dependencies compiled; median of {} round(s)):",
+            self.routes, self.rounds
+        )?;
         writeln!(f, "| | layers | hand-written | ratio |")?;
         writeln!(f, "|---|---|---|---|")?;
         let rows = [
@@ -139,19 +170,31 @@ impl fmt::Display for CompileFigures {
 }
 
 /// Generates the two crates under `target/bench-compile/` and measures them (see the module
-/// docs for what each figure is). `smoke` runs the same steps on [`SMOKE_ROUTES`] routes.
-pub(crate) fn run(ctx: &Ctx, routes: usize, smoke: bool) -> Result<CompileFigures> {
+/// docs for what each figure is) in `rounds` rounds, alternating which crate goes first; each
+/// figure is the median over the rounds. `smoke` runs the same steps on [`SMOKE_ROUTES`] routes.
+pub(crate) fn run(ctx: &Ctx, routes: usize, smoke: bool, rounds: u32) -> Result<CompileFigures> {
     let routes = if smoke { SMOKE_ROUTES } else { routes };
     if routes == 0 {
         return Err("the compile benchmark needs at least one route".into());
     }
+    let rounds = rounds.max(1);
     let dir = bench_dir(ctx);
     log(format!("compile bench: generating {routes} routes × 2 crates in {}", dir.display()));
     generate(&ctx.root, &dir, routes)?;
     resolve_locked(ctx, &dir)?;
-    let layers = measure(ctx, &dir, LAYERS_CRATE)?;
-    let hand = measure(ctx, &dir, HAND_CRATE)?;
-    let figures = CompileFigures { routes, layers, hand };
+    let (mut layers, mut hand) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        log(format!("compile bench: round {}/{rounds}", round + 1));
+        if round % 2 == 0 {
+            layers.push(measure(ctx, &dir, LAYERS_CRATE)?);
+            hand.push(measure(ctx, &dir, HAND_CRATE)?);
+        } else {
+            hand.push(measure(ctx, &dir, HAND_CRATE)?);
+            layers.push(measure(ctx, &dir, LAYERS_CRATE)?);
+        }
+    }
+    let figures =
+        CompileFigures { routes, rounds, layers: CrateFigures::median(&layers), hand: CrateFigures::median(&hand) };
     for line in figures.to_string().lines() {
         log(line);
     }
@@ -1024,6 +1067,27 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn figures_are_medians_over_rounds() {
+        let f = |c: f64, d: f64, i: f64| CrateFigures {
+            discarded_s: 1.0,
+            cold_release_s: c,
+            cold_dev_s: d,
+            incremental_dev_s: i,
+        };
+        let m = CrateFigures::median(&[f(3.0, 9.0, 1.0), f(1.0, 7.0, 5.0), f(2.0, 8.0, 3.0)]);
+        assert_eq!(m, f(2.0, 8.0, 3.0).with_discarded(3.0));
+        let even = CrateFigures::median(&[f(4.0, 1.0, 1.0), f(2.0, 3.0, 1.0)]);
+        assert_eq!((even.cold_release_s, even.cold_dev_s, even.discarded_s), (3.0, 2.0, 2.0));
+        assert_eq!(CrateFigures::median(&[f(5.0, 6.0, 7.0)]), f(5.0, 6.0, 7.0));
+    }
+
+    impl CrateFigures {
+        fn with_discarded(self, discarded_s: f64) -> CrateFigures {
+            CrateFigures { discarded_s, ..self }
+        }
+    }
+
     /// The full-size crates type-check for wasm32 (a few minutes with `CARGO_BUILD_JOBS=1`):
     /// `cargo test -p xtask -- --ignored bench_compile_full_size_checks --nocapture`.
     #[test]
@@ -1045,8 +1109,8 @@ mod tests {
     #[ignore = "runs cargo builds of the generated crates"]
     fn bench_compile_smoke() {
         let ctx = Ctx::new().unwrap();
-        let f = run(&ctx, DEFAULT_ROUTES, true).unwrap();
-        assert_eq!(f.routes, SMOKE_ROUTES);
+        let f = run(&ctx, DEFAULT_ROUTES, true, 2).unwrap();
+        assert_eq!((f.routes, f.rounds), (SMOKE_ROUTES, 2));
         for c in [f.layers, f.hand] {
             assert!(c.cold_release_s > 0.0 && c.cold_dev_s > 0.0 && c.incremental_dev_s > 0.0, "{c:?}");
         }
