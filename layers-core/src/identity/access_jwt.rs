@@ -236,9 +236,13 @@ impl AccessSettings {
     }
 
     /// [`verify`](Self::verify), also returning the token's time claims.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     fn verify_timed(&self, token: &str, jwks: &Jwks, now: u64) -> Result<(AccessClaims, Times), Deny> {
-        let key = key_for(token, jwks)?;
+        self.verify_with_key(token, key_for(token, jwks)?, now)
+    }
+
+    /// The steps after the strict header check, with the key of the token's `kid`.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    fn verify_with_key(&self, token: &str, key: &RsaPublicKey, now: u64) -> Result<(AccessClaims, Times), Deny> {
         let payload = verify_signature_and_payload(token, key)?;
         self.checked_claims(payload, now)
     }
@@ -246,9 +250,9 @@ impl AccessSettings {
     /// [`verify`](Self::verify) as [`AccessJwt`] runs it in Workers: the same steps, order and
     /// denials, but the RS256 signature is checked by the runtime's WebCrypto
     /// (`crypto.subtle.verify`) instead of pure-Rust RSA compiled to wasm.
+    /// The token's header has passed [`check_token_header`] and `key` is its `kid`'s key.
     #[cfg(target_arch = "wasm32")]
-    async fn verify_webcrypto(&self, token: &str, jwks: &Jwks, now: u64) -> Result<(AccessClaims, Times), Deny> {
-        let key = key_for(token, jwks)?;
+    async fn verify_webcrypto(&self, token: &str, key: &RsaPublicKey, now: u64) -> Result<(AccessClaims, Times), Deny> {
         let payload = verify_signature_and_payload_by(token, async |signing_input, signature| {
             super::webcrypto::verify_rs256(key, signing_input, signature).await
         })
@@ -1003,13 +1007,15 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
             return Err(Deny::invalid("token header has no kid"));
         };
         let jwks = Self::jwks_for(cx, settings.certs_url(), &kid).await?;
+        let key = jwks.get(&kid).ok_or_else(|| Deny::invalid("token kid is not in the JWKS"))?;
         // In Workers the runtime's WebCrypto checks the signature (pure-Rust RSA in wasm is
         // slow); natively (tests, benches, fuzzers) jwt-compact does. Same steps and denials.
+        // The header was checked above: not again.
         #[cfg(target_arch = "wasm32")]
-        let (claims, times) = settings.verify_webcrypto(&token, &jwks, cx.now()).await?;
+        let (claims, times) = settings.verify_webcrypto(&token, key, cx.now()).await?;
         #[cfg(not(target_arch = "wasm32"))]
-        let (claims, times) = settings.verify_timed(&token, &jwks, cx.now())?;
-        if let (Some(key), Some(tag)) = (jwks.get(&kid), tag_of(&token).filter(|_| C::VERIFIED_TOKENS > 0)) {
+        let (claims, times) = settings.verify_with_key(&token, key, cx.now())?;
+        if let Some(tag) = tag_of(&token).filter(|_| C::VERIFIED_TOKENS > 0) {
             let verified = Verified { tag, token, settings, kid, key: key.clone(), times, claims: claims.clone() };
             remember(C::VERIFIED_TOKENS, verified);
         }
