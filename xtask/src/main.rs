@@ -72,7 +72,8 @@ COMMANDS:
                   (req/s, p50, p99), wasm sizes, and the compile time of a generated app
                       --seconds <N>         per load run (default 10)
                       --connections <C>     autocannon connections (default 16)
-                      --rounds <R>          alternating rounds, median reported (default 3)
+                      --rounds <R>          alternating rounds of the load runs and of the compile
+                                            builds, medians reported (default 3)
                       --warmup <S>          unrecorded load per Worker and route first (default 5)
                       --compile-routes <N>  routes of the compile-time app (default 200; 0 skips)
                       --smoke               one short round of everything cheap (what `test` runs)
