@@ -381,6 +381,54 @@ pub async fn serve(
     Ok(resp)
 }
 
+/// The body of the `fetch` export that `app!` writes: [`serve`], answered without a
+/// JavaScript promise when it can be.
+///
+/// [`serve`] is polled once, right here. A request that never waits on the runtime (a public
+/// route, a token the verified-token cache remembers, a rejected path) is finished by then,
+/// and the `Response` goes back to workerd as is; a `fetch` handler may return a `Response`
+/// or a promise of one. Otherwise the same future, already started, is handed to
+/// `wasm-bindgen-futures` and a promise is returned. This saves a promise, a closure and a
+/// microtask hop per request that `#[worker::event(fetch)]`'s `async` export always pays.
+///
+/// Polling once with a no-op waker is sound: every `Future` must store the waker of its
+/// latest poll, and the executor polls the future again as soon as it takes it over.
+pub fn fetch_export(
+    app: &'static App,
+    req: web_sys::Request,
+    env: worker::Env,
+    ctx: worker::worker_sys::Context,
+) -> worker::wasm_bindgen::JsValue {
+    use std::task::{Context, Poll, Waker};
+    let mut fut = Box::pin(serve(app, req, env, worker::Context::new(ctx)));
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(resp) => into_js(resp),
+        Poll::Pending => worker::wasm_bindgen_futures::future_to_promise(async move { Ok(into_js(fut.await)) }).into(),
+    }
+}
+
+/// `worker`'s own conversion to the runtime's `Response`, with the fallback of
+/// `#[worker::event(fetch)]`: a logged error and a bare 500.
+fn into_js(resp: worker::Result<worker::Response>) -> worker::wasm_bindgen::JsValue {
+    match resp.map(worker::IntoResponse::into_raw) {
+        Ok(Ok(raw)) => raw.into(),
+        Ok(Err(e)) => {
+            let e: Box<dyn std::error::Error> = e.into();
+            worker::console_error!("layers: could not convert the response: {e}");
+            internal_error()
+        }
+        Err(e) => {
+            worker::console_error!("layers: {e}");
+            internal_error()
+        }
+    }
+}
+
+fn internal_error() -> worker::wasm_bindgen::JsValue {
+    worker::IntoResponse::into_raw(plain(500, "internal error\n"))
+        .map_or(worker::wasm_bindgen::JsValue::UNDEFINED, Into::into)
+}
+
 /// What routing decided, kept only in builds with the `expose-routing` feature (the
 /// differential path test reads it from response headers); otherwise every method is a no-op.
 #[derive(Default)]

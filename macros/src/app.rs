@@ -280,14 +280,20 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         #check_events
 
         // The runtime's `Request` as is: `worker::Request`'s conversion would read `request.cf`,
-        // the method, the URL and the headers up front, whether a route needs them or not.
-        #[::worker::event(fetch)]
-        async fn __layers_fetch(
-            req: ::worker::web_sys::Request,
-            env: ::worker::Env,
-            ctx: ::worker::Context,
-        ) -> ::worker::Result<::worker::Response> {
-            #private::serve(&__LAYERS_APP, req, env, ctx).await
+        // the method, the URL and the headers up front, whether a route needs them or not. And a
+        // synchronous export rather than `#[worker::event(fetch)]`'s `async` one: a request that
+        // never waits on the runtime is answered without a promise (see `fetch_export`).
+        #[doc(hidden)]
+        mod __layers_fetch_export {
+            use ::worker::wasm_bindgen::prelude::wasm_bindgen;
+            #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+            pub fn fetch(
+                req: ::worker::web_sys::Request,
+                env: ::worker::Env,
+                ctx: ::worker::worker_sys::Context,
+            ) -> ::worker::wasm_bindgen::JsValue {
+                #private::fetch_export(&super::__LAYERS_APP, req, env, ctx)
+            }
         }
 
         #scheduled_entry
