@@ -410,6 +410,33 @@ fn check_token_header(token: &str) -> Result<CheckedHeader, Deny> {
     let (Some(h), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Deny::invalid("token is not three dot-separated segments"));
     };
+    if let Some(kid) = CHECKED_HEADERS.with(|c| c.borrow().iter().find(|(seg, _)| seg == h).map(|(_, k)| k.clone())) {
+        return Ok(CheckedHeader { kid });
+    }
+    let checked = check_header_segment(h)?;
+    CHECKED_HEADERS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_CHECKED_HEADERS {
+            c.remove(0);
+        }
+        c.push((h.to_owned(), checked.kid.clone()));
+    });
+    Ok(checked)
+}
+
+/// Header segments that passed [`check_header_segment`], with the kid each names, oldest
+/// first. The check depends on the segment alone, and an issuer signs every token of a key
+/// with the same header, so most tokens find theirs here. Headers are not secret (a token
+/// carries its own, readable by anyone who holds it); only checked ones are kept.
+const MAX_CHECKED_HEADERS: usize = 8;
+
+thread_local! {
+    static CHECKED_HEADERS: RefCell<Vec<(String, Option<String>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The header segment's checks: base64url without padding, a JSON object without duplicate
+/// names, `alg` exactly `RS256`, `kid` (if any) a short printable string, no `crit` or `cty`.
+fn check_header_segment(h: &str) -> Result<CheckedHeader, Deny> {
     let raw = Base64UrlUnpadded::decode_vec(h).map_err(|_| Deny::invalid("token header is not base64url"))?;
     let mut header = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token header: {e}")))?;
     match header.remove("alg") {
@@ -1015,7 +1042,7 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
         let (claims, times) = settings.verify_webcrypto(&token, key, cx.now()).await?;
         #[cfg(not(target_arch = "wasm32"))]
         let (claims, times) = settings.verify_with_key(&token, key, cx.now())?;
-        if let Some(tag) = tag_of(&token).filter(|_| C::VERIFIED_TOKENS > 0) {
+        if let Some(tag) = (C::VERIFIED_TOKENS > 0).then(|| tag_of(&token)).flatten() {
             let verified = Verified { tag, token, settings, kid, key: key.clone(), times, claims: claims.clone() };
             remember(C::VERIFIED_TOKENS, verified);
         }
@@ -1118,6 +1145,44 @@ mod tests {
             out.push(sign(&rs, &a, header, bad));
         }
         out
+    }
+
+    #[test]
+    fn checked_headers_are_remembered_only_when_they_pass() {
+        let seg = |h: &str| b64(h);
+        let good = seg(r#"{"alg":"RS256","kid":"k1"}"#);
+        let hostile = [
+            seg(r#"{"alg":"HS256","kid":"k1"}"#),
+            seg(r#"{"alg":"RS256","alg":"RS256","kid":"k1"}"#),
+            seg(r#"{"alg":"RS256","kid":"k1","crit":["b64"]}"#),
+            // The good segment with one character changed (no longer base64url).
+            format!("{}*", &good[..good.len() - 1]),
+        ];
+        for round in 0..2 {
+            let kid = check_token_header(&format!("{good}.e30.c2ln")).unwrap().kid;
+            assert_eq!(kid.as_deref(), Some("k1"), "round {round}");
+            for h in &hostile {
+                assert!(check_token_header(&format!("{h}.e30.c2ln")).is_err(), "round {round}: {h}");
+            }
+            // A remembered header does not excuse the token's shape or length.
+            assert!(check_token_header(&format!("{good}.e30")).is_err());
+            assert!(check_token_header(&format!("{good}.e30.c2ln.x")).is_err());
+            let long = format!("{good}.{}.c2ln", "A".repeat(MAX_ACCESS_JWT_LEN));
+            assert!(check_token_header(&long).is_err());
+        }
+        CHECKED_HEADERS.with(|c| {
+            let c = c.borrow();
+            assert!(c.iter().any(|(s, k)| *s == good && k.as_deref() == Some("k1")));
+            assert!(c.iter().all(|(s, _)| !hostile.contains(s)), "a failed header is never remembered");
+        });
+        // Bounded: old entries make way.
+        for i in 0..3 * MAX_CHECKED_HEADERS {
+            let h = seg(&format!(r#"{{"alg":"RS256","kid":"k{i}"}}"#));
+            let kid = check_token_header(&format!("{h}.e30.c2ln")).unwrap().kid;
+            assert_eq!(kid, Some(format!("k{i}")));
+        }
+        assert_eq!(CHECKED_HEADERS.with(|c| c.borrow().len()), MAX_CHECKED_HEADERS);
+        assert_eq!(check_token_header(&format!("{good}.e30.c2ln")).unwrap().kid.as_deref(), Some("k1"));
     }
 
     #[test]

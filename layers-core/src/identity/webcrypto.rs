@@ -9,7 +9,6 @@
 //! "does not verify".
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use jwt_compact::alg::RsaPublicKey;
@@ -24,13 +23,10 @@ const RSASSA: &str = "RSASSA-PKCS1-v1_5";
 /// (JWKS documents hold at most a few dozen keys, and Access rotates them rarely).
 const MAX_CACHED_KEYS: usize = 64;
 
-/// A public key's material: big-endian `n` and `e`, without leading zeros.
-type Material = (Vec<u8>, Vec<u8>);
-
 thread_local! {
-    // Imported `CryptoKey`s by key material (not by kid: what is trusted is the key itself).
-    // One isolate runs one thread, so a `JsValue` may live here.
-    static KEYS: RefCell<HashMap<Material, JsValue>> = RefCell::new(HashMap::new());
+    // Imported `CryptoKey`s by the parsed key itself (not by kid: what is trusted is the key),
+    // found by comparing `n` and `e`. One isolate runs one thread, so a `JsValue` may live here.
+    static KEYS: RefCell<Vec<(RsaPublicKey, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Forgets every imported key (with the JWKS cache).
@@ -59,12 +55,11 @@ pub(super) async fn verify_rs256(key: &RsaPublicKey, signing_input: &[u8], signa
 
 /// The `CryptoKey` for `key`, imported once per isolate.
 async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsValue> {
-    let material: Material = (key.n().to_bytes_be(), key.e().to_bytes_be());
-    if let Some(k) = KEYS.with(|k| k.borrow().get(&material).cloned()) {
+    if let Some(k) = KEYS.with(|k| k.borrow().iter().find(|(known, _)| known == key).map(|(_, k)| k.clone())) {
         return Ok(k);
     }
-    let n = JsValue::from_str(&Base64UrlUnpadded::encode_string(&material.0));
-    let e = JsValue::from_str(&Base64UrlUnpadded::encode_string(&material.1));
+    let n = JsValue::from_str(&Base64UrlUnpadded::encode_string(&key.n().to_bytes_be()));
+    let e = JsValue::from_str(&Base64UrlUnpadded::encode_string(&key.e().to_bytes_be()));
     let jwk = object(&[
         ("kty", &JsValue::from_str("RSA")),
         ("n", &n),
@@ -81,10 +76,14 @@ async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsVal
     }
     KEYS.with(|k| {
         let mut k = k.borrow_mut();
+        // Another request may have imported the same key meanwhile.
+        if k.iter().any(|(known, _)| known == key) {
+            return;
+        }
         if k.len() >= MAX_CACHED_KEYS {
             k.clear();
         }
-        k.insert(material, crypto_key.clone());
+        k.push((key.clone(), crypto_key.clone()));
     });
     Ok(crypto_key)
 }
