@@ -451,7 +451,10 @@ fn load_workers(
     stubs.stop();
     let _ = std::fs::remove_dir_all(&state);
     let (plain, plain_rss) = plain?;
-    let medians = runs.into_iter().map(|per_route| per_route.into_iter().map(|rs| median(&rs)).collect()).collect();
+    let medians = runs
+        .into_iter()
+        .map(|per_route| per_route.into_iter().map(|rs| median(&rs, |l: &Load| l.rps)).collect())
+        .collect();
     Ok((medians, rss, plain, plain_rss))
 }
 
@@ -534,24 +537,15 @@ fn load_plain(
     }
     let medians = runs
         .into_iter()
-        .map(|per_route| {
-            per_route
-                .into_iter()
-                .map(|rs| {
-                    let mut v = rs;
-                    v.sort_by(|a, b| a.load.rps.total_cmp(&b.load.rps));
-                    v.get(v.len() / 2).copied().unwrap_or_default()
-                })
-                .collect()
-        })
+        .map(|per_route| per_route.into_iter().map(|rs| median(&rs, |p: &PlainLoad| p.load.rps)).collect())
         .collect();
     Ok((medians, rss))
 }
 
-/// The run with the median req/s (its own latencies kept).
-fn median(runs: &[Load]) -> Load {
+/// The run with the median req/s (its own latencies kept); the upper middle of an even count.
+fn median<T: Copy + Default>(runs: &[T], rps: impl Fn(&T) -> f64) -> T {
     let mut v = runs.to_vec();
-    v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    v.sort_by(|a, b| rps(a).total_cmp(&rps(b)));
     v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
@@ -929,7 +923,10 @@ mod tests {
     #[test]
     fn median_takes_the_middle_run() {
         let l = |rps| Load { rps, ..Load::default() };
-        assert!((median(&[l(3.0), l(1.0), l(2.0)]).rps - 2.0).abs() < 1e-9);
-        assert!((median(&[l(5.0)]).rps - 5.0).abs() < 1e-9);
+        let rps = |l: &Load| l.rps;
+        assert!((median(&[l(3.0), l(1.0), l(2.0)], rps).rps - 2.0).abs() < 1e-9);
+        assert!((median(&[l(5.0)], rps).rps - 5.0).abs() < 1e-9);
+        assert!((median(&[l(4.0), l(1.0), l(3.0), l(2.0)], rps).rps - 3.0).abs() < 1e-9);
+        assert!((median::<Load>(&[], rps).rps).abs() < 1e-9);
     }
 }
