@@ -966,12 +966,28 @@ pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
         check_segments(&routes[i]);
         i += 1;
     }
+    // Every pair of routes is compared, in the compiler's const evaluator: each route's first
+    // segment is hashed once, so the common pair (two literals that differ, `/users/…` and
+    // `/repos/…`) is told apart by comparing two numbers.
+    let mut keys = [0u64; FIRST_KEYS];
+    let mut i = 0;
+    while i < routes.len() && i < FIRST_KEYS {
+        keys[i] = first_literal_key(routes[i].segments);
+        i += 1;
+    }
     let mut i = 0;
     while i < routes.len() {
         let a = &routes[i];
+        let ka = if i < FIRST_KEYS { keys[i] } else { first_literal_key(a.segments) };
         let mut j = i + 1;
         while j < routes.len() {
             let b = &routes[j];
+            let kb = if j < FIRST_KEYS { keys[j] } else { first_literal_key(b.segments) };
+            // Two literal first segments with different hashes differ: no path matches both.
+            if ka != 0 && kb != 0 && ka != kb {
+                j += 1;
+                continue;
+            }
             if a.method.shares_with(b.method) && overlaps(a.segments, b.segments) {
                 let m = ConstMsg::new()
                     .push("conflicting routes: `")
@@ -1028,6 +1044,28 @@ pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
         }
         i += 1;
     }
+}
+
+/// Routes whose first-segment hashes [`check_app`] keeps in an array (past it, they are
+/// computed again for each pair).
+const FIRST_KEYS: usize = 1024;
+
+/// The FNV-1a hash of a pattern's first segment when it is a literal, never 0; 0 otherwise (a
+/// parameter or `*` first, or no segment at all: the root).
+const fn first_literal_key(segments: &[Seg]) -> u64 {
+    if segments.is_empty() {
+        return 0;
+    }
+    let Seg::Lit(l) = segments[0] else { return 0 };
+    let b = l.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h | 1
 }
 
 const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {
@@ -1277,4 +1315,74 @@ const fn contains(list: &[&str], s: &str) -> bool {
         i += 1;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+
+    /// A route from a pattern like `/a/:x/*` (what `#[route]` would describe).
+    fn route(method: Method, pattern: &str) -> RouteMeta {
+        let segments: Vec<Seg> = pattern
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| match s {
+                "*" => Seg::Rest,
+                p if p.starts_with(':') => Seg::Param(leak(p[1..].to_owned())),
+                l => Seg::Lit(leak(l.to_owned())),
+            })
+            .collect();
+        RouteMeta {
+            method,
+            pattern: leak(pattern.to_owned()),
+            segments: Box::leak(segments.into_boxed_slice()),
+            identity: "Public",
+            storage: &[],
+            handler: leak(format!("h{}", pattern.replace(['/', ':', '*'], "_"))),
+        }
+    }
+
+    /// Whether `check_app` (run here, outside const context) refuses these routes.
+    fn conflicts(routes: &[RouteMeta]) -> bool {
+        let routes = routes.to_vec();
+        std::panic::catch_unwind(move || check_app(&routes, [&[]; 8])).is_err()
+    }
+
+    #[test]
+    fn check_app_finds_conflicts_whatever_the_first_segment() {
+        let filler: Vec<RouteMeta> = (0..50).map(|i| route(Method::Get, &format!("/r{i}/x/:id"))).collect();
+        assert!(!conflicts(&filler), "distinct first literals never conflict");
+        for (a, b) in
+            [("/a/:x", "/a/b"), ("/:x", "/a"), ("/*", "/a/b"), ("/a/*", "/a/b/c"), ("/", "/"), ("/:x/b", "/a/:y")]
+        {
+            let mut routes = filler.clone();
+            routes.insert(3, route(Method::Get, a));
+            routes.push(route(Method::Any, b));
+            assert!(conflicts(&routes), "{a} and {b}");
+        }
+        for (a, b) in [("/a/:x", "/b/:x"), ("/", "/a"), ("/a", "/a/b"), ("/a/:x", "/ab/:x")] {
+            let mut routes = filler.clone();
+            routes.insert(3, route(Method::Get, a));
+            routes.push(route(Method::Get, b));
+            assert!(!conflicts(&routes), "{a} and {b}");
+        }
+        // Different methods never conflict.
+        assert!(!conflicts(&[route(Method::Get, "/a/:x"), route(Method::Post, "/a/b")]));
+    }
+
+    #[test]
+    fn check_app_compares_routes_past_its_key_array() {
+        let mut routes: Vec<RouteMeta> =
+            (0..FIRST_KEYS + 10).map(|i| route(Method::Get, &format!("/r{i}/:id"))).collect();
+        assert!(!conflicts(&routes));
+        routes.push(route(Method::Get, &format!("/r{}/new", FIRST_KEYS + 5)));
+        assert!(conflicts(&routes), "both past the array");
+        routes.pop();
+        routes.push(route(Method::Get, "/r7/new"));
+        assert!(conflicts(&routes), "one inside, one past the array");
+    }
 }
