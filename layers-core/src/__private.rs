@@ -1057,15 +1057,7 @@ const fn first_literal_key(segments: &[Seg]) -> u64 {
         return 0;
     }
     let Seg::Lit(l) = segments[0] else { return 0 };
-    let b = l.as_bytes();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < b.len() {
-        h ^= b[i] as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-        i += 1;
-    }
-    h | 1
+    queue_check::name_hash(l) | 1
 }
 
 const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {

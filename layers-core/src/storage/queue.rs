@@ -155,7 +155,7 @@ pub mod typecheck {
     use std::marker::PhantomData;
 
     /// FNV-1a of a binding or queue name: the const key of the traits below. (The macros
-    /// compute the same function.)
+    /// compute the same function; `app!`'s route overlap check hashes first segments with it.)
     #[must_use]
     pub const fn name_hash(name: &str) -> u64 {
         let b = name.as_bytes();
