@@ -44,6 +44,8 @@
 
 pub mod admin;
 pub mod ai;
+#[cfg(feature = "attack-routes")]
+pub mod attacks;
 pub mod blog;
 pub mod digest;
 pub mod email;
@@ -630,6 +632,8 @@ app! {
         webmention::list_webmentions,
         request_demo::show_headers, request_demo::hello, request_demo::go,
         flags::public_flag,
+        #[cfg(feature = "attack-routes")]
+        attacks::feed_verifier,
     ],
     crons: [weekly_digest],
     queues: [webmention::verify_webmentions, reindex, dead_letters],

@@ -719,6 +719,8 @@ fn verify_cx<'e>(
         body: body.cloned(),
         tls_client_auth,
         fetcher: crate::outbound::worker_fetch(),
+        // The isolate's: what verifiers remember between requests belongs to dispatch alone.
+        state: crate::identity::state::isolate(),
     }
 }
 

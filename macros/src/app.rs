@@ -6,17 +6,53 @@ use std::path::PathBuf;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
-use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Path, Token};
 
 use crate::ctxt::Ctxt;
 use crate::paths;
 
+/// One entry of a list in `app!`: a handler's path, with the `#[cfg(…)]` attributes that
+/// say in which builds it is part of the app.
+struct Listed {
+    cfgs: Vec<syn::Attribute>,
+    path: Path,
+}
+
+impl quote::ToTokens for Listed {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.path.to_tokens(tokens);
+    }
+}
+
+/// The `#[cfg(…)]` attributes of an entry, to put before everything generated from it.
+fn cfgs(l: &Listed) -> TokenStream {
+    let attrs = &l.cfgs;
+    quote!(#(#attrs)*)
+}
+
+impl Listed {
+    fn parse(input: ParseStream<'_>, cx: &mut Ctxt) -> syn::Result<Listed> {
+        let attrs = syn::Attribute::parse_outer(input)?;
+        let mut cfgs = Vec::new();
+        for a in attrs {
+            if a.path().is_ident("cfg") {
+                cfgs.push(a);
+            } else {
+                cx.error_spanned(
+                    &a,
+                    "only `#[cfg(…)]` can go on an entry of `app!` (to leave a handler out of some builds)",
+                );
+            }
+        }
+        Ok(Listed { cfgs, path: input.parse()? })
+    }
+}
+
 struct AppInput {
-    routes: Option<(Vec<Path>, Span)>,
-    crons: Option<(Vec<Path>, Span)>,
-    queues: Option<(Vec<Path>, Span)>,
+    routes: Option<(Vec<Listed>, Span)>,
+    crons: Option<(Vec<Listed>, Span)>,
+    queues: Option<(Vec<Listed>, Span)>,
     wrangler: Option<LitStr>,
 }
 
@@ -129,8 +165,15 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
                 "routes" | "crons" | "queues" => {
                     let content;
                     let bracket = syn::bracketed!(content in s);
-                    let list = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
-                    let v = Some((list.into_iter().collect(), bracket.span.join()));
+                    let mut list = Vec::new();
+                    while !content.is_empty() {
+                        list.push(Listed::parse(&content, &mut cx)?);
+                        if content.is_empty() {
+                            break;
+                        }
+                        content.parse::<Token![,]>()?;
+                    }
+                    let v = Some((list, bracket.span.join()));
                     match k.as_str() {
                         "routes" => parsed.routes = v,
                         "crons" => parsed.crons = v,
@@ -161,7 +204,11 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     // Duplicated entries.
     for (list, what) in [(&routes, "route"), (&crons, "cron handler"), (&queues, "queue handler")] {
         for (i, r) in list.iter().enumerate() {
-            if list[..i].iter().any(|p| quote!(#p).to_string() == quote!(#r).to_string()) {
+            let key = |l: &Listed| {
+                let (c, p) = (cfgs(l), &l.path);
+                quote!(#c #p).to_string()
+            };
+            if list[..i].iter().any(|p| key(p) == key(r)) {
                 cx.error_spanned(r, format!("this {what} is listed twice in `app!`; list each once"));
             }
         }
@@ -192,8 +239,14 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     }
     let private = paths::private();
     let path_str = path.to_string_lossy().into_owned();
-    let entries = routes.iter().map(|r| quote_spanned!(r.span()=> #private::entry::<#r>()));
-    let metas = routes.iter().map(|r| quote_spanned!(r.span()=> <#r as #private::Route>::META));
+    let entries = routes.iter().map(|r| {
+        let c = cfgs(r);
+        quote_spanned!(r.span()=> #c #private::entry::<#r>())
+    });
+    let metas = routes.iter().map(|r| {
+        let c = cfgs(r);
+        quote_spanned!(r.span()=> #c <#r as #private::Route>::META)
+    });
     let d1 = &wrangler.d1;
     let kv = &wrangler.kv;
     let r2 = &wrangler.r2;
@@ -206,11 +259,28 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     let check = quote_spanned! {list_span=>
         const _: () = #private::check_app(&[#(#metas),*], [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]]);
     };
-    let cron_entries: Vec<_> = crons.iter().map(|c| quote_spanned!(c.span()=> #private::cron_entry::<#c>())).collect();
-    let cron_metas = crons.iter().map(|c| quote_spanned!(c.span()=> <#c as #private::Scheduled>::META));
-    let queue_entries: Vec<_> =
-        queues.iter().map(|q| quote_spanned!(q.span()=> #private::queue_entry::<#q>())).collect();
-    let queue_metas = queues.iter().map(|q| quote_spanned!(q.span()=> <#q as #private::Consumer>::META));
+    let cron_entries: Vec<_> = crons
+        .iter()
+        .map(|c| {
+            let g = cfgs(c);
+            quote_spanned!(c.span()=> #g #private::cron_entry::<#c>())
+        })
+        .collect();
+    let cron_metas = crons.iter().map(|c| {
+        let g = cfgs(c);
+        quote_spanned!(c.span()=> #g <#c as #private::Scheduled>::META)
+    });
+    let queue_entries: Vec<_> = queues
+        .iter()
+        .map(|q| {
+            let g = cfgs(q);
+            quote_spanned!(q.span()=> #g #private::queue_entry::<#q>())
+        })
+        .collect();
+    let queue_metas = queues.iter().map(|q| {
+        let g = cfgs(q);
+        quote_spanned!(q.span()=> #g <#q as #private::Consumer>::META)
+    });
     let w_crons = &wrangler.crons;
     let w_consumers = &wrangler.consumers;
     let events_span = if crons.is_empty() { queues_span } else { crons_span };
@@ -307,10 +377,12 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
 /// the type it decodes (keyed by its queue's name) and, per `[[queues.producers]]` binding,
 /// what a handler sending through it must send; then every route's, cron's and consumer's
 /// `__layers_producer_check` (see `expand::producer_check_for`) is named with that table.
-fn queue_types(routes: &[Path], crons: &[Path], queues: &[Path], w: &Wrangler) -> TokenStream {
+fn queue_types(routes: &[Listed], crons: &[Listed], queues: &[Listed], w: &Wrangler) -> TokenStream {
     let check = quote!(::layers_core::__private::queue_check);
     let consumers = queues.iter().map(|q| {
+        let g = cfgs(q);
         quote_spanned! {q.span()=>
+            #g
             impl #check::ConsumerOfQueue<{ #check::name_hash(<#q as ::layers_core::__private::Consumer>::META.queue) }> for __LayersQueues {
                 type Msg = <#q as ::layers_core::__private::Consumer>::Msg;
             }
@@ -347,11 +419,10 @@ fn queue_types(routes: &[Path], crons: &[Path], queues: &[Path], w: &Wrangler) -
             }
         })
         .collect();
-    let checks = routes
-        .iter()
-        .chain(crons)
-        .chain(queues)
-        .map(|r| quote_spanned!(r.span()=> let _ = #r::__layers_producer_check::<__LayersQueues>;));
+    let checks = routes.iter().chain(crons).chain(queues).map(|r| {
+        let g = cfgs(r);
+        quote_spanned!(r.span()=> #g let _ = #r::__layers_producer_check::<__LayersQueues>;)
+    });
     quote! {
         #[doc(hidden)]
         #[allow(dead_code)]

@@ -12,7 +12,7 @@ use jwt_compact::alg::{Hs256, Hs256Key, Rsa, RsaPrivateKey, RsaPublicKey};
 use jwt_compact::{AlgorithmExt as _, AlgorithmSignature as _, Claims as JwtClaims, Header};
 use layers_core::identity::{
     verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, AllowlistConfig, AnyOf, ApiKey, Deny,
-    DenyKind, EmailAllowlist, Guarded, Jwks, OneOf, Policy, Verifier, VerifyCx, VerifyCxBuilder,
+    DenyKind, EmailAllowlist, Guarded, Jwks, OneOf, Policy, Verifier, VerifierState, VerifyCx, VerifyCxBuilder,
 };
 use layers_core::outbound::{FetchFuture, Fetcher, OutboundRequest, OutboundResponse};
 use rsa::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _};
@@ -171,6 +171,8 @@ struct Server {
     down: Rc<Cell<bool>>,
     fetches: Rc<Cell<usize>>,
     url: String,
+    /// What the verifiers of this test's contexts remember between them (its "isolate").
+    state: Rc<VerifierState>,
 }
 
 impl Server {
@@ -180,8 +182,8 @@ impl Server {
             status: Rc::new(Cell::new(200)),
             down: Rc::new(Cell::new(false)),
             fetches: Rc::new(Cell::new(0)),
-            // One URL per test: the key cache is per URL (and per thread).
             url: format!("http://127.0.0.1:9/{name}/cdn-cgi/access/certs"),
+            state: Rc::new(VerifierState::new()),
         }
     }
     fn serve(&self, body: &str) {
@@ -209,6 +211,9 @@ impl Server {
     fn fetches(&self) -> usize {
         self.fetches.get()
     }
+    fn state(&self) -> Rc<VerifierState> {
+        Rc::clone(&self.state)
+    }
 }
 
 fn vars(url: String, extra: Vec<(&'static str, &'static str)>) -> impl Fn(&str) -> Option<String> {
@@ -222,7 +227,7 @@ fn vars(url: String, extra: Vec<(&'static str, &'static str)>) -> impl Fn(&str) 
 }
 
 fn cx_at<'a>(server: &Server, now: u64) -> VerifyCxBuilder<'a> {
-    VerifyCx::builder().now(now).vars(vars(server.url.clone(), vec![])).fetcher(server.fetcher())
+    VerifyCx::builder().now(now).vars(vars(server.url.clone(), vec![])).fetcher(server.fetcher()).state(server.state())
 }
 
 fn with_token<'a>(server: &Server, token: &str) -> VerifyCx<'a> {
@@ -738,6 +743,7 @@ fn configuration_fails_closed() {
             .now(NOW)
             .vars(lookup)
             .fetcher(server.fetcher())
+            .state(server.state())
             .header("Cf-Access-Jwt-Assertion", &t)
             .build();
         verify::<AccessJwt>(&cx)
@@ -1037,6 +1043,7 @@ fn concurrent_cold_requests_both_get_keys() {
             .now(NOW)
             .vars(vars(server.url.clone(), vec![]))
             .fetcher(Rc::clone(&slow))
+            .state(server.state())
             .header("Cf-Access-Jwt-Assertion", &t)
             .build()
     };
@@ -1107,6 +1114,7 @@ fn custom_config_reads_its_own_vars() {
                 _ => None,
             })
             .fetcher(server.fetcher())
+            .state(server.state())
             .header("cf-access-jwt-assertion", token)
             .build()
     };
@@ -1132,6 +1140,7 @@ fn admin_cx<'a>(server: &Server, token: &str, emails: Option<&'static str>) -> V
             other => vars(url.clone(), vec![])(other),
         })
         .fetcher(server.fetcher())
+        .state(server.state())
         .header("Cf-Access-Jwt-Assertion", token)
         .build()
 }
@@ -1177,8 +1186,12 @@ fn email_allowlist_policy() {
         assert_denied(verify::<Admin>(&admin_cx(&server, &ada, Some(leaked))), DenyKind::Unavailable, bad);
     }
     // The verifier's own refusals pass through unchanged.
-    let no_token =
-        VerifyCx::builder().now(NOW).vars(vars(server.url.clone(), vec![])).fetcher(server.fetcher()).build();
+    let no_token = VerifyCx::builder()
+        .now(NOW)
+        .vars(vars(server.url.clone(), vec![]))
+        .fetcher(server.fetcher())
+        .state(server.state())
+        .build();
     assert_denied(verify::<Admin>(&no_token), DenyKind::Missing, "no token");
     assert_denied(verify::<Admin>(&admin_cx(&server, "x.y.z", list)), DenyKind::Invalid, "garbage token");
 }
@@ -1208,6 +1221,7 @@ fn policy_configuration_and_status_mapping() {
             .now(NOW)
             .vars(move |n| if n == "EDITOR_EMAILS" { Some(emails.to_owned()) } else { vars(url.clone(), vec![])(n) })
             .fetcher(server.fetcher())
+            .state(server.state())
             .header("Cf-Access-Jwt-Assertion", &ada)
             .build()
     };
@@ -1304,6 +1318,7 @@ fn any_of_access_or_api_key() {
             .vars(vars(server.url.clone(), vec![]))
             .secrets(|n| (n == "API_KEYS").then(|| "ci:0123456789abcdef0123".to_owned()))
             .fetcher(server.fetcher())
+            .state(server.state())
     };
     let t = mint_a(&user_payload());
     let c = verify::<StaffOrCi>(&base().header("Cf-Access-Jwt-Assertion", &t).build()).unwrap();
@@ -1366,9 +1381,8 @@ impl AccessConfig for NoMemory {
 
 #[test]
 fn a_repeated_token_gets_the_answer_a_full_verification_gives() {
-    use layers_core::identity::{clear_verified_tokens, remembered_token_count};
-    clear_verified_tokens();
     let server = Server::new("repeat", JWKS_AB);
+    let remembered_token_count = || server.state.remembered_access_tokens();
     let t = mint_a(&user_payload());
     let first = access(&server, &t).unwrap();
     assert_eq!(remembered_token_count(), 1);
@@ -1389,6 +1403,7 @@ fn a_repeated_token_gets_the_answer_a_full_verification_gives() {
             .now(NOW)
             .vars(vars(server.url.clone(), vec![("OTHER_AUD", aud)]))
             .fetcher(server.fetcher())
+            .state(server.state())
             .header("Cf-Access-Jwt-Assertion", &t)
             .build();
         verify::<AccessJwt<OtherAud>>(&cx)
@@ -1397,7 +1412,7 @@ fn a_repeated_token_gets_the_answer_a_full_verification_gives() {
     assert!(d.detail().contains("aud"), "{}", d.detail());
     assert_eq!(other(AUD).unwrap(), first);
     // A config that remembers nothing verifies in full every time and adds nothing.
-    clear_verified_tokens();
+    server.state.clear();
     let cx = with_token(&server, &t);
     verify::<AccessJwt<NoMemory>>(&cx).unwrap();
     assert_eq!(remembered_token_count(), 0);
@@ -1405,8 +1420,6 @@ fn a_repeated_token_gets_the_answer_a_full_verification_gives() {
 
 #[test]
 fn a_remembered_token_follows_key_rotation() {
-    use layers_core::identity::clear_verified_tokens;
-    clear_verified_tokens();
     let long = with(user_payload(), "exp", json!(NOW + 100_000));
     let t = mint_a(&long);
     // The kid comes to name another key: the token no longer verifies.
@@ -1432,9 +1445,8 @@ fn a_remembered_token_follows_key_rotation() {
 
 #[test]
 fn only_tokens_that_verified_are_remembered() {
-    use layers_core::identity::{clear_verified_tokens, remembered_token_count};
-    clear_verified_tokens();
     let server = Server::new("remember-only-good", JWKS_AB);
+    let remembered_token_count = || server.state.remembered_access_tokens();
     let good = mint_a(&user_payload());
     let mut flipped = good.clone().into_bytes();
     let last = flipped.len() - 2;
@@ -1460,4 +1472,56 @@ fn only_tokens_that_verified_are_remembered() {
 /// [`pure`] at another time.
 fn pure_at(token: &str, now: u64) -> Result<AccessClaims, Deny> {
     settings().verify(token, &Jwks::parse(JWKS_AB.as_bytes()).unwrap(), now)
+}
+
+// ---- whose state ----------------------------------------------------------------------------------
+
+/// The attack on verifier state: a context built by hand (as a Public handler could build one)
+/// with the real URL and vars, a fetcher serving the attacker's key set (key B under key A's
+/// kid) and a clock ten years ahead. It verifies the attacker's token in its own state; the
+/// contexts standing for dispatch (sharing `server.state`) never see those keys.
+#[test]
+fn a_context_built_by_hand_cannot_feed_another_contexts_keys() {
+    let server = Server::new("poison", JWKS_A);
+    let genuine = mint_a(&user_payload());
+    access(&server, &genuine).unwrap();
+    let evil_jwks = jwks_json(&[PEM_B]).replace(&kid_b(), &kid_a());
+    let attacker = Server::new("poison", &evil_jwks);
+    assert_eq!(attacker.url, server.url, "the same JWKS URL: the same cache key, were caches global");
+    let decade = 10 * 365 * 86_400;
+    let evil = mint(&key_b(), &kid_a(), &with(user_payload(), "exp", json!(NOW + 2 * decade)));
+    for _ in 0..2 {
+        let cx = VerifyCx::builder()
+            .now(NOW + decade)
+            .vars(vars(attacker.url.clone(), vec![]))
+            .fetcher(attacker.fetcher())
+            .header("Cf-Access-Jwt-Assertion", &evil)
+            .build();
+        verify::<Guarded<AccessJwt, EmailAllowlist>>(&cx).unwrap();
+    }
+    assert_eq!(attacker.fetches(), 2, "each built context starts from a fresh state");
+    for _ in 0..3 {
+        let d = assert_denied(access(&server, &evil), DenyKind::Invalid, "the attacker's token");
+        assert!(d.detail().contains("signature"), "{}", d.detail());
+        access(&server, &genuine).unwrap();
+    }
+    let cx = cx_at(&server, NOW).header("Cf-Access-Jwt-Assertion", &evil).build();
+    assert_denied(verify::<Guarded<AccessJwt, EmailAllowlist>>(&cx), DenyKind::Invalid, "the admin route");
+    assert_eq!(server.fetches(), 1, "dispatch's keys were fetched once, by dispatch");
+    assert_eq!(server.state.remembered_access_tokens(), 1, "only the genuine token is remembered");
+}
+
+/// Clearing one state clears only it.
+#[test]
+fn clearing_a_state_forgets_its_keys_and_tokens_only() {
+    let (one, other) = (Server::new("clear-one", JWKS_A), Server::new("clear-other", JWKS_A));
+    let t = mint_a(&user_payload());
+    access(&one, &t).unwrap();
+    access(&other, &t).unwrap();
+    one.state.clear();
+    assert_eq!(one.state.remembered_access_tokens(), 0);
+    assert_eq!(other.state.remembered_access_tokens(), 1);
+    access(&one, &t).unwrap();
+    access(&other, &t).unwrap();
+    assert_eq!((one.fetches(), other.fetches()), (2, 1));
 }

@@ -525,3 +525,44 @@ fn admin_f_digest_cron_mails_each_active_subscriber_once() {
         );
     }
 }
+
+/// Verifier state belongs to dispatch: a Public handler (`/__attack/feed-verifier`, in the test
+/// build only) runs the admin verifier by hand with a fetcher serving the attacker's key set
+/// (key b published under key a's kid) and a clock ten years ahead. Its own verification takes
+/// the attacker's token — in its own private state. The admin routes afterwards still refuse
+/// that token (403) and take a genuine one (200): nothing the handler did reached the keys
+/// dispatch verifies with.
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn admin_f_a_verifier_run_by_hand_cannot_feed_the_routes_key_cache() {
+    let genuine = admin_token();
+    let evil_jwks = std::fs::read_to_string(format!("{}/fixtures/access/jwks-b.json", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+        .replace(&kid("b"), &kid("a"));
+    let mut claims = user_claims(ADMIN);
+    claims["exp"] = serde_json::json!(now() + 20 * 365 * 86_400);
+    let evil = access_token("b", &kid("a"), &claims);
+    let certs = format!("{}/cdn-cgi/access/certs", env("LAYERS_E2E_STUBS"));
+    let before = send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", &evil)], None);
+    assert_eq!(before.status, 403, "the attacker's token before the attack: {}", before.body);
+    for _ in 0..3 {
+        let attack = send(
+            "POST",
+            "/__attack/feed-verifier",
+            &[("cf-access-jwt-assertion", &evil), ("x-certs-url", &certs), ("content-type", "application/json")],
+            Some(&evil_jwks),
+        );
+        assert_eq!(attack.status, 200, "{}", attack.body);
+        assert_eq!(
+            json(&attack)["accepted"],
+            true,
+            "the hand-run verification took the attacker's keys in its own state"
+        );
+    }
+    for path in ["/admin/dashboard", "/admin/subscribers", "/ops/backup-credentials"] {
+        let r = send("GET", path, &[("cf-access-jwt-assertion", &evil)], None);
+        assert_eq!(r.status, 403, "{path} with the attacker's token after the attack: {}", r.body);
+    }
+    let r = send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", &genuine)], None);
+    assert_eq!(r.status, 200, "a genuine admin token after the attack: {}", r.body);
+}

@@ -41,7 +41,7 @@ COMMANDS:
                   apply the local D1 migrations and run `wrangler dev` on 127.0.0.1
                       --port <N>    port to listen on (default 8787)
     test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, the test build
-                  (build plus the app's `expose-routing` feature), the end-to-end tests against
+                  (build plus the app's `expose-routing` and `attack-routes` features), the end-to-end tests against
                   `wrangler dev` (real workerd) with fresh state and secrets, then `bench --smoke`
     e2e           the test build, then only the end-to-end part of `test` (the e2e targets, a 10-second
                   soak, then the leak check of wrangler's log)
@@ -247,8 +247,10 @@ fn parse_port(rest: &[String]) -> Result<u16> {
 enum Flavor {
     /// What `dev` serves and a deployment would ship.
     Release,
-    /// The same, plus the app's `expose-routing` feature: responses carry the routing decision
-    /// in `x-layers-*` headers for the differential path test (`tests/tests/paths.rs`).
+    /// The same, plus the app's `expose-routing` feature (responses carry the routing decision
+    /// in `x-layers-*` headers for the differential path test, `tests/tests/paths.rs`) and its
+    /// `attack-routes` feature (routes that attack the guarantee from inside the app; the e2e
+    /// tests check they change nothing they must not).
     Test,
 }
 
@@ -257,13 +259,13 @@ fn build(ctx: &mut Ctx, flavor: Flavor) -> Result<ensure::Tools> {
     let tools = ensure::ensure(ctx)?;
     let title = match flavor {
         Flavor::Release => "worker-build --release",
-        Flavor::Test => "worker-build --release --features expose-routing (test build)",
+        Flavor::Test => "worker-build --release --features expose-routing,attack-routes (test build)",
     };
     ctx.step(title, |ctx| {
         let mut cmd = Command::new(&tools.worker_build);
         cmd.arg("--release");
         if flavor == Flavor::Test {
-            cmd.args(["--features", "expose-routing"]);
+            cmd.args(["--features", "expose-routing,attack-routes"]);
         }
         cmd.current_dir(&ctx.app)
             .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)

@@ -1,7 +1,5 @@
 //! Cloudflare Access: the `Cf-Access-Jwt-Assertion` JWT (RS256), checked against the team's JWKS.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -13,6 +11,7 @@ use jwt_compact::{AlgorithmExt as _, Empty, UntrustedToken};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::access_state::{AccessState, Verified};
 use super::{Deny, Verifier, VerifyCx};
 use crate::outbound::OutboundRequest;
 
@@ -109,7 +108,13 @@ impl AccessConfig for DefaultAccess {}
 /// and `exp`/`nbf`/`iat` are checked against the clock again. So every request gets the
 /// answer a full verification would give. Only tokens that passed every check are
 /// remembered; a full cache is emptied before the next one is added.
-/// [`clear_verified_tokens`] forgets them (so does [`clear_jwks_cache`]).
+///
+/// # Whose cache
+/// Keys and remembered tokens live in the [`VerifyCx`]'s
+/// [`VerifierState`](super::VerifierState): the isolate's for the requests dispatch verifies,
+/// a private one for a context made with [`VerifyCx::builder`]. Running this verifier by hand
+/// — with a fetcher that serves other keys, or a clock years ahead — therefore fills only that
+/// private state; the routes keep verifying against the keys dispatch fetched itself.
 ///
 /// The pure parts run natively: [`AccessSettings::verify`] (token + [`Jwks`] + time) and
 /// [`verify_rs256`] (signature only).
@@ -252,9 +257,15 @@ impl AccessSettings {
     /// (`crypto.subtle.verify`) instead of pure-Rust RSA compiled to wasm.
     /// The token's header has passed [`check_token_header`] and `key` is its `kid`'s key.
     #[cfg(target_arch = "wasm32")]
-    async fn verify_webcrypto(&self, token: &str, key: &RsaPublicKey, now: u64) -> Result<(AccessClaims, Times), Deny> {
+    async fn verify_webcrypto(
+        &self,
+        token: &str,
+        key: &RsaPublicKey,
+        keys: &super::webcrypto::KeyCache,
+        now: u64,
+    ) -> Result<(AccessClaims, Times), Deny> {
         let payload = verify_signature_and_payload_by(token, async |signing_input, signature| {
-            super::webcrypto::verify_rs256(key, signing_input, signature).await
+            super::webcrypto::verify_rs256(key, keys, signing_input, signature).await
         })
         .await?;
         self.checked_claims(payload, now)
@@ -401,8 +412,9 @@ struct CheckedHeader {
 
 /// Parses the token's header strictly: three segments, base64url without padding, a JSON
 /// object without duplicate names, `alg` exactly `RS256`, `kid` (if any) a short printable
-/// string, no `crit` or `cty`. The payload and signature are not looked at.
-fn check_token_header(token: &str) -> Result<CheckedHeader, Deny> {
+/// string, no `crit` or `cty`. The payload and signature are not looked at. With `memo`, a
+/// header segment that passed before is not parsed again (and one that passes now is kept).
+fn check_token_header(token: &str, memo: Option<&AccessState>) -> Result<CheckedHeader, Deny> {
     if token.len() > MAX_ACCESS_JWT_LEN {
         return Err(Deny::invalid(format!("token longer than {MAX_ACCESS_JWT_LEN} bytes")));
     }
@@ -410,28 +422,14 @@ fn check_token_header(token: &str) -> Result<CheckedHeader, Deny> {
     let (Some(h), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Deny::invalid("token is not three dot-separated segments"));
     };
-    if let Some(kid) = CHECKED_HEADERS.with(|c| c.borrow().iter().find(|(seg, _)| seg == h).map(|(_, k)| k.clone())) {
+    if let Some(kid) = memo.and_then(|m| m.checked_header(h)) {
         return Ok(CheckedHeader { kid });
     }
     let checked = check_header_segment(h)?;
-    CHECKED_HEADERS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= MAX_CHECKED_HEADERS {
-            c.remove(0);
-        }
-        c.push((h.to_owned(), checked.kid.clone()));
-    });
+    if let Some(m) = memo {
+        m.header_passed(h, checked.kid.clone());
+    }
     Ok(checked)
-}
-
-/// Header segments that passed [`check_header_segment`], with the kid each names, oldest
-/// first. The check depends on the segment alone, and an issuer signs every token of a key
-/// with the same header, so most tokens find theirs here. Headers are not secret (a token
-/// carries its own, readable by anyone who holds it); only checked ones are kept.
-const MAX_CHECKED_HEADERS: usize = 8;
-
-thread_local! {
-    static CHECKED_HEADERS: RefCell<Vec<(String, Option<String>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The header segment's checks: base64url without padding, a JSON object without duplicate
@@ -468,7 +466,7 @@ fn valid_kid(k: &str) -> bool {
 
 /// A token's time claims (Unix seconds), as jwt-compact read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Times {
+pub(super) struct Times {
     exp: Option<i64>,
     nbf: Option<i64>,
     iat: Option<i64>,
@@ -496,7 +494,7 @@ impl fmt::Debug for VerifiedPayload {
 /// # Errors
 /// 403 for a malformed token, another algorithm, or a signature that does not verify.
 pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Map<String, Value>, Deny> {
-    check_token_header(token)?;
+    check_token_header(token, None)?;
     verify_signature_and_payload(token, key).map(|p| {
         let mut claims = p.claims;
         for (name, v) in [("exp", p.exp), ("nbf", p.nbf), ("iat", p.iat)] {
@@ -510,7 +508,7 @@ pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Map<String, Value
 
 /// The strict header check, then the key of the token's `kid` in `jwks`.
 fn key_for<'j>(token: &str, jwks: &'j Jwks) -> Result<&'j RsaPublicKey, Deny> {
-    let header = check_token_header(token)?;
+    let header = check_token_header(token, None)?;
     let Some(kid) = header.kid else {
         return Err(Deny::invalid("token header has no kid"));
     };
@@ -588,7 +586,7 @@ fn payload_of(token: &str, times: &jwt_compact::Claims<Empty>) -> Result<Verifie
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub fn fuzz_check_unsigned(settings: &AccessSettings, token: &str, now: u64) -> Result<AccessClaims, Deny> {
-    check_token_header(token)?;
+    check_token_header(token, None)?;
     let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
     let times = untrusted
         .deserialize_claims_unchecked::<Empty>()
@@ -769,131 +767,6 @@ impl Jwks {
     }
 }
 
-// ---- the per-isolate key cache ---------------------------------------------------------------
-
-#[derive(Default)]
-struct CacheEntry {
-    /// Last good key set and when it was fetched.
-    jwks: Option<(Rc<Jwks>, u64)>,
-    /// When a fetch was last started (in flight, done or failed): limits refetches for
-    /// unknown kids.
-    last_attempt: Option<u64>,
-    /// When a fetch last failed (cleared by a success): limits retries without usable keys.
-    last_failure: Option<u64>,
-}
-
-thread_local! {
-    // Keys only. One isolate runs one thread.
-    static JWKS_CACHE: RefCell<HashMap<String, CacheEntry>> = RefCell::new(HashMap::new());
-}
-
-/// Forgets every cached JWKS of this isolate (tests, or after a manual key rotation), and
-/// every remembered verified token.
-pub fn clear_jwks_cache() {
-    JWKS_CACHE.with(|c| c.borrow_mut().clear());
-    clear_verified_tokens();
-    #[cfg(target_arch = "wasm32")]
-    super::webcrypto::clear_key_cache();
-}
-
-// ---- the per-isolate verified-token cache ----------------------------------------------------
-
-/// A token that passed every check that does not depend on the clock or on the current key
-/// set — the strict header, the RS256 signature with `key`, the strict payload, `iss`, `aud`
-/// and the identity claims under `settings` — with what those checks depended on.
-struct Verified {
-    /// [`tag_of`] the token.
-    tag: u64,
-    token: String,
-    settings: AccessSettings,
-    kid: String,
-    key: RsaPublicKey,
-    times: Times,
-    claims: AccessClaims,
-}
-
-thread_local! {
-    // A short list, found by tag, then confirmed by comparing the whole token in constant time.
-    static VERIFIED: RefCell<Vec<Rc<Verified>>> = const { RefCell::new(Vec::new()) };
-    // The SipHash key of the tags: random per isolate, so that nobody outside can predict a
-    // token's tag, and a lookup's timing tells nothing about remembered tokens (another
-    // user's token is a credential). `None` when no randomness was available: then nothing
-    // is remembered.
-    static TAG_KEY: std::cell::OnceCell<Option<(u64, u64)>> = const { std::cell::OnceCell::new() };
-}
-
-/// The keyed 64-bit tag a token is remembered under (SipHash-2-4 with the isolate's random
-/// key); `None` without randomness.
-fn tag_of(token: &str) -> Option<u64> {
-    use std::hash::Hasher as _;
-    let (k0, k1) = TAG_KEY.with(|k| {
-        *k.get_or_init(|| {
-            #[cfg(target_arch = "wasm32")]
-            let b = super::webcrypto::random_16()?;
-            #[cfg(not(target_arch = "wasm32"))]
-            let b = {
-                let mut b = [0u8; 16];
-                getrandom::getrandom(&mut b).ok()?;
-                b
-            };
-            let (lo, hi) = b.split_at(8);
-            Some((u64::from_le_bytes(lo.try_into().ok()?), u64::from_le_bytes(hi.try_into().ok()?)))
-        })
-    })?;
-    // The keyed SipHash-2-4 of std (deprecated only in favour of crates with other variants).
-    #[allow(deprecated)]
-    let mut h = std::hash::SipHasher::new_with_keys(k0, k1);
-    h.write(token.as_bytes());
-    Some(h.finish())
-}
-
-/// Whether `e` remembers exactly `token` (tag first, then the whole string in constant time).
-fn is_token(e: &Verified, tag: u64, token: &str) -> bool {
-    use subtle::ConstantTimeEq as _;
-    e.tag == tag && e.token.len() == token.len() && bool::from(e.token.as_bytes().ct_eq(token.as_bytes()))
-}
-
-/// Forgets every remembered verified token of this isolate.
-pub fn clear_verified_tokens() {
-    VERIFIED.with(|v| v.borrow_mut().clear());
-}
-
-/// How many verified tokens this isolate remembers (tests).
-#[doc(hidden)]
-#[must_use]
-pub fn remembered_token_count() -> usize {
-    VERIFIED.with(|v| v.borrow().len())
-}
-
-/// The remembered verification of exactly `token` under exactly `settings`, if any.
-fn remembered(settings: &AccessSettings, token: &str) -> Option<Rc<Verified>> {
-    let tag = tag_of(token)?;
-    VERIFIED.with(|v| v.borrow().iter().find(|e| is_token(e, tag, token) && e.settings == *settings).cloned())
-}
-
-/// Forgets `token` (under any settings).
-fn forget(token: &str) {
-    if let Some(tag) = tag_of(token) {
-        VERIFIED.with(|v| v.borrow_mut().retain(|e| !is_token(e, tag, token)));
-    }
-}
-
-/// Remembers a token that verified (replacing what was remembered of it), keeping at most
-/// `cap` tokens: a full list is emptied first.
-fn remember(cap: usize, verified: Verified) {
-    if cap == 0 {
-        return;
-    }
-    forget(&verified.token);
-    VERIFIED.with(|v| {
-        let mut v = v.borrow_mut();
-        if v.len() >= cap {
-            v.clear();
-        }
-        v.push(Rc::new(verified));
-    });
-}
-
 impl<C: AccessConfig> AccessJwt<C> {
     /// The token of this request: the header, else the cookie.
     ///
@@ -927,22 +800,26 @@ impl<C: AccessConfig> AccessJwt<C> {
     }
 
     /// The key set holding `kid`, from the cache or a (rate-limited) fetch.
-    async fn jwks_for(cx: &VerifyCx<'_>, url: &str, kid: &str) -> Result<Rc<Jwks>, Deny> {
+    async fn jwks_for(cx: &VerifyCx<'_>, state: &AccessState, url: &str, kid: &str) -> Result<Rc<Jwks>, Deny> {
         let now = cx.now();
         let recent = |t: Option<u64>| t.is_some_and(|t| now.saturating_sub(t) < C::REFETCH_INTERVAL_SECS);
-        let (fresh, attempted_recently, failed_recently, in_flight) = JWKS_CACHE.with(|c| {
-            let c = c.borrow();
-            let Some(e) = c.get(url) else { return (None, false, false, false) };
-            let fresh = e
-                .jwks
-                .as_ref()
-                .filter(|(_, at)| now.saturating_sub(*at) < C::CACHE_TTL_SECS)
-                .map(|(j, _)| Rc::clone(j));
-            // An attempt newer than both the last success and the last failure is still running.
-            let done = e.jwks.as_ref().map(|(_, at)| *at).max(e.last_failure);
-            let in_flight = e.last_attempt.is_some_and(|a| done.is_none_or(|d| a > d));
-            (fresh, recent(e.last_attempt), recent(e.last_failure), in_flight)
-        });
+        let (fresh, attempted_recently, failed_recently, in_flight) = {
+            let c = state.jwks.borrow();
+            match c.get(url) {
+                None => (None, false, false, false),
+                Some(e) => {
+                    let fresh = e
+                        .jwks
+                        .as_ref()
+                        .filter(|(_, at)| now.saturating_sub(*at) < C::CACHE_TTL_SECS)
+                        .map(|(j, _)| Rc::clone(j));
+                    // An attempt newer than both the last success and the last failure is still running.
+                    let done = e.jwks.as_ref().map(|(_, at)| *at).max(e.last_failure);
+                    let in_flight = e.last_attempt.is_some_and(|a| done.is_none_or(|d| a > d));
+                    (fresh, recent(e.last_attempt), recent(e.last_failure), in_flight)
+                }
+            }
+        };
         match &fresh {
             Some(j) if j.get(kid).is_some() => return Ok(Rc::clone(j)),
             // Unknown kid while the refetch that could have found it failed or has not
@@ -972,10 +849,10 @@ impl<C: AccessConfig> AccessJwt<C> {
             _ => {}
         }
         // Mark the attempt before awaiting, so concurrent unknown kids do not all refetch.
-        JWKS_CACHE.with(|c| c.borrow_mut().entry(url.to_owned()).or_default().last_attempt = Some(now));
+        state.jwks.borrow_mut().entry(url.to_owned()).or_default().last_attempt = Some(now);
         let fetched = fetch_jwks(cx, url).await;
-        JWKS_CACHE.with(|c| {
-            let mut c = c.borrow_mut();
+        {
+            let mut c = state.jwks.borrow_mut();
             let e = c.entry(url.to_owned()).or_default();
             match &fetched {
                 Ok(jwks) => {
@@ -985,7 +862,7 @@ impl<C: AccessConfig> AccessJwt<C> {
                 // Keys still within their TTL stay cached: a failed refetch replaces nothing.
                 Err(_) => e.last_failure = Some(now),
             }
-        });
+        }
         match fetched {
             Ok(jwks) if jwks.get(kid).is_some() => Ok(jwks),
             Ok(_) => Err(Deny::invalid("token kid is not in the freshly fetched JWKS")),
@@ -1014,37 +891,40 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
     async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
         let settings = Self::settings(cx)?;
         let token = Self::token(cx)?;
+        // What this context's family remembers: the isolate's in dispatch, a private one for
+        // a built context (which can therefore never feed keys or tokens to dispatch's).
+        let state = cx.state::<AccessState>();
         if C::VERIFIED_TOKENS > 0 {
-            if let Some(hit) = remembered(&settings, &token) {
+            if let Some(hit) = state.remembered(&settings, &token) {
                 // What the full path would decide, from the steps whose inputs may have
                 // changed since: the key set (fetched or refetched exactly as below) must still
                 // map the token's kid to the very key its signature verified with, and the
                 // clock is checked again. Anything else about the token is as it was.
-                let jwks = Self::jwks_for(cx, settings.certs_url(), &hit.kid).await?;
+                let jwks = Self::jwks_for(cx, &state, settings.certs_url(), &hit.kid).await?;
                 if jwks.get(&hit.kid) == Some(&hit.key) {
                     settings.check_times(hit.times, cx.now())?;
                     return Ok(hit.claims.clone());
                 }
                 // The kid now names another key: verify again from the start.
-                forget(&token);
+                state.forget(&token);
             }
         }
-        let header = check_token_header(&token)?;
+        let header = check_token_header(&token, Some(&state))?;
         let Some(kid) = header.kid else {
             return Err(Deny::invalid("token header has no kid"));
         };
-        let jwks = Self::jwks_for(cx, settings.certs_url(), &kid).await?;
+        let jwks = Self::jwks_for(cx, &state, settings.certs_url(), &kid).await?;
         let key = jwks.get(&kid).ok_or_else(|| Deny::invalid("token kid is not in the JWKS"))?;
         // In Workers the runtime's WebCrypto checks the signature (pure-Rust RSA in wasm is
         // slow); natively (tests, benches, fuzzers) jwt-compact does. Same steps and denials.
         // The header was checked above: not again.
         #[cfg(target_arch = "wasm32")]
-        let (claims, times) = settings.verify_webcrypto(&token, key, cx.now()).await?;
+        let (claims, times) = settings.verify_webcrypto(&token, key, &state.crypto_keys, cx.now()).await?;
         #[cfg(not(target_arch = "wasm32"))]
         let (claims, times) = settings.verify_with_key(&token, key, cx.now())?;
-        if let Some(tag) = (C::VERIFIED_TOKENS > 0).then(|| tag_of(&token)).flatten() {
+        if let Some(tag) = (C::VERIFIED_TOKENS > 0).then(|| state.tag_of(&token)).flatten() {
             let verified = Verified { tag, token, settings, kid, key: key.clone(), times, claims: claims.clone() };
-            remember(C::VERIFIED_TOKENS, verified);
+            state.remember(C::VERIFIED_TOKENS, verified);
         }
         Ok(claims)
     }
@@ -1063,6 +943,7 @@ mod tests {
     use rsa::traits::PublicKeyParts as _;
     use serde_json::json;
 
+    use super::super::access_state::{is_token, MAX_CHECKED_HEADERS};
     use super::*;
 
     const KEY_A: &str = include_str!("../../../tests/fixtures/access/key-a.pem");
@@ -1158,38 +1039,41 @@ mod tests {
             // The good segment with one character changed (no longer base64url).
             format!("{}*", &good[..good.len() - 1]),
         ];
+        let state = AccessState::default();
+        let memo = Some(&state);
         for round in 0..2 {
-            let kid = check_token_header(&format!("{good}.e30.c2ln")).unwrap().kid;
+            let kid = check_token_header(&format!("{good}.e30.c2ln"), memo).unwrap().kid;
             assert_eq!(kid.as_deref(), Some("k1"), "round {round}");
             for h in &hostile {
-                assert!(check_token_header(&format!("{h}.e30.c2ln")).is_err(), "round {round}: {h}");
+                assert!(check_token_header(&format!("{h}.e30.c2ln"), memo).is_err(), "round {round}: {h}");
             }
             // A remembered header does not excuse the token's shape or length.
-            assert!(check_token_header(&format!("{good}.e30")).is_err());
-            assert!(check_token_header(&format!("{good}.e30.c2ln.x")).is_err());
+            assert!(check_token_header(&format!("{good}.e30"), memo).is_err());
+            assert!(check_token_header(&format!("{good}.e30.c2ln.x"), memo).is_err());
             let long = format!("{good}.{}.c2ln", "A".repeat(MAX_ACCESS_JWT_LEN));
-            assert!(check_token_header(&long).is_err());
+            assert!(check_token_header(&long, memo).is_err());
         }
-        CHECKED_HEADERS.with(|c| {
-            let c = c.borrow();
-            assert!(c.iter().any(|(s, k)| *s == good && k.as_deref() == Some("k1")));
-            assert!(c.iter().all(|(s, _)| !hostile.contains(s)), "a failed header is never remembered");
-        });
+        let c = state.checked_headers();
+        assert!(c.iter().any(|(s, k)| *s == good && k.as_deref() == Some("k1")));
+        assert!(c.iter().all(|(s, _)| !hostile.contains(s)), "a failed header is never remembered");
         // Bounded: old entries make way.
         for i in 0..3 * MAX_CHECKED_HEADERS {
             let h = seg(&format!(r#"{{"alg":"RS256","kid":"k{i}"}}"#));
-            let kid = check_token_header(&format!("{h}.e30.c2ln")).unwrap().kid;
+            let kid = check_token_header(&format!("{h}.e30.c2ln"), memo).unwrap().kid;
             assert_eq!(kid, Some(format!("k{i}")));
         }
-        assert_eq!(CHECKED_HEADERS.with(|c| c.borrow().len()), MAX_CHECKED_HEADERS);
-        assert_eq!(check_token_header(&format!("{good}.e30.c2ln")).unwrap().kid.as_deref(), Some("k1"));
+        assert_eq!(state.checked_headers().len(), MAX_CHECKED_HEADERS);
+        assert_eq!(check_token_header(&format!("{good}.e30.c2ln"), memo).unwrap().kid.as_deref(), Some("k1"));
+        // Without a memo nothing is kept anywhere.
+        assert!(check_token_header(&format!("{good}.e30.c2ln"), None).is_ok());
     }
 
     #[test]
     fn remembered_tokens_are_found_by_keyed_tag_and_whole_string() {
         let (a, b) = ("aaaa.bbbb.cccc", "aaaa.bbbb.cccd");
-        let (ta, tb) = (tag_of(a).unwrap(), tag_of(b).unwrap());
-        assert_eq!(ta, tag_of(a).unwrap(), "one key per isolate");
+        let state = AccessState::default();
+        let (ta, tb) = (state.tag_of(a).unwrap(), state.tag_of(b).unwrap());
+        assert_eq!(ta, state.tag_of(a).unwrap(), "one key per state");
         assert_ne!(ta, tb);
         let settings = AccessSettings::new("t.cloudflareaccess.com", "aud", None, 60).unwrap();
         let key = private(KEY_A).to_public_key();

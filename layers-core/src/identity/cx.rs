@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
+use super::state::VerifierState;
 use crate::outbound::{no_fetch, Fetcher, OutboundRequest, OutboundResponse};
 
 type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
@@ -48,7 +50,11 @@ impl<'a> RuntimeHeaders<'a> {
 /// What a [`Verifier`](super::Verifier) may look at: the request head, path parameters,
 /// and secrets and vars by name. No storage binding is reachable from here.
 ///
-/// The framework builds one per request; tests build one with [`VerifyCx::builder`].
+/// The framework builds one per request; tests build one with [`VerifyCx::builder`]. What
+/// verifiers remember between requests (key sets, tokens that verified) lives in the context's
+/// [`VerifierState`]: the isolate's for the contexts dispatch builds, a private one for every
+/// built context, so a verifier run by hand can never change what dispatch's verification sees
+/// (see [`state`](super::state)).
 pub struct VerifyCx<'a> {
     // `pub(crate)`: the framework fills one in a single step per request (no builder moves).
     pub(crate) method: String,
@@ -67,6 +73,8 @@ pub struct VerifyCx<'a> {
     pub(crate) body: Option<Vec<u8>>,
     pub(crate) tls_client_auth: Option<HashMap<String, String>>,
     pub(crate) fetcher: Fetcher,
+    /// What verifiers remember between requests: the isolate's (dispatch) or a private one.
+    pub(crate) state: Rc<VerifierState>,
 }
 
 impl fmt::Debug for VerifyCx<'_> {
@@ -104,8 +112,34 @@ impl<'a> VerifyCx<'a> {
                 body: None,
                 tls_client_auth: None,
                 fetcher: no_fetch(),
+                state: Rc::new(VerifierState::new()),
             },
         }
+    }
+
+    /// The value of type `T` in this context's [`VerifierState`] (made with `Default` on first
+    /// use): where a verifier keeps what it remembers between requests — a replay set, a key
+    /// cache. In a Worker, every request dispatch verifies on this isolate sees the same value;
+    /// in a context from [`VerifyCx::builder`], the value is private to that context (or to
+    /// the contexts sharing [`VerifyCxBuilder::state`]).
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::collections::HashSet;
+    /// use layers_core::identity::VerifyCx;
+    ///
+    /// #[derive(Default)]
+    /// struct SeenNonces(RefCell<HashSet<String>>);
+    ///
+    /// let cx = VerifyCx::builder().header("x-nonce", "n-1").build();
+    /// let seen = cx.state::<SeenNonces>();
+    /// let fresh = seen.0.borrow_mut().insert(cx.header("x-nonce").unwrap().to_owned());
+    /// assert!(fresh);
+    /// assert!(cx.state::<SeenNonces>().0.borrow().contains("n-1"));
+    /// ```
+    #[must_use]
+    pub fn state<T: Default + 'static>(&self) -> Rc<T> {
+        self.state.get::<T>()
     }
 
     /// The request method.
@@ -288,6 +322,15 @@ impl<'a> VerifyCxBuilder<'a> {
     #[must_use]
     pub fn fetcher(mut self, f: Fetcher) -> Self {
         self.cx.fetcher = f;
+        self
+    }
+    /// Makes this context share `state` with the other contexts built with it — how a test
+    /// checks what a verifier remembers from one request to the next. Without it, the
+    /// context's state is its own. (The isolate's state, which dispatch's contexts use, cannot
+    /// be had here.)
+    #[must_use]
+    pub fn state(mut self, state: Rc<VerifierState>) -> Self {
+        self.cx.state = state;
         self
     }
     /// Finishes the context.

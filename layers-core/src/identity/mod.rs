@@ -11,6 +11,7 @@
 //! credentials, cached in KV until shortly before they expire.
 
 mod access_jwt;
+mod access_state;
 mod api_key;
 mod claims;
 pub(crate) mod cx;
@@ -20,6 +21,7 @@ mod mtls;
 mod policy;
 mod public;
 mod signed_token;
+pub mod state;
 mod system;
 mod turnstile;
 #[cfg(target_arch = "wasm32")]
@@ -29,12 +31,9 @@ mod webhook;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use access_jwt::fuzz_check_unsigned;
-#[doc(hidden)]
-pub use access_jwt::remembered_token_count;
 pub use access_jwt::{
-    clear_jwks_cache, clear_verified_tokens, verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings,
-    DefaultAccess, Jwks, ACCESS_JWT_COOKIE, ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN,
-    MAX_KID_LEN,
+    verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks, ACCESS_JWT_COOKIE,
+    ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN,
 };
 pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
 pub use claims::{Claims, ClaimsFor};
@@ -54,6 +53,7 @@ pub use signed_token::{
     mint, DefaultToken, MayMint, Minter, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN,
     MIN_KEY_LEN,
 };
+pub use state::VerifierState;
 pub use system::{System, SystemClaims};
 pub use turnstile::{
     DefaultTurnstile, Turnstile, TurnstileClaims, TurnstileConfig, MAX_TURNSTILE_TOKEN_LEN, SITEVERIFY_URL,

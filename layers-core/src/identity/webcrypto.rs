@@ -23,26 +23,20 @@ const RSASSA: &str = "RSASSA-PKCS1-v1_5";
 /// (JWKS documents hold at most a few dozen keys, and Access rotates them rarely).
 const MAX_CACHED_KEYS: usize = 64;
 
-thread_local! {
-    // Imported `CryptoKey`s by the parsed key itself (not by kid: what is trusted is the key),
-    // found by comparing `n` and `e`. One isolate runs one thread, so a `JsValue` may live here.
-    static KEYS: RefCell<Vec<(RsaPublicKey, JsValue)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Forgets every imported key (with the JWKS cache).
-pub(super) fn clear_key_cache() {
-    KEYS.with(|k| k.borrow_mut().clear());
-}
+/// Imported `CryptoKey`s by the parsed key itself (not by kid: what is trusted is the key),
+/// found by comparing `n` and `e`. Kept in a [`VerifierState`](super::VerifierState) (one
+/// isolate runs one thread, so a `JsValue` may live there).
+pub(super) type KeyCache = RefCell<Vec<(RsaPublicKey, JsValue)>>;
 
 /// Whether `signature` is an RSASSA-PKCS1-v1_5 / SHA-256 signature (RS256) of `signing_input`
 /// by `key`. A signature whose length is not the modulus length is refused before WebCrypto is
 /// asked; any failure on the way is `false`.
-pub(super) async fn verify_rs256(key: &RsaPublicKey, signing_input: &[u8], signature: &[u8]) -> bool {
+pub(super) async fn verify_rs256(key: &RsaPublicKey, keys: &KeyCache, signing_input: &[u8], signature: &[u8]) -> bool {
     if signature.len() != key.size() {
         return false;
     }
     let Ok(subtle) = subtle() else { return false };
-    let Ok(crypto_key) = imported(&subtle, key).await else { return false };
+    let Ok(crypto_key) = imported(&subtle, keys, key).await else { return false };
     let Ok(algorithm) = object(&[("name", &JsValue::from_str(RSASSA))]) else { return false };
     // Copies into JS memory: nothing refers to wasm memory across the await.
     let args =
@@ -53,9 +47,9 @@ pub(super) async fn verify_rs256(key: &RsaPublicKey, signing_input: &[u8], signa
     }
 }
 
-/// The `CryptoKey` for `key`, imported once per isolate.
-async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsValue> {
-    if let Some(k) = KEYS.with(|k| k.borrow().iter().find(|(known, _)| known == key).map(|(_, k)| k.clone())) {
+/// The `CryptoKey` for `key`, imported once per key cache.
+async fn imported(subtle: &JsValue, keys: &KeyCache, key: &RsaPublicKey) -> Result<JsValue, JsValue> {
+    if let Some(k) = keys.borrow().iter().find(|(known, _)| known == key).map(|(_, k)| k.clone()) {
         return Ok(k);
     }
     let n = JsValue::from_str(&Base64UrlUnpadded::encode_string(&key.n().to_bytes_be()));
@@ -74,17 +68,14 @@ async fn imported(subtle: &JsValue, key: &RsaPublicKey) -> Result<JsValue, JsVal
     if !crypto_key.is_object() {
         return Err(JsValue::from_str("importKey gave no key"));
     }
-    KEYS.with(|k| {
-        let mut k = k.borrow_mut();
-        // Another request may have imported the same key meanwhile.
-        if k.iter().any(|(known, _)| known == key) {
-            return;
-        }
+    let mut k = keys.borrow_mut();
+    // Another request may have imported the same key meanwhile.
+    if !k.iter().any(|(known, _)| known == key) {
         if k.len() >= MAX_CACHED_KEYS {
             k.clear();
         }
         k.push((key.clone(), crypto_key.clone()));
-    });
+    }
     Ok(crypto_key)
 }
 
