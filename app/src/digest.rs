@@ -122,7 +122,12 @@ struct Count {
 /// # Errors
 /// D1 failures, or no way to mail at all (`MAIL_URL` unset/refused, `SIGNING_KEY` unset): the
 /// run row then stays with what was done so far and the error is logged by the framework.
-pub async fn run(who: &Claims<'_, System>, db: &D1<'_>, vars: &Vars<'_>) -> Result<Counts> {
+pub async fn run(
+    who: &Claims<'_, System>,
+    db: &D1<'_>,
+    vars: &Vars<'_>,
+    unsubscribe_links: &Mint<'_, Unsubscribe>,
+) -> Result<Counts> {
     #[allow(clippy::cast_possible_wrap)] // ms since the epoch
     let scheduled_ms = who.time_ms as i64;
     let scheduled = scheduled_ms / 1000;
@@ -157,7 +162,7 @@ pub async fn run(who: &Claims<'_, System>, db: &D1<'_>, vars: &Vars<'_>) -> Resu
     counts.skipped = skipped.map_or(0, |c| c.n);
 
     if !posts.is_empty() {
-        let result = send_all(who, db, vars, ed, &posts, &mut counts).await;
+        let result = send_all(unsubscribe_links, db, vars, ed, &posts, &mut counts).await;
         record(db, run_id, counts).await?;
         result?;
     } else {
@@ -177,7 +182,7 @@ async fn record(db: &D1<'_>, run_id: i64, c: Counts) -> Result<()> {
 }
 
 async fn send_all(
-    who: &Claims<'_, System>,
+    unsubscribe_links: &Mint<'_, Unsubscribe>,
     db: &D1<'_>,
     vars: &Vars<'_>,
     ed: i64,
@@ -203,7 +208,7 @@ async fn send_all(
         for group in batch.chunks(PARALLEL) {
             let mut texts = Vec::with_capacity(group.len());
             for r in group {
-                let token = who.mint_token::<Unsubscribe>(vars, &r.email, expires)?;
+                let token = unsubscribe_links.mint(&r.email, expires)?;
                 texts.push(render(&site, &site_url, posts, &format!("{site_url}/api/unsubscribe/{token}")));
             }
             let subject = subject.as_str();

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `GET /`, `GET /blog/:slug` | Public | D1 (published posts; the view counter runs after the response) |
 //! | `GET /og/:slug.png` | Public | D1, Cache (generated PNG, cached a day; `x-cache`) |
-//! | `POST /api/subscribe` | Turnstile + abuse guard (mints confirm/unsubscribe links: `MayMint<Turnstile>`) | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
+//! | `POST /api/subscribe` | Turnstile + abuse guard (mints confirm/unsubscribe links: `Mint<'_, Confirm>`, `MayMint<Turnstile>`) | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
 //! | `GET\|POST /api/confirm/:token` | SignedToken (purpose `confirm`) | — (GET: a button; mail scanners prefetch links) / D1 (POST confirms) |
 //! | `GET /api/subscribers?cursor=&limit=` | ApiKey | D1 (keyset pages of ≤ 1000) |
 //! | `POST /api/subscribers` | ApiKey | D1 |
@@ -23,7 +23,7 @@
 //! | `GET /api/whoami` | AnyOf<ApiKey, AccessJwt> | — |
 //! | `POST /api/contact` | Turnstile + abuse guard | D1, Durable Object `RATE_LIMITER` |
 //! | `POST /api/email-inbound` ([`inbound`]: the payload it accepts) | Webhook (Svix signature) | D1 |
-//! | `GET /ops/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS) | KV (credential cache) |
+//! | `GET /ops/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS, `MayFederate<Admin>`) | KV (credential cache) |
 //! | `POST /api/reindex` | ApiKey | Queue producer `REINDEX` (`ReindexJob`) |
 //! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (`Unchecked<String>`: the poison-message path, opted out of the type check) |
 //! | `GET /api/events` | ApiKey | D1 (what the cron and the consumers wrote) |
@@ -73,7 +73,7 @@ impl TokenConfig for Unsubscribe {
 }
 
 // The weekly digest (a cron, `System`) puts an unsubscribe link in every mail.
-impl layers_core::identity::MayMint<layers_core::identity::System> for Unsubscribe {}
+impl MayMint<System> for Unsubscribe {}
 
 /// The verifier of unsubscribe links.
 pub type UnsubscribeToken = SignedToken<Unsubscribe>;
@@ -304,6 +304,9 @@ impl FederationConfig for BackupRole {
     const NAME: &'static str = "BackupRole";
 }
 
+// Admins may see (and so obtain) the backup role's credentials.
+impl MayFederate<Admin> for BackupRole {}
+
 /// Shows an admin the backup role's current temporary credentials — which access key id, until
 /// when, and whether they came from the KV cache. The secret key and session token never leave
 /// the Worker (and its KV cache): they are for calls the Worker makes itself.
@@ -332,9 +335,10 @@ pub async fn weekly_digest(
     db: D1<'_>,
     vars: Vars<'_>,
     webmentions: Queue<'_, webmention::WebmentionJob>,
+    unsubscribe_links: Mint<'_, Unsubscribe>,
 ) -> Result<()> {
     // The digest's outcome is returned once the other weekly work has run too.
-    let digest = digest::run(&who, &db, &vars).await;
+    let digest = digest::run(&who, &db, &vars, &unsubscribe_links).await;
     webmention::retry_pending(&db, &webmentions).await?; // mentions still unverified after an hour
     digest.map(|_counts| ())
 }

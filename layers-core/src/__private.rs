@@ -14,21 +14,23 @@ use worker::web_sys;
 
 use crate::after::After;
 use crate::error::Error;
+use crate::identity::capability::{Grant, Identifies, MayFederate, MayMint, Mint, Minter};
 use crate::identity::cx::RuntimeHeaders;
-use crate::identity::{Claims, Federation, FederationConfig, Verifier, VerifyCx};
+use crate::identity::{Claims, Federation, Verifier, VerifyCx};
 use crate::log::{now_ms, LogCx};
 use crate::request::path::normalize;
-use crate::request::pattern::{overlaps, ConstMsg, Method, Seg};
+use crate::request::pattern::{Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
 use crate::storage::queue::{Queue, QueueBinding};
 use crate::storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
 use crate::vars::Vars;
 
+pub use crate::check::{check_app, check_body, check_events, check_grant};
 pub use crate::events::{
-    cron_entry, queue_entry, serve_queue, serve_scheduled, Consumer, CronEntry, CronMeta, EventCx, IntoOutcome,
-    QueueEntry, QueueMeta, Scheduled,
+    cron_entry, queue_entry, Consumer, CronEntry, CronMeta, EventCx, IntoOutcome, QueueEntry, QueueMeta, Scheduled,
 };
+pub use crate::identity::capability::GrantParam;
 pub use crate::identity::ClaimsFor;
 pub use crate::storage::queue::typecheck as queue_check;
 pub use worker;
@@ -51,6 +53,20 @@ pub struct RouteMeta {
     pub storage: &'static [StorageDecl],
     /// The handler function's name.
     pub handler: &'static str,
+    /// What the handler's parameters grant beyond storage: the `Mint<'_, C>` and
+    /// `Federation<'_, C>` it takes.
+    pub grants: &'static [Grant],
+    /// The identity's type name, set by [`entry`] from the verifier that really runs (the
+    /// manifest names identities by type, never by a `NAME` a config chose).
+    pub identity_type: fn() -> &'static str,
+    /// The secrets the identity's verifier reads (`Verifier::SECRETS`), set by [`entry`].
+    pub secrets: &'static [&'static str],
+}
+
+/// The placeholder [`RouteMeta::identity_type`] of a description (`entry` sets the real one).
+#[must_use]
+pub fn unnamed() -> &'static str {
+    "?"
 }
 
 /// A handler, described by `#[route]`.
@@ -218,12 +234,22 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     pub fn after(&self) -> After<'r> {
         self.after.clone()
     }
-    /// The outbound federation helper for config `C`, with its secret and its `[vars]` read
-    /// now. Only routes whose identity authenticates someone (not `Public`) may take one.
+    /// The token minter for config `C`: only where `C` opted in to minting from this
+    /// route's identity (`C: MayMint<V>`), never from `Public`.
     #[must_use]
-    pub fn federation<C: FederationConfig>(&self) -> Federation<'r, C>
+    pub fn mint<C: MayMint<V>>(&self) -> Mint<'r, C>
     where
-        V: crate::identity::Authenticates,
+        V: Minter,
+    {
+        Mint::new(self.env.clone())
+    }
+    /// The outbound federation helper for config `C`, with its secret and its `[vars]` read
+    /// now: only where `C` opted in for this route's identity (`C: MayFederate<V>`), never
+    /// from `Public` or `Turnstile`.
+    #[must_use]
+    pub fn federation<C: MayFederate<V>>(&self) -> Federation<'r, C>
+    where
+        V: Identifies,
     {
         let env = &self.env;
         let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
@@ -253,7 +279,7 @@ type RunFn = fn(Dispatch, oneshot::Sender<worker::Response>) -> LocalBoxFuture<'
 /// One entry of the app's route table.
 #[derive(Clone, Copy)]
 pub struct RouteEntry {
-    meta: RouteMeta,
+    pub(crate) meta: RouteMeta,
     run: RunFn,
 }
 
@@ -264,6 +290,12 @@ impl std::fmt::Debug for RouteEntry {
 }
 
 impl RouteEntry {
+    /// An entry that describes `meta` and runs nothing (the checks' unit tests).
+    #[cfg(test)]
+    pub(crate) fn described(meta: RouteMeta) -> RouteEntry {
+        RouteEntry { meta, run: |_, _| Box::pin(async {}) }
+    }
+
     /// The route's description.
     #[must_use]
     pub fn meta(&self) -> &RouteMeta {
@@ -274,14 +306,25 @@ impl RouteEntry {
 /// The table entry for route `H`.
 #[must_use]
 pub const fn entry<H: Route>() -> RouteEntry {
+    RouteEntry { meta: route_meta::<H>(), run: run_route::<H> }
+}
+
+/// Route `H`'s description with what its identity type says filled in: logs and the manifest
+/// name the verifier that really runs and the secrets it reads, not what `META` claims.
+#[must_use]
+pub const fn route_meta<H: Route>() -> RouteMeta {
     let mut meta = H::META;
-    // Logs and the manifest name the verifier that really runs, not what META claims.
     meta.identity = <H::Identity as Verifier>::NAME;
-    RouteEntry { meta, run: run_route::<H> }
+    meta.identity_type = std::any::type_name::<H::Identity>;
+    meta.secrets = <H::Identity as Verifier>::SECRETS;
+    meta
 }
 
 /// The app: its routes, crons, queue consumers and the `[vars]` names handlers may read.
-/// Built by `app!`.
+/// Built by `app!`, which checks it at compile time; when it first serves, it checks itself
+/// again (segments, conflicting routes, `[vars]` that name secrets: see
+/// [`check_app`](crate::check::check_app)) and, should that fail — an app built by hand —
+/// answers every request with 500 and runs no cron or queue handler.
 #[derive(Debug)]
 pub struct App {
     routes: &'static [RouteEntry],
@@ -292,7 +335,13 @@ pub struct App {
 }
 
 impl App {
-    /// A new app.
+    /// A new app, held to what `app!` checks without wrangler.toml: every route's segments
+    /// are what `#[route]` makes, no two routes can match one request, and no `[vars]` name is a
+    /// secret the app uses (a verifier's `SECRETS`, a grant's secret).
+    ///
+    /// # Panics
+    /// When one of those fails — at compile time, for the `static` `app!` writes (or one
+    /// written by hand).
     #[must_use]
     pub const fn new(
         routes: &'static [RouteEntry],
@@ -300,6 +349,9 @@ impl App {
         queues: &'static [QueueEntry],
         vars: &'static [&'static str],
     ) -> App {
+        if let Some(m) = crate::check::table_problem(routes, crons, queues, vars) {
+            panic!("{}", m.as_str());
+        }
         App { routes, crons, queues, vars, router: OnceLock::new() }
     }
 
@@ -315,18 +367,34 @@ impl App {
         self.queues
     }
 
-    /// The Worker's `scheduled` entry (see [`serve_scheduled`]).
-    pub async fn scheduled(&'static self, event: worker::ScheduledEvent, env: worker::Env) {
-        serve_scheduled(self.crons, self.vars, event, env).await;
+    /// The `[vars]` names handlers may read.
+    #[must_use]
+    pub fn vars(&self) -> &'static [&'static str] {
+        self.vars
     }
 
-    /// The Worker's `queue` entry (see [`serve_queue`]). Takes the platform's JS batch as
-    /// is, so each message's `attempts` can be read.
+    /// The Worker's `scheduled` entry (see [`serve_scheduled`](crate::events::serve_scheduled)).
+    pub async fn scheduled(&'static self, event: worker::ScheduledEvent, env: worker::Env) {
+        match self.router() {
+            Ok(_) => crate::events::serve_scheduled(self.crons, self.vars, event, env).await,
+            Err(why) => crate::events::app_refused("scheduled", why),
+        }
+    }
+
+    /// The Worker's `queue` entry (see [`serve_queue`](crate::events::serve_queue)). Takes the
+    /// platform's JS batch as is, so each message's `attempts` can be read.
     ///
     /// # Errors
     /// Never.
     pub async fn queue(&'static self, batch: worker::worker_sys::MessageBatch, env: worker::Env) -> worker::Result<()> {
-        serve_queue(self.queues, self.vars, batch, env).await
+        match self.router() {
+            Ok(_) => crate::events::serve_queue(self.queues, self.vars, batch, env).await,
+            Err(why) => {
+                crate::events::app_refused("queue", why);
+                worker::MessageBatch::<()>::from(batch).retry_all();
+                Ok(())
+            }
+        }
     }
 
     /// The routes, in declaration order.
@@ -335,8 +403,15 @@ impl App {
         self.routes
     }
 
-    fn router(&self) -> &Result<Router, String> {
-        self.router.get_or_init(|| Router::new(self.routes.iter().map(|r| (r.meta.method, r.meta.segments))))
+    /// The router, made (once) after the app passed the checks `app!` runs: a table built by
+    /// hand that `app!` would refuse gets an `Err`, and nothing is served.
+    pub(crate) fn router(&self) -> &Result<Router, String> {
+        self.router.get_or_init(|| {
+            if let Some(why) = crate::check::app_problem(self) {
+                return Err(format!("the app fails the checks app! runs, so it serves nothing: {why}"));
+            }
+            Router::new(self.routes.iter().map(|r| (r.meta.method, r.meta.segments)))
+        })
     }
 }
 
@@ -693,10 +768,13 @@ struct DispatchHead {
 /// What the route's verifier sees (non-generic: one copy for every route). Headers are read
 /// from the runtime only if the verifier asks for one; `tls_client_auth` is what the caller
 /// read from `request.cf` (only for verifiers with `Verifier::TLS`).
+#[allow(clippy::too_many_arguments)] // one call site, each argument a distinct piece
 fn verify_cx<'e>(
     head: DispatchHead,
     req: &'e web_sys::Request,
     env: &'e worker::Env,
+    declared: &'static [&'static str],
+    log: &'e LogCx,
     body: Option<&Vec<u8>>,
     tls_client_auth: Option<std::collections::HashMap<String, String>>,
     now: u64,
@@ -713,7 +791,16 @@ fn verify_cx<'e>(
             Box::new(move || worker::Headers(req.headers()).entries().collect()),
         )),
         params: head.params,
-        secrets: Box::new(|name: &str| env_string(env, EnvKind::Secret, name)),
+        // Only the secrets the verifier declares (`Verifier::SECRETS`), so that list is the whole
+        // truth that `app!` and `Vars` keep secrets apart by.
+        secrets: Box::new(move |name: &str| {
+            if declared.contains(&name) {
+                env_string(env, EnvKind::Secret, name)
+            } else {
+                log.error(500, &format!("the verifier read secret {name}, which its Verifier::SECRETS does not declare: it reads as unset"));
+                None
+            }
+        }),
         vars: Box::new(|name: &str| env_string(env, EnvKind::Var, name)),
         now,
         body: body.cloned(),
@@ -898,7 +985,7 @@ async fn scoped<'r, V: Verifier>(
     let t_id = now_ms();
     // Read here, in the verifier's own code, so Workers without a TLS verifier do not link it.
     let tls = if V::TLS { tls_client_auth(&req) } else { None };
-    let cx = verify_cx(head, &req, &env, body.as_ref(), tls, t_id / 1000);
+    let cx = verify_cx(head, &req, &env, V::SECRETS, &log, body.as_ref(), tls, t_id / 1000);
     let verified = V::verify(&cx).await;
     let DispatchHead { method, path, query, params } = into_head(cx);
     let claims: Claims<'r, V> = match verified {
@@ -924,459 +1011,4 @@ async fn scoped<'r, V: Verifier>(
         env,
     };
     handled(&log, t0, call(rcx).await)
-}
-
-/// The compile-time check `#[route]` runs: a verifier that reads the raw body (`Verifier::BODY`)
-/// needs a handler that takes the `Request`, or the body it verified would never reach the
-/// handler.
-///
-/// # Panics
-/// At compile time, with the fix in the message.
-pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str) {
-    if V::PLATFORM_ONLY {
-        let m = ConstMsg::new()
-            .push("route handler `")
-            .push(handler)
-            .push("` uses `identity = ")
-            .push(V::NAME)
-            .push("`, but `")
-            .push(V::NAME)
-            .push("` claims are made only for platform events, never for a request: use `#[scheduled(\"cron\")]` or `#[queue(\"name\")]` for platform work, or give the route a request verifier (`Public`, `ApiKey`, …).");
-        panic!("{}", m.as_str());
-    }
-    if V::BODY && !handler_takes_request {
-        let m = ConstMsg::new()
-            .push("route handler `")
-            .push(handler)
-            .push("` uses `identity = ")
-            .push(V::NAME)
-            .push("`, which verifies the raw request body, but the handler does not take the `Request`: add a `mut req: Request` parameter and read the verified body with `req.bytes().await` (or `req.text()` / `req.json()`), or take it typed with a `Json<T>` / `Form<T>` parameter.");
-        panic!("{}", m.as_str());
-    }
-}
-
-/// The compile-time check `app!` runs: no two routes that share a method can match the same
-/// path, and every storage binding a route opens is declared in `wrangler.toml` (`bindings`:
-/// D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects, `[ai]`,
-/// `[[vectorize]]`).
-///
-/// # Panics
-/// At compile time, with a message naming the routes or binding at fault.
-pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
-    let mut i = 0;
-    while i < routes.len() {
-        check_segments(&routes[i]);
-        i += 1;
-    }
-    // Every pair of routes is compared, in the compiler's const evaluator: each route's first
-    // segment is hashed once, so the common pair (two literals that differ, `/users/…` and
-    // `/repos/…`) is told apart by comparing two numbers.
-    let mut keys = [0u64; FIRST_KEYS];
-    let mut i = 0;
-    while i < routes.len() && i < FIRST_KEYS {
-        keys[i] = first_literal_key(routes[i].segments);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < routes.len() {
-        let a = &routes[i];
-        let ka = if i < FIRST_KEYS { keys[i] } else { first_literal_key(a.segments) };
-        let mut j = i + 1;
-        while j < routes.len() {
-            let b = &routes[j];
-            let kb = if j < FIRST_KEYS { keys[j] } else { first_literal_key(b.segments) };
-            // Two literal first segments with different hashes differ: no path matches both.
-            if ka != 0 && kb != 0 && ka != kb {
-                j += 1;
-                continue;
-            }
-            if a.method.shares_with(b.method) && overlaps(a.segments, b.segments) {
-                let m = ConstMsg::new()
-                    .push("conflicting routes: `")
-                    .push(a.method.as_str())
-                    .push(" ")
-                    .push(a.pattern)
-                    .push("` (fn ")
-                    .push(a.handler)
-                    .push(") and `")
-                    .push(b.method.as_str())
-                    .push(" ")
-                    .push(b.pattern)
-                    .push("` (fn ")
-                    .push(b.handler)
-                    .push(") can match the same request. Every request must have exactly one route, so one identity decides it: make the patterns disjoint (e.g. a distinct literal segment) or the methods distinct.");
-                panic!("{}", m.as_str());
-            }
-            j += 1;
-        }
-        let mut k = 0;
-        while k < a.storage.len() {
-            let decl = a.storage[k];
-            let known = match decl.kind {
-                StorageKind::D1 => bindings[0],
-                StorageKind::Kv => bindings[1],
-                StorageKind::Queue => bindings[2],
-                StorageKind::R2 => bindings[3],
-                // The Cache API has no wrangler.toml binding: any name opens a cache.
-                StorageKind::Cache => &[decl.binding],
-                StorageKind::AnalyticsEngine => bindings[4],
-                StorageKind::DurableObject => bindings[5],
-                StorageKind::Ai => bindings[6],
-                StorageKind::Vectorize => bindings[7],
-            };
-            if !contains(known, decl.binding) {
-                let m = ConstMsg::new()
-                    .push("route `")
-                    .push(a.method.as_str())
-                    .push(" ")
-                    .push(a.pattern)
-                    .push("` (fn ")
-                    .push(a.handler)
-                    .push(") uses ")
-                    .push(decl.kind.as_str())
-                    .push(" binding \"")
-                    .push(decl.binding)
-                    .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
-                    .push(decl.kind.as_str())
-                    .push(" = \"NAME\")`.")
-                    .push(declare_hint(decl.kind));
-                panic!("{}", m.as_str());
-            }
-            k += 1;
-        }
-        i += 1;
-    }
-}
-
-/// Routes whose first-segment hashes [`check_app`] keeps in an array (past it, they are
-/// computed again for each pair).
-const FIRST_KEYS: usize = 1024;
-
-/// The FNV-1a hash of a pattern's first segment when it is a literal, never 0; 0 otherwise (a
-/// parameter or `*` first, or no segment at all: the root).
-const fn first_literal_key(segments: &[Seg]) -> u64 {
-    if segments.is_empty() {
-        return 0;
-    }
-    let Seg::Lit(l) = segments[0] else { return 0 };
-    queue_check::name_hash(l) | 1
-}
-
-const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {
-    let mut k = 0;
-    while k < storage.len() {
-        let decl = storage[k];
-        let known = match decl.kind {
-            StorageKind::D1 => bindings[0],
-            StorageKind::Kv => bindings[1],
-            StorageKind::Queue => bindings[2],
-            StorageKind::R2 => bindings[3],
-            StorageKind::Cache => &[decl.binding],
-            StorageKind::AnalyticsEngine => bindings[4],
-            StorageKind::DurableObject => bindings[5],
-            StorageKind::Ai => bindings[6],
-            StorageKind::Vectorize => bindings[7],
-        };
-        if !contains(known, decl.binding) {
-            let m = ConstMsg::new()
-                .push(kind)
-                .push(" \"")
-                .push(name)
-                .push("\" (fn ")
-                .push(handler)
-                .push(") uses ")
-                .push(decl.kind.as_str())
-                .push(" binding \"")
-                .push(decl.binding)
-                .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
-                .push(decl.kind.as_str())
-                .push(" = \"NAME\")`.")
-                .push(declare_hint(decl.kind));
-            panic!("{}", m.as_str());
-        }
-        k += 1;
-    }
-}
-
-/// How wrangler.toml declares bindings whose section is not obvious from the kind's name.
-const fn declare_hint(kind: StorageKind) -> &'static str {
-    match kind {
-        StorageKind::Ai => " Workers AI is declared as `[ai]` with `binding = \"AI\"`.",
-        StorageKind::Vectorize => {
-            " A Vectorize index is declared as `[[vectorize]]` with `binding = \"…\"` and `index_name = \"…\"`."
-        }
-        _ => "",
-    }
-}
-
-/// The compile-time check `app!` runs on platform events: the crons handled in code are
-/// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
-/// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
-/// declared (`bindings`: D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects,
-/// `[ai]`, `[[vectorize]]`).
-///
-/// # Panics
-/// At compile time, with a message naming the cron, queue or binding at fault.
-pub const fn check_events(
-    crons: &[CronMeta],
-    queues: &[QueueMeta],
-    wrangler_crons: &[&str],
-    wrangler_consumers: &[&str],
-    bindings: [&[&str]; 8],
-) {
-    let mut i = 0;
-    while i < crons.len() {
-        let c = &crons[i];
-        if !contains(wrangler_crons, c.cron) {
-            let m = ConstMsg::new()
-                .push("cron handler `")
-                .push(c.handler)
-                .push("` runs on \"")
-                .push(c.cron)
-                .push("\", which wrangler.toml's `[triggers] crons` does not list, so the platform would never fire it: add \"")
-                .push(c.cron)
-                .push("\" to `crons = [..]` under `[triggers]` (written exactly the same), or change the handler's cron.");
-            panic!("{}", m.as_str());
-        }
-        let mut j = 0;
-        while j < i {
-            if contains(&[crons[j].cron], c.cron) {
-                let m = ConstMsg::new()
-                    .push("cron \"")
-                    .push(c.cron)
-                    .push("\" has two handlers, `")
-                    .push(crons[j].handler)
-                    .push("` and `")
-                    .push(c.handler)
-                    .push("`: the platform fires one event per cron, so keep one handler and call the other's work from it.");
-                panic!("{}", m.as_str());
-            }
-            j += 1;
-        }
-        check_storage("cron", c.cron, c.handler, c.storage, bindings);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < wrangler_crons.len() {
-        let mut found = false;
-        let mut j = 0;
-        while j < crons.len() {
-            if contains(&[crons[j].cron], wrangler_crons[i]) {
-                found = true;
-            }
-            j += 1;
-        }
-        if !found {
-            let m = ConstMsg::new()
-                .push("wrangler.toml's `[triggers] crons` lists \"")
-                .push(wrangler_crons[i])
-                .push("\", but no handler in `app! { crons: [..] }` runs on it, so its events would only be logged: add `#[scheduled(\"")
-                .push(wrangler_crons[i])
-                .push("\")] async fn …` to `crons: [..]`, or remove the trigger.");
-            panic!("{}", m.as_str());
-        }
-        i += 1;
-    }
-    let mut i = 0;
-    while i < queues.len() {
-        let q = &queues[i];
-        if !contains(wrangler_consumers, q.queue) {
-            let m = ConstMsg::new()
-                .push("queue handler `")
-                .push(q.handler)
-                .push("` consumes \"")
-                .push(q.queue)
-                .push("\", which wrangler.toml does not consume: add `[[queues.consumers]]` with `queue = \"")
-                .push(q.queue)
-                .push("\"` (and `max_retries`, `dead_letter_queue`), or change the handler's queue.");
-            panic!("{}", m.as_str());
-        }
-        let mut j = 0;
-        while j < i {
-            if contains(&[queues[j].queue], q.queue) {
-                let m = ConstMsg::new()
-                    .push("queue \"")
-                    .push(q.queue)
-                    .push("\" has two consumers, `")
-                    .push(queues[j].handler)
-                    .push("` and `")
-                    .push(q.handler)
-                    .push("`: keep one.");
-                panic!("{}", m.as_str());
-            }
-            j += 1;
-        }
-        check_storage("queue", q.queue, q.handler, q.storage, bindings);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < wrangler_consumers.len() {
-        let mut found = false;
-        let mut j = 0;
-        while j < queues.len() {
-            if contains(&[queues[j].queue], wrangler_consumers[i]) {
-                found = true;
-            }
-            j += 1;
-        }
-        if !found {
-            let m = ConstMsg::new()
-                .push("wrangler.toml consumes queue \"")
-                .push(wrangler_consumers[i])
-                .push("\" (`[[queues.consumers]]`), but no handler in `app! { queues: [..] }` does: add `#[queue(\"")
-                .push(wrangler_consumers[i])
-                .push("\")] async fn …` to `queues: [..]`, or remove the consumer.");
-            panic!("{}", m.as_str());
-        }
-        i += 1;
-    }
-}
-
-/// A route's segments must be what `#[route]` produces from a valid pattern — checked again
-/// here because `Route` can be implemented by hand: a literal holding `/`, `%`, `\`, a dot
-/// segment or an empty one could match paths the conflict check does not see.
-const fn check_segments(r: &RouteMeta) {
-    let mut k = 0;
-    while k < r.segments.len() {
-        let bad = match r.segments[k] {
-            Seg::Lit(l) => !valid_literal(l),
-            Seg::Param(p) => !valid_ident(p),
-            Seg::Rest => k + 1 != r.segments.len(),
-        };
-        if bad {
-            let m = ConstMsg::new()
-                .push("route `")
-                .push(r.method.as_str())
-                .push(" ")
-                .push(r.pattern)
-                .push("` (fn ")
-                .push(r.handler)
-                .push(") has a segment no `#[route]` pattern can produce (empty, `.` or `..`, or holding `/`, `\\`, `%`, `{`, `}`, `:`, `*`, `?`, `#` or whitespace, or a `*` before the end): describe routes with `#[route]`.");
-            panic!("{}", m.as_str());
-        }
-        k += 1;
-    }
-}
-
-const fn valid_literal(l: &str) -> bool {
-    let b = l.as_bytes();
-    if b.is_empty() || (b.len() == 1 && b[0] == b'.') || (b.len() == 2 && b[0] == b'.' && b[1] == b'.') {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'/' | b'\\' | b'%' | b'{' | b'}' | b':' | b'*' | b'?' | b'#') || b[i] <= b' ' || b[i] == 0x7f
-        {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn valid_ident(p: &str) -> bool {
-    let b = p.as_bytes();
-    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
-        return false;
-    }
-    let mut i = 1;
-    while i < b.len() {
-        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn contains(list: &[&str], s: &str) -> bool {
-    let mut i = 0;
-    while i < list.len() {
-        let (a, b) = (list[i].as_bytes(), s.as_bytes());
-        if a.len() == b.len() {
-            let mut k = 0;
-            let mut eq = true;
-            while k < a.len() {
-                if a[k] != b[k] {
-                    eq = false;
-                }
-                k += 1;
-            }
-            if eq {
-                return true;
-            }
-        }
-        i += 1;
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn leak(s: String) -> &'static str {
-        Box::leak(s.into_boxed_str())
-    }
-
-    /// A route from a pattern like `/a/:x/*` (what `#[route]` would describe).
-    fn route(method: Method, pattern: &str) -> RouteMeta {
-        let segments: Vec<Seg> = pattern
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| match s {
-                "*" => Seg::Rest,
-                p if p.starts_with(':') => Seg::Param(leak(p[1..].to_owned())),
-                l => Seg::Lit(leak(l.to_owned())),
-            })
-            .collect();
-        RouteMeta {
-            method,
-            pattern: leak(pattern.to_owned()),
-            segments: Box::leak(segments.into_boxed_slice()),
-            identity: "Public",
-            storage: &[],
-            handler: leak(format!("h{}", pattern.replace(['/', ':', '*'], "_"))),
-        }
-    }
-
-    /// Whether `check_app` (run here, outside const context) refuses these routes.
-    fn conflicts(routes: &[RouteMeta]) -> bool {
-        let routes = routes.to_vec();
-        std::panic::catch_unwind(move || check_app(&routes, [&[]; 8])).is_err()
-    }
-
-    #[test]
-    fn check_app_finds_conflicts_whatever_the_first_segment() {
-        let filler: Vec<RouteMeta> = (0..50).map(|i| route(Method::Get, &format!("/r{i}/x/:id"))).collect();
-        assert!(!conflicts(&filler), "distinct first literals never conflict");
-        for (a, b) in
-            [("/a/:x", "/a/b"), ("/:x", "/a"), ("/*", "/a/b"), ("/a/*", "/a/b/c"), ("/", "/"), ("/:x/b", "/a/:y")]
-        {
-            let mut routes = filler.clone();
-            routes.insert(3, route(Method::Get, a));
-            routes.push(route(Method::Any, b));
-            assert!(conflicts(&routes), "{a} and {b}");
-        }
-        for (a, b) in [("/a/:x", "/b/:x"), ("/", "/a"), ("/a", "/a/b"), ("/a/:x", "/ab/:x")] {
-            let mut routes = filler.clone();
-            routes.insert(3, route(Method::Get, a));
-            routes.push(route(Method::Get, b));
-            assert!(!conflicts(&routes), "{a} and {b}");
-        }
-        // Different methods never conflict.
-        assert!(!conflicts(&[route(Method::Get, "/a/:x"), route(Method::Post, "/a/b")]));
-    }
-
-    #[test]
-    fn check_app_compares_routes_past_its_key_array() {
-        let mut routes: Vec<RouteMeta> =
-            (0..FIRST_KEYS + 10).map(|i| route(Method::Get, &format!("/r{i}/:id"))).collect();
-        assert!(!conflicts(&routes));
-        routes.push(route(Method::Get, &format!("/r{}/new", FIRST_KEYS + 5)));
-        assert!(conflicts(&routes), "both past the array");
-        routes.pop();
-        routes.push(route(Method::Get, "/r7/new"));
-        assert!(conflicts(&routes), "one inside, one past the array");
-    }
 }

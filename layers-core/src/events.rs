@@ -14,6 +14,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::MessageExt;
 
 use crate::error::Error;
+use crate::identity::capability::{Grant, MayMint, Mint};
 use crate::identity::{Claims, System, SystemClaims};
 use crate::log::{now_ms, LogCx};
 use crate::storage::queue::{Queue, QueueBinding};
@@ -32,6 +33,8 @@ pub struct CronMeta {
     pub storage: &'static [StorageDecl],
     /// The handler function's name.
     pub handler: &'static str,
+    /// The `Mint<'_, C>` parameters it takes.
+    pub grants: &'static [Grant],
 }
 
 /// Everything `#[queue]` knows about a queue consumer.
@@ -43,6 +46,8 @@ pub struct QueueMeta {
     pub storage: &'static [StorageDecl],
     /// The handler function's name.
     pub handler: &'static str,
+    /// The `Mint<'_, C>` parameters it takes.
+    pub grants: &'static [Grant],
 }
 
 /// A cron handler, described by `#[scheduled]`.
@@ -103,7 +108,7 @@ type Call = for<'r> fn(EventCx<'r>) -> LocalBoxFuture<'r, Result<(), Error>>;
 /// One cron of the app.
 #[derive(Clone, Copy)]
 pub struct CronEntry {
-    meta: CronMeta,
+    pub(crate) meta: CronMeta,
     call: Call,
 }
 
@@ -114,6 +119,12 @@ impl std::fmt::Debug for CronEntry {
 }
 
 impl CronEntry {
+    /// An entry that describes `meta` and runs nothing (the checks' unit tests).
+    #[cfg(test)]
+    pub(crate) fn described(meta: CronMeta) -> CronEntry {
+        CronEntry { meta, call: |_| Box::pin(async { Ok(()) }) }
+    }
+
     /// The handler's description.
     #[must_use]
     pub fn meta(&self) -> &CronMeta {
@@ -124,7 +135,7 @@ impl CronEntry {
 /// One queue consumer of the app.
 #[derive(Clone, Copy)]
 pub struct QueueEntry {
-    meta: QueueMeta,
+    pub(crate) meta: QueueMeta,
     call: Call,
 }
 
@@ -172,6 +183,8 @@ pub struct EventCx<'r> {
     vars: Vars<'r>,
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
+    /// Read only by [`EventCx::mint`] (its secret by name); never handed out.
+    env: worker::Env,
 }
 
 impl std::fmt::Debug for EventCx<'_> {
@@ -181,6 +194,12 @@ impl std::fmt::Debug for EventCx<'_> {
 }
 
 impl<'r> EventCx<'r> {
+    /// The token minter for config `C`: only where `C` opted in to minting from `System`
+    /// (`C: MayMint<System>`).
+    #[must_use]
+    pub fn mint<C: MayMint<System>>(&self) -> Mint<'r, C> {
+        Mint::new(self.env.clone())
+    }
     /// The claims (once).
     ///
     /// # Errors
@@ -545,6 +564,7 @@ async fn run_event<'r>(
         vars: Vars::new(env.clone(), vars),
         batch,
         log: log.clone(),
+        env,
     };
     // A queue batch's request line says how many messages it had and its highest attempt.
     let extra: Vec<(&str, serde_json::Value)> = batch
@@ -574,9 +594,15 @@ fn event_log(event: &'static str, route: &'static str) -> Rc<LogCx> {
     })
 }
 
+/// Logs that an event was not run because the app failed its own check (see
+/// `App::router`).
+pub(crate) fn app_refused(event: &'static str, why: &str) {
+    event_log(event, "-").error(500, why);
+}
+
 /// The Worker's `scheduled` entry: finds the handler of the event's cron and runs it with
 /// `Claims<'_, System>`. A cron without a handler is logged.
-pub async fn serve_scheduled(
+pub(crate) async fn serve_scheduled(
     crons: &'static [CronEntry],
     vars: &'static [&'static str],
     event: worker::ScheduledEvent,
@@ -601,7 +627,7 @@ pub async fn serve_scheduled(
 ///
 /// # Errors
 /// Never: failures are logged and the messages retried (an `Err` would make the glue panic).
-pub async fn serve_queue(
+pub(crate) async fn serve_queue(
     queues: &'static [QueueEntry],
     vars: &'static [&'static str],
     raw: worker::worker_sys::MessageBatch,

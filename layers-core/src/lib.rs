@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod after;
+mod check;
 pub mod error;
 mod events;
 pub mod identity;
@@ -50,7 +51,7 @@ pub mod __fuzz;
 pub use after::After;
 pub use error::{Error, Result};
 pub use events::{Batch, Message};
-pub use identity::{ApiKey, Claims, Deny, Public, SignedToken, System, Verifier};
+pub use identity::{ApiKey, Claims, Deny, Mint, Public, SignedToken, System, Verifier};
 pub use layers_macros::{app, queue, route, scheduled};
 pub use request::extract::{Cf, Form, Json, Path, Query};
 pub use request::headers::{Cookies, Headers};
@@ -66,8 +67,8 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::events::{Batch, Message};
     pub use crate::identity::{
-        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, Mtls, Public, SignedToken, System,
-        Turnstile, Verifier, Webhook,
+        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, MayFederate, MayMint, Mint, Mtls,
+        Public, SignedToken, System, Turnstile, Verifier, Webhook,
     };
     pub use crate::request::extract::{Cf, Form, Json, Path, Query};
     pub use crate::request::headers::{Cookies, Headers};

@@ -2,8 +2,11 @@
 //! seed's "architecture diagram", generated from the code.
 //!
 //! `app!` emits `pub fn manifest() -> Manifest` next to the Worker's entry points. It reads the
-//! very table dispatch uses (each route's `META`, with the identity named by the verifier that
-//! really runs, `V::NAME`), so the manifest cannot drift from what the Worker does. `cargo xtask
+//! very table dispatch uses (each route's `META`, with the identity named by the *type* of the
+//! verifier that really runs — never by a `NAME` a configuration chose, which could be anything),
+//! so the manifest cannot drift from what the Worker does. Each row also lists what the
+//! handler's proof grants beyond storage: the token configurations it may mint (`Mint<'_, C>`)
+//! and the cloud credentials it may obtain (`Federation<'_, C>`). `cargo xtask
 //! manifest` prints it as Markdown ([`Manifest::to_markdown`]), as a Mermaid flowchart
 //! request → identity → storage ([`Manifest::to_mermaid`]) or as JSON ([`Manifest::to_json`]).
 //! Bindings are checked against `wrangler.toml` when the app compiles, so a manifest exists only
@@ -17,14 +20,16 @@
 //!     routes: vec![RouteRow {
 //!         method: "GET",
 //!         pattern: "/admin/*",
-//!         identity: "Guarded<AccessJwt, EmailAllowlist>",
+//!         identity: "Guarded<AccessJwt, EmailAllowlist>".into(),
 //!         storage: vec![StorageDecl { kind: StorageKind::D1, binding: "DB" }],
+//!         mints: vec![],
+//!         obtains: vec![],
 //!         handler: "dashboard",
 //!     }],
 //!     crons: vec![],
 //!     queues: vec![],
 //! };
-//! assert!(m.to_markdown().contains(r"| GET | /admin/\* | Guarded&lt;AccessJwt, EmailAllowlist&gt; | D1:DB | dashboard |"));
+//! assert!(m.to_markdown().contains(r"| GET | /admin/\* | Guarded&lt;AccessJwt, EmailAllowlist&gt; | D1:DB | — | — | dashboard |"));
 //! assert!(m.to_mermaid().starts_with("flowchart LR"));
 //! ```
 
@@ -32,6 +37,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::__private::App;
+use crate::identity::capability::{Grant, GrantKind};
 use crate::storage::StorageDecl;
 
 /// One route: `method pattern`, its verifier, its storage.
@@ -41,10 +47,16 @@ pub struct RouteRow {
     pub method: &'static str,
     /// The path pattern as written.
     pub pattern: &'static str,
-    /// The verifier's `NAME` (`Public`, `ApiKey`, `Guarded<AccessJwt, EmailAllowlist>`…).
-    pub identity: &'static str,
+    /// The verifier's type ([`short_type_name`]: `Public`, `ApiKey<DefaultApiKey>`,
+    /// `Guarded<AccessJwt<app::AdminAccess>, EmailAllowlist<AdminEmails>>`…).
+    pub identity: String,
     /// The declared storage, in declaration order.
     pub storage: Vec<StorageDecl>,
+    /// The token configurations its handler may mint (`Mint<'_, C>` parameters), by type.
+    pub mints: Vec<String>,
+    /// The federation configurations whose cloud credentials its handler may obtain
+    /// (`Federation<'_, C>` parameters), by type.
+    pub obtains: Vec<String>,
     /// The handler function.
     pub handler: &'static str,
 }
@@ -56,6 +68,8 @@ pub struct EventRow {
     pub source: &'static str,
     /// The declared storage.
     pub storage: Vec<StorageDecl>,
+    /// The token configurations its handler may mint, by type.
+    pub mints: Vec<String>,
     /// The handler function.
     pub handler: &'static str,
 }
@@ -82,6 +96,47 @@ pub fn binding_label(d: &StorageDecl) -> String {
 
 fn labels(storage: &[StorageDecl]) -> Vec<String> {
     storage.iter().map(binding_label).collect()
+}
+
+/// The configurations of the grants of `kind`, by type.
+fn granted(grants: &[Grant], kind: GrantKind) -> Vec<String> {
+    grants.iter().filter(|g| g.kind == kind).map(Grant::config_name).collect()
+}
+
+/// A type name as `std::any::type_name` writes it, with the module paths of layers' own items
+/// dropped (`layers_core::identity::policy::Guarded<…>` → `Guarded<…>`) and every other path
+/// kept whole (`app::AdminAccess`), so an app's type is never taken for one of layers'.
+///
+/// ```
+/// use layers_core::manifest::short_type_name;
+/// assert_eq!(
+///     short_type_name("layers_core::identity::policy::Guarded<layers_core::identity::access_jwt::AccessJwt<app::AdminAccess>, layers_core::identity::policy::EmailAllowlist>"),
+///     "Guarded<AccessJwt<app::AdminAccess>, EmailAllowlist>"
+/// );
+/// assert_eq!(short_type_name("app::AccessJwt"), "app::AccessJwt");
+/// ```
+#[must_use]
+pub fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut path = String::new();
+    let flush = |path: &mut String, out: &mut String| {
+        if let Some(rest) = path.strip_prefix("layers_core::") {
+            out.push_str(rest.rsplit("::").next().unwrap_or(rest));
+        } else {
+            out.push_str(path);
+        }
+        path.clear();
+    };
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            flush(&mut path, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut path, &mut out);
+    out
 }
 
 /// Escapes text for a cell of a GitHub-flavoured Markdown table: `|` cannot end the cell,
@@ -140,8 +195,10 @@ impl Manifest {
                     RouteRow {
                         method: m.method.as_str(),
                         pattern: m.pattern,
-                        identity: m.identity,
+                        identity: short_type_name((m.identity_type)()),
                         storage: m.storage.to_vec(),
+                        mints: granted(m.grants, GrantKind::Mint),
+                        obtains: granted(m.grants, GrantKind::Federation),
                         handler: m.handler,
                     }
                 })
@@ -151,7 +208,12 @@ impl Manifest {
                 .iter()
                 .map(|c| {
                     let m = c.meta();
-                    EventRow { source: m.cron, storage: m.storage.to_vec(), handler: m.handler }
+                    EventRow {
+                        source: m.cron,
+                        storage: m.storage.to_vec(),
+                        mints: granted(m.grants, GrantKind::Mint),
+                        handler: m.handler,
+                    }
                 })
                 .collect(),
             queues: app
@@ -159,7 +221,12 @@ impl Manifest {
                 .iter()
                 .map(|q| {
                     let m = q.meta();
-                    EventRow { source: m.queue, storage: m.storage.to_vec(), handler: m.handler }
+                    EventRow {
+                        source: m.queue,
+                        storage: m.storage.to_vec(),
+                        mints: granted(m.grants, GrantKind::Mint),
+                        handler: m.handler,
+                    }
                 })
                 .collect(),
         }
@@ -185,23 +252,27 @@ impl Manifest {
         all
     }
 
-    /// Markdown: a table of routes (`method · route · identity · storage · handler`), then
-    /// crons and queues (`… · identity · storage · handler`). Every cell is escaped with
-    /// [`escape_markdown`].
+    /// Markdown: a table of routes (`method · route · identity · storage · mints · credentials
+    /// · handler`), then crons and queues (`… · identity · storage · mints · handler`). Every
+    /// cell is escaped with [`escape_markdown`].
     #[must_use]
     pub fn to_markdown(&self) -> String {
         let cell = |s: &str| escape_markdown(s);
-        let store = |s: &[StorageDecl]| if s.is_empty() { "—".to_owned() } else { cell(&labels(s).join(", ")) };
-        let mut out =
-            String::from("## Routes\n\n| method | route | identity | storage | handler |\n|---|---|---|---|---|\n");
+        let list = |l: &[String]| if l.is_empty() { "—".to_owned() } else { cell(&l.join(", ")) };
+        let store = |s: &[StorageDecl]| list(&labels(s));
+        let mut out = String::from(
+            "## Routes\n\n| method | route | identity | storage | mints | credentials | handler |\n|---|---|---|---|---|---|---|\n",
+        );
         for r in &self.routes {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(r.method),
                 cell(r.pattern),
-                cell(r.identity),
+                cell(&r.identity),
                 store(&r.storage),
+                list(&r.mints),
+                list(&r.obtains),
                 cell(r.handler)
             );
         }
@@ -209,10 +280,20 @@ impl Manifest {
             if rows.is_empty() {
                 continue;
             }
-            let _ = write!(out, "\n## {title}\n\n| {what} | identity | storage | handler |\n|---|---|---|---|\n");
+            let _ = write!(
+                out,
+                "\n## {title}\n\n| {what} | identity | storage | mints | handler |\n|---|---|---|---|---|\n"
+            );
             for e in rows {
-                let _ =
-                    writeln!(out, "| {} | {} | {} | {} |", cell(e.source), SYSTEM, store(&e.storage), cell(e.handler));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    cell(e.source),
+                    SYSTEM,
+                    store(&e.storage),
+                    list(&e.mints),
+                    cell(e.handler)
+                );
             }
         }
         out
@@ -228,7 +309,7 @@ impl Manifest {
         let mut stores: BTreeMap<String, usize> = BTreeMap::new();
         let mut requests: Vec<(String, &str, &[StorageDecl])> = Vec::new();
         for r in &self.routes {
-            requests.push((format!("{} {}", r.method, r.pattern), r.identity, &r.storage));
+            requests.push((format!("{} {}", r.method, r.pattern), &r.identity, &r.storage));
         }
         for c in &self.crons {
             requests.push((format!("cron {}", c.source), SYSTEM, &c.storage));
@@ -275,13 +356,14 @@ impl Manifest {
         out
     }
 
-    /// JSON: `{"routes": [{"method","route","identity","storage": ["D1:DB"],"handler"}],
-    /// "crons": [{"cron","identity","storage","handler"}], "queues": [{"queue",…}]}`.
+    /// JSON: `{"routes": [{"method","route","identity","storage": ["D1:DB"],"mints","obtains",
+    /// "handler"}], "crons": [{"cron","identity","storage","mints","handler"}], "queues":
+    /// [{"queue",…}]}`.
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
         let ev = |key: &str, e: &EventRow| {
             let mut v = serde_json::json!({
-                "identity": SYSTEM, "storage": labels(&e.storage), "handler": e.handler,
+                "identity": SYSTEM, "storage": labels(&e.storage), "mints": e.mints, "handler": e.handler,
             });
             v[key] = e.source.into();
             v
@@ -289,7 +371,7 @@ impl Manifest {
         serde_json::json!({
             "routes": self.routes.iter().map(|r| serde_json::json!({
                 "method": r.method, "route": r.pattern, "identity": r.identity,
-                "storage": labels(&r.storage), "handler": r.handler,
+                "storage": labels(&r.storage), "mints": r.mints, "obtains": r.obtains, "handler": r.handler,
             })).collect::<Vec<_>>(),
             "crons": self.crons.iter().map(|c| ev("cron", c)).collect::<Vec<_>>(),
             "queues": self.queues.iter().map(|q| ev("queue", q)).collect::<Vec<_>>(),

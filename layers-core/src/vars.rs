@@ -36,21 +36,4 @@ impl<'r> Vars<'r> {
         }
         self.env.var(name).ok().map(|v| v.to_string())
     }
-
-    /// Signs a token for [`Claims::mint_token`](crate::Claims::mint_token), which holds the
-    /// permission checks; the key never leaves this function.
-    pub(crate) fn mint<C: crate::identity::TokenConfig>(
-        &self,
-        payload: &str,
-        expires_at: u64,
-    ) -> Result<String, crate::Error> {
-        let key = self.env.secret(C::SECRET).ok().map(|k| k.to_string());
-        match key {
-            Some(key) if key.len() >= crate::identity::MIN_KEY_LEN => {
-                Ok(crate::identity::mint(key.as_bytes(), C::PURPOSE, payload, expires_at))
-            }
-            _ => Err(crate::Error::new(503, "service unavailable")
-                .with_detail(format!("signing secret {} is unset or too short", C::SECRET))),
-        }
-    }
 }

@@ -245,7 +245,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     });
     let metas = routes.iter().map(|r| {
         let c = cfgs(r);
-        quote_spanned!(r.span()=> #c <#r as #private::Route>::META)
+        quote_spanned!(r.span()=> #c #private::route_meta::<#r>())
     });
     let d1 = &wrangler.d1;
     let kv = &wrangler.kv;
@@ -256,6 +256,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     let vectorize = &wrangler.vectorize;
     let vars = &wrangler.vars;
     let producers = &wrangler.producers;
+    let metas: Vec<_> = metas.collect();
     let check = quote_spanned! {list_span=>
         const _: () = #private::check_app(&[#(#metas),*], [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]]);
     };
@@ -266,10 +267,13 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             quote_spanned!(c.span()=> #g #private::cron_entry::<#c>())
         })
         .collect();
-    let cron_metas = crons.iter().map(|c| {
-        let g = cfgs(c);
-        quote_spanned!(c.span()=> #g <#c as #private::Scheduled>::META)
-    });
+    let cron_metas: Vec<_> = crons
+        .iter()
+        .map(|c| {
+            let g = cfgs(c);
+            quote_spanned!(c.span()=> #g <#c as #private::Scheduled>::META)
+        })
+        .collect();
     let queue_entries: Vec<_> = queues
         .iter()
         .map(|q| {
@@ -277,10 +281,13 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             quote_spanned!(q.span()=> #g #private::queue_entry::<#q>())
         })
         .collect();
-    let queue_metas = queues.iter().map(|q| {
-        let g = cfgs(q);
-        quote_spanned!(q.span()=> #g <#q as #private::Consumer>::META)
-    });
+    let queue_metas: Vec<_> = queues
+        .iter()
+        .map(|q| {
+            let g = cfgs(q);
+            quote_spanned!(q.span()=> #g <#q as #private::Consumer>::META)
+        })
+        .collect();
     let w_crons = &wrangler.crons;
     let w_consumers = &wrangler.consumers;
     let events_span = if crons.is_empty() { queues_span } else { crons_span };
@@ -334,14 +341,19 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     });
     let manifest = manifest_tokens();
     let queue_types = queue_types(&routes, &crons, &queues, &wrangler);
-    quote! {
-        #[doc(hidden)]
-        static __LAYERS_APP: #private::App = #private::App::new(
+    // `App::new` checks the table itself (segments, conflicting routes, `[vars]` naming
+    // secrets): its compile error points at the route list.
+    let new_app = quote_spanned! {list_span=>
+        ::layers_core::__private::App::new(
             &[#(#entries),*],
             &[#(#cron_entries),*],
             &[#(#queue_entries),*],
             &[#(#vars),*],
-        );
+        )
+    };
+    quote! {
+        #[doc(hidden)]
+        static __LAYERS_APP: #private::App = #new_app;
 
         // Rebuild when wrangler.toml changes.
         const _: &[u8] = ::core::include_bytes!(#path_str);

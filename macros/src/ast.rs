@@ -14,7 +14,8 @@ pub(crate) enum Role {
     Storage(&'static str),
     Vars,
     After,
-    Federation,
+    /// `Mint<'_, C>` or `Federation<'_, C>`: what the proof grants beyond storage.
+    Grant(&'static str),
     /// `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies`: read from the request head.
     Parts,
     /// `Json<T>`, `Form<T>`: read the body (at most one per handler).
@@ -95,6 +96,7 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
                         | "Ai"
                         | "Vectorize"
                         | "Federation"
+                        | "Mint"
                         | "Batch"
                 )
             });
@@ -108,7 +110,7 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     }
 }
 
-const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `Cache<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)";
+const ACCEPTED: &str = "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, the grants `Mint<'_, C>` and `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `Cache<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)";
 
 pub(crate) fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
@@ -130,6 +132,14 @@ pub(crate) fn static_lifetime(seg: &syn::PathSegment) -> Option<&Lifetime> {
         }
     }
     None
+}
+
+/// `ty` with every lifetime of its last segment made `'static`: a grant parameter's type as
+/// the route's `META` names it (`Mint<'static, C>`), to read its `GrantParam::GRANT`.
+pub(crate) fn static_type(ty: &Type) -> Type {
+    let mut t = ty.clone();
+    set_lifetime(&mut t, &Lifetime::new("'static", Span::call_site()), true);
+    t
 }
 
 /// Classifies every parameter of `f`, checking the signature against the attribute.
@@ -242,7 +252,8 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
             }
             "Vars" => Role::Vars,
             "After" => Role::After,
-            "Federation" => Role::Federation,
+            "Federation" => Role::Grant("Federation"),
+            "Mint" => Role::Grant("Mint"),
             "Env" => {
                 cx.error_spanned(
                     &ty,

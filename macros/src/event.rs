@@ -126,6 +126,8 @@ enum Role {
     Storage(&'static str),
     Vars,
     Batch,
+    /// `Mint<'_, C>`: mints tokens of a configuration that opted in for `System`.
+    Mint,
 }
 
 struct Param {
@@ -135,8 +137,8 @@ struct Param {
 
 fn accepted(kind: Kind) -> &'static str {
     match kind {
-        Kind::Scheduled => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
-        Kind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
+        Kind::Scheduled => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
+        Kind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
     }
 }
 
@@ -183,6 +185,7 @@ fn params(kind: Kind, f: &ItemFn, attr: &EventAttr, cx: &mut Ctxt) -> Vec<Param>
                 Role::Claims
             }
             "Vars" => Role::Vars,
+            "Mint" => Role::Mint,
             "Batch" if kind == Kind::Queue => {
                 if batch {
                     cx.error_spanned(&ty, "a queue handler takes its `Batch` once; remove this parameter");
@@ -291,6 +294,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             Role::Storage(_) => quote!(let #arg = cx.kv()?;),
             Role::Vars => quote!(let #arg = cx.vars();),
             Role::Batch => quote_spanned!(ty.span()=> let #arg: #ty = cx.batch()?;),
+            Role::Mint => quote_spanned!(ty.span()=> let #arg: #ty = cx.mint();),
         });
         args.push(arg);
     }
@@ -313,6 +317,8 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             format!("The `#[queue]` description of [`{handler}()`]: list it in `app!{{ queues: [..] }}`."),
         ),
     };
+    let (grants, grant_checks) =
+        crate::expand::grants(ps.iter().filter(|p| matches!(p.role, Role::Mint)).map(|p| &p.check_ty), &handler);
     // Like a route, a handler sending to a queue is checked against that queue's consumer.
     let producer_check = crate::expand::producer_check_for(
         name,
@@ -346,6 +352,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
 
         const _: () = {
             #producer_check
+            #(#grant_checks)*
 
             impl #private::#trait_ for #name {
                 #msg_item
@@ -353,6 +360,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
                     #field: #source,
                     storage: &[#(#decls),*],
                     handler: #handler,
+                    grants: &[#(#grants),*],
                 };
                 fn call<'r>(
                     mut cx: #private::EventCx<'r>,

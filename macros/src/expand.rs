@@ -59,8 +59,11 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             Role::Storage(_) => quote!(cx.kv()?),
             Role::Vars => quote!(cx.vars()),
             Role::After => quote!(cx.after()),
-            // The annotated type picks the config: `cx.federation::<C>()` is inferred.
-            Role::Federation => quote!(cx.federation()),
+            // The annotated type picks the config (`cx.mint::<C>()` is inferred), and the
+            // call carries the parameter's span: an identity that may not have this grant is
+            // reported at the parameter.
+            Role::Grant("Mint") => quote_spanned!(ty.span()=> cx.mint()),
+            Role::Grant(_) => quote_spanned!(ty.span()=> cx.federation()),
             // Extractors run before the `Request` could be taken (see `order` below).
             Role::Parts => quote_spanned!(ty.span()=> cx.parts::<#ty>()?),
             Role::Body => quote_spanned!(ty.span()=> cx.body::<#ty>().await?),
@@ -74,7 +77,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
         lets.push((
             order,
             match p.role {
-                Role::Federation | Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
+                Role::Grant(_) | Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
                 _ => quote!(let #arg = #value;),
             },
         ));
@@ -93,6 +96,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let takes_request = params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
     let producer_check = producer_check(name, attr, params);
+    let (grants, grant_checks) =
+        grants(params.iter().filter(|p| matches!(p.role, Role::Grant(_))).map(|p| &p.check_ty), &handler_name);
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
     quote! {
         #[doc = #doc]
@@ -103,6 +108,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
 
             #producer_check
+            #(#grant_checks)*
 
             impl #private::Route for #name {
                 #identity_item
@@ -113,6 +119,9 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
                     identity: #identity_name,
                     storage: &[#(#decls),*],
                     handler: #handler_name,
+                    grants: &[#(#grants),*],
+                    identity_type: #private::unnamed,
+                    secrets: &[],
                 };
                 fn call<'r>(
                     mut cx: #private::RouteCx<'r, Self::Identity>,
@@ -125,6 +134,24 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             }
         };
     }
+}
+
+/// For each grant parameter type (`Mint<'_, C>`, `Federation<'_, C>`): its `GrantParam::GRANT`
+/// for the handler's `META`, and the compile-time check, at the parameter, that `C` is a
+/// configuration of the app (`check_grant`).
+pub(crate) fn grants<'a>(
+    tys: impl Iterator<Item = &'a syn::Type>,
+    handler: &str,
+) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    tys.map(|ty| {
+        let st = crate::ast::static_type(ty);
+        // Paths written out (not interpolated) so that every token carries the parameter's
+        // span: a failing check is reported at the parameter.
+        let grant = quote_spanned!(ty.span()=> <#st as ::layers_core::__private::GrantParam>::GRANT);
+        let check = quote_spanned!(ty.span()=> const _: () = ::layers_core::__private::check_grant(#grant, #handler););
+        (grant, check)
+    })
+    .unzip()
 }
 
 /// FNV-1a, as `layers_core::storage::queue::typecheck::name_hash` computes it.

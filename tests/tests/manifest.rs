@@ -16,9 +16,10 @@ fn event_storage(e: &EventRow) -> Vec<String> {
 fn reference_app_admin_row() {
     let m = app::manifest();
     let admin = m.route("GET", "/admin/*").expect("GET /admin/* is in the manifest");
-    // The identity is the verifier's NAME — what dispatch really runs (`Guarded<AccessJwt<…>,
-    // EmailAllowlist>`, named `AccessJwt+EmailAllowlist`) — not the alias `Admin`.
-    assert_eq!(admin.identity, "AccessJwt+EmailAllowlist");
+    // The identity is the verifier's type — what dispatch really runs — not the alias `Admin`
+    // and not a `NAME` a configuration chose: layers' own types by name, the app's with their
+    // path (type parameters left at their default are not shown).
+    assert_eq!(admin.identity, "Guarded<AccessJwt<app::AdminAccess>, EmailAllowlist>");
     let s = storage(admin);
     assert!(s.contains(&"D1:DB".to_owned()) && s.contains(&"KV:KV".to_owned()), "{s:?}");
 }
@@ -31,6 +32,7 @@ fn reference_app_rows_match_their_routes() {
     };
     let wm = row("POST", "/api/webmention");
     assert_eq!(wm.identity, "Public");
+    assert!(wm.mints.is_empty() && wm.obtains.is_empty());
     assert_eq!(storage(wm), ["D1:DB", "Queue:WEBMENTIONS", "DurableObject:RATE_LIMITER"]);
     assert_eq!(wm.handler, "receive_webmention");
     let list = row("GET", "/api/webmentions");
@@ -39,10 +41,18 @@ fn reference_app_rows_match_their_routes() {
     let reindex = row("POST", "/api/reindex");
     assert_eq!(reindex.identity, "ApiKey");
     assert_eq!(storage(reindex), ["Queue:REINDEX"]);
-    // A composed verifier's name holds the characters the renderers must escape.
-    assert_eq!(row("GET", "/api/whoami").identity, "AnyOf(ApiKey|AccessJwt)");
+    // A composed verifier's type holds the characters the renderers must escape.
+    assert_eq!(row("GET", "/api/whoami").identity, "AnyOf<ApiKey, AccessJwt<app::AdminAccess>>");
     let inbound = row("POST", "/api/email-inbound");
     assert_eq!(inbound.identity, "Webhook");
+    // What each proof grants beyond storage.
+    let subscribe = row("POST", "/api/subscribe");
+    assert_eq!(subscribe.identity, "Turnstile");
+    assert_eq!(subscribe.mints, ["app::blog::Confirm", "app::Unsubscribe"]);
+    assert!(subscribe.obtains.is_empty());
+    let backup = row("GET", "/ops/backup-credentials");
+    assert_eq!(backup.obtains, ["app::BackupRole"]);
+    assert!(backup.mints.is_empty());
     let limited = row("POST", "/api/limited/:bucket");
     assert_eq!(storage(limited), ["DurableObject:RATE_LIMITER"]);
     // Every route is a row, once.
@@ -62,6 +72,7 @@ fn reference_app_crons_and_queues() {
     let m = app::manifest();
     let cron = m.crons.iter().find(|c| c.source == "0 2 * * SUN").expect("the weekly cron");
     assert_eq!(cron.handler, "weekly_digest");
+    assert_eq!(cron.mints, ["app::Unsubscribe"]);
     let s = event_storage(cron);
     assert!(s.contains(&"D1:DB".to_owned()) && s.contains(&"Queue:WEBMENTIONS".to_owned()), "{s:?}");
     let wm = m.queues.iter().find(|q| q.source == "webmentions").expect("the webmentions consumer");
@@ -80,16 +91,28 @@ fn reference_app_crons_and_queues() {
 fn reference_app_markdown_and_mermaid() {
     let m = app::manifest();
     let md = m.to_markdown();
-    assert!(md.starts_with("## Routes\n\n| method | route | identity | storage | handler |\n|---|---|---|---|---|\n"));
-    assert!(md.contains("| GET | /admin/\\* | AccessJwt+EmailAllowlist | D1:DB, KV:KV | "), "{md}");
-    assert!(md.contains("| GET | /api/whoami | AnyOf(ApiKey\\|AccessJwt) | — | whoami |"), "{md}");
+    assert!(md.starts_with(
+        "## Routes\n\n| method | route | identity | storage | mints | credentials | handler |\n|---|---|---|---|---|---|---|\n"
+    ));
     assert!(
-        md.contains("| POST | /api/webmention | Public | D1:DB, Queue:WEBMENTIONS, DurableObject:RATE\\_LIMITER | receive\\_webmention |"),
+        md.contains("| GET | /admin/\\* | Guarded&lt;AccessJwt&lt;app::AdminAccess&gt;, EmailAllowlist&gt; | D1:DB, KV:KV | — | — | "),
         "{md}"
     );
+    assert!(
+        md.contains(
+            "| GET | /api/whoami | AnyOf&lt;ApiKey, AccessJwt&lt;app::AdminAccess&gt;&gt; | — | — | — | whoami |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| POST | /api/webmention | Public | D1:DB, Queue:WEBMENTIONS, DurableObject:RATE\\_LIMITER | — | — | receive\\_webmention |"),
+        "{md}"
+    );
+    assert!(md.contains("| app::blog::Confirm, app::Unsubscribe | — | subscribe |"), "{md}");
+    assert!(md.contains("| — | app::BackupRole | backup\\_credentials |"), "{md}");
     assert!(md.contains("\n## Crons\n") && md.contains("| 0 2 \\* \\* SUN | System |"), "{md}");
-    assert!(md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | verify\\_webmentions |"));
-    // One table row per route, cron and queue, each with five (routes) or four cells.
+    assert!(md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | verify\\_webmentions |"));
+    // One table row per route, cron and queue, each with seven (routes) or five cells.
     let rows = md
         .lines()
         .filter(|l| {
@@ -99,14 +122,13 @@ fn reference_app_markdown_and_mermaid() {
     assert_eq!(rows, m.routes.len() + m.crons.len() + m.queues.len());
     for l in md.lines().filter(|l| l.starts_with('|')) {
         let cells = l.replace("\\|", "").matches('|').count() - 1;
-        assert!(cells == 5 || cells == 4, "{l}");
+        assert!(cells == 7 || cells == 5, "{l}");
     }
 
     let mm = m.to_mermaid();
     assert!(mm.starts_with("flowchart LR\n  subgraph request\n"), "{mm}");
     assert!(mm.contains("[\"GET /admin/#42;\"]"), "{mm}");
-    assert!(mm.contains("{\"AccessJwt+EmailAllowlist\"}"), "{mm}");
-    assert!(mm.contains("{\"AnyOf#40;ApiKey#124;AccessJwt#41;\"}"), "{mm}");
+    assert!(mm.contains("{\"Guarded#lt;AccessJwt#lt;app::AdminAccess#gt;, EmailAllowlist#gt;\"}"), "{mm}");
     assert!(mm.contains("[(\"Queue:WEBMENTIONS\")]"), "{mm}");
     assert!(mm.contains("[\"cron 0 2 #42; #42; SUN\"]") && mm.contains("[\"queue webmentions\"]"), "{mm}");
     // request → identity → storage: each request node has one edge, to its identity.
@@ -153,18 +175,21 @@ fn hostile_names_stay_inside_their_cells() {
         routes: vec![RouteRow {
             method: "GET",
             pattern: "/a|b/*",
-            identity: "AnyOf<X, Y>\"]-->evil[\"",
+            identity: "AnyOf<X, Y>\"]-->evil[\"".into(),
             storage: vec![StorageDecl { kind: StorageKind::Kv, binding: "K|V" }],
+            mints: vec!["a|b".into()],
+            obtains: vec![],
             handler: "h_1",
         }],
         crons: vec![],
-        queues: vec![EventRow { source: "q|1", storage: vec![], handler: "c" }],
+        queues: vec![EventRow { source: "q|1", storage: vec![], mints: vec![], handler: "c" }],
     };
     let md = m.to_markdown();
     let row = md.lines().find(|l| l.starts_with("| GET")).unwrap();
-    assert_eq!(row.replace("\\|", "").matches('|').count(), 6, "{row}");
+    assert_eq!(row.replace("\\|", "").matches('|').count(), 8, "{row}");
     assert!(row.contains("/a\\|b/\\*") && row.contains("AnyOf&lt;X, Y&gt;") && row.contains("KV:K\\|V"), "{row}");
-    assert!(md.contains("| q\\|1 | System | — | c |"), "{md}");
+    assert!(row.contains("| a\\|b |"), "{row}");
+    assert!(md.contains("| q\\|1 | System | — | — | c |"), "{md}");
     let mm = m.to_mermaid();
     // The injected `"]-->evil["` is one label, not an extra node and edge.
     assert!(!mm.contains("evil[\""), "{mm}");

@@ -1,7 +1,7 @@
-// The outbound federation helper as a handler parameter: the default config, a custom one
-// (inferred from the annotated type), a named request lifetime, and use after the response
-// together with the route's KV handle.
-use layers_core::identity::FederationConfig;
+// The outbound federation helper as a handler parameter: a configuration of the app opted in
+// for the route's identity (`MayFederate<ApiKey>`), inferred from the annotated type, with a
+// named request lifetime, and used after the response together with the route's KV handle.
+use layers_core::identity::{AccessJwt, EmailAllowlist, FederationConfig, Guarded};
 use layers_core::prelude::*;
 
 struct BackupRole;
@@ -10,6 +10,11 @@ impl FederationConfig for BackupRole {
     const SESSION_NAME: &'static str = "backup";
     const NAME: &'static str = "BackupRole";
 }
+impl MayFederate<ApiKey> for BackupRole {}
+
+type Admin = Guarded<AccessJwt, EmailAllowlist>;
+impl MayFederate<Admin> for BackupRole {}
+impl MayFederate<AnyOf<ApiKey, Admin>> for BackupRole {}
 
 #[route(GET "/ops/creds", identity = ApiKey, storage(KV))]
 async fn creds(_who: Claims<'_, ApiKey>, kv: Kv<'_>, sts: Federation<'_, BackupRole>) -> Result<Response> {
@@ -17,10 +22,15 @@ async fn creds(_who: Claims<'_, ApiKey>, kv: Kv<'_>, sts: Federation<'_, BackupR
     Ok(Response::ok(format!("{} until {}", c.access_key_id, c.expiration))?)
 }
 
-#[route(GET "/ops/default", identity = ApiKey, storage(KV))]
-async fn default_role(_who: Claims<'_, ApiKey>, kv: Kv, sts: Federation) -> Result<Response> {
+#[route(GET "/ops/admin", identity = Admin, storage(KV))]
+async fn admin(_who: Claims<'_, Admin>, kv: Kv, sts: Federation<BackupRole>) -> Result<Response> {
     let c = sts.credentials(&kv).await?;
     Ok(Response::ok(if c.from_cache { "cached" } else { "fresh" })?)
+}
+
+#[route(GET "/ops/either", identity = AnyOf<ApiKey, Admin>, storage(KV))]
+async fn either(_who: Claims<'_, AnyOf<ApiKey, Admin>>, kv: Kv<'_>, sts: Federation<'_, BackupRole>) -> Result<Response> {
+    Ok(Response::ok(sts.credentials(&kv).await?.access_key_id)?)
 }
 
 #[route(POST "/ops/refresh", identity = ApiKey, storage(KV))]
@@ -36,6 +46,6 @@ async fn refresh<'req>(
     Ok(Response::ok("refreshing")?)
 }
 
-app! { wrangler: "wrangler.toml", routes: [creds, default_role, refresh] }
+app! { wrangler: "wrangler.toml", routes: [creds, admin, either, refresh] }
 
 fn main() {}

@@ -1,4 +1,5 @@
-// An authenticated route mints a token its configuration allows it to (`MayMint<ApiKey>`).
+// Minting where a configuration of the app opts in: an API-key route (`MayMint<ApiKey>`), and a
+// cron (`MayMint<System>`) minting the same configuration through its own opt-in.
 use layers_core::identity::{MayMint, TokenConfig, TokenSource};
 use layers_core::prelude::*;
 
@@ -9,13 +10,20 @@ impl TokenConfig for Invite {
     const SOURCE: TokenSource = TokenSource::Param("token");
 }
 impl MayMint<ApiKey> for Invite {}
+impl MayMint<System> for Invite {}
 
 #[route(POST "/invite", identity = ApiKey)]
-async fn invite(who: Claims<'_, ApiKey>, vars: Vars<'_>) -> Result<Response> {
-    let token = who.mint_token::<Invite>(&vars, "friend@example.com", 4_102_444_800)?;
+async fn invite(_who: Claims<'_, ApiKey>, invites: Mint<'_, Invite>) -> Result<Response> {
+    let token = invites.mint("friend@example.com", 4_102_444_800)?;
     Ok(Response::ok(token)?)
 }
 
-app! { wrangler: "wrangler.toml", routes: [invite] }
+#[scheduled("0 2 * * SUN")]
+async fn weekly(_who: Claims<'_, System>, invites: Mint<'_, Invite>) -> Result<()> {
+    let _token = invites.mint("friend@example.com", 4_102_444_800)?;
+    Ok(())
+}
+
+app! { wrangler: "cron-wrangler.toml", routes: [invite], crons: [weekly] }
 
 fn main() {}

@@ -24,6 +24,9 @@ impl Route for evil {
         identity: "Admin",
         storage: &[],
         handler: "evil",
+        grants: &[],
+        identity_type: layers_core::__private::unnamed,
+        secrets: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

@@ -9,7 +9,7 @@
 
 pub mod og;
 
-use layers_core::identity::{MayMint, SignedToken, TokenConfig, TokenSource, Turnstile};
+use layers_core::identity::{SignedToken, TokenConfig, TokenSource, Turnstile};
 use layers_core::prelude::*;
 use layers_core::{escape_html, Html};
 use serde::Deserialize;
@@ -350,10 +350,12 @@ fn site_url(vars: &Vars<'_>) -> Result<String> {
 #[route(POST "/api/subscribe", identity = Turnstile, storage(D1, DurableObject = "RATE_LIMITER"))]
 pub async fn subscribe(
     mut req: Request,
-    who: Claims<'_, Turnstile>,
+    _who: Claims<'_, Turnstile>,
     db: D1<'_>,
     limiter: DurableObject<'_>,
     vars: Vars<'_>,
+    confirm_links: Mint<'_, Confirm>,
+    unsubscribe_links: Mint<'_, crate::Unsubscribe>,
 ) -> Result<Response> {
     if let Some(limited) = abuse_guard(&req, &vars, &limiter, "subscribe").await? {
         return Ok(limited);
@@ -388,8 +390,8 @@ pub async fn subscribe(
         if claimed.changes == 1 {
             let base = site_url(&vars)?;
             let issued = now.unsigned_abs();
-            let confirm = who.mint_token::<Confirm>(&vars, &email, issued + CONFIRM_TTL_SECS)?;
-            let unsub = who.mint_token::<crate::Unsubscribe>(&vars, &email, issued + UNSUBSCRIBE_TTL_SECS)?;
+            let confirm = confirm_links.mint(&email, issued + CONFIRM_TTL_SECS)?;
+            let unsub = unsubscribe_links.mint(&email, issued + UNSUBSCRIBE_TTL_SECS)?;
             let site = site_name(&vars);
             let text = format!(
                 "Hello,\n\nsomeone (hopefully you) asked to receive {site} by email.\n\n\

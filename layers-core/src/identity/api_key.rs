@@ -120,6 +120,7 @@ impl<C: ApiKeyConfig> ApiKey<C> {
 impl<C: ApiKeyConfig> Verifier for ApiKey<C> {
     type Claims = ApiKeyClaims;
     const NAME: &'static str = C::NAME;
+    const SECRETS: &'static [&'static str] = &[C::SECRET];
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<ApiKeyClaims, Deny> {
         let presented = match C::HEADER {

@@ -46,30 +46,6 @@ impl<'r, V: Verifier> Claims<'r, V> {
     pub fn data(&self) -> &V::Claims {
         &self.data
     }
-
-    /// Mints a [`SignedToken<C>`](super::SignedToken) over `payload`, valid until `expires_at`
-    /// (Unix seconds) — e.g. the confirmation link of a mail the Worker sends. The HMAC key
-    /// (secret `C::SECRET`) stays inside the framework: the handler gets the token, never the
-    /// secret.
-    ///
-    /// Only claims of an identity that `C` allows can mint ([`MayMint<V>`](super::MayMint),
-    /// opted into per configuration), and never `Public` ones ([`Minter`](super::Minter)).
-    ///
-    /// ```ignore
-    /// impl MayMint<Turnstile> for Confirm {}
-    /// let link = who.mint_token::<Confirm>(&vars, &email, now + 3 * 86_400)?;
-    /// ```
-    ///
-    /// # Errors
-    /// 503 (detail for the log only) when the secret is unset or shorter than
-    /// [`MIN_KEY_LEN`](super::MIN_KEY_LEN) bytes — the same rule the verifier applies.
-    pub fn mint_token<C>(&self, vars: &crate::Vars<'_>, payload: &str, expires_at: u64) -> Result<String, crate::Error>
-    where
-        C: super::MayMint<V>,
-        V: super::Minter,
-    {
-        vars.mint::<C>(payload, expires_at)
-    }
 }
 
 impl<V: Verifier> Deref for Claims<'_, V> {

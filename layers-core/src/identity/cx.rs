@@ -207,7 +207,7 @@ impl<'a> VerifyCx<'a> {
     }
     /// A Worker secret by name. Never log what this returns, and never put it (or anything
     /// that holds it) in your verifier's claims: handlers must not see secrets. To hand out
-    /// signed tokens from a handler, use [`Claims::mint_token`](crate::Claims::mint_token).
+    /// signed tokens from a handler, take a [`Mint<'_, C>`](crate::Mint) parameter.
     #[must_use]
     pub fn secret(&self, name: &str) -> Option<String> {
         (self.secrets)(name)

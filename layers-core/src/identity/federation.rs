@@ -77,15 +77,24 @@ pub trait FederationConfig: 'static {
     const ASSERTION_TTL_SECS: u64 = 300;
     /// Name in logs, errors and the KV cache key.
     const NAME: &'static str = "Federation";
+    /// Set only by layers' own [`DefaultFederation`]: a configuration any app could opt in to,
+    /// so no route may obtain its credentials ([`MayFederate`](super::MayFederate) needs a
+    /// configuration of your app).
+    #[doc(hidden)]
+    const LAYERS_DEFAULT: bool = false;
 }
 
 /// The default [`Federation`] configuration: secret `FEDERATION_KEY`, vars `FEDERATION_ISSUER`,
 /// `STS_AUDIENCE`, `STS_URL`, `STS_ROLE_ARN`; one-hour credentials renewed five minutes before
-/// they expire.
+/// they expire. No route may take it: credentials are granted only for configurations of your
+/// app ([`MayFederate`](super::MayFederate)); write one that overrides what differs.
 #[derive(Debug)]
 pub struct DefaultFederation;
 
-impl FederationConfig for DefaultFederation {}
+impl FederationConfig for DefaultFederation {
+    #[doc(hidden)]
+    const LAYERS_DEFAULT: bool = true;
+}
 
 /// Temporary credentials from an STS exchange (or from the KV cache).
 ///

@@ -13,6 +13,7 @@
 mod access_jwt;
 mod access_state;
 mod api_key;
+pub mod capability;
 mod claims;
 pub(crate) mod cx;
 mod deny;
@@ -36,6 +37,7 @@ pub use access_jwt::{
     ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN,
 };
 pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
+pub use capability::{Identifies, MayFederate, MayMint, Mint, Minter};
 pub use claims::{Claims, ClaimsFor};
 pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
@@ -50,8 +52,7 @@ pub use policy::{
 };
 pub use public::Public;
 pub use signed_token::{
-    mint, DefaultToken, MayMint, Minter, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN,
-    MIN_KEY_LEN,
+    mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN, MIN_KEY_LEN,
 };
 pub use state::VerifierState;
 pub use system::{System, SystemClaims};
@@ -82,6 +83,7 @@ use std::future::Future;
 /// impl Verifier for HealthProbe {
 ///     type Claims = ();
 ///     const NAME: &'static str = "HealthProbe";
+///     const SECRETS: &'static [&'static str] = &["PROBE_SECRET"];
 ///     async fn verify(cx: &VerifyCx<'_>) -> Result<(), Deny> {
 ///         let sent = cx.header("x-probe").ok_or_else(|| Deny::missing("no x-probe header"))?;
 ///         let want = cx.secret("PROBE_SECRET").ok_or_else(|| Deny::unavailable("PROBE_SECRET unset"))?;
@@ -101,8 +103,13 @@ use std::future::Future;
 pub trait Verifier: Sized + 'static {
     /// What a successful verification proves (an email, a key label, a token payload…).
     type Claims: 'static;
-    /// The name used in logs and the app's manifest.
+    /// The name used in logs.
     const NAME: &'static str;
+    /// The Worker secrets this verifier reads ([`VerifyCx::secret`]). In a Worker, a verifier
+    /// reads only the secrets it declares here — any other name reads as unset, and the log
+    /// says why — so the list is the whole truth: `app!` refuses a `[vars]` entry of
+    /// wrangler.toml that names one of them, and [`Vars`](crate::Vars) never reads one.
+    const SECRETS: &'static [&'static str] = &[];
     /// Whether the verifier needs the raw request body (signatures over the body, form
     /// fields). The framework then reads the body first (at most
     /// [`DEFAULT_BODY_LIMIT`](crate::request::DEFAULT_BODY_LIMIT), else 413) and hands the

@@ -23,8 +23,8 @@ use super::{
 /// claims means something. Every built-in verifier but [`Public`](super::Public) has it;
 /// implement it for a verifier of your own that authenticates.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not authenticate anyone: a policy on it, or cloud credentials (`Federation`) for its routes, would make no sense",
-    label = "`{Self}` lets every request through, so there are no claims to check and no one to act for",
+    message = "`{Self}` does not authenticate anyone: a policy on it would make no sense",
+    label = "`{Self}` lets every request through, so there are no claims to check",
     note = "use a verifier that authenticates (`AccessJwt`, `ApiKey`, `SignedToken<C>`, …); for your own verifier, `impl Authenticates for MyVerifier {{}}`"
 )]
 pub trait Authenticates: Verifier {}
@@ -43,8 +43,10 @@ impl<A: Authenticates, B: Authenticates> Authenticates for AnyOf<A, B> {}
 /// A policy decides, it does not authenticate: [`Guarded`] turns every refusal into 403
 /// ([`Deny::invalid`]), except [`Deny::unavailable`] (503), meant for a missing config var.
 pub trait Policy<V: Verifier>: 'static {
-    /// Name in logs and the manifest (shown as `Verifier+Policy`).
+    /// Name in logs (shown as `Verifier+Policy`).
     const NAME: &'static str;
+    /// The Worker secrets the policy reads (see [`Verifier::SECRETS`]).
+    const SECRETS: &'static [&'static str] = &[];
     /// Allows or refuses the request whose claims `V` proved.
     ///
     /// # Errors
@@ -72,11 +74,13 @@ impl<V: Authenticates, P: Policy<V>> fmt::Debug for Guarded<V, P> {
 
 impl<V: Authenticates, P: Policy<V>> Guarded<V, P> {
     const JOINED: &'static ConstName = &ConstName::join(&[V::NAME, "+", P::NAME]);
+    const SECRET_LIST: &'static ConstNames = &ConstNames::join(V::SECRETS, P::SECRETS);
 }
 
 impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     type Claims = V::Claims;
     const NAME: &'static str = Self::JOINED.as_str();
+    const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
     const BODY: bool = V::BODY;
     const TLS: bool = V::TLS;
 
@@ -252,6 +256,7 @@ impl<A: Verifier, B: Verifier> fmt::Debug for AnyOf<A, B> {
 
 impl<A: Verifier, B: Verifier> AnyOf<A, B> {
     const JOINED: &'static ConstName = &ConstName::join(&["AnyOf(", A::NAME, "|", B::NAME, ")"]);
+    const SECRET_LIST: &'static ConstNames = &ConstNames::join(A::SECRETS, B::SECRETS);
 
     /// The refusal of an `AnyOf` whose two verifiers refused with `a` and `b`.
     #[must_use]
@@ -271,6 +276,7 @@ impl<A: Verifier, B: Verifier> AnyOf<A, B> {
 impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     type Claims = OneOf<A::Claims, B::Claims>;
     const NAME: &'static str = Self::JOINED.as_str();
+    const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
     const BODY: bool = A::BODY || B::BODY;
     const TLS: bool = A::TLS || B::TLS;
 
@@ -325,5 +331,41 @@ impl ConstName {
                 }
             }
         }
+    }
+}
+
+/// Two lists of names joined at compile time (the secrets of a composed verifier), each name
+/// once, at most [`ConstNames::CAP`] of them: more is a compile-time error.
+struct ConstNames {
+    names: [&'static str; ConstNames::CAP],
+    len: usize,
+}
+
+impl ConstNames {
+    const CAP: usize = 32;
+
+    const fn join(a: &[&'static str], b: &[&'static str]) -> ConstNames {
+        let mut names = [""; ConstNames::CAP];
+        let mut len = 0;
+        let lists = [a, b];
+        let mut l = 0;
+        while l < lists.len() {
+            let list = lists[l];
+            let mut i = 0;
+            while i < list.len() {
+                if !crate::request::pattern::str_in(list[i], names.split_at(len).0) {
+                    assert!(len < ConstNames::CAP, "a composed verifier reads more than 32 secrets");
+                    names[len] = list[i];
+                    len += 1;
+                }
+                i += 1;
+            }
+            l += 1;
+        }
+        ConstNames { names, len }
+    }
+
+    const fn as_slice(&'static self) -> &'static [&'static str] {
+        self.names.split_at(self.len).0
     }
 }

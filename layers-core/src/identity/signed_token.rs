@@ -45,42 +45,18 @@ pub trait TokenConfig: 'static {
     const PURPOSE: &'static str;
     /// Where the token is read from.
     const SOURCE: TokenSource;
-    /// Name in logs and the manifest.
+    /// Name in logs.
     const NAME: &'static str = "SignedToken";
+    /// Set only by layers' own [`DefaultToken`]: a configuration any app could opt in to, so
+    /// it is never mintable ([`MayMint`](super::MayMint) needs a configuration of your app).
+    #[doc(hidden)]
+    const LAYERS_DEFAULT: bool = false;
 }
 
-/// Opt-in: handlers whose identity is `V` may mint tokens of configuration `Self` with
-/// [`Claims::mint_token`](crate::Claims::mint_token) — e.g. the subscribe form (Turnstile) minting
-/// confirmation links, or the digest cron (`System`) minting unsubscribe links. A token is a
-/// credential, so no route may mint one unless its configuration says so, and the signing key
-/// itself never reaches the handler.
-///
-/// ```ignore
-/// impl MayMint<Turnstile> for Confirm {}      // POST /api/subscribe mails a confirm link
-/// impl MayMint<System> for Unsubscribe {}     // the weekly digest carries unsubscribe links
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "handlers with identity `{V}` may not mint `{Self}` tokens",
-    label = "`{Self}` does not allow minting from `{V}` routes",
-    note = "a token is a credential: allow it explicitly with `impl MayMint<{V}> for {Self} {{}}` if routes with this identity should hand them out"
-)]
-pub trait MayMint<V: Verifier>: TokenConfig {}
-
-/// Identities whose handlers can mint tokens at all: every verifier that establishes who or
-/// what is calling ([`Authenticates`](super::Authenticates)) and the platform's
-/// [`System`](super::System) — never [`Public`](super::Public).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` proves nothing about the caller, so its handlers may not mint tokens",
-    label = "minting from a route anyone can call would hand out credentials to anyone",
-    note = "mint from a route with an identity (`Turnstile`, `ApiKey`, `AccessJwt`, …) or from a cron/queue handler (`System`)"
-)]
-pub trait Minter: Verifier {}
-
-impl<V: super::Authenticates> Minter for V {}
-impl Minter for super::System {}
-
 /// The default [`SignedToken`] configuration: secret `SIGNING_KEY`, purpose `token`, read
-/// from the `:token` path parameter.
+/// from the `:token` path parameter. Routes can verify such tokens (minted elsewhere with
+/// [`mint`]), but no handler can mint them: only configurations of your app can opt in to
+/// minting ([`MayMint`](super::MayMint)).
 #[derive(Debug)]
 pub struct DefaultToken;
 
@@ -88,6 +64,8 @@ impl TokenConfig for DefaultToken {
     const SECRET: &'static str = "SIGNING_KEY";
     const PURPOSE: &'static str = "token";
     const SOURCE: TokenSource = TokenSource::Param("token");
+    #[doc(hidden)]
+    const LAYERS_DEFAULT: bool = true;
 }
 
 /// Shortest accepted signing key, in bytes.
@@ -209,6 +187,7 @@ impl<C: TokenConfig> SignedToken<C> {
 impl<C: TokenConfig> Verifier for SignedToken<C> {
     type Claims = TokenClaims;
     const NAME: &'static str = C::NAME;
+    const SECRETS: &'static [&'static str] = &[C::SECRET];
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<TokenClaims, Deny> {
         let Some(key) = cx.secret(C::SECRET) else {

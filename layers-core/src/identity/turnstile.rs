@@ -291,6 +291,7 @@ impl<C: TurnstileConfig> Turnstile<C> {
 impl<C: TurnstileConfig> Verifier for Turnstile<C> {
     type Claims = TurnstileClaims;
     const NAME: &'static str = C::NAME;
+    const SECRETS: &'static [&'static str] = &[C::SECRET];
     const BODY: bool = true;
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<TurnstileClaims, Deny> {

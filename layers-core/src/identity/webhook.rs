@@ -213,6 +213,7 @@ impl<C: WebhookConfig> Webhook<C> {
 impl<C: WebhookConfig> Verifier for Webhook<C> {
     type Claims = WebhookClaims;
     const NAME: &'static str = C::NAME;
+    const SECRETS: &'static [&'static str] = &[C::SECRET];
     const BODY: bool = true;
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<WebhookClaims, Deny> {

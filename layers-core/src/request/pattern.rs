@@ -81,7 +81,7 @@ impl Method {
     }
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -94,6 +94,18 @@ const fn str_eq(a: &str, b: &str) -> bool {
         i += 1;
     }
     true
+}
+
+/// Whether `s` is one of `list` (byte for byte), usable in `const fn`.
+pub(crate) const fn str_in(s: &str, list: &[&str]) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        if str_eq(list[i], s) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Whether some path is matched by both patterns.

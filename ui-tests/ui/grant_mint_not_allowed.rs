@@ -1,5 +1,5 @@
 // A token configuration must say which identities may mint it: an authenticated route minting a
-// configuration that never opted in does not compile.
+// configuration that never opted in does not compile, and neither does a cron.
 use layers_core::identity::{TokenConfig, TokenSource};
 use layers_core::prelude::*;
 
@@ -11,11 +11,13 @@ impl TokenConfig for Reset {
 }
 
 #[route(POST "/mint", identity = ApiKey)]
-async fn mint(who: Claims<'_, ApiKey>, vars: Vars<'_>) -> Result<Response> {
-    let token = who.mint_token::<Reset>(&vars, "anyone@example.com", u64::MAX)?;
-    Ok(Response::ok(token)?)
+async fn mint(_who: Claims<'_, ApiKey>, resets: Mint<'_, Reset>) -> Result<Response> {
+    Ok(Response::ok(resets.mint("anyone@example.com", u64::MAX)?)?)
 }
 
-app! { wrangler: "wrangler.toml", routes: [mint] }
+#[scheduled("0 2 * * SUN")]
+async fn weekly(_who: Claims<'_, System>, resets: Mint<'_, Reset>) -> Result<()> {
+    resets.mint("anyone@example.com", u64::MAX).map(|_| ())
+}
 
 fn main() {}

@@ -1,0 +1,652 @@
+//! The whole-app checks. `#[route]`, `#[scheduled]`, `#[queue]` and `app!` run them at compile
+//! time (each a `const fn` whose panic is the compile error), and [`App`] runs the ones that do
+//! not need wrangler.toml again when it first serves ([`app_problem`]): a route table built by
+//! hand through `__private` is held to what `app!` checks, or the Worker answers nothing but
+//! 500s.
+
+use crate::__private::{App, RouteEntry, RouteMeta};
+use crate::events::{CronEntry, CronMeta, QueueEntry, QueueMeta};
+use crate::identity::capability::{Grant, GrantKind};
+use crate::identity::Verifier;
+use crate::request::pattern::{overlaps, ConstMsg, Seg};
+use crate::storage::{StorageDecl, StorageKind};
+
+/// The compile-time check of a grant parameter (`Mint<'_, C>`, `Federation<'_, C>`) that
+/// `#[route]`, `#[scheduled]` and `#[queue]` emit at the parameter: `C` must be a
+/// configuration of the app, not one of layers' defaults (any app could opt in to those).
+///
+/// # Panics
+/// At compile time, with the fix in the message.
+pub const fn check_grant(grant: Grant, handler: &str) {
+    if grant.layers_default {
+        let (what, default, config, opt_in) = match grant.kind {
+            GrantKind::Mint => ("a `Mint` of", "DefaultToken", "TokenConfig", "MayMint"),
+            GrantKind::Federation => ("a `Federation` of", "DefaultFederation", "FederationConfig", "MayFederate"),
+        };
+        let m = ConstMsg::new()
+            .push("handler `")
+            .push(handler)
+            .push("` takes ")
+            .push(what)
+            .push(" layers' default configuration `")
+            .push(default)
+            .push("`, which no handler may take: it is shared by every app, so granting it would let any app's opt-in hand out credentials others accept. Define a `")
+            .push(config)
+            .push("` of your own (override only what differs) and opt it in with `impl ")
+            .push(opt_in)
+            .push("<Identity> for YourConfig {}`.");
+        panic!("{}", m.as_str());
+    }
+}
+
+/// The compile-time check `#[route]` runs: a verifier that reads the raw body (`Verifier::BODY`)
+/// needs a handler that takes the `Request`, or the body it verified would never reach the
+/// handler.
+///
+/// # Panics
+/// At compile time, with the fix in the message.
+pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str) {
+    if V::PLATFORM_ONLY {
+        let m = ConstMsg::new()
+            .push("route handler `")
+            .push(handler)
+            .push("` uses `identity = ")
+            .push(V::NAME)
+            .push("`, but `")
+            .push(V::NAME)
+            .push("` claims are made only for platform events, never for a request: use `#[scheduled(\"cron\")]` or `#[queue(\"name\")]` for platform work, or give the route a request verifier (`Public`, `ApiKey`, …).");
+        panic!("{}", m.as_str());
+    }
+    if V::BODY && !handler_takes_request {
+        let m = ConstMsg::new()
+            .push("route handler `")
+            .push(handler)
+            .push("` uses `identity = ")
+            .push(V::NAME)
+            .push("`, which verifies the raw request body, but the handler does not take the `Request`: add a `mut req: Request` parameter and read the verified body with `req.bytes().await` (or `req.text()` / `req.json()`), or take it typed with a `Json<T>` / `Form<T>` parameter.");
+        panic!("{}", m.as_str());
+    }
+}
+
+/// The compile-time check `app!` runs against wrangler.toml: every storage binding a route
+/// opens is declared there (`bindings`: D1, KV, queue producers, R2, Analytics Engine
+/// datasets, Durable Objects, `[ai]`, `[[vectorize]]`). What does not need wrangler.toml —
+/// segments, conflicting routes, `[vars]` that name secrets — [`App::new`] checks itself
+/// ([`table_problem`]), so a table built by hand is held to it too.
+///
+/// # Panics
+/// At compile time, with a message naming the route and binding at fault.
+pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
+    let mut i = 0;
+    while i < routes.len() {
+        let a = &routes[i];
+        let mut k = 0;
+        while k < a.storage.len() {
+            let decl = a.storage[k];
+            let known = match decl.kind {
+                StorageKind::D1 => bindings[0],
+                StorageKind::Kv => bindings[1],
+                StorageKind::Queue => bindings[2],
+                StorageKind::R2 => bindings[3],
+                // The Cache API has no wrangler.toml binding: any name opens a cache.
+                StorageKind::Cache => &[decl.binding],
+                StorageKind::AnalyticsEngine => bindings[4],
+                StorageKind::DurableObject => bindings[5],
+                StorageKind::Ai => bindings[6],
+                StorageKind::Vectorize => bindings[7],
+            };
+            if !contains(known, decl.binding) {
+                let m = ConstMsg::new()
+                    .push("route `")
+                    .push(a.method.as_str())
+                    .push(" ")
+                    .push(a.pattern)
+                    .push("` (fn ")
+                    .push(a.handler)
+                    .push(") uses ")
+                    .push(decl.kind.as_str())
+                    .push(" binding \"")
+                    .push(decl.binding)
+                    .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
+                    .push(decl.kind.as_str())
+                    .push(" = \"NAME\")`.")
+                    .push(declare_hint(decl.kind));
+                panic!("{}", m.as_str());
+            }
+            k += 1;
+        }
+        i += 1;
+    }
+}
+
+/// What `app!` would refuse in a route table, crons, queues and `[vars]` names, without
+/// wrangler.toml: a segment no `#[route]` pattern makes, two routes that can match one
+/// request, or a `[vars]` name that is a secret the app uses. [`App::new`] panics with it (at
+/// compile time for a `static`), and an `App` checks it again when it first serves.
+pub(crate) const fn table_problem(
+    routes: &[RouteEntry],
+    crons: &[CronEntry],
+    queues: &[QueueEntry],
+    vars: &[&str],
+) -> Option<ConstMsg> {
+    if let Some(i) = bad_segment(routes) {
+        return Some(segment_msg(&routes[i].meta));
+    }
+    if let Some((i, j)) = first_conflict(routes) {
+        return Some(conflict_msg(&routes[i].meta, &routes[j].meta));
+    }
+    secret_in_vars(routes, crons, queues, vars)
+}
+
+/// The first route whose segments no `#[route]` pattern can produce (see [`segments_ok`]).
+const fn bad_segment(routes: &[RouteEntry]) -> Option<usize> {
+    let mut i = 0;
+    while i < routes.len() {
+        if !segments_ok(&routes[i].meta) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The first pair of routes that share a method and can match the same path.
+const fn first_conflict(routes: &[RouteEntry]) -> Option<(usize, usize)> {
+    // Every pair of routes is compared, in the compiler's const evaluator: each route's first
+    // segment is hashed once, so the common pair (two literals that differ, `/users/…` and
+    // `/repos/…`) is told apart by comparing two numbers.
+    let mut keys = [0u64; FIRST_KEYS];
+    let mut i = 0;
+    while i < routes.len() && i < FIRST_KEYS {
+        keys[i] = first_literal_key(routes[i].meta.segments);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < routes.len() {
+        let a = &routes[i].meta;
+        let ka = if i < FIRST_KEYS { keys[i] } else { first_literal_key(a.segments) };
+        let mut j = i + 1;
+        while j < routes.len() {
+            let b = &routes[j].meta;
+            let kb = if j < FIRST_KEYS { keys[j] } else { first_literal_key(b.segments) };
+            // Two literal first segments with different hashes differ: no path matches both.
+            let distinct = ka != 0 && kb != 0 && ka != kb;
+            if !distinct && a.method.shares_with(b.method) && overlaps(a.segments, b.segments) {
+                return Some((i, j));
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn conflict_msg(a: &RouteMeta, b: &RouteMeta) -> ConstMsg {
+    ConstMsg::new()
+        .push("conflicting routes: `")
+        .push(a.method.as_str())
+        .push(" ")
+        .push(a.pattern)
+        .push("` (fn ")
+        .push(a.handler)
+        .push(") and `")
+        .push(b.method.as_str())
+        .push(" ")
+        .push(b.pattern)
+        .push("` (fn ")
+        .push(b.handler)
+        .push(") can match the same request. Every request must have exactly one route, so one identity decides it: make the patterns disjoint (e.g. a distinct literal segment) or the methods distinct.")
+}
+
+/// Routes whose first-segment hashes [`check_app`] keeps in an array (past it, they are
+/// computed again for each pair).
+const FIRST_KEYS: usize = 1024;
+
+/// The FNV-1a hash of a pattern's first segment when it is a literal, never 0; 0 otherwise (a
+/// parameter or `*` first, or no segment at all: the root).
+const fn first_literal_key(segments: &[Seg]) -> u64 {
+    if segments.is_empty() {
+        return 0;
+    }
+    let Seg::Lit(l) = segments[0] else { return 0 };
+    crate::storage::queue::typecheck::name_hash(l) | 1
+}
+
+const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {
+    let mut k = 0;
+    while k < storage.len() {
+        let decl = storage[k];
+        let known = match decl.kind {
+            StorageKind::D1 => bindings[0],
+            StorageKind::Kv => bindings[1],
+            StorageKind::Queue => bindings[2],
+            StorageKind::R2 => bindings[3],
+            StorageKind::Cache => &[decl.binding],
+            StorageKind::AnalyticsEngine => bindings[4],
+            StorageKind::DurableObject => bindings[5],
+            StorageKind::Ai => bindings[6],
+            StorageKind::Vectorize => bindings[7],
+        };
+        if !contains(known, decl.binding) {
+            let m = ConstMsg::new()
+                .push(kind)
+                .push(" \"")
+                .push(name)
+                .push("\" (fn ")
+                .push(handler)
+                .push(") uses ")
+                .push(decl.kind.as_str())
+                .push(" binding \"")
+                .push(decl.binding)
+                .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
+                .push(decl.kind.as_str())
+                .push(" = \"NAME\")`.")
+                .push(declare_hint(decl.kind));
+            panic!("{}", m.as_str());
+        }
+        k += 1;
+    }
+}
+
+/// How wrangler.toml declares bindings whose section is not obvious from the kind's name.
+const fn declare_hint(kind: StorageKind) -> &'static str {
+    match kind {
+        StorageKind::Ai => " Workers AI is declared as `[ai]` with `binding = \"AI\"`.",
+        StorageKind::Vectorize => {
+            " A Vectorize index is declared as `[[vectorize]]` with `binding = \"…\"` and `index_name = \"…\"`."
+        }
+        _ => "",
+    }
+}
+
+/// The compile-time check `app!` runs on platform events: the crons handled in code are
+/// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
+/// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
+/// declared (`bindings`: D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects,
+/// `[ai]`, `[[vectorize]]`).
+///
+/// # Panics
+/// At compile time, with a message naming the cron, queue or binding at fault.
+pub const fn check_events(
+    crons: &[CronMeta],
+    queues: &[QueueMeta],
+    wrangler_crons: &[&str],
+    wrangler_consumers: &[&str],
+    bindings: [&[&str]; 8],
+) {
+    let mut i = 0;
+    while i < crons.len() {
+        let c = &crons[i];
+        if !contains(wrangler_crons, c.cron) {
+            let m = ConstMsg::new()
+                .push("cron handler `")
+                .push(c.handler)
+                .push("` runs on \"")
+                .push(c.cron)
+                .push("\", which wrangler.toml's `[triggers] crons` does not list, so the platform would never fire it: add \"")
+                .push(c.cron)
+                .push("\" to `crons = [..]` under `[triggers]` (written exactly the same), or change the handler's cron.");
+            panic!("{}", m.as_str());
+        }
+        let mut j = 0;
+        while j < i {
+            if contains(&[crons[j].cron], c.cron) {
+                let m = ConstMsg::new()
+                    .push("cron \"")
+                    .push(c.cron)
+                    .push("\" has two handlers, `")
+                    .push(crons[j].handler)
+                    .push("` and `")
+                    .push(c.handler)
+                    .push("`: the platform fires one event per cron, so keep one handler and call the other's work from it.");
+                panic!("{}", m.as_str());
+            }
+            j += 1;
+        }
+        check_storage("cron", c.cron, c.handler, c.storage, bindings);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < wrangler_crons.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < crons.len() {
+            if contains(&[crons[j].cron], wrangler_crons[i]) {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            let m = ConstMsg::new()
+                .push("wrangler.toml's `[triggers] crons` lists \"")
+                .push(wrangler_crons[i])
+                .push("\", but no handler in `app! { crons: [..] }` runs on it, so its events would only be logged: add `#[scheduled(\"")
+                .push(wrangler_crons[i])
+                .push("\")] async fn …` to `crons: [..]`, or remove the trigger.");
+            panic!("{}", m.as_str());
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < queues.len() {
+        let q = &queues[i];
+        if !contains(wrangler_consumers, q.queue) {
+            let m = ConstMsg::new()
+                .push("queue handler `")
+                .push(q.handler)
+                .push("` consumes \"")
+                .push(q.queue)
+                .push("\", which wrangler.toml does not consume: add `[[queues.consumers]]` with `queue = \"")
+                .push(q.queue)
+                .push("\"` (and `max_retries`, `dead_letter_queue`), or change the handler's queue.");
+            panic!("{}", m.as_str());
+        }
+        let mut j = 0;
+        while j < i {
+            if contains(&[queues[j].queue], q.queue) {
+                let m = ConstMsg::new()
+                    .push("queue \"")
+                    .push(q.queue)
+                    .push("\" has two consumers, `")
+                    .push(queues[j].handler)
+                    .push("` and `")
+                    .push(q.handler)
+                    .push("`: keep one.");
+                panic!("{}", m.as_str());
+            }
+            j += 1;
+        }
+        check_storage("queue", q.queue, q.handler, q.storage, bindings);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < wrangler_consumers.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < queues.len() {
+            if contains(&[queues[j].queue], wrangler_consumers[i]) {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            let m = ConstMsg::new()
+                .push("wrangler.toml consumes queue \"")
+                .push(wrangler_consumers[i])
+                .push("\" (`[[queues.consumers]]`), but no handler in `app! { queues: [..] }` does: add `#[queue(\"")
+                .push(wrangler_consumers[i])
+                .push("\")] async fn …` to `queues: [..]`, or remove the consumer.");
+            panic!("{}", m.as_str());
+        }
+        i += 1;
+    }
+}
+
+/// Whether a route's segments are what `#[route]` produces from a valid pattern — checked
+/// again because `Route` can be implemented by hand: a literal holding `/`, `%`, `\\`, a dot
+/// segment or an empty one could match paths the conflict check does not see.
+const fn segments_ok(r: &RouteMeta) -> bool {
+    let mut k = 0;
+    while k < r.segments.len() {
+        let bad = match r.segments[k] {
+            Seg::Lit(l) => !valid_literal(l),
+            Seg::Param(p) => !valid_ident(p),
+            Seg::Rest => k + 1 != r.segments.len(),
+        };
+        if bad {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+const fn segment_msg(r: &RouteMeta) -> ConstMsg {
+    ConstMsg::new()
+        .push("route `")
+        .push(r.method.as_str())
+        .push(" ")
+        .push(r.pattern)
+        .push("` (fn ")
+        .push(r.handler)
+        .push(") has a segment no `#[route]` pattern can produce (empty, `.` or `..`, or holding `/`, `\\`, `%`, `{`, `}`, `:`, `*`, `?`, `#` or whitespace, or a `*` before the end): describe routes with `#[route]`.")
+}
+
+const fn valid_literal(l: &str) -> bool {
+    let b = l.as_bytes();
+    if b.is_empty() || (b.len() == 1 && b[0] == b'.') || (b.len() == 2 && b[0] == b'.' && b[1] == b'.') {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'/' | b'\\' | b'%' | b'{' | b'}' | b':' | b'*' | b'?' | b'#') || b[i] <= b' ' || b[i] == 0x7f
+        {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn valid_ident(p: &str) -> bool {
+    let b = p.as_bytes();
+    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
+        return false;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Why one of `vars` is a secret the app uses, if one is: a verifier's
+/// ([`Verifier::SECRETS`]) or a grant's (the signing secret of a `Mint<'_, C>`, the key of a
+/// `Federation<'_, C>`). Under `[vars]` its value would sit in the repository, and every
+/// handler could read it through `Vars`.
+const fn secret_in_vars(
+    routes: &[RouteEntry],
+    crons: &[CronEntry],
+    queues: &[QueueEntry],
+    vars: &[&str],
+) -> Option<ConstMsg> {
+    let mut i = 0;
+    while i < routes.len() {
+        let r = &routes[i].meta;
+        let mut k = 0;
+        while k < r.secrets.len() {
+            if contains(vars, r.secrets[k]) {
+                let who = ConstMsg::new()
+                    .push("the identity of route `")
+                    .push(r.method.as_str())
+                    .push(" ")
+                    .push(r.pattern)
+                    .push("` (fn ")
+                    .push(r.handler)
+                    .push(")");
+                return Some(secret_msg(r.secrets[k], who));
+            }
+            k += 1;
+        }
+        if let Some(m) = grant_secret_in_vars(r.grants, r.handler, vars) {
+            return Some(m);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < crons.len() {
+        if let Some(m) = grant_secret_in_vars(crons[i].meta.grants, crons[i].meta.handler, vars) {
+            return Some(m);
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < queues.len() {
+        if let Some(m) = grant_secret_in_vars(queues[i].meta.grants, queues[i].meta.handler, vars) {
+            return Some(m);
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn grant_secret_in_vars(grants: &[Grant], handler: &str, vars: &[&str]) -> Option<ConstMsg> {
+    let mut g = 0;
+    while g < grants.len() {
+        if contains(vars, grants[g].secret) {
+            let what = match grants[g].kind {
+                GrantKind::Mint => "the `Mint` of handler `",
+                GrantKind::Federation => "the `Federation` of handler `",
+            };
+            return Some(secret_msg(grants[g].secret, ConstMsg::new().push(what).push(handler).push("`")));
+        }
+        g += 1;
+    }
+    None
+}
+
+const fn secret_msg(name: &str, who: ConstMsg) -> ConstMsg {
+    ConstMsg::new()
+        .push("`")
+        .push(name)
+        .push("` is a secret (")
+        .push(who.as_str())
+        .push(" reads it), but wrangler.toml lists it under `[vars]`, where its value sits in the repository and every handler can read it through `Vars`. Remove it from `[vars]` and set it with `wrangler secret put ")
+        .push(name)
+        .push("` (locally: in .dev.vars).")
+}
+
+/// [`table_problem`] of `app`, as it checks itself when it first serves. `None` when sound.
+pub(crate) fn app_problem(app: &App) -> Option<String> {
+    table_problem(app.routes(), app.crons(), app.queues(), app.vars()).map(|m| m.as_str().to_owned())
+}
+
+/// Whether `name` is one of `list`.
+pub(crate) const fn contains(list: &[&str], s: &str) -> bool {
+    crate::request::pattern::str_in(s, list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::pattern::Method;
+
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+
+    /// A route from a pattern like `/a/:x/*` (what `#[route]` would describe).
+    fn route(method: Method, pattern: &str) -> RouteMeta {
+        let segments: Vec<Seg> = pattern
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| match s {
+                "*" => Seg::Rest,
+                p if p.starts_with(':') => Seg::Param(leak(p[1..].to_owned())),
+                l => Seg::Lit(leak(l.to_owned())),
+            })
+            .collect();
+        RouteMeta {
+            method,
+            pattern: leak(pattern.to_owned()),
+            segments: Box::leak(segments.into_boxed_slice()),
+            identity: "Public",
+            storage: &[],
+            handler: leak(format!("h{}", pattern.replace(['/', ':', '*'], "_"))),
+            grants: &[],
+            identity_type: crate::__private::unnamed,
+            secrets: &[],
+        }
+    }
+
+    /// Whether `check_app` (run here, outside const context) refuses these routes.
+    fn conflicts(routes: &[RouteMeta]) -> bool {
+        let routes: Vec<RouteEntry> = routes.iter().map(|m| RouteEntry::described(*m)).collect();
+        first_conflict(&routes).is_some() || bad_segment(&routes).is_some()
+    }
+
+    #[test]
+    fn check_app_finds_conflicts_whatever_the_first_segment() {
+        let filler: Vec<RouteMeta> = (0..50).map(|i| route(Method::Get, &format!("/r{i}/x/:id"))).collect();
+        assert!(!conflicts(&filler), "distinct first literals never conflict");
+        for (a, b) in
+            [("/a/:x", "/a/b"), ("/:x", "/a"), ("/*", "/a/b"), ("/a/*", "/a/b/c"), ("/", "/"), ("/:x/b", "/a/:y")]
+        {
+            let mut routes = filler.clone();
+            routes.insert(3, route(Method::Get, a));
+            routes.push(route(Method::Any, b));
+            assert!(conflicts(&routes), "{a} and {b}");
+        }
+        for (a, b) in [("/a/:x", "/b/:x"), ("/", "/a"), ("/a", "/a/b"), ("/a/:x", "/ab/:x")] {
+            let mut routes = filler.clone();
+            routes.insert(3, route(Method::Get, a));
+            routes.push(route(Method::Get, b));
+            assert!(!conflicts(&routes), "{a} and {b}");
+        }
+        // Different methods never conflict.
+        assert!(!conflicts(&[route(Method::Get, "/a/:x"), route(Method::Post, "/a/b")]));
+    }
+
+    #[test]
+    fn check_app_compares_routes_past_its_key_array() {
+        let mut routes: Vec<RouteMeta> =
+            (0..FIRST_KEYS + 10).map(|i| route(Method::Get, &format!("/r{i}/:id"))).collect();
+        assert!(!conflicts(&routes));
+        routes.push(route(Method::Get, &format!("/r{}/new", FIRST_KEYS + 5)));
+        assert!(conflicts(&routes), "both past the array");
+        routes.pop();
+        routes.push(route(Method::Get, "/r7/new"));
+        assert!(conflicts(&routes), "one inside, one past the array");
+    }
+
+    fn entries(metas: &[RouteMeta]) -> &'static [RouteEntry] {
+        Box::leak(metas.iter().map(|m| RouteEntry::described(*m)).collect::<Vec<_>>().into_boxed_slice())
+    }
+
+    #[test]
+    fn a_hand_built_table_is_held_to_what_app_checks() {
+        // `/admin/*` behind Access, and a hand-written Public `/admin/:page` that would take
+        // `/admin/users` from it by specificity.
+        let mut admin = route(Method::Get, "/admin/*");
+        admin.identity = "AccessJwt+EmailAllowlist";
+        let sneaky = route(Method::Get, "/admin/:page");
+        let m = table_problem(entries(&[admin, sneaky]), &[], &[], &[]).expect("a conflict");
+        assert!(m.as_str().contains("/admin/*") && m.as_str().contains("/admin/:page"), "{}", m.as_str());
+        // A literal holding `/`, which no pattern makes.
+        let mut slash = route(Method::Get, "/admin/users");
+        slash.segments = &[Seg::Lit("admin/users")];
+        assert!(table_problem(entries(&[admin, slash]), &[], &[], &[]).is_some());
+        // `App::new` refuses both (at compile time for a `static`; here, called at run time).
+        for routes in [entries(&[admin, sneaky]), entries(&[admin, slash])] {
+            assert!(std::panic::catch_unwind(|| App::new(routes, &[], &[], &[])).is_err());
+        }
+        assert!(std::panic::catch_unwind(|| App::new(entries(&[admin]), &[], &[], &[])).is_ok());
+    }
+
+    #[test]
+    fn vars_never_name_a_secret_of_the_app() {
+        let mut keyed = route(Method::Get, "/api/x");
+        keyed.secrets = &["API_KEYS"];
+        let routes = entries(&[keyed]);
+        assert!(table_problem(routes, &[], &[], &["SITE_NAME"]).is_none());
+        let m = table_problem(routes, &[], &[], &["SITE_NAME", "API_KEYS"]).expect("a secret under [vars]");
+        assert!(m.as_str().contains("`API_KEYS` is a secret") && m.as_str().contains("wrangler secret put API_KEYS"));
+        // A grant's secret counts too, for routes and for event handlers.
+        let grant =
+            Grant { kind: GrantKind::Mint, config: || "app::Confirm", secret: "SIGNING_KEY", layers_default: false };
+        let mut minting = route(Method::Post, "/api/subscribe");
+        minting.grants = Box::leak(Box::new([grant]));
+        assert!(table_problem(entries(&[minting]), &[], &[], &["SIGNING_KEY"]).is_some());
+        let cron = crate::events::CronEntry::described(CronMeta {
+            cron: "0 2 * * SUN",
+            storage: &[],
+            handler: "digest",
+            grants: Box::leak(Box::new([grant])),
+        });
+        let m = table_problem(&[], &[cron], &[], &["SIGNING_KEY"]).expect("a cron's grant");
+        assert!(m.as_str().contains("handler `digest`"), "{}", m.as_str());
+    }
+}
