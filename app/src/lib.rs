@@ -32,7 +32,7 @@
 //! | `GET /api/cached/:slug` | ApiKey | Cache (default cache; `x-cache: miss` then `hit`) |
 //! | `DELETE /api/cached/:slug` | ApiKey | Cache (purge) |
 //! | `POST /api/track/:event` | ApiKey | Analytics Engine (`ANALYTICS`: one data point per call) |
-//! | `POST /api/limited/:bucket` | ApiKey | Durable Object `RATE_LIMITER` ([`RateLimiter`]: 429 after 3 calls per bucket) |
+//! | `POST /api/limited/:bucket` | ApiKey | Durable Object `RATE_LIMITER` ([`RateLimiter`], written with `#[durable_object]`: 429 after 3 calls per bucket) |
 //! | `POST /api/webmention` ([`webmention`]) | Public + abuse guard + outbound URL guard on `source` | D1, Queue producer `WEBMENTIONS` (`WebmentionJob`), Durable Object `RATE_LIMITER` |
 //! | `GET /api/webmentions` | ApiKey | D1 |
 //! | cron `0 2 * * SUN` ([`digest`]) | System | D1 (`digest_runs`, `digest_sends`); mail via `MAIL_URL`; Queue `WEBMENTIONS` (retries) |
@@ -546,52 +546,55 @@ pub async fn track(req: Request, key: Claims<'_, ApiKey>, analytics: AnalyticsEn
 /// Calls `POST /api/limited/:bucket` allows per bucket.
 pub const RATE_LIMIT: u32 = 3;
 
-/// The rate-limiter Durable Object class (`#[durable_object]` generates undocumented glue).
-#[allow(missing_docs)]
-mod rate_limiter {
-    use worker::Response;
+/// One call counted against a [`RateLimiter`] object: its limit.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Hit {
+    /// How many calls the object allows in all.
+    pub limit: u32,
+}
 
-    /// A counter per bucket name: answers 200 with the count up to `?limit=`, then 429.
-    #[worker::durable_object]
-    pub struct RateLimiter {
-        state: worker::State,
-    }
+/// What a [`RateLimiter`] answers to a [`Hit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Counted {
+    /// Within the limit: the calls counted so far, this one included.
+    Allowed(u32),
+    /// Past the limit.
+    Limited,
+}
 
-    impl worker::DurableObject for RateLimiter {
-        fn new(state: worker::State, _env: worker::Env) -> Self {
-            RateLimiter { state }
-        }
+/// The rate-limiter Durable Object class: one counter per object (per bucket name, or per
+/// client, form and window for the abuse guard), kept in the object's own storage. Written with
+/// layers: it never sees the `Env`, and its storage opens with the call's
+/// `Claims<'_, DurableCaller>`.
+#[derive(Debug, Default)]
+pub struct RateLimiter;
 
-        async fn fetch(&self, req: worker::Request) -> worker::Result<Response> {
-            let url = req.url()?;
-            let limit =
-                url.query_pairs().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse::<u32>().ok()).unwrap_or(1);
-            let storage = self.state.storage();
-            let hits = storage.get::<u32>("hits").await?.unwrap_or(0).saturating_add(1);
-            storage.put("hits", hits).await?;
-            if hits > limit {
-                Response::error("rate limited", 429)
-            } else {
-                Response::ok(hits.to_string())
-            }
-        }
+#[durable_object]
+impl RateLimiter {
+    /// Counts `hit` and says whether it is within its limit.
+    async fn call(&self, hit: Hit, _who: Claims<'_, DurableCaller>, store: ObjectStorage<'_>) -> Result<Counted> {
+        let hits = store.get::<u32>("hits").await?.unwrap_or(0).saturating_add(1);
+        store.put("hits", &hits).await?;
+        Ok(if hits > hit.limit { Counted::Limited } else { Counted::Allowed(hits) })
     }
 }
-pub use rate_limiter::RateLimiter;
 
 /// Counts a call against `:bucket` in the [`RateLimiter`] named after it; 429 past [`RATE_LIMIT`].
 #[route(POST "/api/limited/:bucket", identity = ApiKey, storage(DurableObject = "RATE_LIMITER"))]
-pub async fn limited(req: Request, _key: Claims<'_, ApiKey>, limiter: DurableObject<'_>) -> Result<Response> {
+pub async fn limited(
+    req: Request,
+    _key: Claims<'_, ApiKey>,
+    limiter: DurableObject<'_, RateLimiter>,
+) -> Result<Response> {
     let bucket = req.param("bucket").unwrap_or_default();
-    let stub = limiter.stub_by_name(bucket)?;
-    let answer = stub.fetch("POST", &format!("/hit?limit={RATE_LIMIT}"), None).await?;
-    if answer.status == 429 {
-        let resp = Response::error("too many requests\n", 429)?;
-        resp.headers().set("retry-after", "60")?;
-        return Ok(resp);
+    match limiter.stub_by_name(bucket)?.call(&Hit { limit: RATE_LIMIT }).await? {
+        Counted::Limited => {
+            let resp = Response::error("too many requests\n", 429)?;
+            resp.headers().set("retry-after", "60")?;
+            Ok(resp)
+        }
+        Counted::Allowed(count) => Ok(Response::from_json(&serde_json::json!({ "bucket": bucket, "count": count }))?),
     }
-    let count = String::from_utf8_lossy(&answer.body).into_owned();
-    Ok(Response::from_json(&serde_json::json!({ "bucket": bucket, "count": count.parse::<u32>().unwrap_or(0) }))?)
 }
 
 app! {
@@ -641,4 +644,5 @@ app! {
     ],
     crons: [weekly_digest],
     queues: [webmention::verify_webmentions, reindex, dead_letters],
+    durable_objects: [RateLimiter],
 }

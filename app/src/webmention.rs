@@ -29,8 +29,8 @@
 use layers_core::outbound::{fetch_guarded, GuardedError, OutboundRequest, UrlPolicy};
 use layers_core::prelude::*;
 use layers_core::request::extract::FromBody;
+use layers_core::Url;
 use serde::{Deserialize, Serialize};
-use worker::Url;
 
 /// The most bytes of a source page the consumer reads (W3C: receivers should limit it).
 pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
@@ -73,10 +73,7 @@ struct Existing {
 }
 
 fn log(v: &serde_json::Value) {
-    #[cfg(target_arch = "wasm32")]
-    worker::console_log!("{}", v);
-    #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{v}");
+    layers_core::log::app_line(v);
 }
 
 fn log_event(outcome: &str, reason: &str, id: Option<i64>, source: Option<&Url>) {
@@ -140,7 +137,7 @@ pub async fn receive_webmention(
     _who: Claims<'_, Public>,
     db: D1<'_>,
     queue: Queue<'_, WebmentionJob>,
-    limiter: DurableObject<'_>,
+    limiter: DurableObject<'_, crate::RateLimiter>,
     vars: Vars<'_>,
 ) -> Result<Response> {
     // Before anything else (even the body): every call counts against the client's window.

@@ -22,18 +22,23 @@ use crate::request::path::normalize;
 use crate::request::pattern::{Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
+use crate::storage::durable::DurableBinding;
+use crate::storage::open::Declared;
 use crate::storage::queue::{Queue, QueueBinding};
 use crate::storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
 use crate::vars::Vars;
 
-pub use crate::check::{check_app, check_body, check_events, check_grant};
+pub use crate::check::{check_app, check_body, check_durable, check_events, check_grant};
+pub use crate::durable_object::{DurableClass, DurableHost, DurableMeta, ObjectCx};
 pub use crate::events::{
     cron_entry, queue_entry, Consumer, CronEntry, CronMeta, EventCx, IntoOutcome, QueueEntry, QueueMeta, Scheduled,
 };
 pub use crate::identity::capability::GrantParam;
 pub use crate::identity::ClaimsFor;
+pub use crate::storage::durable::typecheck as durable_check;
 pub use crate::storage::queue::typecheck as queue_check;
 pub use worker;
+pub use worker::{js_sys, wasm_bindgen, wasm_bindgen_futures};
 
 /// A boxed, non-`Send` future (Workers are single-threaded).
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
@@ -115,7 +120,7 @@ pub struct RouteCx<'r, V: Verifier> {
     request: Option<Request>,
     claims: Option<Claims<'r, V>>,
     /// The handles the route declared, opened with its claims.
-    storage: Handles<'r>,
+    storage: Declared<'r>,
     vars: Vars<'r>,
     after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -203,12 +208,12 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
         self.storage.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
     }
-    /// The declared Durable Object namespace.
+    /// The declared Durable Object namespace, typed by the handler's parameter.
     ///
     /// # Errors
     /// When the route did not declare one.
-    pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
-        self.storage.durable.clone().ok_or_else(|| taken("DurableObject"))
+    pub fn durable<C: DurableClass>(&mut self) -> Result<DurableObject<'r, C>, Error> {
+        self.storage.durable.clone().map(DurableBinding::typed).ok_or_else(|| taken("DurableObject"))
     }
     /// The declared Workers AI binding.
     ///
@@ -330,6 +335,7 @@ pub struct App {
     routes: &'static [RouteEntry],
     crons: &'static [CronEntry],
     queues: &'static [QueueEntry],
+    durables: &'static [crate::durable_object::DurableMeta],
     vars: &'static [&'static str],
     router: OnceLock<Result<Router, String>>,
 }
@@ -347,12 +353,19 @@ impl App {
         routes: &'static [RouteEntry],
         crons: &'static [CronEntry],
         queues: &'static [QueueEntry],
+        durables: &'static [crate::durable_object::DurableMeta],
         vars: &'static [&'static str],
     ) -> App {
         if let Some(m) = crate::check::table_problem(routes, crons, queues, vars) {
             panic!("{}", m.as_str());
         }
-        App { routes, crons, queues, vars, router: OnceLock::new() }
+        App { routes, crons, queues, durables, vars, router: OnceLock::new() }
+    }
+
+    /// The Durable Object classes written with layers (`app! { durable_objects: [..] }`).
+    #[must_use]
+    pub fn durables(&self) -> &'static [crate::durable_object::DurableMeta] {
+        self.durables
     }
 
     /// The cron handlers.
@@ -374,9 +387,11 @@ impl App {
     }
 
     /// The Worker's `scheduled` entry (see [`serve_scheduled`](crate::events::serve_scheduled)).
-    pub async fn scheduled(&'static self, event: worker::ScheduledEvent, env: worker::Env) {
+    pub async fn scheduled(&'static self, event: worker::worker_sys::ScheduledEvent, env: worker::Env) {
         match self.router() {
-            Ok(_) => crate::events::serve_scheduled(self.crons, self.vars, event, env).await,
+            Ok(_) => {
+                crate::events::serve_scheduled(self.crons, self.vars, worker::ScheduledEvent::from(event), env).await
+            }
             Err(why) => crate::events::app_refused("scheduled", why),
         }
     }
@@ -422,7 +437,7 @@ fn plain(status: u16, body: &str) -> worker::Response {
     worker::ResponseBuilder::new().with_status(status).with_headers(headers).fixed(body.as_bytes().to_vec())
 }
 
-fn error_response(log: &LogCx, e: &Error) -> worker::Response {
+pub(crate) fn error_response(log: &LogCx, e: &Error) -> worker::Response {
     if let Some(d) = e.detail() {
         log.error(e.status(), d);
     }
@@ -585,7 +600,7 @@ thread_local! {
 }
 
 /// Whether this Worker's `LAYERS_LOG` var is `"errors"` ([`crate::log`]'s errors-only mode).
-fn quiet_logs(env: &worker::Env) -> bool {
+pub(crate) fn quiet_logs(env: &worker::Env) -> bool {
     QUIET_LOGS.with(|q| {
         q.get().unwrap_or_else(|| {
             let quiet = crate::log::quiet_from(env.var("LAYERS_LOG").ok().map(|v| v.to_string()).as_deref());
@@ -703,7 +718,7 @@ async fn route_and_run(
 }
 
 /// Opens the storage a route declared, with its claims as the proof (see [`open_storage`]).
-type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Handles<'r>, Error>;
+type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Declared<'r>, Error>;
 /// A route's handler ([`Route::call`]).
 type CallFn<V> = for<'r> fn(RouteCx<'r, V>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
 
@@ -897,20 +912,6 @@ const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
     false
 }
 
-/// The storage handles of one request, opened by [`open_storage`].
-#[derive(Default)]
-struct Handles<'r> {
-    d1: Option<D1<'r>>,
-    kv: Option<Kv<'r>>,
-    queue: Option<QueueBinding<'r>>,
-    r2: Option<R2<'r>>,
-    cache: Option<Cache<'r>>,
-    analytics: Option<AnalyticsEngine<'r>>,
-    durable: Option<DurableObject<'r>>,
-    ai: Option<Ai<'r>>,
-    vectorize: Option<Vectorize<'r>>,
-}
-
 /// Opens every binding route `H` declares, with the request's claims as the proof. Each arm is
 /// compiled only for routes that declare that kind (`declares` is const), so a route carries
 /// only the code of its own storage kinds.
@@ -919,8 +920,8 @@ fn open_storage<'r, H: Route>(
     req: &web_sys::Request,
     claims: &Claims<'r, H::Identity>,
     log: &Rc<LogCx>,
-) -> Result<Handles<'r>, Error> {
-    let mut h = Handles::default();
+) -> Result<Declared<'r>, Error> {
+    let mut h = Declared::default();
     for decl in H::META.storage {
         match decl.kind {
             StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {
@@ -944,7 +945,7 @@ fn open_storage<'r, H: Route>(
                 h.analytics = Some(AnalyticsEngine::open(env, decl.binding, claims, log.clone())?);
             }
             StorageKind::DurableObject if const { declares(H::META.storage, StorageKind::DurableObject) } => {
-                h.durable = Some(DurableObject::open(env, decl.binding, claims, log.clone())?);
+                h.durable = Some(DurableBinding::open(env, decl.binding, claims, log.clone())?);
             }
             StorageKind::Ai if const { declares(H::META.storage, StorageKind::Ai) } => {
                 h.ai = Some(Ai::open(env, decl.binding, claims, log.clone())?);

@@ -5,6 +5,7 @@
 //! 500s.
 
 use crate::__private::{App, RouteEntry, RouteMeta};
+use crate::durable_object::DurableMeta;
 use crate::events::{CronEntry, CronMeta, QueueEntry, QueueMeta};
 use crate::identity::capability::{Grant, GrantKind};
 use crate::identity::Verifier;
@@ -54,7 +55,7 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
             .push(V::NAME)
             .push("`, but `")
             .push(V::NAME)
-            .push("` claims are made only for platform events, never for a request: use `#[scheduled(\"cron\")]` or `#[queue(\"name\")]` for platform work, or give the route a request verifier (`Public`, `ApiKey`, …).");
+            .push("` claims are made only by the platform's own entry points (a cron, a queue batch, a call into a Durable Object), never for a request: use `#[scheduled(\"cron\")]`, `#[queue(\"name\")]` or `#[durable_object]` for that work, or give the route a request verifier (`Public`, `ApiKey`, …).");
         panic!("{}", m.as_str());
     }
     if V::BODY && !handler_takes_request {
@@ -519,6 +520,63 @@ const fn secret_msg(name: &str, who: ConstMsg) -> ConstMsg {
         .push("` (locally: in .dev.vars).")
 }
 
+/// The compile-time check `app!` runs on Durable Object classes: the classes listed in
+/// `app! { durable_objects: [..] }` are exactly the `class_name`s wrangler.toml binds for this
+/// Worker (`[[durable_objects.bindings]]` without `script_name`), each listed once, and every
+/// storage binding a class opens is declared (`bindings` as for [`check_app`]).
+///
+/// # Panics
+/// At compile time, naming the class or binding at fault.
+pub const fn check_durable(classes: &[DurableMeta], wrangler_classes: &[&str], bindings: [&[&str]; 8]) {
+    let mut i = 0;
+    while i < classes.len() {
+        let c = &classes[i];
+        if !contains(wrangler_classes, c.class) {
+            let m = ConstMsg::new()
+                .push("Durable Object class `")
+                .push(c.class)
+                .push("` is listed in `app!`, but no `[[durable_objects.bindings]]` of wrangler.toml binds it (`class_name = \"")
+                .push(c.class)
+                .push("\"`), so nothing could call it: add the binding (and a `[[migrations]]` entry for the class), or remove it from `durable_objects: [..]`.");
+            panic!("{}", m.as_str());
+        }
+        let mut j = 0;
+        while j < i {
+            if crate::request::pattern::str_eq(classes[j].class, c.class) {
+                let m = ConstMsg::new()
+                    .push("Durable Object class `")
+                    .push(c.class)
+                    .push("` is listed twice in `app! { durable_objects: [..] }`: list it once.");
+                panic!("{}", m.as_str());
+            }
+            j += 1;
+        }
+        check_storage("Durable Object class", c.class, c.handler, c.storage, bindings);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < wrangler_classes.len() {
+        let mut found = false;
+        let mut j = 0;
+        while j < classes.len() {
+            if crate::request::pattern::str_eq(classes[j].class, wrangler_classes[i]) {
+                found = true;
+            }
+            j += 1;
+        }
+        if !found {
+            let m = ConstMsg::new()
+                .push("wrangler.toml binds Durable Object class `")
+                .push(wrangler_classes[i])
+                .push("` of this Worker, but `app! { durable_objects: [..] }` does not list it: write it with layers (`#[durable_object] impl ")
+                .push(wrangler_classes[i])
+                .push(" { … }`) and list it, so its storage is gated like a route's.");
+            panic!("{}", m.as_str());
+        }
+        i += 1;
+    }
+}
+
 /// [`table_problem`] of `app`, as it checks itself when it first serves. `None` when sound.
 pub(crate) fn app_problem(app: &App) -> Option<String> {
     table_problem(app.routes(), app.crons(), app.queues(), app.vars()).map(|m| m.as_str().to_owned())
@@ -621,9 +679,9 @@ mod tests {
         assert!(table_problem(entries(&[admin, slash]), &[], &[], &[]).is_some());
         // `App::new` refuses both (at compile time for a `static`; here, called at run time).
         for routes in [entries(&[admin, sneaky]), entries(&[admin, slash])] {
-            assert!(std::panic::catch_unwind(|| App::new(routes, &[], &[], &[])).is_err());
+            assert!(std::panic::catch_unwind(|| App::new(routes, &[], &[], &[], &[])).is_err());
         }
-        assert!(std::panic::catch_unwind(|| App::new(entries(&[admin]), &[], &[], &[])).is_ok());
+        assert!(std::panic::catch_unwind(|| App::new(entries(&[admin]), &[], &[], &[], &[])).is_ok());
     }
 
     #[test]

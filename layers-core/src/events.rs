@@ -17,8 +17,9 @@ use crate::error::Error;
 use crate::identity::capability::{Grant, MayMint, Mint};
 use crate::identity::{Claims, System, SystemClaims};
 use crate::log::{now_ms, LogCx};
+use crate::storage::open::{open_declared, Declared};
 use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{Ai, AnalyticsEngine, DurableObject, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
+use crate::storage::{Ai, AnalyticsEngine, DurableObject, Kv, StorageDecl, Vectorize, D1, R2};
 use crate::vars::Vars;
 
 /// A boxed, non-`Send` future.
@@ -172,14 +173,7 @@ fn taken(what: &str) -> Error {
 /// What an event handler's arguments are taken from; only this module makes one.
 pub struct EventCx<'r> {
     claims: Option<Claims<'r, System>>,
-    d1: Option<D1<'r>>,
-    kv: Option<Kv<'r>>,
-    queue: Option<QueueBinding<'r>>,
-    r2: Option<R2<'r>>,
-    analytics: Option<AnalyticsEngine<'r>>,
-    durable: Option<DurableObject<'r>>,
-    ai: Option<Ai<'r>>,
-    vectorize: Option<Vectorize<'r>>,
+    storage: Declared<'r>,
     vars: Vars<'r>,
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
@@ -212,56 +206,60 @@ impl<'r> EventCx<'r> {
     /// # Errors
     /// When undeclared.
     pub fn d1(&mut self) -> Result<D1<'r>, Error> {
-        self.d1.clone().ok_or_else(|| taken("D1"))
+        self.storage.d1.clone().ok_or_else(|| taken("D1"))
     }
     /// The declared KV handle.
     ///
     /// # Errors
     /// When undeclared.
     pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
-        self.kv.clone().ok_or_else(|| taken("KV"))
+        self.storage.kv.clone().ok_or_else(|| taken("KV"))
     }
     /// The declared queue producer, typed by the handler's parameter.
     ///
     /// # Errors
     /// When undeclared.
     pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
-        self.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
+        self.storage.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
     }
     /// The declared R2 bucket.
     ///
     /// # Errors
     /// When undeclared.
     pub fn r2(&mut self) -> Result<R2<'r>, Error> {
-        self.r2.clone().ok_or_else(|| taken("R2"))
+        self.storage.r2.clone().ok_or_else(|| taken("R2"))
     }
     /// The declared Analytics Engine dataset.
     ///
     /// # Errors
     /// When undeclared.
     pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
-        self.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
+        self.storage.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
     }
-    /// The declared Durable Object namespace.
+    /// The declared Durable Object namespace, typed by the handler's parameter.
     ///
     /// # Errors
     /// When undeclared.
-    pub fn durable(&mut self) -> Result<DurableObject<'r>, Error> {
-        self.durable.clone().ok_or_else(|| taken("DurableObject"))
+    pub fn durable<C: crate::durable_object::DurableClass>(&mut self) -> Result<DurableObject<'r, C>, Error> {
+        self.storage
+            .durable
+            .clone()
+            .map(crate::storage::durable::DurableBinding::typed)
+            .ok_or_else(|| taken("DurableObject"))
     }
     /// The declared Workers AI binding.
     ///
     /// # Errors
     /// When undeclared.
     pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
-        self.ai.clone().ok_or_else(|| taken("Ai"))
+        self.storage.ai.clone().ok_or_else(|| taken("Ai"))
     }
     /// The declared Vectorize index.
     ///
     /// # Errors
     /// When undeclared.
     pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
-        self.vectorize.clone().ok_or_else(|| taken("Vectorize"))
+        self.storage.vectorize.clone().ok_or_else(|| taken("Vectorize"))
     }
     /// The vars.
     #[must_use]
@@ -524,48 +522,16 @@ async fn run_event<'r>(
     let t0 = now_ms();
     log.identity("System", Ok(()), 0);
     let claims: Claims<'r, System> = Claims::new(claims);
-    let (mut d1, mut kv, mut queue, mut r2, mut analytics, mut durable) = (None, None, None, None, None, None);
-    let (mut ai, mut vectorize) = (None, None);
-    for decl in storage {
-        let opened = match decl.kind {
-            StorageKind::D1 => D1::open(&env, decl.binding, &claims, log.clone()).map(|h| d1 = Some(h)),
-            StorageKind::Kv => Kv::open(&env, decl.binding, &claims, log.clone()).map(|h| kv = Some(h)),
-            StorageKind::Queue => QueueBinding::open(&env, decl.binding, &claims, log.clone()).map(|h| queue = Some(h)),
-            StorageKind::R2 => R2::open(&env, decl.binding, &claims, log.clone()).map(|h| r2 = Some(h)),
-            StorageKind::AnalyticsEngine => {
-                AnalyticsEngine::open(&env, decl.binding, &claims, log.clone()).map(|h| analytics = Some(h))
-            }
-            StorageKind::DurableObject => {
-                DurableObject::open(&env, decl.binding, &claims, log.clone()).map(|h| durable = Some(h))
-            }
-            StorageKind::Ai => Ai::open(&env, decl.binding, &claims, log.clone()).map(|h| ai = Some(h)),
-            StorageKind::Vectorize => {
-                Vectorize::open(&env, decl.binding, &claims, log.clone()).map(|h| vectorize = Some(h))
-            }
-            // Cache keys live under the request's origin; a platform event has none.
-            StorageKind::Cache => Err(Error::internal("the Cache API is for routes: a platform event has no origin")),
-        };
-        if let Err(e) = opened {
+    let storage = match open_declared(&env, storage, &claims, &log) {
+        Ok(h) => h,
+        Err(e) => {
             log.error(500, e.detail().unwrap_or("storage unavailable"));
             log.request(500, now_ms().saturating_sub(t0), "storage_unavailable");
             return false;
         }
-    }
-    let cx = EventCx {
-        claims: Some(claims),
-        d1,
-        kv,
-        queue,
-        r2,
-        analytics,
-        durable,
-        ai,
-        vectorize,
-        vars: Vars::new(env.clone(), vars),
-        batch,
-        log: log.clone(),
-        env,
     };
+    let cx =
+        EventCx { claims: Some(claims), storage, vars: Vars::new(env.clone(), vars), batch, log: log.clone(), env };
     // A queue batch's request line says how many messages it had and its highest attempt.
     let extra: Vec<(&str, serde_json::Value)> = batch
         .map(|b| vec![("messages", b.attempts.len().into()), ("attempts", b.max_attempts().into())])

@@ -31,6 +31,7 @@
 
 pub mod after;
 mod check;
+pub mod durable_object;
 pub mod error;
 mod events;
 pub mod identity;
@@ -51,15 +52,15 @@ pub mod __fuzz;
 pub use after::After;
 pub use error::{Error, Result};
 pub use events::{Batch, Message};
-pub use identity::{ApiKey, Claims, Deny, Mint, Public, SignedToken, System, Verifier};
-pub use layers_macros::{app, queue, route, scheduled};
+pub use identity::{ApiKey, Claims, Deny, DurableCaller, Mint, Public, SignedToken, System, Verifier};
+pub use layers_macros::{app, durable_object, queue, route, scheduled};
 pub use request::extract::{Cf, Form, Json, Path, Query};
 pub use request::headers::{Cookies, Headers};
 pub use request::response::{escape_html, Html, Redirect};
 pub use request::Request;
-pub use storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, Queue, Unchecked, Vectorize, D1, R2};
+pub use storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, ObjectStorage, Queue, Unchecked, Vectorize, D1, R2};
 pub use vars::Vars;
-pub use worker::Response;
+pub use worker::{Response, Url};
 
 /// Everything a handler file needs: `use layers_core::prelude::*;`.
 pub mod prelude {
@@ -67,15 +68,17 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::events::{Batch, Message};
     pub use crate::identity::{
-        AccessJwt, AnyOf, ApiKey, Claims, Deny, EmailAllowlist, Federation, Guarded, MayFederate, MayMint, Mint, Mtls,
-        Public, SignedToken, System, Turnstile, Verifier, Webhook,
+        AccessJwt, AnyOf, ApiKey, Claims, Deny, DurableCaller, EmailAllowlist, Federation, Guarded, MayFederate,
+        MayMint, Mint, Mtls, Public, SignedToken, System, Turnstile, Verifier, Webhook,
     };
     pub use crate::request::extract::{Cf, Form, Json, Path, Query};
     pub use crate::request::headers::{Cookies, Headers};
     pub use crate::request::response::{escape_html, Html, Redirect};
     pub use crate::request::Request;
-    pub use crate::storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, Queue, Unchecked, Vectorize, D1, R2};
+    pub use crate::storage::{
+        Ai, AnalyticsEngine, Cache, DurableObject, Kv, ObjectStorage, Queue, Unchecked, Vectorize, D1, R2,
+    };
     pub use crate::vars::Vars;
-    pub use layers_macros::{app, queue, route, scheduled};
-    pub use worker::Response;
+    pub use layers_macros::{app, durable_object, queue, route, scheduled};
+    pub use worker::{Response, Url};
 }

@@ -32,6 +32,13 @@ fn emit(line: &str) {
     eprintln!("{line}");
 }
 
+/// Writes one JSON line of the app's own to the Worker's log (`console.log` in Workers, stderr
+/// natively), beside the framework's layer lines. Put `"layer": "app"` in it so readers can tell
+/// it apart; never put secrets, tokens or personal data in it.
+pub fn app_line(v: &serde_json::Value) {
+    emit(&v.to_string());
+}
+
 /// `s` as a JSON string, escaped exactly as `serde_json` escapes it (`"`, `\\`, the short
 /// escapes `\b \f \n \r \t`, other control characters as `\u00xx`; nothing else).
 pub(crate) fn push_json_str(out: &mut String, s: &str) {

@@ -28,6 +28,7 @@
 //!     }],
 //!     crons: vec![],
 //!     queues: vec![],
+//!     durable_objects: vec![],
 //! };
 //! assert!(m.to_markdown().contains(r"| GET | /admin/\* | Guarded&lt;AccessJwt, EmailAllowlist&gt; | D1:DB | — | — | dashboard |"));
 //! assert!(m.to_mermaid().starts_with("flowchart LR"));
@@ -74,8 +75,22 @@ pub struct EventRow {
     pub handler: &'static str,
 }
 
+/// One Durable Object class written with layers; its calls run as `DurableCaller`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurableRow {
+    /// The class name (wrangler.toml's `class_name`).
+    pub class: &'static str,
+    /// The declared storage (besides the object's own).
+    pub storage: Vec<StorageDecl>,
+    /// The handler method.
+    pub handler: &'static str,
+}
+
 /// The identity every cron and queue consumer runs as.
 pub const SYSTEM: &str = "System";
+
+/// The identity every Durable Object call runs as.
+pub const DURABLE_CALLER: &str = "DurableCaller";
 
 /// The whole app: routes, crons and queue consumers, in `app!` order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -86,6 +101,8 @@ pub struct Manifest {
     pub crons: Vec<EventRow>,
     /// The queue consumers.
     pub queues: Vec<EventRow>,
+    /// The Durable Object classes.
+    pub durable_objects: Vec<DurableRow>,
 }
 
 /// `Kind:BINDING`, as the manifest shows a storage entry (`D1:DB`, `Queue:REINDEX`).
@@ -229,6 +246,11 @@ impl Manifest {
                     }
                 })
                 .collect(),
+            durable_objects: app
+                .durables()
+                .iter()
+                .map(|d| DurableRow { class: d.class, storage: d.storage.to_vec(), handler: d.handler })
+                .collect(),
         }
     }
 
@@ -246,6 +268,7 @@ impl Manifest {
             .iter()
             .flat_map(|r| labels(&r.storage))
             .chain(self.crons.iter().chain(&self.queues).flat_map(|e| labels(&e.storage)))
+            .chain(self.durable_objects.iter().flat_map(|d| labels(&d.storage)))
             .collect();
         all.sort();
         all.dedup();
@@ -296,6 +319,19 @@ impl Manifest {
                 );
             }
         }
+        if !self.durable_objects.is_empty() {
+            out.push_str("\n## Durable Objects\n\n| class | identity | storage | handler |\n|---|---|---|---|\n");
+            for d in &self.durable_objects {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    cell(d.class),
+                    DURABLE_CALLER,
+                    store(&d.storage),
+                    cell(d.handler)
+                );
+            }
+        }
         out
     }
 
@@ -316,6 +352,9 @@ impl Manifest {
         }
         for q in &self.queues {
             requests.push((format!("queue {}", q.source), SYSTEM, &q.storage));
+        }
+        for d in &self.durable_objects {
+            requests.push((format!("object {}", d.class), DURABLE_CALLER, &d.storage));
         }
         for (_, id, storage) in &requests {
             let n = identities.len();
@@ -375,6 +414,9 @@ impl Manifest {
             })).collect::<Vec<_>>(),
             "crons": self.crons.iter().map(|c| ev("cron", c)).collect::<Vec<_>>(),
             "queues": self.queues.iter().map(|q| ev("queue", q)).collect::<Vec<_>>(),
+            "durable_objects": self.durable_objects.iter().map(|d| serde_json::json!({
+                "class": d.class, "identity": DURABLE_CALLER, "storage": labels(&d.storage), "handler": d.handler,
+            })).collect::<Vec<_>>(),
         })
     }
 }

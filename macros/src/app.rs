@@ -53,6 +53,7 @@ struct AppInput {
     routes: Option<(Vec<Listed>, Span)>,
     crons: Option<(Vec<Listed>, Span)>,
     queues: Option<(Vec<Listed>, Span)>,
+    durables: Option<(Vec<Listed>, Span)>,
     wrangler: Option<LitStr>,
 }
 
@@ -66,6 +67,8 @@ struct Wrangler {
     analytics: Vec<String>,
     /// `[[durable_objects.bindings]] name`.
     durable: Vec<String>,
+    /// `[[durable_objects.bindings]]` as `(name, class_name, script_name is set)`.
+    durable_classes: Vec<(String, String, bool)>,
     /// `[ai] binding`.
     ai: Vec<String>,
     /// `[[vectorize]] binding` (with an `index_name`).
@@ -140,6 +143,17 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
         })
         .unwrap_or_default();
     w.durable = strings(doc.get("durable_objects").and_then(|d| d.get("bindings")), Some("name"));
+    w.durable_classes = doc
+        .get("durable_objects")
+        .and_then(|d| d.get("bindings"))
+        .and_then(toml::Value::as_array)
+        .map(|a| {
+            let s = |t: &toml::Value, k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_owned);
+            a.iter()
+                .filter_map(|t| Some((s(t, "name")?, s(t, "class_name")?, t.get("script_name").is_some())))
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(vars) = doc.get("vars").and_then(toml::Value::as_table) {
         w.vars = vars.keys().cloned().collect();
     }
@@ -148,7 +162,7 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
 
 pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> TokenStream {
     let mut cx = Ctxt::default();
-    let mut parsed = AppInput { routes: None, crons: None, queues: None, wrangler: None };
+    let mut parsed = AppInput { routes: None, crons: None, queues: None, durables: None, wrangler: None };
     let parser = |s: ParseStream<'_>| -> syn::Result<()> {
         let mut seen: Vec<(String, Span)> = Vec::new();
         while !s.is_empty() {
@@ -162,7 +176,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             }
             seen.push((k.clone(), key.span()));
             match k.as_str() {
-                "routes" | "crons" | "queues" => {
+                "routes" | "crons" | "queues" | "durable_objects" => {
                     let content;
                     let bracket = syn::bracketed!(content in s);
                     let mut list = Vec::new();
@@ -177,12 +191,13 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
                     match k.as_str() {
                         "routes" => parsed.routes = v,
                         "crons" => parsed.crons = v,
-                        _ => parsed.queues = v,
+                        "queues" => parsed.queues = v,
+                        _ => parsed.durables = v,
                     }
                 }
                 "wrangler" => parsed.wrangler = Some(s.parse()?),
                 other => {
-                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]`, and optionally `crons: [..]`, `queues: [..]` and `wrangler: \"path/to/wrangler.toml\"`"));
+                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]`, and optionally `crons: [..]`, `queues: [..]`, `durable_objects: [..]` and `wrangler: \"path/to/wrangler.toml\"`"));
                     let _: syn::Expr = s.parse()?;
                 }
             }
@@ -201,8 +216,11 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
     };
     let (crons, crons_span) = parsed.crons.unwrap_or((Vec::new(), Span::call_site()));
     let (queues, queues_span) = parsed.queues.unwrap_or((Vec::new(), Span::call_site()));
+    let (durables, durables_span) = parsed.durables.unwrap_or((Vec::new(), Span::call_site()));
     // Duplicated entries.
-    for (list, what) in [(&routes, "route"), (&crons, "cron handler"), (&queues, "queue handler")] {
+    for (list, what) in
+        [(&routes, "route"), (&crons, "cron handler"), (&queues, "queue handler"), (&durables, "Durable Object class")]
+    {
         for (i, r) in list.iter().enumerate() {
             let key = |l: &Listed| {
                 let (c, p) = (cfgs(l), &l.path);
@@ -300,15 +318,29 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]],
         );
     };
+    // Every export is written out with `wasm_bindgen` through layers' re-exports (never
+    // `#[worker::event]`, whose expansion names `::worker`): an app depends on layers-core alone.
     let scheduled_entry = (!crons.is_empty() || !wrangler.crons.is_empty()).then(|| {
         quote! {
-            #[::worker::event(scheduled)]
-            async fn __layers_scheduled(
-                event: ::worker::ScheduledEvent,
-                env: ::worker::Env,
-                _ctx: ::worker::ScheduleContext,
-            ) {
-                __LAYERS_APP.scheduled(event, env).await;
+            #[doc(hidden)]
+            mod __layers_scheduled_export {
+                use ::layers_core::__private::wasm_bindgen::prelude::wasm_bindgen;
+                #[wasm_bindgen(
+                    wasm_bindgen = ::layers_core::__private::wasm_bindgen,
+                    wasm_bindgen_futures = ::layers_core::__private::wasm_bindgen_futures,
+                    js_sys = ::layers_core::__private::js_sys
+                )]
+                pub async fn scheduled(
+                    event: ::layers_core::__private::worker::worker_sys::ScheduledEvent,
+                    env: ::layers_core::__private::worker::Env,
+                    _ctx: ::layers_core::__private::worker::worker_sys::ScheduleContext,
+                ) -> ::std::result::Result<::layers_core::__private::wasm_bindgen::JsValue, ::layers_core::__private::wasm_bindgen::JsValue> {
+                    ::std::panic::AssertUnwindSafe(async move {
+                        super::__LAYERS_APP.scheduled(event, env).await;
+                        Ok(::layers_core::__private::wasm_bindgen::JsValue::UNDEFINED)
+                    })
+                    .await
+                }
             }
         }
     });
@@ -318,27 +350,43 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         quote! {
             #[doc(hidden)]
             mod __layers_queue_export {
-                use ::worker::wasm_bindgen::prelude::wasm_bindgen;
+                use ::layers_core::__private::wasm_bindgen::prelude::wasm_bindgen;
                 #[wasm_bindgen(
-                    wasm_bindgen = ::worker::wasm_bindgen,
-                    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
-                    js_sys = ::worker::js_sys
+                    wasm_bindgen = ::layers_core::__private::wasm_bindgen,
+                    wasm_bindgen_futures = ::layers_core::__private::wasm_bindgen_futures,
+                    js_sys = ::layers_core::__private::js_sys
                 )]
                 pub async fn queue(
-                    batch: ::worker::worker_sys::MessageBatch,
-                    env: ::worker::Env,
-                    _ctx: ::worker::worker_sys::Context,
-                ) -> ::std::result::Result<::worker::wasm_bindgen::JsValue, ::worker::wasm_bindgen::JsValue> {
+                    batch: ::layers_core::__private::worker::worker_sys::MessageBatch,
+                    env: ::layers_core::__private::worker::Env,
+                    _ctx: ::layers_core::__private::worker::worker_sys::Context,
+                ) -> ::std::result::Result<::layers_core::__private::wasm_bindgen::JsValue, ::layers_core::__private::wasm_bindgen::JsValue> {
                     ::std::panic::AssertUnwindSafe(async move {
                         // Never an `Err`: failures are logged and the messages retried.
                         let _ = super::__LAYERS_APP.queue(batch, env).await;
-                        Ok(::worker::wasm_bindgen::JsValue::UNDEFINED)
+                        Ok(::layers_core::__private::wasm_bindgen::JsValue::UNDEFINED)
                     })
                     .await
                 }
             }
         }
     });
+    let durable_metas: Vec<_> = durables
+        .iter()
+        .map(|d| {
+            let g = cfgs(d);
+            quote_spanned!(d.span()=> #g <#d as #private::DurableClass>::META)
+        })
+        .collect();
+    let local_classes: Vec<&String> =
+        wrangler.durable_classes.iter().filter(|(_, _, other)| !other).map(|(_, c, _)| c).collect();
+    let bindings8 = quote! {
+        [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]]
+    };
+    let check_durable = quote_spanned! {durables_span=>
+        const _: () = ::layers_core::__private::check_durable(&[#(#durable_metas),*], &[#(#local_classes),*], #bindings8);
+    };
+    let durable_types = durable_types(&routes, &crons, &queues, &durables, &wrangler);
     let manifest = manifest_tokens();
     let queue_types = queue_types(&routes, &crons, &queues, &wrangler);
     // `App::new` checks the table itself (segments, conflicting routes, `[vars]` naming
@@ -348,6 +396,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             &[#(#entries),*],
             &[#(#cron_entries),*],
             &[#(#queue_entries),*],
+            &[#(#durable_metas),*],
             &[#(#vars),*],
         )
     };
@@ -360,6 +409,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
 
         #check
         #check_events
+        #check_durable
 
         // The runtime's `Request` as is: `worker::Request`'s conversion would read `request.cf`,
         // the method, the URL and the headers up front, whether a route needs them or not. And a
@@ -367,13 +417,13 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         // never waits on the runtime is answered without a promise (see `fetch_export`).
         #[doc(hidden)]
         mod __layers_fetch_export {
-            use ::worker::wasm_bindgen::prelude::wasm_bindgen;
-            #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+            use ::layers_core::__private::wasm_bindgen::prelude::wasm_bindgen;
+            #[wasm_bindgen(wasm_bindgen = ::layers_core::__private::wasm_bindgen)]
             pub fn fetch(
-                req: ::worker::web_sys::Request,
-                env: ::worker::Env,
-                ctx: ::worker::worker_sys::Context,
-            ) -> ::worker::wasm_bindgen::JsValue {
+                req: ::layers_core::__private::worker::web_sys::Request,
+                env: ::layers_core::__private::worker::Env,
+                ctx: ::layers_core::__private::worker::worker_sys::Context,
+            ) -> ::layers_core::__private::wasm_bindgen::JsValue {
                 #private::fetch_export(&super::__LAYERS_APP, req, env, ctx)
             }
         }
@@ -382,6 +432,75 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         #queue_entry
         #manifest
         #queue_types
+        #durable_types
+    }
+}
+
+/// The Durable Object binding check: a table type `__LayersDurables` implementing
+/// `BindingOf<hash(name)>` for every `[[durable_objects.bindings]]`, whose `Class` is the listed
+/// `#[durable_object]` class named like the binding's `class_name` (or `UnlistedClass`); then
+/// every handler's `__layers_durable_check` (see `expand::durable_checks_for`) is named with it.
+fn durable_types(
+    routes: &[Listed],
+    crons: &[Listed],
+    queues: &[Listed],
+    durables: &[Listed],
+    w: &Wrangler,
+) -> TokenStream {
+    let check = quote!(::layers_core::__private::durable_check);
+    let mut seen = Vec::new();
+    let impls: Vec<_> = w
+        .durable_classes
+        .iter()
+        .filter(|(b, _, _)| {
+            let first = !seen.contains(b);
+            seen.push(b.clone());
+            first
+        })
+        .map(|(binding, class, other_script)| {
+            let key = crate::expand::name_hash(binding);
+            let clean =
+                |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+            let marker = quote::format_ident!("binding_{}_is_class_{}", clean(binding), clean(class));
+            let listed = (!other_script)
+                .then(|| durables.iter().find(|d| d.path.segments.last().is_some_and(|s| s.ident == class)))
+                .flatten();
+            let class_ty = match listed {
+                Some(d) => {
+                    let g = cfgs(d);
+                    let p = &d.path;
+                    // A class left out of this build by its `#[cfg]` is unlisted here too.
+                    quote!(#g type Class = #p;)
+                }
+                None => quote!(type Class = #check::UnlistedClass;),
+            };
+            quote! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                struct #marker;
+                impl #check::BindingOf<#key> for __LayersDurables {
+                    #class_ty
+                    type Marker = #marker;
+                }
+            }
+        })
+        .collect();
+    let checks = routes.iter().chain(crons).chain(queues).chain(durables).map(|r| {
+        let g = cfgs(r);
+        quote_spanned!(r.span()=> #g let _ = #r::__layers_durable_check::<__LayersDurables>;)
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        struct __LayersDurables;
+        #(#impls)*
+        const _: () = {
+            #[allow(unused_imports)]
+            use #check::NoDurableCheck as _;
+            fn __layers_durable_checks() {
+                #(#checks)*
+            }
+        };
     }
 }
 

@@ -288,7 +288,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = cx.queue()?;),
             Role::Storage("R2") => quote!(let #arg = cx.r2()?;),
             Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.analytics()?;),
-            Role::Storage("DurableObject") => quote!(let #arg = cx.durable()?;),
+            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> let #arg: #ty = cx.durable()?;),
             Role::Storage("Ai") => quote!(let #arg = cx.ai()?;),
             Role::Storage("Vectorize") => quote!(let #arg = cx.vectorize()?;),
             Role::Storage(_) => quote!(let #arg = cx.kv()?;),
@@ -325,6 +325,11 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
         a.storage.iter().find(|s| s.kind == "Queue").map(|s| s.binding.as_str()),
         ps.iter().find(|p| matches!(p.role, Role::Storage("Queue"))).map(|p| &p.check_ty),
     );
+    let durable_check = crate::expand::durable_checks_for(
+        name,
+        &a.storage,
+        ps.iter().filter(|p| matches!(p.role, Role::Storage("DurableObject"))).map(|p| &p.check_ty),
+    );
     // A consumer names the type its batch decodes: `app!` checks producers against it.
     let msg_item = (kind == Kind::Queue).then(|| {
         let msg = ps.iter().filter(|p| matches!(p.role, Role::Batch)).find_map(|p| {
@@ -352,6 +357,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
 
         const _: () = {
             #producer_check
+            #durable_check
             #(#grant_checks)*
 
             impl #private::#trait_ for #name {

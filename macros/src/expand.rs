@@ -53,7 +53,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             Role::Storage("R2") => quote!(cx.r2()?),
             Role::Storage("Cache") => quote!(cx.cache()?),
             Role::Storage("AnalyticsEngine") => quote!(cx.analytics()?),
-            Role::Storage("DurableObject") => quote!(cx.durable()?),
+            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> cx.durable()?),
             Role::Storage("Ai") => quote!(cx.ai()?),
             Role::Storage("Vectorize") => quote!(cx.vectorize()?),
             Role::Storage(_) => quote!(cx.kv()?),
@@ -77,7 +77,9 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
         lets.push((
             order,
             match p.role {
-                Role::Grant(_) | Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = #value;),
+                Role::Grant(_) | Role::Storage("Queue" | "DurableObject") => {
+                    quote_spanned!(ty.span()=> let #arg: #ty = #value;)
+                }
                 _ => quote!(let #arg = #value;),
             },
         ));
@@ -96,6 +98,11 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let takes_request = params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
     let producer_check = producer_check(name, attr, params);
+    let durable_check = durable_checks_for(
+        name,
+        &attr.storage,
+        params.iter().filter(|p| matches!(p.role, Role::Storage("DurableObject"))).map(|p| &p.check_ty),
+    );
     let (grants, grant_checks) =
         grants(params.iter().filter(|p| matches!(p.role, Role::Grant(_))).map(|p| &p.check_ty), &handler_name);
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
@@ -108,6 +115,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
 
             #producer_check
+            #durable_check
             #(#grant_checks)*
 
             impl #private::Route for #name {
@@ -152,6 +160,45 @@ pub(crate) fn grants<'a>(
         (grant, check)
     })
     .unzip()
+}
+
+/// For a handler (route, event or Durable Object class `name`) taking a typed
+/// `DurableObject<'_, C>` through `storage(DurableObject = "B")`: an inherent
+/// `__layers_durable_check::<A>()` that only type-checks when app `A`'s table binds `B` to class
+/// `C` (see `layers_core::__private::durable_check`). `app!` names it for every listed handler;
+/// those without fall back to `NoDurableCheck`.
+pub(crate) fn durable_checks_for<'a>(
+    name: &syn::Ident,
+    storage: &[crate::attr::StorageItem],
+    mut tys: impl Iterator<Item = &'a syn::Type>,
+) -> TokenStream {
+    let Some(binding) = storage.iter().find(|s| s.kind == "DurableObject").map(|s| s.binding.as_str()) else {
+        return TokenStream::new();
+    };
+    let Some(ty) = tys.next() else { return TokenStream::new() };
+    let class = match &crate::ast::last_segment(ty).map(|s| &s.arguments) {
+        Some(syn::PathArguments::AngleBracketed(a)) => a.args.iter().find_map(|g| match g {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let Some(class) = class else { return TokenStream::new() };
+    let check = quote!(::layers_core::__private::durable_check);
+    let key = name_hash(binding);
+    quote_spanned! {class.span()=>
+        impl #name {
+            #[doc(hidden)]
+            #[allow(private_bounds, private_interfaces)]
+            pub fn __layers_durable_check<__A>()
+            where
+                __A: #check::BindingOf<#key>,
+                <__A as #check::BindingOf<#key>>::Class:
+                    #check::SameClass<#class, <__A as #check::BindingOf<#key>>::Marker>,
+            {
+            }
+        }
+    }
 }
 
 /// FNV-1a, as `layers_core::storage::queue::typecheck::name_hash` computes it.

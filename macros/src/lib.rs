@@ -13,6 +13,7 @@ mod ast;
 mod attr;
 mod cron;
 mod ctxt;
+mod durable;
 mod event;
 mod expand;
 mod paths;
@@ -88,6 +89,32 @@ pub fn scheduled(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn queue(attr: TokenStream, item: TokenStream) -> TokenStream {
     let out = event::expand(event::Kind::Queue, attr.into(), item.into());
     expand::debug("#[queue]", &out);
+    out.into()
+}
+
+/// Declares a Durable Object class written with layers, on the `impl` block of a `Default`
+/// struct holding its one handler:
+///
+/// ```ignore
+/// #[derive(Default)]
+/// pub struct RateLimiter;
+///
+/// #[durable_object]
+/// impl RateLimiter {
+///     async fn call(&self, hit: Hit, _who: Claims<'_, DurableCaller>, store: ObjectStorage<'_>) -> Result<Counted> { … }
+/// }
+/// ```
+///
+/// The handler takes `&self`, its message (a `Serialize + Deserialize` type callers send),
+/// `Claims<'_, DurableCaller>`, optionally the object's own `ObjectStorage<'_>` and the handles
+/// `storage(…)` declares; it returns `Result<Reply>`. The struct's name is the class name
+/// (wrangler.toml's `class_name`); list it in `app! { durable_objects: [..] }`. Callers take
+/// `DurableObject<'_, RateLimiter>` and `call` it with the message. The handler never sees the
+/// `Env`: its storage is opened with the call's claims, as a route's is.
+#[proc_macro_attribute]
+pub fn durable_object(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let out = durable::expand(attr.into(), item.into());
+    expand::debug("#[durable_object]", &out);
     out.into()
 }
 

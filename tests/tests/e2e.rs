@@ -1193,7 +1193,15 @@ fn storage_durable_object_rate_limiter_returns_429_after_its_limit() {
     // Another bucket is another object, with its own count.
     let other = send("POST", &format!("{path}-other"), &[("x-api-key", &k)], Some(""));
     assert_eq!(other.status, 200, "{}", other.body);
-    assert!(storage_log_line(|v| v["kind"] == "DurableObject" && v["op"] == "fetch" && v["outcome"] == "ok").is_some());
+    // The route's typed call, and inside the object (written with `#[durable_object]`): the
+    // call's identity, then its own storage, each logged as a layer of its own.
+    assert!(storage_log_line(|v| v["kind"] == "DurableObject" && v["op"] == "call" && v["outcome"] == "ok").is_some());
+    assert!(storage_log_line(|v| v["layer"] == "identity"
+        && v["verifier"] == "DurableCaller"
+        && v["outcome"] == "allow")
+    .is_some());
+    assert!(storage_log_line(|v| v["kind"] == "ObjectStorage" && v["binding"] == "RateLimiter" && v["op"] == "put")
+        .is_some());
 }
 
 #[test]

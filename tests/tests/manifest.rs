@@ -80,6 +80,12 @@ fn reference_app_crons_and_queues() {
     assert_eq!(event_storage(wm), ["D1:DB"]);
     assert!(m.queues.iter().any(|q| q.source == "reindex"));
     assert!(m.queues.iter().any(|q| q.source == "reindex-dlq"));
+    // The Durable Object class written with layers, with the identity its calls run as.
+    let limiter = m.durable_objects.iter().find(|d| d.class == "RateLimiter").expect("the RateLimiter class");
+    assert_eq!(limiter.handler, "call");
+    assert!(limiter.storage.is_empty());
+    assert!(m.to_markdown().contains("\n## Durable Objects\n\n| class | identity | storage | handler |"));
+    assert!(m.to_markdown().contains("| RateLimiter | DurableCaller | — | call |"));
     // And the bindings, all together.
     let all = m.bindings();
     for b in ["D1:DB", "KV:KV", "Queue:REINDEX", "Queue:WEBMENTIONS", "R2:BUCKET"] {
@@ -112,17 +118,22 @@ fn reference_app_markdown_and_mermaid() {
     assert!(md.contains("| — | app::BackupRole | backup\\_credentials |"), "{md}");
     assert!(md.contains("\n## Crons\n") && md.contains("| 0 2 \\* \\* SUN | System |"), "{md}");
     assert!(md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | verify\\_webmentions |"));
-    // One table row per route, cron and queue, each with seven (routes) or five cells.
+    // One table row per route, cron, queue and Durable Object class, each with seven (routes),
+    // five (events) or four (classes) cells.
     let rows = md
         .lines()
         .filter(|l| {
-            l.starts_with("| ") && !l.starts_with("| method") && !l.starts_with("| cron") && !l.starts_with("| queue")
+            l.starts_with("| ")
+                && !l.starts_with("| method")
+                && !l.starts_with("| cron")
+                && !l.starts_with("| queue")
+                && !l.starts_with("| class")
         })
         .count();
-    assert_eq!(rows, m.routes.len() + m.crons.len() + m.queues.len());
+    assert_eq!(rows, m.routes.len() + m.crons.len() + m.queues.len() + m.durable_objects.len());
     for l in md.lines().filter(|l| l.starts_with('|')) {
         let cells = l.replace("\\|", "").matches('|').count() - 1;
-        assert!(cells == 7 || cells == 5, "{l}");
+        assert!(cells == 7 || cells == 5 || cells == 4, "{l}");
     }
 
     let mm = m.to_mermaid();
@@ -183,6 +194,7 @@ fn hostile_names_stay_inside_their_cells() {
         }],
         crons: vec![],
         queues: vec![EventRow { source: "q|1", storage: vec![], mints: vec![], handler: "c" }],
+        durable_objects: vec![],
     };
     let md = m.to_markdown();
     let row = md.lines().find(|l| l.starts_with("| GET")).unwrap();

@@ -7,11 +7,20 @@ async fn plain(_: Claims<'_, Public>) -> Response {
     Response::empty().unwrap().with_status(204)
 }
 
-#[route(GET "/worker-result", identity = Public)]
-async fn worker_result(_: Claims<'_, Public>) -> worker::Result<Response> {
-    Response::ok("from worker::Result")
+/// An error of the app's own.
+struct NotReady;
+
+impl From<NotReady> for Error {
+    fn from(_: NotReady) -> Error {
+        Error::new(503, "not ready")
+    }
 }
 
-app! { wrangler: "wrangler.toml", routes: [plain, worker_result] }
+#[route(GET "/own-error", identity = Public)]
+async fn own_error(_: Claims<'_, Public>) -> std::result::Result<Response, NotReady> {
+    Err(NotReady)
+}
+
+app! { wrangler: "wrangler.toml", routes: [plain, own_error] }
 
 fn main() {}

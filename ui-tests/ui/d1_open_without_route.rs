@@ -4,7 +4,7 @@
 
 use layers_core::prelude::*;
 
-fn open_by_hand<'r>(env: &worker::Env, who: &Claims<'r, ApiKey>) -> Result<D1<'r>> {
+fn open_by_hand<'r>(env: &layers_core::__private::worker::Env, who: &Claims<'r, ApiKey>) -> Result<D1<'r>> {
     D1::open(env, "DB", who, panic!("conjured"))
 }
 

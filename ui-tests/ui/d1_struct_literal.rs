@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use layers_core::prelude::*;
 
-fn side_door(env: &worker::Env) -> D1<'static> {
+fn side_door(env: &layers_core::__private::worker::Env) -> D1<'static> {
     D1 { db: Rc::new(env.d1("DB").unwrap()), binding: "DB", log: panic!("conjured"), scope: PhantomData }
 }
 

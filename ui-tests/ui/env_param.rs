@@ -2,7 +2,7 @@
 use layers_core::prelude::*;
 
 #[route(GET "/posts", identity = Public)]
-async fn posts(_who: Claims<'_, Public>, env: worker::Env) -> Result<Response> {
+async fn posts(_who: Claims<'_, Public>, env: layers_core::__private::worker::Env) -> Result<Response> {
     let _db = env.d1("DB")?;
     Ok(Response::ok("ok")?)
 }

@@ -2,7 +2,7 @@
 use layers_core::prelude::*;
 
 #[route(GET "/", identity = Public)]
-async fn home(headers: worker::Headers, _who: Claims<'_, Public>) -> Result<Response> {
+async fn home(headers: layers_core::__private::worker::Headers, _who: Claims<'_, Public>) -> Result<Response> {
     let _ = headers;
     Ok(Response::ok("home")?)
 }

@@ -34,7 +34,7 @@ impl Route for sneaky {
     }
 }
 
-static APP: App = App::new(&[entry::<dashboard>(), entry::<sneaky>()], &[], &[], &[]);
+static APP: App = App::new(&[entry::<dashboard>(), entry::<sneaky>()], &[], &[], &[], &[]);
 
 fn main() {
     let _ = &APP;

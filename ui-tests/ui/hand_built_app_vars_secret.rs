@@ -13,7 +13,7 @@ async fn api(_who: Claims<'_, ApiKey>) -> Result<Response> {
     Ok(Response::ok("api")?)
 }
 
-static APP: App = App::new(&[entry::<keys>(), entry::<api>()], &[], &[], &["API_KEYS"]);
+static APP: App = App::new(&[entry::<keys>(), entry::<api>()], &[], &[], &[], &["API_KEYS"]);
 
 fn main() {
     let _ = &APP;

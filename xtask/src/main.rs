@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod bench;
 mod bench_compile;
 mod devtools;
@@ -40,7 +41,13 @@ COMMANDS:
                   stubs (Turnstile siteverify, mail: read sent mail at <stubs>/__control/mail),
                   apply the local D1 migrations and run `wrangler dev` on 127.0.0.1
                       --port <N>    port to listen on (default 8787)
-    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, the test build
+    audit [DIR]   check what Rust's type system cannot about an app crate (default: app/): no direct
+                  dependency on worker, worker-macros, worker-sys, wasm-bindgen(-macro,-futures),
+                  js-sys or web-sys; no `__private`, `wasm_bindgen`, `extern` block or function,
+                  `no_mangle`/`export_name` or `unsafe` in its Rust files; `#![forbid(unsafe_code)]`
+                  at its crate roots. Prints `file:line: finding` and fails on any
+    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, the audit of
+                  app/ and bench/layers-worker, the test build
                   (build plus the app's `expose-routing` and `attack-routes` features), the end-to-end tests against
                   `wrangler dev` (real workerd) with fresh state and secrets, then `bench --smoke`
     e2e           the test build, then only the end-to-end part of `test` (the e2e targets, a 10-second
@@ -172,8 +179,10 @@ fn main() -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if !matches!(command.as_str(), "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz" | "bench")
-    {
+    if !matches!(
+        command.as_str(),
+        "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz" | "bench" | "audit"
+    ) {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
         return ExitCode::from(2);
@@ -195,6 +204,7 @@ fn main() -> ExitCode {
         "build" => no_args(command, rest).and_then(|()| build(&mut ctx, Flavor::Release).map(drop)),
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
+        "audit" => audit_dir(&ctx, rest).and_then(|dir| ctx.step("audit", |_| audit::audit(&dir))),
         "e2e" => e2e::parse_targets(rest)
             .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e::e2e(&mut ctx, &only))),
         "soak" => soak::parse_options(rest)
@@ -212,6 +222,22 @@ fn main() -> ExitCode {
             eprintln!("[xtask] error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `audit [DIR]`: the crate to audit (default `app/`), relative to the current directory.
+fn audit_dir(ctx: &Ctx, rest: &[String]) -> Result<PathBuf> {
+    match rest {
+        [] => Ok(ctx.app.clone()),
+        [dir] if !dir.starts_with('-') => {
+            let p = PathBuf::from(dir);
+            if p.join("Cargo.toml").is_file() {
+                Ok(p)
+            } else {
+                Err(format!("`{dir}` holds no Cargo.toml: `cargo xtask audit [CRATE_DIR]`"))
+            }
+        }
+        _ => Err("`audit` takes at most one crate directory; see `cargo xtask --help`".into()),
     }
 }
 
@@ -415,6 +441,9 @@ fn test(ctx: &mut Ctx) -> Result<()> {
         run(ctx.cargo_cmd().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
     ctx.step("cargo test --workspace", |ctx| run(ctx.cargo_cmd().args(["test", "--workspace"])))?;
+    for dir in [ctx.app.clone(), ctx.root.join("bench").join("layers-worker")] {
+        ctx.step(&format!("audit {}", dir.strip_prefix(&ctx.root).unwrap_or(&dir).display()), |_| audit::audit(&dir))?;
+    }
     build(ctx, Flavor::Test)?;
     e2e::e2e(ctx, &[])?;
     bench::bench(ctx, &bench::Options::SMOKE)

@@ -10,6 +10,8 @@
 pub mod og;
 
 use layers_core::identity::{SignedToken, TokenConfig, TokenSource, Turnstile};
+
+use crate::{Counted, Hit, RateLimiter};
 use layers_core::prelude::*;
 use layers_core::{escape_html, Html};
 use serde::Deserialize;
@@ -260,7 +262,7 @@ fn var_in<T: std::str::FromStr + PartialOrd>(vars: &Vars<'_>, name: &str, min: T
 pub(crate) async fn abuse_guard(
     req: &Request,
     vars: &Vars<'_>,
-    limiter: &DurableObject<'_>,
+    limiter: &DurableObject<'_, RateLimiter>,
     form: &str,
 ) -> Result<Option<Response>> {
     let limit = var_in(vars, "ABUSE_LIMIT", 1, 100_000, DEFAULT_ABUSE_LIMIT);
@@ -270,9 +272,8 @@ pub(crate) async fn abuse_guard(
     let client = client_key(req.header("cf-connecting-ip").as_deref());
     // One object per form, client and window (fixed window): a new window starts at zero.
     let stub = limiter.stub_by_name(&format!("abuse:{form}:{client}:{window}:{slot}"))?;
-    let answer = stub.fetch("POST", &format!("/hit?limit={limit}"), None).await?;
-    match answer.status {
-        429 => {
+    match stub.call(&Hit { limit }).await? {
+        Counted::Limited => {
             let retry = (slot + 1) * window - now;
             let body = Error::problem(429, "too many requests from your address; try again later")
                 .problem_json()
@@ -282,8 +283,7 @@ pub(crate) async fn abuse_guard(
             resp.headers().set("retry-after", &retry.max(1).to_string())?;
             Ok(Some(resp))
         }
-        200 => Ok(None),
-        s => Err(Error::internal(format!("rate limiter answered {s}"))),
+        Counted::Allowed(_) => Ok(None),
     }
 }
 
@@ -352,7 +352,7 @@ pub async fn subscribe(
     mut req: Request,
     _who: Claims<'_, Turnstile>,
     db: D1<'_>,
-    limiter: DurableObject<'_>,
+    limiter: DurableObject<'_, RateLimiter>,
     vars: Vars<'_>,
     confirm_links: Mint<'_, Confirm>,
     unsubscribe_links: Mint<'_, crate::Unsubscribe>,
@@ -517,7 +517,7 @@ pub async fn contact(
     mut req: Request,
     _human: Claims<'_, Turnstile>,
     db: D1<'_>,
-    limiter: DurableObject<'_>,
+    limiter: DurableObject<'_, RateLimiter>,
     vars: Vars<'_>,
 ) -> Result<Response> {
     if let Some(limited) = abuse_guard(&req, &vars, &limiter, "contact").await? {

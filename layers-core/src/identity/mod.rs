@@ -17,6 +17,7 @@ pub mod capability;
 mod claims;
 pub(crate) mod cx;
 mod deny;
+mod durable_caller;
 mod federation;
 mod mtls;
 mod policy;
@@ -41,6 +42,7 @@ pub use capability::{Identifies, MayFederate, MayMint, Mint, Minter};
 pub use claims::{Claims, ClaimsFor};
 pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
+pub use durable_caller::{DurableCaller, DurableCallerClaims};
 pub use federation::{
     parse_iso8601_utc, parse_sts_response, sign_assertion, AssertionClaims, DefaultFederation, Federation,
     FederationConfig, FederationKey, TempCredentials, DEFAULT_STS_AUDIENCE, DEFAULT_STS_URL, MAX_FEDERATION_KEY_LEN,
