@@ -23,9 +23,9 @@ use crate::request::pattern::{Method, Seg};
 use crate::request::router::{Routed, Router};
 use crate::request::Request;
 use crate::storage::durable::DurableBinding;
-use crate::storage::open::Declared;
-use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{Ai, AnalyticsEngine, Cache, DurableObject, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
+pub use crate::storage::open::Handles;
+use crate::storage::queue::QueueBinding;
+use crate::storage::{Ai, AnalyticsEngine, Cache, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
 use crate::vars::Vars;
 
 pub use crate::check::{check_app, check_body, check_durable, check_events, check_grant};
@@ -120,7 +120,7 @@ pub struct RouteCx<'r, V: Verifier> {
     request: Option<Request>,
     claims: Option<Claims<'r, V>>,
     /// The handles the route declared, opened with its claims.
-    storage: Declared<'r>,
+    storage: Handles<'r>,
     vars: Vars<'r>,
     after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -166,68 +166,9 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     pub fn claims(&mut self) -> Result<Claims<'r, V>, Error> {
         self.claims.take().ok_or_else(|| taken("the claims"))
     }
-    /// The declared D1 handle.
-    ///
-    /// # Errors
-    /// When the route did not declare D1.
-    pub fn d1(&mut self) -> Result<D1<'r>, Error> {
-        self.storage.d1.clone().ok_or_else(|| taken("D1"))
-    }
-    /// The declared KV handle.
-    ///
-    /// # Errors
-    /// When the route did not declare KV.
-    pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
-        self.storage.kv.clone().ok_or_else(|| taken("KV"))
-    }
-    /// The declared queue producer, typed by the handler's parameter.
-    ///
-    /// # Errors
-    /// When the route did not declare a queue.
-    pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
-        self.storage.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
-    }
-    /// The declared R2 bucket.
-    ///
-    /// # Errors
-    /// When the route did not declare R2.
-    pub fn r2(&mut self) -> Result<R2<'r>, Error> {
-        self.storage.r2.clone().ok_or_else(|| taken("R2"))
-    }
-    /// The declared cache.
-    ///
-    /// # Errors
-    /// When the route did not declare a cache.
-    pub fn cache(&mut self) -> Result<Cache<'r>, Error> {
-        self.storage.cache.clone().ok_or_else(|| taken("Cache"))
-    }
-    /// The declared Analytics Engine dataset.
-    ///
-    /// # Errors
-    /// When the route did not declare one.
-    pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
-        self.storage.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
-    }
-    /// The declared Durable Object namespace, typed by the handler's parameter.
-    ///
-    /// # Errors
-    /// When the route did not declare one.
-    pub fn durable<C: DurableClass>(&mut self) -> Result<DurableObject<'r, C>, Error> {
-        self.storage.durable.clone().map(DurableBinding::typed).ok_or_else(|| taken("DurableObject"))
-    }
-    /// The declared Workers AI binding.
-    ///
-    /// # Errors
-    /// When the route did not declare one.
-    pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
-        self.storage.ai.clone().ok_or_else(|| taken("Ai"))
-    }
-    /// The declared Vectorize index.
-    ///
-    /// # Errors
-    /// When the route did not declare one.
-    pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
-        self.storage.vectorize.clone().ok_or_else(|| taken("Vectorize"))
+    /// The storage the route declared, opened with its claims.
+    pub fn storage(&mut self) -> &mut Handles<'r> {
+        &mut self.storage
     }
     /// The vars.
     #[must_use]
@@ -718,7 +659,7 @@ async fn route_and_run(
 }
 
 /// Opens the storage a route declared, with its claims as the proof (see [`open_storage`]).
-type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Declared<'r>, Error>;
+type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc<LogCx>) -> Result<Handles<'r>, Error>;
 /// A route's handler ([`Route::call`]).
 type CallFn<V> = for<'r> fn(RouteCx<'r, V>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
 
@@ -920,8 +861,8 @@ fn open_storage<'r, H: Route>(
     req: &web_sys::Request,
     claims: &Claims<'r, H::Identity>,
     log: &Rc<LogCx>,
-) -> Result<Declared<'r>, Error> {
-    let mut h = Declared::default();
+) -> Result<Handles<'r>, Error> {
+    let mut h = Handles::default();
     for decl in H::META.storage {
         match decl.kind {
             StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {

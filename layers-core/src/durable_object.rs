@@ -18,8 +18,8 @@ use crate::error::Error;
 use crate::identity::{Claims, DurableCaller, DurableCallerClaims};
 use crate::log::{now_ms, LogCx};
 use crate::storage::object_storage::ObjectStorage;
-use crate::storage::open::{open_declared, Declared};
-use crate::storage::{Ai, AnalyticsEngine, DurableObject, Kv, Queue, StorageDecl, Vectorize, D1, R2};
+use crate::storage::open::{open_declared, Handles};
+use crate::storage::StorageDecl;
 
 /// A boxed, non-`Send` future.
 pub type LocalBoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
@@ -61,7 +61,7 @@ fn taken(what: &str) -> Error {
 pub struct ObjectCx<'r> {
     claims: Option<Claims<'r, DurableCaller>>,
     object: ObjectStorage<'r>,
-    storage: Declared<'r>,
+    storage: Handles<'r>,
 }
 
 impl std::fmt::Debug for ObjectCx<'_> {
@@ -83,61 +83,9 @@ impl<'r> ObjectCx<'r> {
     pub fn object_storage(&self) -> ObjectStorage<'r> {
         self.object.clone()
     }
-    /// The declared D1 handle.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn d1(&mut self) -> Result<D1<'r>, Error> {
-        self.storage.d1.clone().ok_or_else(|| taken("D1"))
-    }
-    /// The declared KV handle.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
-        self.storage.kv.clone().ok_or_else(|| taken("KV"))
-    }
-    /// The declared queue producer, typed by the handler's parameter.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
-        self.storage.queue.clone().map(crate::storage::queue::QueueBinding::typed).ok_or_else(|| taken("Queue"))
-    }
-    /// The declared R2 bucket.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn r2(&mut self) -> Result<R2<'r>, Error> {
-        self.storage.r2.clone().ok_or_else(|| taken("R2"))
-    }
-    /// The declared Analytics Engine dataset.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
-        self.storage.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
-    }
-    /// The declared Durable Object namespace, typed by the handler's parameter.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn durable<C: DurableClass>(&mut self) -> Result<DurableObject<'r, C>, Error> {
-        self.storage.durable.clone().map(|d| d.typed()).ok_or_else(|| taken("DurableObject"))
-    }
-    /// The declared Workers AI binding.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
-        self.storage.ai.clone().ok_or_else(|| taken("Ai"))
-    }
-    /// The declared Vectorize index.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
-        self.storage.vectorize.clone().ok_or_else(|| taken("Vectorize"))
+    /// The storage the class declared, opened with the call's claims.
+    pub fn storage(&mut self) -> &mut Handles<'r> {
+        &mut self.storage
     }
 }
 

@@ -17,9 +17,8 @@ use crate::error::Error;
 use crate::identity::capability::{Grant, MayMint, Mint};
 use crate::identity::{Claims, System, SystemClaims};
 use crate::log::{now_ms, LogCx};
-use crate::storage::open::{open_declared, Declared};
-use crate::storage::queue::{Queue, QueueBinding};
-use crate::storage::{Ai, AnalyticsEngine, DurableObject, Kv, StorageDecl, Vectorize, D1, R2};
+use crate::storage::open::{open_declared, Handles};
+use crate::storage::StorageDecl;
 use crate::vars::Vars;
 
 /// A boxed, non-`Send` future.
@@ -173,7 +172,7 @@ fn taken(what: &str) -> Error {
 /// What an event handler's arguments are taken from; only this module makes one.
 pub struct EventCx<'r> {
     claims: Option<Claims<'r, System>>,
-    storage: Declared<'r>,
+    storage: Handles<'r>,
     vars: Vars<'r>,
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
@@ -201,65 +200,9 @@ impl<'r> EventCx<'r> {
     pub fn claims(&mut self) -> Result<Claims<'r, System>, Error> {
         self.claims.take().ok_or_else(|| taken("the claims"))
     }
-    /// The declared D1 handle.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn d1(&mut self) -> Result<D1<'r>, Error> {
-        self.storage.d1.clone().ok_or_else(|| taken("D1"))
-    }
-    /// The declared KV handle.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn kv(&mut self) -> Result<Kv<'r>, Error> {
-        self.storage.kv.clone().ok_or_else(|| taken("KV"))
-    }
-    /// The declared queue producer, typed by the handler's parameter.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn queue<T>(&mut self) -> Result<Queue<'r, T>, Error> {
-        self.storage.queue.clone().map(QueueBinding::typed).ok_or_else(|| taken("Queue"))
-    }
-    /// The declared R2 bucket.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn r2(&mut self) -> Result<R2<'r>, Error> {
-        self.storage.r2.clone().ok_or_else(|| taken("R2"))
-    }
-    /// The declared Analytics Engine dataset.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn analytics(&mut self) -> Result<AnalyticsEngine<'r>, Error> {
-        self.storage.analytics.clone().ok_or_else(|| taken("AnalyticsEngine"))
-    }
-    /// The declared Durable Object namespace, typed by the handler's parameter.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn durable<C: crate::durable_object::DurableClass>(&mut self) -> Result<DurableObject<'r, C>, Error> {
-        self.storage
-            .durable
-            .clone()
-            .map(crate::storage::durable::DurableBinding::typed)
-            .ok_or_else(|| taken("DurableObject"))
-    }
-    /// The declared Workers AI binding.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn ai(&mut self) -> Result<Ai<'r>, Error> {
-        self.storage.ai.clone().ok_or_else(|| taken("Ai"))
-    }
-    /// The declared Vectorize index.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn vectorize(&mut self) -> Result<Vectorize<'r>, Error> {
-        self.storage.vectorize.clone().ok_or_else(|| taken("Vectorize"))
+    /// The storage the handler declared, opened with its claims.
+    pub fn storage(&mut self) -> &mut Handles<'r> {
+        &mut self.storage
     }
     /// The vars.
     #[must_use]

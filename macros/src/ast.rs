@@ -29,11 +29,15 @@ pub(crate) struct Param {
     pub(crate) check_ty: Type,
 }
 
-/// The lifetime every request-scoped parameter shares once `#[route]` has rewritten the
-/// signature: `Claims<'_, V>`, `D1<'_>`, `Kv`, `Vars`, `After`, `Federation<'_, C>` all become
-/// `…<'__layers_r>`, so a handler can move a handle into `after.spawn(…)` without naming
-/// lifetimes.
-pub(crate) const SCOPE_LT: &str = "'__layers_r";
+/// The lifetime every request-scoped parameter of a handler taking `After` shares once
+/// `#[route]` has rewritten the signature: `Claims<'_, V>`, `D1<'_>`, `Kv`, `Vars`, `After`,
+/// `Federation<'_, C>` all become `…<'request>`, so the handler can move a handle into
+/// `after.spawn(…)` without naming lifetimes (see [`unify_lifetimes`]).
+/// (Named so that rustc's messages read "lifetime `'request` defined here"; a handler that
+/// declares a `'request` of its own gets [`SCOPE_LT_FALLBACK`].)
+pub(crate) const SCOPE_LT: &str = "'request";
+/// [`SCOPE_LT`] when the handler already names a lifetime `'request`.
+pub(crate) const SCOPE_LT_FALLBACK: &str = "'__layers_request";
 
 /// Sets the lifetime of the last path segment of `ty`: replaces `'_` (or any lifetime, when
 /// `all`) with `lt`, or inserts `lt` first when the segment has none.
@@ -74,9 +78,20 @@ pub(crate) fn set_lifetime(ty: &mut Type, lt: &Lifetime, all: bool) -> bool {
     }
 }
 
-/// Rewrites the request-scoped parameters of `f` to share [`SCOPE_LT`] (see there).
+/// Rewrites the request-scoped parameters of `f` to share [`SCOPE_LT`] (see there) — only when
+/// it takes `After`, whose `spawn` needs its futures to live as long as the handles they hold.
+/// Otherwise every elided lifetime stays its own (a handle written without one, `Kv`, gets
+/// `'_`), so that when a value escapes the request (into a `static`, a `thread_local!`, a
+/// `'static` future), rustc names that very parameter rather than the first one sharing a
+/// lifetime with it.
 pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
-    let lt = Lifetime::new(SCOPE_LT, Span::call_site());
+    let takes_after = f.sig.inputs.iter().any(|i| match i {
+        FnArg::Typed(pt) => last_segment(&pt.ty).is_some_and(|s| s.ident == "After"),
+        FnArg::Receiver(_) => false,
+    });
+    let taken = f.sig.generics.lifetimes().any(|l| l.lifetime.ident == "request");
+    let scope = if taken { SCOPE_LT_FALLBACK } else { SCOPE_LT };
+    let lt = Lifetime::new(if takes_after { scope } else { "'_" }, Span::call_site());
     let mut any = false;
     for input in &mut f.sig.inputs {
         if let FnArg::Typed(pt) = input {
@@ -100,12 +115,18 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
                         | "Batch"
                 )
             });
-            if scoped && set_lifetime(&mut pt.ty, &lt, false) {
+            // Without `After`, a lifetime the user wrote (`'_` included) stays as written, with
+            // its own span, for rustc to point at.
+            let has_lifetime = last_segment(&pt.ty).is_some_and(|s| match &s.arguments {
+                PathArguments::AngleBracketed(a) => a.args.iter().any(|g| matches!(g, GenericArgument::Lifetime(_))),
+                _ => false,
+            });
+            if scoped && (takes_after || !has_lifetime) && set_lifetime(&mut pt.ty, &lt, false) {
                 any = true;
             }
         }
     }
-    if any {
+    if any && takes_after {
         f.sig.generics.params.insert(0, syn::parse_quote!(#lt));
     }
 }

@@ -209,14 +209,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 let #arg = <#check as ::layers_core::__private::ClaimsFor<'r, ::layers_core::identity::DurableCaller>>::from_claims(cx.claims()?);
             },
             Role::Object => quote!(let #arg = cx.object_storage();),
-            Role::Storage("D1") => quote!(let #arg = cx.d1()?;),
-            Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #check = cx.queue()?;),
-            Role::Storage("R2") => quote!(let #arg = cx.r2()?;),
-            Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.analytics()?;),
-            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> let #arg: #check = cx.durable()?;),
-            Role::Storage("Ai") => quote!(let #arg = cx.ai()?;),
-            Role::Storage("Vectorize") => quote!(let #arg = cx.vectorize()?;),
-            Role::Storage(_) => quote!(let #arg = cx.kv()?;),
+            Role::Storage("D1") => quote!(let #arg = cx.storage().d1()?;),
+            Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #check = cx.storage().queue()?;),
+            Role::Storage("R2") => quote!(let #arg = cx.storage().r2()?;),
+            Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.storage().analytics()?;),
+            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> let #arg: #check = cx.storage().durable()?;),
+            Role::Storage("Ai") => quote!(let #arg = cx.storage().ai()?;),
+            Role::Storage("Vectorize") => quote!(let #arg = cx.storage().vectorize()?;),
+            Role::Storage(_) => quote!(let #arg = cx.storage().kv()?;),
         });
         args.push(arg);
     }

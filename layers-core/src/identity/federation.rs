@@ -752,7 +752,7 @@ impl<'r, C: FederationConfig> Federation<'r, C> {
     /// * 502 when the STS refuses the exchange (its error `Code` goes to the log) or answers
     ///   garbage or credentials that are already expired;
     /// * 500 when the config's constants are out of range.
-    pub async fn credentials(&self, cache: &Kv<'r>) -> Result<TempCredentials, Error> {
+    pub async fn credentials(&self, cache: &Kv<'_>) -> Result<TempCredentials, Error> {
         self.credentials_in(cache).await
     }
 

@@ -11,9 +11,11 @@ use crate::error::Error;
 use crate::identity::{Claims, Verifier};
 use crate::log::LogCx;
 
-/// The storage handles of one request, event or call, as declared.
+/// The storage handles of one request, event or Durable Object call, as its handler declared
+/// them and dispatch opened them with its claims. Only this crate fills one; the expansion of a
+/// handler takes its parameters from it (`cx.storage().d1()?`).
 #[derive(Default)]
-pub(crate) struct Declared<'r> {
+pub struct Handles<'r> {
     pub(crate) d1: Option<D1<'r>>,
     pub(crate) kv: Option<Kv<'r>>,
     pub(crate) queue: Option<QueueBinding<'r>>,
@@ -23,6 +25,82 @@ pub(crate) struct Declared<'r> {
     pub(crate) durable: Option<DurableBinding<'r>>,
     pub(crate) ai: Option<Ai<'r>>,
     pub(crate) vectorize: Option<Vectorize<'r>>,
+}
+
+impl std::fmt::Debug for Handles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handles").finish_non_exhaustive()
+    }
+}
+
+fn undeclared(kind: &str) -> Error {
+    Error::internal(format!("the handler asked for {kind}, which it did not declare"))
+}
+
+impl<'r> Handles<'r> {
+    /// The declared D1 handle.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn d1(&self) -> Result<D1<'r>, Error> {
+        self.d1.clone().ok_or_else(|| undeclared("D1"))
+    }
+    /// The declared KV handle.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn kv(&self) -> Result<Kv<'r>, Error> {
+        self.kv.clone().ok_or_else(|| undeclared("KV"))
+    }
+    /// The declared queue producer, typed by the handler's parameter.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn queue<T>(&self) -> Result<super::Queue<'r, T>, Error> {
+        self.queue.clone().map(QueueBinding::typed).ok_or_else(|| undeclared("Queue"))
+    }
+    /// The declared R2 bucket.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn r2(&self) -> Result<R2<'r>, Error> {
+        self.r2.clone().ok_or_else(|| undeclared("R2"))
+    }
+    /// The declared cache.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn cache(&self) -> Result<Cache<'r>, Error> {
+        self.cache.clone().ok_or_else(|| undeclared("Cache"))
+    }
+    /// The declared Analytics Engine dataset.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn analytics(&self) -> Result<AnalyticsEngine<'r>, Error> {
+        self.analytics.clone().ok_or_else(|| undeclared("AnalyticsEngine"))
+    }
+    /// The declared Durable Object namespace, typed by the handler's parameter.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn durable<C: crate::durable_object::DurableClass>(&self) -> Result<super::DurableObject<'r, C>, Error> {
+        self.durable.clone().map(DurableBinding::typed).ok_or_else(|| undeclared("DurableObject"))
+    }
+    /// The declared Workers AI binding.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn ai(&self) -> Result<Ai<'r>, Error> {
+        self.ai.clone().ok_or_else(|| undeclared("Ai"))
+    }
+    /// The declared Vectorize index.
+    ///
+    /// # Errors
+    /// When undeclared.
+    pub fn vectorize(&self) -> Result<Vectorize<'r>, Error> {
+        self.vectorize.clone().ok_or_else(|| undeclared("Vectorize"))
+    }
 }
 
 /// Opens every binding `storage` declares, with `claims` as the proof. The Cache API is refused:
@@ -36,8 +114,8 @@ pub(crate) fn open_declared<'r, V: Verifier>(
     storage: &[StorageDecl],
     claims: &Claims<'r, V>,
     log: &Rc<LogCx>,
-) -> Result<Declared<'r>, Error> {
-    let mut h = Declared::default();
+) -> Result<Handles<'r>, Error> {
+    let mut h = Handles::default();
     for decl in storage {
         let b = decl.binding;
         match decl.kind {
