@@ -862,7 +862,7 @@ fn open_storage<'r, H: Route>(
     claims: &Claims<'r, H::Identity>,
     log: &Rc<LogCx>,
 ) -> Result<Handles<'r>, Error> {
-    let mut h = Handles::default();
+    let mut h = Handles::empty();
     for decl in H::META.storage {
         match decl.kind {
             StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {

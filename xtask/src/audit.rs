@@ -12,7 +12,8 @@
 //!    [`FORBIDDEN_CRATES`];
 //! 2. no Rust file of it names `__private`, `wasm_bindgen`, `no_mangle`, `export_name` or
 //!    `unsafe`, or holds an `extern` block or `extern "ABI"` function (tokens are read as rustc
-//!    reads them: comments and string contents are not code);
+//!    reads them: comments and string contents are not code), and none pulls in code the audit
+//!    does not read (`include!`, `#[path]` outside the crate);
 //! 3. its crate roots say `#![forbid(unsafe_code)]`.
 //!
 //! Every finding is printed as `file:line: what, and what to do instead`.
@@ -59,6 +60,7 @@ pub(crate) fn audit(dir: &Path) -> Result<()> {
     for file in &files {
         let src = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         findings.extend(source_findings(file, &src));
+        findings.extend(path_findings(dir, file, &src));
     }
     for root in crate_roots(dir, &text) {
         let src = std::fs::read_to_string(&root).unwrap_or_default();
@@ -225,6 +227,9 @@ fn scan(file: &Path, tokens: TokenStream, out: &mut Vec<Finding>) {
                         "exports a symbol by hand: the Worker's entry points are made by `app!` and `#[durable_object]`",
                     ),
                     "unsafe" => Some("uses `unsafe`: an app crate is safe Rust (`#![forbid(unsafe_code)]`)"),
+                    "include" if matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!') => Some(
+                        "uses `include!`: it compiles code the audit does not read (keep the crate's code in its own files; `include_str!`/`include_bytes!` are fine)",
+                    ),
                     "extern" => match tokens.get(i + 1) {
                         Some(TokenTree::Literal(_)) => Some(
                             "declares an `extern \"ABI\"` block or function: FFI reaches the runtime around layers",
@@ -243,6 +248,38 @@ fn scan(file: &Path, tokens: TokenStream, out: &mut Vec<Finding>) {
             TokenTree::Punct(_) | TokenTree::Literal(_) => {}
         }
     }
+}
+
+/// `#[path = "…"]` modules whose file lies outside the crate (the audit reads only the crate's
+/// own files).
+fn path_findings(dir: &Path, file: &Path, src: &str) -> Vec<Finding> {
+    let Ok(tokens) = src.parse::<TokenStream>() else { return Vec::new() };
+    let mut out = Vec::new();
+    let root = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    let mut stack = vec![tokens];
+    while let Some(ts) = stack.pop() {
+        for t in ts {
+            let TokenTree::Group(g) = t else { continue };
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            if let [TokenTree::Ident(id), TokenTree::Punct(eq), TokenTree::Literal(lit)] = inner.as_slice() {
+                if id == "path" && eq.as_char() == '=' {
+                    let target = lit.to_string().trim_matches('"').to_owned();
+                    let base = file.parent().unwrap_or(dir);
+                    let resolved = base.join(&target);
+                    let inside = resolved.canonicalize().is_ok_and(|p| p.starts_with(&root));
+                    if !inside {
+                        out.push(Finding {
+                            file: file.to_owned(),
+                            line: lit.span().start().line,
+                            what: format!("`#[path = \"{target}\"]` reaches a file outside the crate, which the audit does not read: move it into the crate"),
+                        });
+                    }
+                }
+            }
+            stack.push(g.stream());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -285,6 +322,22 @@ fn f() { unsafe { raw() } }
         assert!(at(15, "extern \"ABI\""), "{found:?}");
         assert!(at(17, "`__private`"), "{found:?}");
         assert!(at(19, "`unsafe`"), "{found:?}");
+    }
+
+    #[test]
+    fn code_from_outside_the_crate_is_refused() {
+        let dir = std::env::temp_dir().join(format!("layers-audit-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("src/inside.rs"), "").unwrap();
+        let src = "#[path = \"inside.rs\"]\nmod a;\n#[path = \"../../elsewhere.rs\"]\nmod b;\ninclude!(\"../../gen.rs\");\nconst S: &str = include_str!(\"x.txt\");\n";
+        let file = dir.join("src/lib.rs");
+        let paths = path_findings(&dir, &file, src);
+        assert_eq!(paths.len(), 1, "{paths:?}");
+        assert_eq!(paths[0].line, 3);
+        let found = lines(src);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].0 == 5 && found[0].1.contains("include!"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

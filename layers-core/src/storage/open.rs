@@ -14,7 +14,6 @@ use crate::log::LogCx;
 /// The storage handles of one request, event or Durable Object call, as its handler declared
 /// them and dispatch opened them with its claims. Only this crate fills one; the expansion of a
 /// handler takes its parameters from it (`cx.storage().d1()?`).
-#[derive(Default)]
 pub struct Handles<'r> {
     pub(crate) d1: Option<D1<'r>>,
     pub(crate) kv: Option<Kv<'r>>,
@@ -30,6 +29,23 @@ pub struct Handles<'r> {
 impl std::fmt::Debug for Handles<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handles").finish_non_exhaustive()
+    }
+}
+
+impl Handles<'_> {
+    /// No handle at all (dispatch fills in what the handler declared).
+    pub(crate) fn empty() -> Self {
+        Handles {
+            d1: None,
+            kv: None,
+            queue: None,
+            r2: None,
+            cache: None,
+            analytics: None,
+            durable: None,
+            ai: None,
+            vectorize: None,
+        }
     }
 }
 
@@ -115,7 +131,7 @@ pub(crate) fn open_declared<'r, V: Verifier>(
     claims: &Claims<'r, V>,
     log: &Rc<LogCx>,
 ) -> Result<Handles<'r>, Error> {
-    let mut h = Handles::default();
+    let mut h = Handles::empty();
     for decl in storage {
         let b = decl.binding;
         match decl.kind {
