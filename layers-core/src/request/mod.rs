@@ -1,5 +1,6 @@
 //! The request layer: where the event came from, and the one normalized path it is routed on.
 
+mod body;
 pub mod extract;
 pub mod headers;
 pub mod path;
@@ -57,9 +58,12 @@ impl Request {
         self
     }
 
-    /// Reads the raw body of `req` (at most `limit` bytes) for a verifier that needs it.
-    /// A body read before (by a verifier, or by the handler once already) is refused as
-    /// unreadable: the runtime's `arrayBuffer()` rejects a used body.
+    /// Reads the raw body of `req` (at most `limit` bytes) for a verifier that needs it, or for
+    /// the handler. A `content-length` over `limit` is refused unread; otherwise the body is read
+    /// chunk by chunk from its stream and reading stops at the first chunk that would pass
+    /// `limit` (413), so a chunked body of any size never costs more than `limit` plus one chunk
+    /// of wasm memory. A body read before (by a verifier, or by the handler once already) is
+    /// refused as unreadable: the runtime's reader rejects a used stream.
     pub(crate) async fn read_body(req: &worker::web_sys::Request, limit: usize) -> Result<Vec<u8>, Error> {
         if let Some(len) = req.headers().get("content-length").ok().flatten() {
             match len.trim().parse::<u64>() {
@@ -68,20 +72,13 @@ impl Request {
                 Err(_) => return Err(Error::bad_request("invalid content-length")),
             }
         }
-        let unreadable = |e: &worker::wasm_bindgen::JsValue| {
-            let why = e
-                .as_string()
-                .or_else(|| worker::js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()));
-            Error::bad_request("unreadable body").with_detail(why.unwrap_or_else(|| "arrayBuffer() failed".to_owned()))
-        };
-        let buffer = worker::wasm_bindgen_futures::JsFuture::from(req.array_buffer().map_err(|e| unreadable(&e))?)
-            .await
-            .map_err(|e| unreadable(&e))?;
-        let body = worker::js_sys::Uint8Array::new(&buffer).to_vec();
-        if body.len() > limit {
-            return Err(Error::new(413, "payload too large"));
+        if req.body_used() {
+            return Err(Error::bad_request("unreadable body").with_detail("the body was read already"));
         }
-        Ok(body)
+        match req.body() {
+            None => Ok(Vec::new()),
+            Some(stream) => body::read_stream_limited(&stream, limit).await,
+        }
     }
 
     /// The request method, as sent.
