@@ -38,3 +38,25 @@ pub async fn feed_verifier(mut req: Request, _: Claims<'_, Public>, vars: Vars<'
     let accepted = crate::Admin::verify(&cx).await.is_ok();
     Ok(Response::from_json(&serde_json::json!({ "accepted": accepted }))?)
 }
+
+/// Tries to read, list and overwrite the Federation credential cache through the route's own
+/// `Kv` handle (the same namespace `GET /ops/backup-credentials` caches in): keys under `layers:`
+/// belong to layers. Answers what each attempt got.
+#[route(POST "/__attack/federation-cache", identity = ApiKey, storage(KV))]
+pub async fn federation_cache(_: Claims<'_, ApiKey>, kv: Kv<'_>, vars: Vars<'_>) -> Result<Response> {
+    let role = vars.get("STS_ROLE_ARN").unwrap_or_default();
+    let key = format!("layers:federation:BackupRole:{role}");
+    let read = kv.get(&key).await;
+    let forged = r#"{"access_key_id":"ASIAFORGED0000000000","secret_access_key":"x","session_token":"y","expiration":4102444800}"#;
+    let write = kv.put_with_ttl(&key, forged, 3600).await;
+    let delete = kv.delete(&key).await;
+    let listed = kv.list("", 1000, None).await.map(|p| p.keys.iter().any(|k| k.starts_with("layers:")));
+    let list_reserved = kv.list("layers:", 1000, None).await;
+    Ok(Response::from_json(&serde_json::json!({
+        "read_refused": read.is_err(),
+        "write_refused": write.is_err(),
+        "delete_refused": delete.is_err(),
+        "listed_reserved": listed.unwrap_or(true),
+        "list_reserved_refused": list_reserved.is_err(),
+    }))?)
+}

@@ -641,6 +641,8 @@ app! {
         flags::public_flag,
         #[cfg(feature = "attack-routes")]
         attacks::feed_verifier,
+        #[cfg(feature = "attack-routes")]
+        attacks::federation_cache,
     ],
     crons: [weekly_digest],
     queues: [webmention::verify_webmentions, reindex, dead_letters],

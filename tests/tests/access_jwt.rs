@@ -197,6 +197,8 @@ impl Server {
                 s.fetches.set(s.fetches.get() + 1);
                 assert_eq!(req.method, "GET");
                 assert_eq!(req.url, s.url, "fetched the configured JWKS URL");
+                assert_eq!(req.redirect, layers_core::outbound::RedirectMode::Manual, "a config URL never redirects");
+                assert_eq!(req.max_body, Some(layers_core::identity::MAX_JWKS_LEN), "a bounded answer");
                 if s.down.get() {
                     return Err("connection refused".to_owned());
                 }

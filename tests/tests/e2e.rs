@@ -731,6 +731,20 @@ fn federation_exchanges_once_then_caches() {
     assert_eq!(sts_count(), before + 1, "served from the cache");
     assert_eq!(backup_credentials(None).status, 401, "the cache is behind the identity too");
 
+    // A route with its own handle on the same KV namespace can neither read, overwrite, delete
+    // nor list the cached credentials (keys under `layers:` belong to layers; test build only).
+    let attack = send("POST", "/__attack/federation-cache", &[("x-api-key", &key())], Some(""));
+    assert_eq!(attack.status, 200, "{}", attack.body);
+    let a: serde_json::Value = serde_json::from_str(&attack.body).expect("json");
+    for refused in ["read_refused", "write_refused", "delete_refused", "list_reserved_refused"] {
+        assert_eq!(a[refused], true, "{refused}: {a}");
+    }
+    assert_eq!(a["listed_reserved"], false, "{a}");
+    let r = backup_credentials(Some(&ok));
+    let third: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(third["access_key_id"], first["access_key_id"], "the cache was not overwritten");
+    assert_eq!(third["from_cache"], true);
+
     // Only the key id and expiry leave the Worker: no secret key, no session token, and
     // neither they, the assertion nor the signing key reach the log.
     for body in [&r.body, &serde_json::to_string(&first).unwrap()] {

@@ -240,10 +240,26 @@ fn verify_url_comes_from_the_var() {
         .build();
     verify::<Turnstile>(c).unwrap();
     assert_eq!(sv.requests.borrow()[0].url, "http://127.0.0.1:8788/siteverify");
-    // An empty var means the default.
-    let c = cx(&sv).vars(|_| Some(String::new())).header("cf-turnstile-response", "ok-2").build();
+    // The request to a config URL follows no redirect and reads a bounded answer.
+    {
+        let first = &sv.requests.borrow()[0];
+        assert_eq!(first.redirect, layers_core::outbound::RedirectMode::Manual);
+        assert_eq!(first.max_body, Some(layers_core::identity::MAX_SITEVERIFY_LEN));
+    }
+    // Unset: the default URL.
+    let c = cx(&sv).header("cf-turnstile-response", "ok-2").build();
     verify::<Turnstile>(c).unwrap();
     assert_eq!(sv.requests.borrow()[1].url, SITEVERIFY_URL);
+    // Set means set: empty, plain http off loopback, or not a URL is a misconfiguration (503),
+    // and nothing is sent.
+    for bad in ["", "   ", "http://challenges.example.com/siteverify", "ftp://127.0.0.1/x", "not a url"] {
+        let c = cx(&sv)
+            .vars(move |n| (n == "TURNSTILE_VERIFY_URL").then(|| bad.to_owned()))
+            .header("cf-turnstile-response", "ok-3")
+            .build();
+        assert_eq!(deny(verify::<Turnstile>(c)), DenyKind::Unavailable, "{bad:?}");
+    }
+    assert_eq!(sv.requests.borrow().len(), 2);
 }
 
 #[test]
@@ -258,7 +274,10 @@ fn hostname_check() {
     verify::<Turnstile>(with_hosts("example.com", "ok-1")).unwrap();
     verify::<Turnstile>(with_hosts("EXAMPLE.COM", "ok-2")).unwrap();
     verify::<Turnstile>(with_hosts("www.example.com, example.com", "ok-3")).unwrap();
-    verify::<Turnstile>(with_hosts("", "ok-4")).unwrap(); // empty: not checked
+    // Set but empty is a misconfiguration (503), never "any hostname".
+    for (empty, token) in [("", "ok-4a"), (" ,\n", "ok-4b")] {
+        assert_eq!(deny(verify::<Turnstile>(with_hosts(empty, token))), DenyKind::Unavailable, "{empty:?}");
+    }
     for (hosts, token) in [("evil.example", "ok-5"), ("www.example.com", "ok-6"), ("example.co", "ok-7")] {
         assert_eq!(deny(verify::<Turnstile>(with_hosts(hosts, token))), DenyKind::Invalid, "{hosts}");
     }

@@ -65,7 +65,21 @@ fn api_key_denials() {
 fn api_key_fails_closed_on_bad_configuration() {
     let none = VerifyCx::builder().header("x-api-key", "0123456789abcdef0123").build();
     assert_eq!(kind(verify::<ApiKey>(none)), DenyKind::Unavailable);
-    for secret in ["", " , ", "short", "ok:0123456789abcdef0123,bad:short"] {
+    for secret in [
+        "",
+        " , ",
+        "short",
+        "ok:0123456789abcdef0123,bad:short",
+        // No label: a misconfiguration, not an unlabeled key.
+        "0123456789abcdef0123",
+        ":0123456789abcdef0123",
+        // An ambiguous `:` is not a key holding a colon.
+        "ci:0123456789abcdef0123:more",
+        "a:b:0123456789abcdef0123",
+        // A label that is not a plain name, or used twice.
+        "c i:0123456789abcdef0123",
+        "ci:0123456789abcdef0123,ci:fedcba9876543210fedc",
+    ] {
         let c = VerifyCx::builder()
             .header("x-api-key", "0123456789abcdef0123")
             .secrets(move |_| Some(secret.to_owned()))

@@ -877,6 +877,10 @@ impl<C: AccessConfig> AccessJwt<C> {
 async fn fetch_jwks(cx: &VerifyCx<'_>, url: &str) -> Result<Rc<Jwks>, String> {
     let mut req = OutboundRequest::get(url);
     req.headers.push(("accept".into(), "application/json".into()));
+    // A config URL: never follow a redirect (its target was never checked), never read more
+    // than a key set can be.
+    req.redirect = crate::outbound::RedirectMode::Manual;
+    req.max_body = Some(MAX_JWKS_LEN);
     let resp = cx.fetch(req).await.map_err(|e| format!("fetching {url}: {e}"))?;
     if resp.status != 200 {
         return Err(format!("{url} answered {}", resp.status));

@@ -28,7 +28,9 @@ pub trait ApiKeyConfig: 'static {
     /// Where the key is read from.
     const HEADER: ApiKeyHeader;
     /// The Worker secret listing the accepted keys: entries separated by commas or
-    /// whitespace, each `label:key` or just `key`. Several entries allow rotation.
+    /// whitespace, each `label:key` — a label of letters, digits, `_`, `-` or `.` (at most 64),
+    /// one `:`, and a key without `:`. Several entries allow rotation. An entry without a label,
+    /// or with a second `:`, makes the whole secret a misconfiguration (503), never a shorter key.
     const SECRET: &'static str;
     /// Name in logs and the manifest.
     const NAME: &'static str = "ApiKey";
@@ -54,7 +56,7 @@ pub struct ApiKey<C: ApiKeyConfig = DefaultApiKey>(PhantomData<C>);
 /// What an [`ApiKey`] proves: which configured key was presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyClaims {
-    /// The key's label (`label:key` in the secret), or `key<N>` for an unlabeled key.
+    /// The key's label (`label:key` in the secret).
     pub label: String,
 }
 
@@ -67,14 +69,31 @@ impl<C: ApiKeyConfig> ApiKey<C> {
     /// Parses a keys secret into `(label, key)` pairs.
     ///
     /// # Errors
-    /// A description (without key material) when the secret is empty or holds a short key.
+    /// A description (without key material) when the secret is empty, or an entry has no label,
+    /// more than one `:`, a label of other characters, or a short key.
     pub fn parse_keys(secret: &str) -> Result<Vec<(String, String)>, String> {
         let mut out = Vec::new();
         for (i, entry) in secret.split([',', ' ', '\n', '\t', '\r']).filter(|e| !e.is_empty()).enumerate() {
-            let (label, key) = match entry.split_once(':') {
-                Some((l, k)) if !l.is_empty() => (l.to_owned(), k.to_owned()),
-                _ => (format!("key{i}"), entry.to_owned()),
+            let n = i + 1;
+            let Some((label, key)) = entry.split_once(':') else {
+                return Err(format!("{}: entry {n} has no label (write `label:key`)", C::SECRET));
             };
+            let label_ok = !label.is_empty()
+                && label.len() <= 64
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if !label_ok {
+                return Err(format!(
+                    "{}: entry {n} has an empty label or one of other characters than letters, digits, `_`, `-`, `.`",
+                    C::SECRET
+                ));
+            }
+            if key.contains(':') {
+                return Err(format!("{}: entry {n} ({label:?}) has more than one `:`", C::SECRET));
+            }
+            if out.iter().any(|(l, _): &(String, String)| l == label) {
+                return Err(format!("{}: label {label:?} is used twice", C::SECRET));
+            }
+            let (label, key) = (label.to_owned(), key.to_owned());
             if key.len() < Self::MIN_KEY_LEN {
                 return Err(format!("{}: key {label:?} is shorter than {} bytes", C::SECRET, Self::MIN_KEY_LEN));
             }

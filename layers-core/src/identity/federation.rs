@@ -644,11 +644,12 @@ trait CredentialCache {
 }
 
 impl CredentialCache for Kv<'_> {
+    // Under `layers:`, which a handler's own `Kv` can neither read nor write.
     async fn load(&self, key: &str) -> Option<String> {
-        self.get(key).await.ok().flatten()
+        self.get_any(key).await.ok().flatten()
     }
     async fn store(&self, key: &str, value: &str, ttl_secs: u64) {
-        let _ = self.put_with_ttl(key, value, ttl_secs).await;
+        let _ = self.put_any_with_ttl(key, value, ttl_secs).await;
     }
 }
 
@@ -786,7 +787,10 @@ impl<'r, C: FederationConfig> Federation<'r, C> {
             ("DurationSeconds", &duration),
         ]);
         drop(assertion);
-        let req = OutboundRequest::post(&s.sts_url, "application/x-www-form-urlencoded", form.into_bytes());
+        let mut req = OutboundRequest::post(&s.sts_url, "application/x-www-form-urlencoded", form.into_bytes());
+        // A config URL: never follow a redirect, never read more than an answer can be.
+        req.redirect = crate::outbound::RedirectMode::Manual;
+        req.max_body = Some(MAX_STS_RESPONSE_LEN + 1);
         let resp = (self.fetcher)(req)
             .await
             .map_err(|e| unavailable(format!("{name}: STS {} unreachable: {e}", s.sts_url)))?;
@@ -923,6 +927,8 @@ mod tests {
 
         // What went to the STS.
         let req = s.calls.borrow()[0].clone();
+        assert_eq!(req.redirect, crate::outbound::RedirectMode::Manual, "a config URL never redirects");
+        assert_eq!(req.max_body, Some(MAX_STS_RESPONSE_LEN + 1), "a bounded answer");
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, "http://127.0.0.1:9/sts");
         assert!(req.headers.contains(&("content-type".into(), "application/x-www-form-urlencoded".into())));

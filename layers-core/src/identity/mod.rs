@@ -59,8 +59,8 @@ pub use signed_token::{
 pub use state::VerifierState;
 pub use system::{System, SystemClaims};
 pub use turnstile::{
-    DefaultTurnstile, Turnstile, TurnstileClaims, TurnstileConfig, MAX_TURNSTILE_TOKEN_LEN, SITEVERIFY_URL,
-    TURNSTILE_FIELD,
+    DefaultTurnstile, Turnstile, TurnstileClaims, TurnstileConfig, MAX_SITEVERIFY_LEN, MAX_TURNSTILE_TOKEN_LEN,
+    SITEVERIFY_URL, TURNSTILE_FIELD,
 };
 pub use webhook::{
     sign_webhook, webhook_key, DefaultWebhook, Webhook, WebhookClaims, WebhookConfig, MAX_WEBHOOK_ID_LEN,

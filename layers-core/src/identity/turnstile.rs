@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 
 use super::{Deny, Verifier, VerifyCx};
-use crate::outbound::{form_encode, OutboundRequest};
+use crate::outbound::{check_https_or_loopback, form_encode, OutboundRequest, RedirectMode};
 
 /// Configures a [`Turnstile`] verifier.
 ///
@@ -21,10 +21,12 @@ pub trait TurnstileConfig: 'static {
     /// The Worker secret holding the widget's secret key.
     const SECRET: &'static str;
     /// The var naming the siteverify URL; when unset, [`SITEVERIFY_URL`] is used (tests point
-    /// the var at a local server).
+    /// the var at a local server). When set it must be `https://…`, or `http://` on 127.0.0.1,
+    /// `localhost` or `[::1]`; anything else (empty included) answers 503.
     const VERIFY_URL_VAR: &'static str = "TURNSTILE_VERIFY_URL";
     /// The var listing the accepted hostnames (separated by commas or whitespace, compared
-    /// case-insensitively with siteverify's `hostname`). Unset or empty: any hostname.
+    /// case-insensitively with siteverify's `hostname`). Unset: any hostname. Set but listing
+    /// none: 503 (a misconfiguration, never "anything").
     const HOSTNAME_VAR: &'static str = "TURNSTILE_HOSTNAME";
     /// The widget action siteverify must report (`data-action`), or `None` for any.
     const ACTION: Option<&'static str> = None;
@@ -45,6 +47,8 @@ impl TurnstileConfig for DefaultTurnstile {
 pub const SITEVERIFY_URL: &str = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 /// Longest Turnstile token accepted (bytes; siteverify documents 2048 characters).
 pub const MAX_TURNSTILE_TOKEN_LEN: usize = 2048;
+/// Siteverify answers longer than this many bytes are refused unread past it (503).
+pub const MAX_SITEVERIFY_LEN: usize = 64 * 1024;
 /// The header, and the form field, carrying the token.
 pub const TURNSTILE_FIELD: &str = "cf-turnstile-response";
 
@@ -302,14 +306,26 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
         if token.len() > MAX_TURNSTILE_TOKEN_LEN {
             return Err(Deny::invalid(format!("Turnstile token longer than {MAX_TURNSTILE_TOKEN_LEN} bytes")));
         }
-        let url = cx.var(C::VERIFY_URL_VAR).map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-        let url = url.as_deref().unwrap_or(SITEVERIFY_URL);
+        let url = match cx.var(C::VERIFY_URL_VAR) {
+            None => SITEVERIFY_URL.to_owned(),
+            Some(u) => {
+                let u = u.trim().to_owned();
+                // Set means set: an empty or non-https URL is a misconfiguration, not the default.
+                check_https_or_loopback(&u, &format!("var {}", C::VERIFY_URL_VAR))
+                    .map_err(|e| Deny::unavailable(format!("Turnstile configuration: {e}")))?;
+                u
+            }
+        };
+        let url = url.as_str();
         let mut form = vec![("secret", secret.trim()), ("response", token.as_str())];
         let ip = cx.header("cf-connecting-ip").map(str::trim).filter(|ip| !ip.is_empty() && ip.len() <= 64);
         if let Some(ip) = ip {
             form.push(("remoteip", ip));
         }
-        let req = OutboundRequest::post(url, "application/x-www-form-urlencoded", form_encode(&form).into_bytes());
+        let mut req = OutboundRequest::post(url, "application/x-www-form-urlencoded", form_encode(&form).into_bytes());
+        // A config URL: its answer is never a redirect to follow, and never large.
+        req.redirect = RedirectMode::Manual;
+        req.max_body = Some(MAX_SITEVERIFY_LEN);
         let resp = cx.fetch(req).await.map_err(|e| Deny::unavailable(format!("siteverify unreachable: {e}")))?;
         if resp.status != 200 {
             return Err(Deny::unavailable(format!("siteverify answered HTTP {}", resp.status)));
@@ -332,7 +348,11 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
         let hostname = sv.hostname.unwrap_or_default();
         if let Some(allowed) = cx.var(C::HOSTNAME_VAR) {
             let mut list = allowed.split([',', ' ', '\n', '\t', '\r']).filter(|h| !h.is_empty()).peekable();
-            if list.peek().is_some() && !list.any(|h| h.eq_ignore_ascii_case(&hostname)) {
+            // Set but empty is a misconfiguration (503), never "any hostname".
+            if list.peek().is_none() {
+                return Err(Deny::unavailable(format!("var {} is set but lists no hostname", C::HOSTNAME_VAR)));
+            }
+            if !list.any(|h| h.eq_ignore_ascii_case(&hostname)) {
                 return Err(Deny::invalid(format!("Turnstile hostname {hostname:?} is not in {}", C::HOSTNAME_VAR)));
             }
         }

@@ -2,8 +2,9 @@
 
 use crate::error::Error;
 
-/// Reads `stream` to its end, at most `limit` bytes: the first chunk that would pass `limit`
-/// cancels the stream and answers 413, before it is copied into wasm memory.
+/// Reads `stream` to its end, keeping at most `limit` bytes: from the first chunk that would pass
+/// `limit` on, nothing more is copied into wasm memory, the rest is read and dropped, and the
+/// answer is 413.
 pub(crate) async fn read_stream_limited(
     stream: &worker::web_sys::ReadableStream,
     limit: usize,

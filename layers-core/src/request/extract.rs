@@ -153,13 +153,20 @@ pub(crate) fn from_params<T: DeserializeOwned>(params: &[(&'static str, String)]
 /// What a deserialization error says, without anything it quotes from the input: the field a
 /// struct is missing, or what was expected. serde's messages can carry the client's value
 /// (`invalid type: string "jane@…"`, ``unknown field `x` ``), which must not be echoed.
+///
+/// The detail is built from parts the server controls only: a fixed category from the start of
+/// the message (which the input cannot reach), the field name of a `missing field` (from the
+/// Rust type), and what follows the *last* `", expected "` — serde appends the type's
+/// expectation after the value it quotes, so an input value holding `", expected "` (or
+/// `" at line "`) is always before it. The `" at line L column C"` serde_json adds is removed
+/// only as that exact suffix.
 pub(crate) fn safe_detail(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    let msg = strip_position(msg);
     for known in ["missing field `", "duplicate field `"] {
         if let Some(rest) = msg.strip_prefix(known) {
-            if let Some(end) = rest.find('`') {
-                // Field names come from the Rust type, not from the input.
-                return format!("{known}{}`", &rest[..end]);
+            // The whole rest must be one field name: no room for anything quoted from input.
+            if let Some(name) = rest.strip_suffix('`').filter(|n| is_field_name(n)) {
+                return format!("{known}{name}`");
             }
         }
     }
@@ -174,12 +181,32 @@ pub(crate) fn safe_detail(msg: &str) -> String {
     } else {
         "invalid value"
     };
-    // `expected …` comes from the target type (its `Visitor::expecting`), not the input.
-    match msg.find(", expected ") {
-        Some(i) => format!("{head}, {}", &msg[i + 2..]),
-        None if msg.starts_with("expected ") => format!("{head}, {msg}"),
-        None => head.to_owned(),
+    // `expected …` comes from the target type (its `Visitor::expecting`), after the value.
+    match msg.rfind(", expected ") {
+        Some(i) if !msg[i + 2..].contains('"') => format!("{head}, {}", &msg[i + 2..]),
+        // serde_json's syntax errors (`expected `,` or `}``, `expected value`) are its own words.
+        None if msg.starts_with("expected ") && !msg.contains('"') => format!("{head}, {msg}"),
+        _ => head.to_owned(),
     }
+}
+
+/// `msg` without serde_json's `" at line L column C"` suffix (only when it is exactly that).
+fn strip_position(msg: &str) -> &str {
+    let Some(i) = msg.rfind(" at line ") else { return msg };
+    let tail = &msg[i + " at line ".len()..];
+    let ok = tail.split_once(" column ").is_some_and(|(l, c)| {
+        !l.is_empty() && !c.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && c.bytes().all(|b| b.is_ascii_digit())
+    });
+    if ok {
+        &msg[..i]
+    } else {
+        msg
+    }
+}
+
+/// A Rust field name as serde reports it (letters, digits, `_`), not input text.
+fn is_field_name(n: &str) -> bool {
+    !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A deserializer over the route's parameters: a map for structs, a sequence for tuples, the
@@ -416,6 +443,27 @@ mod tests {
         );
         assert_eq!(safe_detail("unknown field `jane`, expected `email`"), "unknown field, expected `email`");
         assert_eq!(safe_detail("invalid digit found in string"), "invalid value");
+    }
+
+    #[test]
+    fn safe_detail_never_echoes_a_value_that_imitates_serde() {
+        // The client's value holds serde's own markers: the detail keeps only what follows the
+        // last `, expected ` (the type's), and the real position suffix.
+        let hostile = [
+            r#"invalid type: string "x, expected SECRET-1", expected u32 at line 1 column 30"#,
+            r#"invalid type: string "x, expected SECRET-2 at line 5", expected u32 at line 1 column 40"#,
+            r#"unknown variant `a, expected SECRET-3`, expected one of `weekly`, `daily`"#,
+            r#"invalid value: string "SECRET-4 at line 1 column 2""#,
+            "missing field `email` SECRET-5`",
+            r#"invalid type: string "", expected SECRET-6"", expected u32"#,
+        ];
+        for m in hostile {
+            let d = safe_detail(m);
+            assert!(!d.contains("SECRET"), "{m} -> {d}");
+        }
+        assert_eq!(safe_detail(hostile[0]), "invalid type, expected u32");
+        assert_eq!(safe_detail(hostile[2]), "unknown variant, expected one of `weekly`, `daily`");
+        assert_eq!(safe_detail(hostile[4]), "invalid value");
     }
 
     #[test]

@@ -11,6 +11,20 @@ use crate::log::{now_ms, LogCx};
 /// Shortest TTL KV accepts, in seconds.
 pub const MIN_TTL_SECS: u64 = 60;
 
+/// Keys under this prefix belong to layers' own caches (the credentials `Federation` obtains):
+/// a handler's [`Kv`] can neither read, write, delete nor list them.
+pub const RESERVED_PREFIX: &str = "layers:";
+
+fn reserved(key: &str) -> Result<(), Error> {
+    if key.starts_with(RESERVED_PREFIX) {
+        Err(Error::internal(format!(
+            "KV keys under `{RESERVED_PREFIX}` belong to layers' own caches (Federation credentials): use another prefix"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// A KV namespace handle, valid for the current request.
 #[derive(Clone)]
 pub struct Kv<'r> {
@@ -62,8 +76,14 @@ impl<'r> Kv<'r> {
     /// The text value of `key`.
     ///
     /// # Errors
-    /// When KV fails.
+    /// When KV fails, or `key` is under [`RESERVED_PREFIX`] (so for every method taking a key).
     pub async fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        reserved(key)?;
+        self.get_any(key).await
+    }
+
+    /// [`get`](Self::get) of any key, reserved ones included (layers' own caches).
+    pub(crate) async fn get_any(&self, key: &str) -> Result<Option<String>, Error> {
         let t0 = now_ms();
         let r = self.store.get(key).text().await;
         self.done("get", t0, r)
@@ -74,6 +94,7 @@ impl<'r> Kv<'r> {
     /// # Errors
     /// When KV fails or the value is not `T` as JSON.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        reserved(key)?;
         let t0 = now_ms();
         let r = self.store.get(key).json::<T>().await;
         self.done("get", t0, r)
@@ -111,6 +132,7 @@ impl<'r> Kv<'r> {
     /// # Errors
     /// When KV fails.
     pub async fn put(&self, key: &str, value: &str) -> Result<(), Error> {
+        reserved(key)?;
         let t0 = now_ms();
         let r = match self.store.put(key, value) {
             Ok(b) => b.execute().await,
@@ -124,6 +146,12 @@ impl<'r> Kv<'r> {
     /// # Errors
     /// A TTL under 60 seconds (KV's minimum), or when KV fails.
     pub async fn put_with_ttl(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), Error> {
+        reserved(key)?;
+        self.put_any_with_ttl(key, value, ttl_secs).await
+    }
+
+    /// [`put_with_ttl`](Self::put_with_ttl) of any key, reserved ones included.
+    pub(crate) async fn put_any_with_ttl(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), Error> {
         if ttl_secs < MIN_TTL_SECS {
             return Err(Error::internal(format!("KV TTL {ttl_secs}s is below KV's minimum of {MIN_TTL_SECS}s")));
         }
@@ -140,16 +168,19 @@ impl<'r> Kv<'r> {
     /// # Errors
     /// When KV fails.
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
+        reserved(key)?;
         let t0 = now_ms();
         let r = self.store.delete(key).await;
         self.done("delete", t0, r)
     }
 
     /// Lists keys starting with `prefix`, at most `limit` (1–1000) per page, from `cursor`.
+    /// Keys under [`RESERVED_PREFIX`] are never listed (a page may hold fewer keys for them).
     ///
     /// # Errors
-    /// When KV fails.
+    /// When KV fails, or `prefix` is under [`RESERVED_PREFIX`].
     pub async fn list(&self, prefix: &str, limit: u64, cursor: Option<String>) -> Result<KvPage, Error> {
+        reserved(prefix)?;
         let t0 = now_ms();
         let mut b = self.store.list().prefix(prefix.to_owned()).limit(limit.clamp(1, 1000));
         if let Some(c) = cursor {
@@ -158,8 +189,21 @@ impl<'r> Kv<'r> {
         let r = b.execute().await;
         let page = self.done("list", t0, r)?;
         Ok(KvPage {
-            keys: page.keys.into_iter().map(|k| k.name).collect(),
+            keys: page.keys.into_iter().map(|k| k.name).filter(|k| !k.starts_with(RESERVED_PREFIX)).collect(),
             cursor: if page.list_complete { None } else { page.cursor },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reserved_keys_are_refused() {
+        for key in ["layers:federation:BackupRole:arn", "layers:", "layers:x"] {
+            assert!(super::reserved(key).is_err(), "{key}");
+        }
+        for key in ["flag:beta", "unsubscribed:a@b", "Layers:x", "xlayers:", ""] {
+            assert!(super::reserved(key).is_ok(), "{key}");
+        }
     }
 }
