@@ -183,9 +183,10 @@ fn malformed_allowlists_fail_closed() {
     for allow in [",", " , \n ,", "not-hex", "dn:", &format!("{FP}, zz"), "sha256:abcd"] {
         assert_eq!(kind(mtls(Some(tls(&[])), Some(allow))), DenyKind::Unavailable, "{allow:?}");
     }
-    // Unset or blank: no allowlist.
-    mtls(Some(tls(&[])), Some("")).unwrap();
-    mtls(Some(tls(&[])), Some("  \n")).unwrap();
+    // Set but blank is a misconfiguration, not "any certificate"; only unset means no list.
+    assert_eq!(kind(mtls(Some(tls(&[])), Some(""))), DenyKind::Unavailable);
+    assert_eq!(kind(mtls(Some(tls(&[])), Some("  \n"))), DenyKind::Unavailable);
+    mtls(Some(tls(&[])), None).unwrap();
     assert_eq!(
         Mtls::<DefaultMtls>::parse_allowlist(&format!("{}\ndn:CN=a, O=b", FP.to_uppercase())).unwrap(),
         vec![MtlsAllowed::Fingerprint(FP.into()), MtlsAllowed::SubjectDn("CN=a, O=b".into())]

@@ -15,9 +15,9 @@ use super::{constant_time_eq, Deny, Verifier, VerifyCx};
 /// pub type Device = Mtls<Devices>; // use as `identity = Device`
 /// ```
 pub trait MtlsConfig: 'static {
-    /// The var holding the optional allowlist. Unset or empty: any certificate Cloudflare
-    /// verified against the zone's CA is accepted. Otherwise, entries separated by commas or
-    /// newlines, each one of
+    /// The var holding the optional allowlist. Unset: any certificate Cloudflare verified
+    /// against the zone's CA is accepted. Set but listing nothing: 503 (a misconfiguration,
+    /// never "anything"). Otherwise, entries separated by commas or newlines, each one of
     /// * a SHA-256 fingerprint in hex (any case, `:` separators allowed), matched against
     ///   `certFingerprintSHA256`;
     /// * `dn:<subject DN>`, matched exactly against `certSubjectDN`. A DN holds commas, so a
@@ -131,9 +131,11 @@ impl<C: MtlsConfig> Mtls<C> {
     /// # Errors
     /// The [`Deny`] for the client, as [`Verifier::verify`] would return it.
     pub fn check(tls: Option<&HashMap<String, String>>, allowlist: Option<&str>) -> Result<MtlsClaims, Deny> {
-        let allowed = match allowlist.map(str::trim).filter(|l| !l.is_empty()) {
+        // Unset: no allowlist. Set — even empty — means a list, and an empty list is a
+        // misconfiguration (503), never "any certificate".
+        let allowed = match allowlist {
             None => None,
-            Some(l) => Some(Self::parse_allowlist(l).map_err(Deny::unavailable)?),
+            Some(l) => Some(Self::parse_allowlist(l.trim()).map_err(Deny::unavailable)?),
         };
         let Some(tls) = tls else {
             return Err(Deny::missing("no client certificate (no tlsClientAuth)"));
