@@ -1527,3 +1527,58 @@ fn clearing_a_state_forgets_its_keys_and_tokens_only() {
     access(&other, &t).unwrap();
     assert_eq!((one.fetches(), other.fetches()), (2, 1));
 }
+
+/// Remembers tokens for 10 s only.
+struct ShortMemory;
+impl AccessConfig for ShortMemory {
+    const VERIFIED_TOKEN_SECS: u64 = 10;
+}
+
+/// Asks for an hour: still 60 s at most.
+struct LongMemory;
+impl AccessConfig for LongMemory {
+    const VERIFIED_TOKEN_SECS: u64 = 3600;
+}
+
+/// Remembers nothing, by time.
+struct NoTime;
+impl AccessConfig for NoTime {
+    const VERIFIED_TOKEN_SECS: u64 = 0;
+}
+
+/// Seed gotcha ④: a verified token is remembered 60 s at most from the verification that made
+/// it (configurable down, never up); past that it is verified in full again.
+#[test]
+fn a_remembered_token_lives_sixty_seconds_at_most() {
+    assert_eq!(layers_core::identity::MAX_VERIFIED_TOKEN_SECS, 60);
+    let long = with(user_payload(), "exp", json!(NOW + 100_000));
+    let t = mint_a(&long);
+    let at = |server: &Server, now: u64| cx_at(server, now).header("Cf-Access-Jwt-Assertion", &t).build();
+
+    let server = Server::new("sixty", JWKS_A);
+    verify::<AccessJwt>(&at(&server, NOW)).unwrap();
+    assert_eq!(server.state.usable_access_tokens_at(NOW + 60), 1, "usable for 60 s");
+    assert_eq!(server.state.usable_access_tokens_at(NOW + 61), 0, "not a second longer");
+    assert_eq!(server.state.usable_access_tokens_at(NOW - 1), 0, "nor with the clock moved back");
+    // Used at +30: still the entry of the first verification (its 60 s count from NOW).
+    verify::<AccessJwt>(&at(&server, NOW + 30)).unwrap();
+    assert_eq!(server.state.usable_access_tokens_at(NOW + 61), 0);
+    // At +61 the old entry is dropped and the token verified in full again: a new 60 s.
+    verify::<AccessJwt>(&at(&server, NOW + 61)).unwrap();
+    assert_eq!(server.state.remembered_access_tokens(), 1);
+    assert_eq!(server.state.usable_access_tokens_at(NOW + 121), 1);
+    assert_eq!(server.state.usable_access_tokens_at(NOW + 122), 0);
+
+    // A configuration may shorten it; asking for more than 60 s still gets 60 s.
+    let short = Server::new("ten", JWKS_A);
+    verify::<AccessJwt<ShortMemory>>(&at(&short, NOW)).unwrap();
+    verify::<AccessJwt<ShortMemory>>(&at(&short, NOW + 11)).unwrap(); // the stale entry is replaced
+    assert_eq!(short.state.remembered_access_tokens(), 1);
+    let longer = Server::new("hour", JWKS_A);
+    verify::<AccessJwt<LongMemory>>(&at(&longer, NOW)).unwrap();
+    assert_eq!(longer.state.usable_access_tokens_at(NOW + 61), 0);
+    // `0`: nothing remembered at all.
+    let none = Server::new("zero", JWKS_A);
+    verify::<AccessJwt<NoTime>>(&at(&none, NOW)).unwrap();
+    assert_eq!(none.state.remembered_access_tokens(), 0);
+}

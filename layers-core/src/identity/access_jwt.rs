@@ -19,6 +19,9 @@ use crate::outbound::OutboundRequest;
 pub const ACCESS_JWT_HEADER: &str = "Cf-Access-Jwt-Assertion";
 /// The cookie browsers carry the same token in (used only when the header is absent).
 pub const ACCESS_JWT_COOKIE: &str = "CF_Authorization";
+/// The longest a verified Access token is remembered, in seconds
+/// ([`AccessConfig::VERIFIED_TOKEN_SECS`] cannot raise it).
+pub const MAX_VERIFIED_TOKEN_SECS: u64 = 60;
 /// Tokens longer than this many bytes are refused unread (403).
 pub const MAX_ACCESS_JWT_LEN: usize = 8 * 1024;
 /// Longest accepted `kid` (header and JWKS).
@@ -65,6 +68,10 @@ pub trait AccessConfig: 'static {
     /// with the same token skips the parse and the signature check (see [`AccessJwt`]'s
     /// "Repeated tokens"); `0` remembers none.
     const VERIFIED_TOKENS: usize = 256;
+    /// How long a token that verified is remembered, in seconds, counted from the verification
+    /// (seed gotcha ④: never cache verified identity for long). At most
+    /// [`MAX_VERIFIED_TOKEN_SECS`]: a larger value counts as that; `0` remembers none.
+    const VERIFIED_TOKEN_SECS: u64 = MAX_VERIFIED_TOKEN_SECS;
     /// Name in logs and the manifest.
     const NAME: &'static str = "AccessJwt";
 }
@@ -108,6 +115,16 @@ impl AccessConfig for DefaultAccess {}
 /// and `exp`/`nbf`/`iat` are checked against the clock again. So every request gets the
 /// answer a full verification would give. Only tokens that passed every check are
 /// remembered; a full cache is emptied before the next one is added.
+///
+/// Why that is equivalent to verifying again: a full verification is a function of (the
+/// token's bytes, the settings, the key its `kid` maps to now, the clock). The remembered entry
+/// is keyed by the exact bytes and the settings; the key lookup is redone and must give the same
+/// key; the clock checks are redone. What is skipped — the strict header and payload parse, the
+/// RS256 check, `iss`/`aud` and the identity claims — depends on nothing else, so it cannot
+/// answer differently. Still, a verified identity is not kept long (seed gotcha ④): an entry
+/// lives at most [`AccessConfig::VERIFIED_TOKEN_SECS`] (60 s by default, never more than
+/// [`MAX_VERIFIED_TOKEN_SECS`]) from the verification that made it, then the token is verified in
+/// full again. A clock that went back past the verification also ends the entry.
 ///
 /// # Whose cache
 /// Keys and remembered tokens live in the [`VerifyCx`]'s
@@ -898,8 +915,10 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
         // What this context's family remembers: the isolate's in dispatch, a private one for
         // a built context (which can therefore never feed keys or tokens to dispatch's).
         let state = cx.state::<AccessState>();
-        if C::VERIFIED_TOKENS > 0 {
-            if let Some(hit) = state.remembered(&settings, &token) {
+        let remember_secs = C::VERIFIED_TOKEN_SECS.min(MAX_VERIFIED_TOKEN_SECS);
+        let remembering = C::VERIFIED_TOKENS > 0 && remember_secs > 0;
+        if remembering {
+            if let Some(hit) = state.remembered(&settings, &token, cx.now(), remember_secs) {
                 // What the full path would decide, from the steps whose inputs may have
                 // changed since: the key set (fetched or refetched exactly as below) must still
                 // map the token's kid to the very key its signature verified with, and the
@@ -926,8 +945,9 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
         let (claims, times) = settings.verify_webcrypto(&token, key, &state.crypto_keys, cx.now()).await?;
         #[cfg(not(target_arch = "wasm32"))]
         let (claims, times) = settings.verify_with_key(&token, key, cx.now())?;
-        if let Some(tag) = (C::VERIFIED_TOKENS > 0).then(|| state.tag_of(&token)).flatten() {
-            let verified = Verified { tag, token, settings, kid, key: key.clone(), times, claims: claims.clone() };
+        if let Some(tag) = remembering.then(|| state.tag_of(&token)).flatten() {
+            let at = cx.now();
+            let verified = Verified { tag, token, settings, kid, key: key.clone(), times, claims: claims.clone(), at };
             state.remember(C::VERIFIED_TOKENS, verified);
         }
         Ok(claims)
@@ -1083,7 +1103,7 @@ mod tests {
         let key = private(KEY_A).to_public_key();
         let claims = AccessClaims::Service { common_name: "c".into(), sub: String::new() };
         let times = Times { exp: Some(1), nbf: None, iat: None };
-        let e = Verified { tag: ta, token: a.into(), settings, kid: "k".into(), key, times, claims };
+        let e = Verified { tag: ta, token: a.into(), settings, kid: "k".into(), key, times, claims, at: 0 };
         assert!(is_token(&e, ta, a));
         // A token with the same tag (a collision) but other bytes, or another length, is not it.
         assert!(!is_token(&e, ta, b));

@@ -90,6 +90,16 @@ pub(super) struct Verified {
     pub(super) key: RsaPublicKey,
     pub(super) times: Times,
     pub(super) claims: AccessClaims,
+    /// When it verified (the context's clock, Unix seconds).
+    pub(super) at: u64,
+}
+
+impl Verified {
+    /// Whether the entry may still stand in for a verification at `now`: at most `secs` after
+    /// it was made, and never when the clock went back past it.
+    pub(super) fn fresh(&self, now: u64, secs: u64) -> bool {
+        now >= self.at && now - self.at <= secs
+    }
 }
 
 /// Whether `e` remembers exactly `token` (tag first, then the whole string in constant time).
@@ -122,10 +132,24 @@ impl AccessState {
         Some(h.finish())
     }
 
-    /// The remembered verification of exactly `token` under exactly `settings`, if any.
-    pub(super) fn remembered(&self, settings: &AccessSettings, token: &str) -> Option<Rc<Verified>> {
+    /// The remembered verification of exactly `token` under exactly `settings`, if it is no
+    /// older than `secs` at `now` (an older one is forgotten).
+    pub(super) fn remembered(
+        &self,
+        settings: &AccessSettings,
+        token: &str,
+        now: u64,
+        secs: u64,
+    ) -> Option<Rc<Verified>> {
         let tag = self.tag_of(token)?;
-        self.verified.borrow().iter().find(|e| is_token(e, tag, token) && e.settings == *settings).cloned()
+        let hit =
+            self.verified.borrow().iter().find(|e| is_token(e, tag, token) && e.settings == *settings).cloned()?;
+        if hit.fresh(now, secs) {
+            Some(hit)
+        } else {
+            self.forget(token);
+            None
+        }
     }
 
     /// Forgets `token` (under any settings).
@@ -153,6 +177,12 @@ impl AccessState {
     pub(super) fn remembered_count(&self) -> usize {
         self.verified.borrow().len()
     }
+
+    /// How many remembered tokens could still stand in for a verification at `now`, with the
+    /// longest life a configuration can give them.
+    pub(super) fn fresh_count(&self, now: u64) -> usize {
+        self.verified.borrow().iter().filter(|e| e.fresh(now, super::access_jwt::MAX_VERIFIED_TOKEN_SECS)).count()
+    }
 }
 
 impl super::VerifierState {
@@ -161,5 +191,13 @@ impl super::VerifierState {
     #[must_use]
     pub fn remembered_access_tokens(&self) -> usize {
         self.get::<AccessState>().remembered_count()
+    }
+
+    /// How many of them could still be used at `now` (Unix seconds): none is older than
+    /// [`MAX_VERIFIED_TOKEN_SECS`](super::MAX_VERIFIED_TOKEN_SECS).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn usable_access_tokens_at(&self, now: u64) -> usize {
+        self.get::<AccessState>().fresh_count(now)
     }
 }

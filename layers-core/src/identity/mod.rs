@@ -35,7 +35,7 @@ mod webhook;
 pub use access_jwt::fuzz_check_unsigned;
 pub use access_jwt::{
     verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks, ACCESS_JWT_COOKIE,
-    ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN,
+    ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN, MAX_VERIFIED_TOKEN_SECS,
 };
 pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
 pub use capability::{Identifies, MayFederate, MayMint, Mint, Minter};
