@@ -60,3 +60,18 @@ pub async fn federation_cache(_: Claims<'_, ApiKey>, kv: Kv<'_>, vars: Vars<'_>)
         "list_reserved_refused": list_reserved.is_err(),
     }))?)
 }
+
+/// Access through a deliberately slow key server (`SLOW_CERTS_URL`, the stubs' key set behind a
+/// 1.5 s delay), with a key cache of its own: the route the single-flight test loads while its
+/// keys are being fetched. Not an attack; here because it exists in the test build only.
+pub struct SlowKeys;
+
+impl layers_core::identity::AccessConfig for SlowKeys {
+    const CERTS_URL_VAR: &'static str = "SLOW_CERTS_URL";
+}
+
+/// Answers who Access let through, with keys from the slow key server.
+#[route(GET "/__test/slow-keys", identity = layers_core::identity::AccessJwt<SlowKeys>)]
+pub async fn slow_keys(who: Claims<'_, layers_core::identity::AccessJwt<SlowKeys>>) -> Result<Response> {
+    Ok(Response::ok(who.email().unwrap_or("service").to_owned())?)
+}

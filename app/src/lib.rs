@@ -643,6 +643,8 @@ app! {
         attacks::feed_verifier,
         #[cfg(feature = "attack-routes")]
         attacks::federation_cache,
+        #[cfg(feature = "attack-routes")]
+        attacks::slow_keys,
     ],
     crons: [weekly_digest],
     queues: [webmention::verify_webmentions, reindex, dead_letters],

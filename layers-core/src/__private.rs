@@ -764,6 +764,20 @@ fn verify_cx<'e>(
         fetcher: crate::outbound::worker_fetch(),
         // The isolate's: what verifiers remember between requests belongs to dispatch alone.
         state: crate::identity::state::isolate(),
+        pause: dispatch_pause(),
+    }
+}
+
+/// The pause of dispatch's contexts: this request's own `setTimeout` (natively, where dispatch
+/// never runs, a yield).
+fn dispatch_pause() -> crate::identity::cx::Pause {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Rc::new(|ms: u32| -> LocalBoxFuture<'static, ()> { Box::pin(crate::timer::Sleep::new(ms)) })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        crate::identity::cx::yield_once()
     }
 }
 

@@ -40,6 +40,8 @@ pub mod manifest;
 pub mod outbound;
 pub mod request;
 pub mod storage;
+#[cfg(target_arch = "wasm32")]
+mod timer;
 pub mod vars;
 
 #[doc(hidden)]

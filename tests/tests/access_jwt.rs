@@ -1027,9 +1027,9 @@ impl std::future::Future for YieldOnce {
 }
 
 #[test]
-fn concurrent_cold_requests_both_get_keys() {
-    // Two requests in one cold isolate: the second must not be refused (or told a fetch
-    // "failed") while the first one's fetch is still in flight.
+fn concurrent_cold_requests_share_one_fetch() {
+    // Fifty requests in one cold isolate: one JWKS fetch, which the others wait on — none is
+    // refused (or told a fetch "failed") while it is in flight.
     let server = Server::new("concurrent", JWKS_A);
     let inner = server.fetcher();
     let slow: Fetcher = Rc::new(move |req: OutboundRequest| -> FetchFuture {
@@ -1049,14 +1049,41 @@ fn concurrent_cold_requests_both_get_keys() {
             .header("Cf-Access-Jwt-Assertion", &t)
             .build()
     };
-    let (c1, c2) = (cx(), cx());
-    let (r1, r2) = block_on(futures::future::join(<AccessJwt>::verify(&c1), <AccessJwt>::verify(&c2)));
-    r1.unwrap();
-    r2.unwrap();
-    assert_eq!(server.fetches(), 2, "both fetched (no shared in-flight fetch)");
-    // Then the cache serves both.
+    let cxs: Vec<_> = (0..50).map(|_| cx()).collect();
+    let results = block_on(futures::future::join_all(cxs.iter().map(|c| <AccessJwt>::verify(c))));
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.fetches(), 1, "one fetch for all fifty");
+    // Then the cache serves them.
     verify::<AccessJwt>(&cx()).unwrap();
-    assert_eq!(server.fetches(), 2);
+    assert_eq!(server.fetches(), 1);
+
+    // A fetch that fails fails every request that waited on it (503, none a 403), once.
+    let down = Server::new("concurrent-down", JWKS_A);
+    down.down.set(true);
+    let inner = down.fetcher();
+    let slow: Fetcher = Rc::new(move |req: OutboundRequest| -> FetchFuture {
+        let f = inner(req);
+        Box::pin(async move {
+            YieldOnce(false).await;
+            f.await
+        })
+    });
+    let cxs: Vec<_> = (0..20)
+        .map(|_| {
+            VerifyCx::builder()
+                .now(NOW)
+                .vars(vars(down.url.clone(), vec![]))
+                .fetcher(Rc::clone(&slow))
+                .state(down.state())
+                .header("Cf-Access-Jwt-Assertion", &t)
+                .build()
+        })
+        .collect();
+    let results = block_on(futures::future::join_all(cxs.iter().map(|c| <AccessJwt>::verify(c))));
+    for r in results {
+        assert_eq!(r.expect_err("keys unreachable").kind(), DenyKind::Unavailable);
+    }
+    assert_eq!(down.fetches(), 1);
 }
 
 #[test]

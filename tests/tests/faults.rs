@@ -449,3 +449,29 @@ fn fault_chunked_bodies_past_the_limit_are_413_and_the_isolate_lives() {
     assert!(peak > 0, "the test build reports x-layers-wasm-memory");
     assert!(peak <= BOUND, "wasm memory {peak} B over the bound {BOUND} B");
 }
+
+// ---- one key fetch for many requests -------------------------------------------------------------
+
+/// A cold key cache under load: 100 concurrent requests to a route whose Access keys come from a
+/// key server that takes 1.5 s to answer (`/__test/slow-keys`, test build only, its own cache)
+/// make one JWKS fetch between them, and every one of them gets its 200 — none a 503 while the
+/// fetch runs.
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn fault_a_cold_key_cache_under_load_makes_one_fetch() {
+    let count = || stub("GET", "/__control/slow-count", None).trim().parse::<u64>().expect("a count");
+    let before = count();
+    let token = access_token("a", &kid("a"), &user_claims(ADMIN));
+    let started = Instant::now();
+    let answers: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..100)
+            .map(|_| s.spawn(|| send("GET", "/__test/slow-keys", &[("cf-access-jwt-assertion", &token)], None).status))
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a request thread")).collect()
+    });
+    let ok = answers.iter().filter(|s| **s == 200).count();
+    let unavailable = answers.iter().filter(|s| **s == 503).count();
+    assert_eq!(count() - before, 1, "one fetch of the slow key set ({ok} × 200, {unavailable} × 503)");
+    assert_eq!(ok, 100, "every request passes: {answers:?}");
+    eprintln!("100 concurrent cold requests: 1 JWKS fetch, 100 × 200 in {:.2} s", started.elapsed().as_secs_f64());
+}

@@ -104,7 +104,8 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
         &format!(
             "API_KEYS=e2e:{api_key},old:{old_key}\nSIGNING_KEY={signing_key}\n\
              ACCESS_TEAM_DOMAIN=layers-e2e.cloudflareaccess.com\nACCESS_AUD={access_aud}\n\
-             ACCESS_CERTS_URL={stubs_url}/cdn-cgi/access/certs\nADMIN_EMAILS=admin@example.com,Ops@Example.com\n\
+             ACCESS_CERTS_URL={stubs_url}/cdn-cgi/access/certs\nSLOW_CERTS_URL={stubs_url}/slow/cdn-cgi/access/certs\n\
+             ADMIN_EMAILS=admin@example.com,Ops@Example.com\n\
              TURNSTILE_SECRET={turnstile_secret}\nTURNSTILE_VERIFY_URL={stubs_url}/turnstile/v0/siteverify\n\
              WEBHOOK_SECRET={webhook_secret}\nMAIL_URL={stubs_url}/mail\nABUSE_LIMIT=4\n\
              FEDERATION_KEY=\"{federation_key}\"\nFEDERATION_ISSUER=https://layers.test\n\

@@ -19,6 +19,9 @@ use crate::outbound::OutboundRequest;
 pub const ACCESS_JWT_HEADER: &str = "Cf-Access-Jwt-Assertion";
 /// The cookie browsers carry the same token in (used only when the header is absent).
 pub const ACCESS_JWT_COOKIE: &str = "CF_Authorization";
+/// How often a request waiting on another's JWKS fetch looks whether it ended, in ms.
+const JWKS_WAIT_STEP_MS: u32 = 20;
+
 /// The longest a verified Access token is remembered, in seconds
 /// ([`AccessConfig::VERIFIED_TOKEN_SECS`] cannot raise it).
 pub const MAX_VERIFIED_TOKEN_SECS: u64 = 60;
@@ -820,31 +823,50 @@ impl<C: AccessConfig> AccessJwt<C> {
     async fn jwks_for(cx: &VerifyCx<'_>, state: &AccessState, url: &str, kid: &str) -> Result<Rc<Jwks>, Deny> {
         let now = cx.now();
         let recent = |t: Option<u64>| t.is_some_and(|t| now.saturating_sub(t) < C::REFETCH_INTERVAL_SECS);
-        let (fresh, attempted_recently, failed_recently, in_flight) = {
+        let (fresh, attempted_recently, failed_recently) = {
             let c = state.jwks.borrow();
             match c.get(url) {
-                None => (None, false, false, false),
+                None => (None, false, false),
                 Some(e) => {
                     let fresh = e
                         .jwks
                         .as_ref()
                         .filter(|(_, at)| now.saturating_sub(*at) < C::CACHE_TTL_SECS)
                         .map(|(j, _)| Rc::clone(j));
-                    // An attempt newer than both the last success and the last failure is still running.
-                    let done = e.jwks.as_ref().map(|(_, at)| *at).max(e.last_failure);
-                    let in_flight = e.last_attempt.is_some_and(|a| done.is_none_or(|d| a > d));
-                    (fresh, recent(e.last_attempt), recent(e.last_failure), in_flight)
+                    (fresh, recent(e.last_attempt), recent(e.last_failure))
                 }
             }
         };
+        if let Some(j) = fresh.as_ref().filter(|j| j.get(kid).is_some()) {
+            return Ok(Rc::clone(j));
+        }
+        // Another request is fetching this key set right now: wait for it to end rather than
+        // fetching again (a cold or expired cache under load makes one fetch, not one each).
+        // The wait is this request's own timer (the runtime cancels a request that only waits
+        // on another request's I/O), checking every `JWKS_WAIT_STEP_MS`.
+        if state.inflight.borrow().contains(url) {
+            let mut waited = 0;
+            while state.inflight.borrow().contains(url) {
+                if waited >= crate::outbound::DEFAULT_TIMEOUT_MS + JWKS_WAIT_STEP_MS {
+                    return Err(Deny::unavailable(format!("the fetch of {url} another request started did not end")));
+                }
+                cx.pause(JWKS_WAIT_STEP_MS).await;
+                waited += JWKS_WAIT_STEP_MS;
+            }
+            let fetched = state
+                .last_fetch
+                .borrow()
+                .get(url)
+                .cloned()
+                .unwrap_or_else(|| Err("the fetch this request waited on left no answer".to_owned()));
+            return Self::decide(fetched, fresh.is_some(), kid);
+        }
         match &fresh {
-            Some(j) if j.get(kid).is_some() => return Ok(Rc::clone(j)),
-            // Unknown kid while the refetch that could have found it failed or has not
-            // finished: nobody can decide yet, so 503 rather than a 403 that might be wrong.
-            Some(_) if attempted_recently && (failed_recently || in_flight) => {
+            // Unknown kid while the refetch that could have found it failed: nobody can decide
+            // yet, so 503 rather than a 403 that might be wrong.
+            Some(_) if attempted_recently && failed_recently => {
                 return Err(Deny::unavailable(format!(
-                    "token kid is not in the cached JWKS and the refetch of {url} {} less than {} s ago",
-                    if in_flight { "is still running, started" } else { "failed" },
+                    "token kid is not in the cached JWKS and the refetch of {url} failed less than {} s ago",
                     C::REFETCH_INTERVAL_SECS
                 )))
             }
@@ -855,8 +877,7 @@ impl<C: AccessConfig> AccessJwt<C> {
                     C::REFETCH_INTERVAL_SECS
                 )))
             }
-            // No usable keys: fetch (a fetch still in flight for another request does not
-            // hold this one back), unless the last fetch failed within the interval.
+            // No usable keys: fetch, unless the last fetch failed within the interval.
             None if failed_recently => {
                 return Err(Deny::unavailable(format!(
                     "no usable JWKS: the last fetch of {url} failed less than {} s ago",
@@ -865,7 +886,9 @@ impl<C: AccessConfig> AccessJwt<C> {
             }
             _ => {}
         }
-        // Mark the attempt before awaiting, so concurrent unknown kids do not all refetch.
+        // This request fetches; others that need the set meanwhile wait on it (above). The
+        // guard ends the fetch's turn even if this future is dropped half way.
+        let guard = InFlight::start(state, url);
         state.jwks.borrow_mut().entry(url.to_owned()).or_default().last_attempt = Some(now);
         let fetched = fetch_jwks(cx, url).await;
         {
@@ -880,14 +903,51 @@ impl<C: AccessConfig> AccessJwt<C> {
                 Err(_) => e.last_failure = Some(now),
             }
         }
+        guard.finish(fetched.clone());
+        Self::decide(fetched, fresh.is_some(), kid)
+    }
+
+    /// The answer for a token whose `kid` a fetch of its key set was needed for.
+    fn decide(fetched: Result<Rc<Jwks>, String>, had_keys: bool, kid: &str) -> Result<Rc<Jwks>, Deny> {
         match fetched {
             Ok(jwks) if jwks.get(kid).is_some() => Ok(jwks),
             Ok(_) => Err(Deny::invalid("token kid is not in the freshly fetched JWKS")),
-            Err(e) => Err(Deny::unavailable(match fresh {
-                Some(_) => format!("token kid unknown and refetching the JWKS failed: {e}"),
-                None => format!("no usable JWKS: {e}"),
+            Err(e) => Err(Deny::unavailable(if had_keys {
+                format!("token kid unknown and refetching the JWKS failed: {e}")
+            } else {
+                format!("no usable JWKS: {e}")
             })),
         }
+    }
+}
+
+/// A JWKS fetch's turn: while it lives, other requests for the same URL wait (see
+/// `AccessJwt::jwks_for`); it ends with the fetch's answer, or with "abandoned" when dropped
+/// without one.
+struct InFlight<'s> {
+    state: &'s AccessState,
+    url: String,
+    done: bool,
+}
+
+impl<'s> InFlight<'s> {
+    fn start(state: &'s AccessState, url: &str) -> Self {
+        state.inflight.borrow_mut().insert(url.to_owned());
+        InFlight { state, url: url.to_owned(), done: false }
+    }
+
+    fn finish(mut self, fetched: super::access_state::Fetched) {
+        self.state.last_fetch.borrow_mut().insert(self.url.clone(), fetched);
+        self.done = true;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.state.last_fetch.borrow_mut().insert(self.url.clone(), Err("the fetch was abandoned".to_owned()));
+        }
+        self.state.inflight.borrow_mut().remove(&self.url);
     }
 }
 

@@ -18,6 +18,11 @@ use super::access_jwt::{AccessClaims, AccessSettings, Jwks, Times};
 pub(super) struct AccessState {
     /// Key sets by JWKS URL.
     pub(super) jwks: RefCell<HashMap<String, CacheEntry>>,
+    /// The JWKS URLs being fetched right now: one fetch per key set at a time, however many
+    /// requests need it; the others wait for it to end (see `AccessJwt::jwks_for`).
+    pub(super) inflight: RefCell<std::collections::HashSet<String>>,
+    /// How the last fetch of each URL ended, for the requests that waited on it.
+    pub(super) last_fetch: RefCell<HashMap<String, Fetched>>,
     /// Tokens that verified: a short list, found by tag, then confirmed by comparing the whole
     /// token in constant time.
     verified: RefCell<Vec<Rc<Verified>>>,
@@ -34,6 +39,9 @@ pub(super) struct AccessState {
 }
 
 // ---- the key cache ------------------------------------------------------------------------------
+
+/// How a JWKS fetch ended: the fetched set, or why it failed.
+pub(super) type Fetched = Result<Rc<Jwks>, String>;
 
 /// One JWKS URL's cache entry.
 #[derive(Default)]

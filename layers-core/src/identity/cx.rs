@@ -75,6 +75,28 @@ pub struct VerifyCx<'a> {
     pub(crate) fetcher: Fetcher,
     /// What verifiers remember between requests: the isolate's (dispatch) or a private one.
     pub(crate) state: Rc<VerifierState>,
+    /// Waits a number of milliseconds on this request's own timer (dispatch: the runtime's
+    /// `setTimeout`; a built context: yields once).
+    pub(crate) pause: Pause,
+}
+
+/// A wait of some milliseconds, as a context makes it.
+pub(crate) type Pause = Rc<dyn Fn(u32) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>;
+
+/// The pause of a built context: gives other futures one turn, whatever the milliseconds.
+pub(crate) fn yield_once() -> Pause {
+    Rc::new(|_| {
+        let mut yielded = false;
+        Box::pin(std::future::poll_fn(move |cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        }))
+    })
 }
 
 impl fmt::Debug for VerifyCx<'_> {
@@ -113,6 +135,7 @@ impl<'a> VerifyCx<'a> {
                 tls_client_auth: None,
                 fetcher: no_fetch(),
                 state: Rc::new(VerifierState::new()),
+                pause: yield_once(),
             },
         }
     }
@@ -233,6 +256,11 @@ impl<'a> VerifyCx<'a> {
     #[must_use]
     pub fn tls_client_auth(&self) -> Option<&HashMap<String, String>> {
         self.tls_client_auth.as_ref()
+    }
+    /// Waits `ms` milliseconds on this request's own timer (in a context made with
+    /// [`VerifyCx::builder`], gives other futures one turn instead).
+    pub(crate) async fn pause(&self, ms: u32) {
+        (self.pause)(ms).await;
     }
     /// Performs an outbound HTTP call (the Workers `fetch`, aborted after 5 s).
     ///

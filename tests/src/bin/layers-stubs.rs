@@ -11,6 +11,8 @@
 //!   (`error`), or a dropped connection (`down`).
 //! - `POST /__control/jwks` with body `a|b|ab|garbage|corrupt|error|down` — switches the mode.
 //! - `GET /__control/count` — how many times the certs were fetched.
+//! - `GET /slow/cdn-cgi/access/certs` — `DIR/jwks-a.json`, after 1.5 s (a slow key server, for
+//!   the single-flight test); `GET /__control/slow-count` — how many times it was fetched.
 //! - `POST /turnstile/v0/siteverify` — form `secret`, `response`: `pass…` succeeds once (a
 //!   second use answers `timeout-or-duplicate`, as Turnstile's tokens are single-use),
 //!   `fail…` answers `invalid-input-response`, `spent…` answers `timeout-or-duplicate`, and a
@@ -65,6 +67,8 @@ struct State {
     jwks_dir: PathBuf,
     mode: String,
     fetches: u64,
+    /// Fetches of the slow key set (`/slow/cdn-cgi/access/certs`).
+    slow_fetches: u64,
     turnstile_secret: String,
     /// siteverify's fault mode: `ok`, `slow`, `error` or `garbage`.
     turnstile_mode: String,
@@ -298,6 +302,20 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         return webmention_source(&mut s, &method, &path);
     }
     match (method.as_str(), path.split('?').next().unwrap_or("")) {
+        ("GET", "/slow/cdn-cgi/access/certs") => {
+            st.slow_fetches += 1;
+            let doc = std::fs::read_to_string(st.jwks_dir.join("jwks-a.json"));
+            drop(st);
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            match doc {
+                Ok(doc) => respond(&mut s, "200 OK", "application/json", &doc),
+                Err(e) => respond(&mut s, "500 Internal Server Error", "text/plain", &e.to_string()),
+            }
+        }
+        ("GET", "/__control/slow-count") => {
+            let n = st.slow_fetches.to_string();
+            respond(&mut s, "200 OK", "text/plain", &n)
+        }
         ("GET", "/cdn-cgi/access/certs") => {
             st.fetches += 1;
             match st.mode.as_str() {
@@ -511,6 +529,7 @@ fn main() {
         jwks_dir: PathBuf::from(jwks_dir),
         mode: "a".into(),
         fetches: 0,
+        slow_fetches: 0,
         turnstile_secret,
         turnstile_mode: "ok".into(),
         spent: HashSet::new(),
