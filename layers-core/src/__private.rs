@@ -66,6 +66,9 @@ pub struct RouteMeta {
     pub identity_type: fn() -> &'static str,
     /// The secrets the identity's verifier reads (`Verifier::SECRETS`), set by [`entry`].
     pub secrets: &'static [&'static str],
+    /// The signed-token configurations the identity accepts (`Verifier::TOKENS`), set by
+    /// [`entry`].
+    pub tokens: &'static [&'static str],
 }
 
 /// The placeholder [`RouteMeta::identity_type`] of a description (`entry` sets the real one).
@@ -263,6 +266,7 @@ pub const fn route_meta<H: Route>() -> RouteMeta {
     meta.identity = <H::Identity as Verifier>::NAME;
     meta.identity_type = std::any::type_name::<H::Identity>;
     meta.secrets = <H::Identity as Verifier>::SECRETS;
+    meta.tokens = <H::Identity as Verifier>::TOKENS;
     meta
 }
 

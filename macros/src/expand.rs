@@ -130,6 +130,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
                     grants: &[#(#grants),*],
                     identity_type: #private::unnamed,
                     secrets: &[],
+                    tokens: &[],
                 };
                 fn call<'r>(
                     mut cx: #private::RouteCx<'r, Self::Identity>,

@@ -28,6 +28,7 @@ impl Route for sneaky {
         grants: &[],
         identity_type: layers_core::__private::unnamed,
         secrets: &[],
+        tokens: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

@@ -27,6 +27,7 @@ impl Route for evil {
         grants: &[],
         identity_type: layers_core::__private::unnamed,
         secrets: &[],
+        tokens: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

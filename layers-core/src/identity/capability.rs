@@ -169,6 +169,9 @@ pub struct Grant {
     pub secret: &'static str,
     /// Whether the configuration is one of layers' own defaults (never grantable).
     pub layers_default: bool,
+    /// A `Mint`'s token configuration key (see [`TokenConfig`]); empty for `Federation`.
+    #[doc(hidden)]
+    pub token: &'static str,
 }
 
 impl Grant {
@@ -191,6 +194,7 @@ impl<C: TokenConfig> GrantParam for Mint<'_, C> {
         config: std::any::type_name::<C>,
         secret: C::SECRET,
         layers_default: C::LAYERS_DEFAULT,
+        token: super::signed_token::token_key::<C>(),
     };
 }
 
@@ -200,5 +204,6 @@ impl<C: FederationConfig> GrantParam for super::Federation<'_, C> {
         config: std::any::type_name::<C>,
         secret: C::KEY_SECRET,
         layers_default: C::LAYERS_DEFAULT,
+        token: "",
     };
 }

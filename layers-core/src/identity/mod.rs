@@ -15,6 +15,7 @@ mod access_state;
 mod api_key;
 pub mod capability;
 mod claims;
+mod const_text;
 pub(crate) mod cx;
 mod deny;
 mod durable_caller;
@@ -112,6 +113,12 @@ pub trait Verifier: Sized + 'static {
     /// says why — so the list is the whole truth: `app!` refuses a `[vars]` entry of
     /// wrangler.toml that names one of them, and [`Vars`](crate::Vars) never reads one.
     const SECRETS: &'static [&'static str] = &[];
+    /// The signed-token configurations this verifier accepts, as keys (see
+    /// [`TokenConfig`]): `app!` refuses two different configurations that share a secret and a
+    /// purpose, whose tokens would pass for each other. Set by [`SignedToken`] and the
+    /// compositions; a verifier of your own leaves it empty.
+    #[doc(hidden)]
+    const TOKENS: &'static [&'static str] = &[];
     /// Whether the verifier needs the raw request body (signatures over the body, form
     /// fields). The framework then reads the body first (at most
     /// [`DEFAULT_BODY_LIMIT`](crate::request::DEFAULT_BODY_LIMIT), else 413) and hands the

@@ -14,6 +14,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::const_text::{ConstName, ConstNames};
 use super::{
     AccessClaims, AccessConfig, AccessJwt, ApiKey, ApiKeyConfig, Deny, DenyKind, Mtls, MtlsConfig, SignedToken,
     TokenConfig, Turnstile, TurnstileConfig, Verifier, VerifyCx, Webhook, WebhookConfig,
@@ -75,12 +76,15 @@ impl<V: Authenticates, P: Policy<V>> fmt::Debug for Guarded<V, P> {
 impl<V: Authenticates, P: Policy<V>> Guarded<V, P> {
     const JOINED: &'static ConstName = &ConstName::join(&[V::NAME, "+", P::NAME]);
     const SECRET_LIST: &'static ConstNames = &ConstNames::join(V::SECRETS, P::SECRETS);
+    const TOKEN_LIST: &'static ConstNames = &ConstNames::join(V::TOKENS, &[]);
 }
 
 impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     type Claims = V::Claims;
     const NAME: &'static str = Self::JOINED.as_str();
     const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
+    #[doc(hidden)]
+    const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = V::BODY;
     const TLS: bool = V::TLS;
 
@@ -257,6 +261,7 @@ impl<A: Verifier, B: Verifier> fmt::Debug for AnyOf<A, B> {
 impl<A: Verifier, B: Verifier> AnyOf<A, B> {
     const JOINED: &'static ConstName = &ConstName::join(&["AnyOf(", A::NAME, "|", B::NAME, ")"]);
     const SECRET_LIST: &'static ConstNames = &ConstNames::join(A::SECRETS, B::SECRETS);
+    const TOKEN_LIST: &'static ConstNames = &ConstNames::join(A::TOKENS, B::TOKENS);
 
     /// The refusal of an `AnyOf` whose two verifiers refused with `a` and `b`.
     #[must_use]
@@ -277,6 +282,8 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     type Claims = OneOf<A::Claims, B::Claims>;
     const NAME: &'static str = Self::JOINED.as_str();
     const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
+    #[doc(hidden)]
+    const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = A::BODY || B::BODY;
     const TLS: bool = A::TLS || B::TLS;
 
@@ -289,83 +296,5 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
             Ok(c) => Ok(OneOf::Second(c)),
             Err(db) => Err(Self::combine(&da, &db)),
         }
-    }
-}
-
-/// A name built at compile time from the names of composed verifiers (at most
-/// [`ConstName::CAP`] bytes; longer names are cut at a character boundary).
-struct ConstName {
-    buf: [u8; ConstName::CAP],
-    len: usize,
-}
-
-impl ConstName {
-    const CAP: usize = 160;
-
-    const fn join(parts: &[&str]) -> ConstName {
-        let mut buf = [0u8; ConstName::CAP];
-        let mut len = 0;
-        let mut i = 0;
-        while i < parts.len() {
-            let b = parts[i].as_bytes();
-            let mut j = 0;
-            while j < b.len() && len < ConstName::CAP {
-                buf[len] = b[j];
-                len += 1;
-                j += 1;
-            }
-            i += 1;
-        }
-        ConstName { buf, len }
-    }
-
-    const fn as_str(&'static self) -> &'static str {
-        let (head, _) = self.buf.split_at(self.len);
-        match std::str::from_utf8(head) {
-            Ok(s) => s,
-            Err(e) => {
-                let (valid, _) = head.split_at(e.valid_up_to());
-                match std::str::from_utf8(valid) {
-                    Ok(s) => s,
-                    Err(_) => "?",
-                }
-            }
-        }
-    }
-}
-
-/// Two lists of names joined at compile time (the secrets of a composed verifier), each name
-/// once, at most [`ConstNames::CAP`] of them: more is a compile-time error.
-struct ConstNames {
-    names: [&'static str; ConstNames::CAP],
-    len: usize,
-}
-
-impl ConstNames {
-    const CAP: usize = 32;
-
-    const fn join(a: &[&'static str], b: &[&'static str]) -> ConstNames {
-        let mut names = [""; ConstNames::CAP];
-        let mut len = 0;
-        let lists = [a, b];
-        let mut l = 0;
-        while l < lists.len() {
-            let list = lists[l];
-            let mut i = 0;
-            while i < list.len() {
-                if !crate::request::pattern::str_in(list[i], names.split_at(len).0) {
-                    assert!(len < ConstNames::CAP, "a composed verifier reads more than 32 secrets");
-                    names[len] = list[i];
-                    len += 1;
-                }
-                i += 1;
-            }
-            l += 1;
-        }
-        ConstNames { names, len }
-    }
-
-    const fn as_slice(&'static self) -> &'static [&'static str] {
-        self.names.split_at(self.len).0
     }
 }

@@ -53,6 +53,51 @@ pub trait TokenConfig: 'static {
     const LAYERS_DEFAULT: bool = false;
 }
 
+/// The key a token configuration is compared by: `secret \0 purpose \0 name \0 source`. Two
+/// keys with the same secret and purpose but anything else different are two configurations
+/// whose tokens would verify for each other (see `check::table_problem`).
+pub(crate) const fn token_key<C: TokenConfig>() -> &'static str {
+    TokenKey::<C>::KEY.as_str()
+}
+
+struct TokenKey<C>(PhantomData<C>);
+
+impl<C: TokenConfig> TokenKey<C> {
+    const KEY: &'static super::const_text::ConstKey = &super::const_text::ConstKey::join(&[
+        C::SECRET,
+        "\0",
+        C::PURPOSE,
+        "\0",
+        C::NAME,
+        "\0",
+        C::SOURCE.kind(),
+        ":",
+        C::SOURCE.name(),
+    ]);
+}
+
+impl TokenSource {
+    /// What kind of source this is (`param`, `query`, `header`, `cookie`, `bearer`).
+    #[must_use]
+    pub const fn kind(self) -> &'static str {
+        match self {
+            TokenSource::Param(_) => "param",
+            TokenSource::Query(_) => "query",
+            TokenSource::Header(_) => "header",
+            TokenSource::Cookie(_) => "cookie",
+            TokenSource::Bearer => "bearer",
+        }
+    }
+    /// The parameter, header or cookie name (empty for `Bearer`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            TokenSource::Param(n) | TokenSource::Query(n) | TokenSource::Header(n) | TokenSource::Cookie(n) => n,
+            TokenSource::Bearer => "",
+        }
+    }
+}
+
 /// The default [`SignedToken`] configuration: secret `SIGNING_KEY`, purpose `token`, read
 /// from the `:token` path parameter. Routes can verify such tokens (minted elsewhere with
 /// [`mint`]), but no handler can mint them: only configurations of your app can opt in to
@@ -188,6 +233,8 @@ impl<C: TokenConfig> Verifier for SignedToken<C> {
     type Claims = TokenClaims;
     const NAME: &'static str = C::NAME;
     const SECRETS: &'static [&'static str] = &[C::SECRET];
+    #[doc(hidden)]
+    const TOKENS: &'static [&'static str] = &[token_key::<C>()];
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<TokenClaims, Deny> {
         let Some(key) = cx.secret(C::SECRET) else {
