@@ -218,6 +218,8 @@ struct Figures {
     wasm: Vec<(String, u64, u64)>,
     app_wasm: Option<(u64, u64)>,
     compile: Option<bench_compile::CompileFigures>,
+    /// Cold starts in plain workerd, per Worker (label, samples).
+    cold: Vec<(String, Vec<crate::cold::ColdStart>)>,
 }
 
 pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
@@ -298,6 +300,9 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
     (fig.load, fig.rss, fig.plain, fig.plain_rss) =
         ctx.step("bench: load the Workers in workerd", |ctx| load_workers(ctx, opts, &bench_dir))?;
 
+    // Cold starts: a new workerd per sample.
+    fig.cold = ctx.step("bench: cold starts in plain workerd", |ctx| cold_starts(ctx, opts, &bench_dir))?;
+
     // 5: compile time.
     if opts.compile_routes > 0 {
         fig.compile = Some(ctx.step(&format!("bench: compile time, {} routes", opts.compile_routes), |ctx| {
@@ -311,6 +316,66 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
     std::fs::write(&path, &report).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     log(format!("wrote {}", path.display()));
     Ok(())
+}
+
+/// Cold starts of the reference app, the bench layers Worker and the hand-written one: a new
+/// plain workerd per sample (10, or 3 in a smoke run), each answering one public request.
+fn cold_starts(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<Vec<(String, Vec<crate::cold::ColdStart>)>> {
+    let samples = if opts.smoke { 3 } else { 10 };
+    let root = ctx.root.join("target").join("bench-cold");
+    let workers = [
+        ("reference app (app/)", ctx.app.join("build"), "/hello/cold", "app"),
+        ("layers (bench/)", bench_dir.join("layers-worker").join("build"), "/hello", "layers"),
+        ("hand-written workers-rs (bench/)", bench_dir.join("hand-worker").join("build"), "/hello", "hand"),
+    ];
+    let mut out = Vec::new();
+    for (label, build, path, key) in workers {
+        let (js, wasm) = (build.join("index.js"), build.join("index_bg.wasm"));
+        let modules = [plain::Module::Es("index.js", &js), plain::Module::Wasm("index_bg.wasm", &wasm)];
+        let runs = crate::cold::measure(ctx, &root.join(key), &modules, &[], path, samples)?;
+        let med = |f: fn(&crate::cold::ColdStart) -> f64| f(&median(&runs, f));
+        log(format!(
+            "cold start {label}: startup {:.1} ms, first response {:.1} ms, total {:.1} ms (medians of {samples})",
+            med(|c| c.startup_ms),
+            med(|c| c.first_ms),
+            med(|c| c.total_ms())
+        ));
+        out.push((label.to_owned(), runs));
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(out)
+}
+
+fn render_cold(s: &mut String, fig: &Figures, targets: &mut Vec<(String, String, bool)>) {
+    let n = fig.cold.first().map_or(0, |(_, r)| r.len());
+    let _ = writeln!(
+        s,
+        "## Cold start (plain workerd, a new process per sample, median of {n})\n\n\
+         *startup*: spawning workerd until its socket accepts (it loads the Worker — glue, wasm compile and \
+         instantiation — before it listens); *first response*: from then to the first request's complete answer \
+         (everything the Worker builds on first use).\n"
+    );
+    let _ = writeln!(s, "| Worker | startup | first response | total |\n|---|---|---|---|");
+    let med = |runs: &[crate::cold::ColdStart], f: fn(&crate::cold::ColdStart) -> f64| f(&median(runs, f));
+    for (label, runs) in &fig.cold {
+        let _ = writeln!(
+            s,
+            "| {label} | {:.1} ms | {:.1} ms | {:.1} ms |",
+            med(runs, |c| c.startup_ms),
+            med(runs, |c| c.first_ms),
+            med(runs, |c| c.total_ms())
+        );
+    }
+    let _ = writeln!(s);
+    let find = |k: &str| fig.cold.iter().find(|(l, _)| l.starts_with(k)).map(|(_, r)| r.as_slice());
+    if let (Some(l), Some(h)) = (find("layers"), find("hand-written")) {
+        let r = med(l, |c| c.total_ms()) / med(h, |c| c.total_ms());
+        targets.push(("cold start (total), layers ÷ hand-written ≤ 1.1".into(), format!("{r:.3}"), r <= 1.1));
+    }
+    if let (Some(a), Some(h)) = (find("reference app"), find("hand-written")) {
+        let r = med(a, |c| c.total_ms()) / med(h, |c| c.total_ms());
+        targets.push(("… reference app ÷ hand-written (reported, not a target)".into(), format!("{r:.3}"), true));
+    }
 }
 
 /// criterion's mean estimate for `group/id`, in ns.
@@ -785,6 +850,10 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
 
     if !fig.plain.is_empty() {
         render_plain(&mut s, opts, fig, &mut targets);
+    }
+
+    if !fig.cold.is_empty() {
+        render_cold(&mut s, fig, &mut targets);
     }
 
     if !fig.wasm.is_empty() {

@@ -9,6 +9,7 @@
 mod audit;
 mod bench;
 mod bench_compile;
+mod cold;
 mod devtools;
 mod e2e;
 mod ensure;

@@ -39,6 +39,33 @@ impl Plain {
         vars: &[(&str, &str)],
         ready_path: &str,
     ) -> Result<Plain> {
+        let mut plain = Plain::spawn(ctx, dir, modules, vars)?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            plain.exited()?;
+            if crate::bench::get(plain.port, ready_path, None).is_ok_and(|(s, _)| s == 200) {
+                return Ok(plain);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "workerd did not answer GET {ready_path} within 30 s; its log:\n{}",
+                    util::tail(&plain.log, 20)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// An error when workerd has exited (with the end of its log).
+    pub(crate) fn exited(&mut self) -> Result<()> {
+        if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            return Err(format!("workerd exited ({status}) before answering; its log:\n{}", util::tail(&self.log, 20)));
+        }
+        Ok(())
+    }
+
+    /// Writes the config (see [`Plain::start`]) and starts workerd, without waiting for it.
+    pub(crate) fn spawn(ctx: &Ctx, dir: &Path, modules: &[Module<'_>], vars: &[(&str, &str)]) -> Result<Plain> {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let port = free_port()?;
         let mut module_list = String::new();
@@ -77,26 +104,7 @@ impl Plain {
             .stdout(out)
             .stderr(err);
         let child = cmd.spawn().map_err(|e| format!("cannot start `{}`: {e}", util::describe(&cmd)))?;
-        let mut plain = Plain { child: Some(child), port, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = plain.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                return Err(format!(
-                    "workerd exited ({status}) before answering; its log:\n{}",
-                    util::tail(&plain.log, 20)
-                ));
-            }
-            if crate::bench::get(port, ready_path, None).is_ok_and(|(s, _)| s == 200) {
-                return Ok(plain);
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "workerd did not answer GET {ready_path} within 30 s; its log:\n{}",
-                    util::tail(&plain.log, 20)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        Ok(Plain { child: Some(child), port, log })
     }
 
     fn pid(&self) -> Option<u32> {
