@@ -565,7 +565,7 @@ async fn route_and_run(
     let t0 = now_ms();
     let method = req.method();
     let ray = crate::log::Ray::of(&req);
-    let mut log = LogCx { ray, method: method.clone(), route: "-", event: None, quiet: quiet_logs(&env) };
+    let mut log = LogCx::new(ray, method.clone(), "-", "fetch", quiet_logs(&env));
     // The path and query as a WHATWG parse reads them: straight from `request.url` when it is
     // simple (see `split_simple_url`: provably the same answer), else by a full parse.
     let raw_url = req.url();
@@ -851,10 +851,7 @@ fn handled(log: &LogCx, t0: u64, result: Result<worker::Response, Error>) -> wor
         Ok(r) => r,
         Err(e) => error_response(log, &e),
     };
-    let status = resp.status_code();
-    if !log.skip(status < 400) {
-        log.request(status, now_ms().saturating_sub(t0), "handled");
-    }
+    log.request(resp.status_code(), now_ms().saturating_sub(t0), "handled");
     resp
 }
 
@@ -950,9 +947,7 @@ async fn scoped<'r, V: Verifier>(
     let DispatchHead { method, path, query, params } = into_head(cx);
     let claims: Claims<'r, V> = match verified {
         Ok(data) => {
-            if !log.skip(true) {
-                log.identity(V::NAME, Ok(()), now_ms().saturating_sub(t_id));
-            }
+            log.identity(V::NAME, Ok(()), now_ms().saturating_sub(t_id));
             Claims::new(data)
         }
         Err(deny) => return denied(&log, V::NAME, &deny, t_id, t0),

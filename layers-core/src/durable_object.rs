@@ -128,13 +128,13 @@ impl<C: DurableClass> DurableHost<C> {
 
     async fn serve<'r>(&'r self, _scope: &'r (), req: worker::web_sys::Request) -> worker::Response {
         let t0 = now_ms();
-        let log = Rc::new(LogCx {
-            ray: crate::log::Ray::of(&req),
-            method: "CALL".to_owned(),
-            route: C::META.class,
-            event: Some("durable_object"),
-            quiet: crate::__private::quiet_logs(&self.env),
-        });
+        let log = Rc::new(LogCx::new(
+            crate::log::Ray::of(&req),
+            "CALL".to_owned(),
+            C::META.class,
+            "durable_object",
+            crate::__private::quiet_logs(&self.env),
+        ));
         let body = match crate::request::Request::read_body(&req, crate::request::DEFAULT_BODY_LIMIT).await {
             Ok(b) => b,
             Err(e) => return crate::__private::error_response(&log, &e),
@@ -153,9 +153,7 @@ impl<C: DurableClass> DurableHost<C> {
         };
         let claims: Claims<'r, DurableCaller> =
             Claims::new(DurableCallerClaims::new(C::META.class, self.state.id().to_string()));
-        if !log.skip(true) {
-            log.identity(<DurableCaller as crate::identity::Verifier>::NAME, Ok(()), 0);
-        }
+        log.identity(<DurableCaller as crate::identity::Verifier>::NAME, Ok(()), 0);
         let storage = match open_declared(&self.env, C::META.storage, &claims, &log) {
             Ok(h) => h,
             Err(e) => {
@@ -174,9 +172,7 @@ impl<C: DurableClass> DurableHost<C> {
             Ok(bytes) => {
                 let headers = worker::Headers::new();
                 let _ = headers.set("content-type", "application/json");
-                if !log.skip(true) {
-                    log.request(200, now_ms().saturating_sub(t0), "handled");
-                }
+                log.request(200, now_ms().saturating_sub(t0), "handled");
                 worker::ResponseBuilder::new().with_status(200).with_headers(headers).fixed(bytes)
             }
             Err(e) => {

@@ -494,13 +494,7 @@ async fn run_event<'r>(
 
 fn event_log(event: &'static str, route: &'static str) -> Rc<LogCx> {
     // Crons and queue batches are rare: they always log every line.
-    Rc::new(LogCx {
-        ray: crate::log::Ray::known("-"),
-        method: event.to_ascii_uppercase(),
-        route,
-        event: Some(event),
-        quiet: false,
-    })
+    Rc::new(LogCx::new(crate::log::Ray::known("-"), event.to_ascii_uppercase(), route, event, false))
 }
 
 /// Logs that an event was not run because the app failed its own check (see

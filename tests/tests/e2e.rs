@@ -89,6 +89,35 @@ fn after_the_response_work_uses_the_request_scope() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(seen > first, "views stayed at {first}");
+    // One wide event per request holds the three layers, the `After` work's update included.
+    let text = || std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+    let is_post = |e: &serde_json::Value| e["route"] == "/blog/:slug" && e["request"]["status"] == 200;
+    let mut events = Vec::new();
+    for _ in 0..40 {
+        events = log_events(&text()).into_iter().filter(is_post).collect();
+        if events.iter().any(|e| e["storage"].as_array().unwrap().iter().any(|op| op["after"] == true)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let e = events
+        .iter()
+        .find(|e| e["storage"].as_array().unwrap().iter().any(|op| op["after"] == true))
+        .unwrap_or_else(|| panic!("no event of GET /blog/:slug with After work: {events:?}"));
+    assert_eq!(e["event"], "fetch");
+    assert_eq!(e["method"], "GET");
+    assert_eq!(e["request"]["outcome"], "handled");
+    assert!(e["request"]["ms"].is_u64() && e["request"]["scope_ms"].is_u64(), "{e}");
+    assert_eq!(e["identity"]["verifier"], "Public");
+    assert_eq!(e["identity"]["outcome"], "allow");
+    let ops = e["storage"].as_array().unwrap();
+    let (before, after): (Vec<_>, Vec<_>) = ops.iter().partition(|op| op["after"].is_null());
+    assert!(before.iter().all(|op| op["kind"] == "D1" && op["outcome"] == "ok"), "{e}");
+    assert!(!before.is_empty(), "the page's read is in the event: {e}");
+    assert!(after.iter().any(|op| op["kind"] == "D1" && op["op"] == "run" && op["binding"] == "DB"), "{e}");
+    // After work comes after the answer, in order.
+    let first_after = ops.iter().position(|op| op["after"] == true).unwrap();
+    assert!(ops[first_after..].iter().all(|op| op["after"] == true), "{e}");
 }
 
 #[test]
@@ -329,11 +358,11 @@ fn logs_walk_the_three_layers_and_hold_no_secret() {
         }
         // The framework's layer lines carry neither the token nor the email. (wrangler's own
         // dev access log prints raw URLs; that line is not ours and not printed in production.)
-        for l in text.lines().filter(|l| l.contains("\"layer\"")) {
-            assert!(!l.contains(&token), "a token appears in a layer log line: {l}");
-            assert!(!l.contains(&email), "an email appears in a layer log line: {l}");
+        for l in text.lines().filter(|l| l.trim_start().starts_with('{')) {
+            assert!(!l.contains(&token), "a token appears in a JSON log line: {l}");
+            assert!(!l.contains(&email), "an email appears in a JSON log line: {l}");
         }
-        lines = text.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect();
+        lines = log_values(&text);
         let unsub = |layer: &str| {
             lines
                 .iter()
@@ -357,6 +386,15 @@ fn logs_walk_the_three_layers_and_hold_no_secret() {
         && v["verifier"] == "ApiKey"
         && v["outcome"] == "deny"
         && v["status"] == 403));
+    // The refusal's event: identity denied, and not one storage operation after it.
+    let events = log_events(&std::fs::read_to_string(&path).expect("wrangler log"));
+    let denied: Vec<_> =
+        events.iter().filter(|e| e["route"] == "/api/subscribers" && e["identity"]["outcome"] == "deny").collect();
+    assert!(!denied.is_empty(), "the refusal has its event");
+    for e in denied {
+        assert_eq!(e["request"]["outcome"], "denied", "{e}");
+        assert_eq!(e["storage"], serde_json::json!([]), "storage after a denial: {e}");
+    }
     // Routes are logged by pattern, never by the raw path (which held the token).
     assert!(!find(&|v| v["route"].as_str().is_some_and(|r| r.contains("v1."))));
 }
@@ -761,9 +799,9 @@ fn federation_exchanges_once_then_caches() {
     }
     assert!(!log.contains("WebIdentityToken="), "the log holds the assertion");
     assert!(
-        log.lines().any(|l| l.contains("\"layer\":\"storage\"")
-            && l.contains("/ops/backup-credentials")
-            && l.contains("\"op\":\"put\"")),
+        log_values(&log)
+            .iter()
+            .any(|v| v["layer"] == "storage" && v["route"] == "/ops/backup-credentials" && v["op"] == "put"),
         "the cache write is logged as a storage event"
     );
 }
@@ -1158,7 +1196,7 @@ fn storage_cache_misses_then_hits() {
 fn storage_log_line(pred: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
     for _ in 0..40 {
         let text = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
-        let found = text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()).find(&pred);
+        let found = log_values(&text).into_iter().find(&pred);
         if found.is_some() {
             return found;
         }

@@ -207,7 +207,7 @@ fn status_of(email: &str) -> Option<String> {
 /// The framework's JSON lines in wrangler's output so far.
 fn log_lines() -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
-    text.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect()
+    log_values(&text)
 }
 
 fn d1_batch_errors(lines: &[serde_json::Value]) -> usize {
@@ -257,8 +257,7 @@ fn fault_d1_failing_statement_in_a_batch_leaves_no_rows() {
     assert_eq!(status_of(&known).as_deref(), Some("active"));
     // The failure is logged (the D1 error, with its table and column, goes to the log only).
     let lines = wait_log("the failed batch's storage line", |lines| d1_batch_errors(lines) > errors);
-    assert!(lines.iter().any(|v| v["layer"] == "request"
-        && v["event"] == "handler_error"
+    assert!(lines.iter().any(|v| v["layer"] == "error"
         && v["status"] == 409
         && v["detail"].as_str().is_some_and(|d| d.contains("UNIQUE constraint failed"))));
 

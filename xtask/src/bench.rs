@@ -5,7 +5,7 @@
 //!    (`tests/benches/router.rs`), and allocations per lookup (`tests/tests/router_alloc.rs`).
 //! 2. **Verifiers** (criterion, native): ApiKey, SignedToken, Webhook, AccessJwt (warm keys).
 //! 3. **workerd**: the three Workers of `bench/` (layers — twice, the second time with `LAYERS_LOG=errors` —,
-//!    hand-written workers-rs, Hono), each
+//!    hand-written workers-rs — twice, the second time writing one JSON line per request —, Hono), each
 //!    under its own `wrangler dev` on loopback, loaded by autocannon (`bench/load/`) for a fixed
 //!    duration and connection count; routes and Workers alternate round by round and the
 //!    median round is reported. The Access token is signed with a fixture key; the JWKS comes
@@ -90,9 +90,11 @@ struct Worker {
     vars: &'static str,
 }
 
-/// The three Workers, and layers a second time with `LAYERS_LOG=errors` (the same wasm): what
-/// one log line per layer per request costs is then a figure of its own.
-const WORKERS: [Worker; 4] = [
+/// The three Workers, layers a second time with `LAYERS_LOG=errors` and the hand-written one a
+/// second time with `HAND_LOG=wide` (the same wasms): layers' default log event is compared
+/// with a hand-written Worker writing one comparable JSON line per request, and what logging
+/// costs is a figure of its own.
+const WORKERS: [Worker; 5] = [
     Worker { key: "layers", label: "layers", dir: "layers-worker", vars: "" },
     Worker {
         key: "layers-quiet",
@@ -101,6 +103,12 @@ const WORKERS: [Worker; 4] = [
         vars: "LAYERS_LOG=errors\n",
     },
     Worker { key: "hand", label: "hand-written workers-rs", dir: "hand-worker", vars: "" },
+    Worker {
+        key: "hand-log",
+        label: "hand-written, one JSON line per request",
+        dir: "hand-worker",
+        vars: "HAND_LOG=wide\n",
+    },
     Worker { key: "hono", label: "Hono", dir: "hono-worker", vars: "" },
 ];
 
@@ -832,6 +840,12 @@ fn render(ctx: &Ctx, opts: &Options, fig: &Figures, secs: u64) -> String {
         ));
         let q = r(quiet, 0, hand);
         targets.push(("… the same, layers with LAYERS_LOG=errors".into(), format!("{q:.3}"), q >= 0.97));
+        let wide = r(layers, 0, wi("hand-log"));
+        targets.push((
+            "… layers (default: one event per request) ÷ hand-written writing one JSON line per request".into(),
+            format!("{wide:.3}"),
+            wide >= 0.97,
+        ));
         let access = r(layers, 1, hono);
         targets.push((
             "wrangler dev: Access-JWT req/s, layers ÷ Hono ≥ 1.0".into(),
@@ -960,6 +974,19 @@ fn render_plain(s: &mut String, opts: &Options, fig: &Figures, targets: &mut Vec
     }
     let (layers, quiet, hand, hono) = (wi("layers"), wi("layers-quiet"), wi("hand"), wi("hono"));
     let r = |w: usize, route: usize, base: usize| fig.plain[w][route].load.rps / fig.plain[base][route].load.rps;
+    let wide = r(layers, 0, wi("hand-log"));
+    targets.push((
+        "plain workerd: public req/s, layers (default logs: one event per request) ÷ hand-written writing one comparable JSON line per request ≥ 0.97".into(),
+        format!("{wide:.3}"),
+        wide >= 0.97,
+    ));
+    let cpu = |w: usize, route: usize| fig.plain[w][route].cpu_us;
+    let wide_cpu = cpu(wi("hand-log"), 0) / cpu(layers, 0);
+    targets.push((
+        "… the same as workerd CPU per request, hand-written with its line ÷ layers (reported)".into(),
+        format!("{wide_cpu:.3}"),
+        true,
+    ));
     for (label, w) in [("layers", layers), ("layers with LAYERS_LOG=errors", quiet)] {
         let x = r(w, 0, hand);
         targets.push((
@@ -972,6 +999,12 @@ fn render_plain(s: &mut String, opts: &Options, fig: &Figures, targets: &mut Vec
         let x = r(w, 2, hono);
         targets.push((
             format!("… the same, {label}, verified-token cache off (every token verified in full)"),
+            format!("{x:.3}"),
+            x >= 1.0,
+        ));
+        let x = cpu(hono, 2) / cpu(w, 2);
+        targets.push((
+            format!("… the same as workerd CPU per request, Hono ÷ {label} (≥ 1.0: layers spends less)"),
             format!("{x:.3}"),
             x >= 1.0,
         ));

@@ -8,6 +8,11 @@
 //! | `GET /access-uncached/hello` | Cloudflare Access JWT | the same (this Worker never remembers tokens) |
 //! | `GET /access/posts/:id` | Cloudflare Access JWT | D1 `SELECT id, title FROM posts WHERE id = ?1`; JSON, 404 if missing |
 //!
+//! With the var `HAND_LOG = "wide"` it writes one JSON line per request — ray, route, the
+//! request's status and time, the identity decision, the storage operations — the way one
+//! would by hand with `serde_json::json!` and `console_log!`: the baseline for layers' default
+//! log event. Without it, it logs nothing (but refusals).
+//!
 //! The Access check is the one layers' `AccessJwt` makes: the `cf-access-jwt-assertion` header
 //! (absent → 401), `alg` exactly `RS256` with a `kid`, the key found by `kid` in the team's JWKS
 //! (fetched with [`worker::Fetch`], cached in the isolate for 10 minutes; an unknown `kid`
@@ -38,25 +43,108 @@ const REFETCH_INTERVAL_SECS: u64 = 30;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    if !wide_log(&env) {
+        return handle(&req, &env, &mut Record::default()).await;
+    }
+    // `HAND_LOG = "wide"`: one JSON line per request, the way a hand-written Worker would log
+    // the three layers (the baseline for layers' default log event).
+    let t0 = Date::now().as_millis();
+    let mut rec = Record::default();
+    let resp = handle(&req, &env, &mut rec).await;
+    let status = resp.as_ref().map_or(500, Response::status_code);
+    let line = serde_json::json!({
+        "ray": req.headers().get("cf-ray").ok().flatten().unwrap_or_else(|| "-".to_owned()),
+        "event": "fetch",
+        "method": req.method().to_string(),
+        "route": rec.route,
+        "request": {"status": status, "outcome": if resp.is_ok() { "handled" } else { "error" }, "ms": Date::now().as_millis().saturating_sub(t0)},
+        "identity": rec.identity,
+        "storage": rec.storage,
+    });
+    worker::console_log!("{line}");
+    resp
+}
+
+/// What one request did, for its log line.
+#[derive(Default)]
+struct Record {
+    route: &'static str,
+    identity: Option<serde_json::Value>,
+    storage: Vec<serde_json::Value>,
+}
+
+impl Record {
+    fn identity(&mut self, verifier: &str, t0: u64, result: std::result::Result<(), &Denied>) {
+        let ms = Date::now().as_millis().saturating_sub(t0);
+        self.identity = Some(match result {
+            Ok(()) => serde_json::json!({"verifier": verifier, "outcome": "allow", "ms": ms}),
+            Err(d) => {
+                serde_json::json!({"verifier": verifier, "outcome": "deny", "detail": format!("{d:?}"), "ms": ms})
+            }
+        });
+    }
+}
+
+thread_local! {
+    static WIDE_LOG: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether the `HAND_LOG` var is `wide` (read once per isolate).
+fn wide_log(env: &Env) -> bool {
+    WIDE_LOG.with(|c| {
+        c.get().unwrap_or_else(|| {
+            let on = env.var("HAND_LOG").is_ok_and(|v| v.to_string() == "wide");
+            c.set(Some(on));
+            on
+        })
+    })
+}
+
+async fn handle(req: &Request, env: &Env, rec: &mut Record) -> Result<Response> {
     if req.method() != Method::Get {
         return Response::error("method not allowed\n", 405);
     }
     let path = req.path();
     match path.as_str() {
-        "/hello" => Response::ok("hello\n"),
-        "/access/hello" | "/access-uncached/hello" => match authenticate(&req, &env).await {
-            Ok(email) => Response::ok(format!("hello {email}\n")),
-            Err(denied) => denied.response(),
-        },
+        "/hello" => {
+            rec.route = "/hello";
+            rec.identity("Public", Date::now().as_millis(), Ok(()));
+            Response::ok("hello\n")
+        }
+        "/access/hello" | "/access-uncached/hello" => {
+            rec.route = if path == "/access/hello" { "/access/hello" } else { "/access-uncached/hello" };
+            let t0 = Date::now().as_millis();
+            match authenticate(req, env).await {
+                Ok(email) => {
+                    rec.identity("Access", t0, Ok(()));
+                    Response::ok(format!("hello {email}\n"))
+                }
+                Err(denied) => {
+                    rec.identity("Access", t0, Err(&denied));
+                    denied.response()
+                }
+            }
+        }
         _ => match path.strip_prefix("/access/posts/") {
             Some(id) if !id.is_empty() && !id.contains('/') => {
-                if let Err(denied) = authenticate(&req, &env).await {
+                rec.route = "/access/posts/:id";
+                let t0 = Date::now().as_millis();
+                if let Err(denied) = authenticate(req, env).await {
+                    rec.identity("Access", t0, Err(&denied));
                     return denied.response();
                 }
+                rec.identity("Access", t0, Ok(()));
                 let Ok(id) = id.parse::<i64>() else {
                     return Response::error("`id` must be an integer\n", 400);
                 };
-                post(&env, id).await
+                let t0 = Date::now().as_millis();
+                let resp = post(env, id).await;
+                let ms = Date::now().as_millis().saturating_sub(t0);
+                let outcome = if resp.is_ok() { "ok" } else { "error" };
+                rec.storage.push(
+                    serde_json::json!({"kind": "D1", "binding": "DB", "op": "first", "ms": ms, "outcome": outcome}),
+                );
+                resp
             }
             _ => Response::error("not found\n", 404),
         },

@@ -104,8 +104,8 @@ impl<'r> Kv<'r> {
     /// on when the value is `on`, off for any other value, `default` when the key is absent.
     ///
     /// Never fails: when KV cannot answer (an outage, a timeout, a key KV refuses), the flag
-    /// takes its declared `default` and a storage log line with outcome `fallback` (and
-    /// KV's error) says so. A flag read must not take a page down with it.
+    /// takes its declared `default`, and the request's log event records the read with outcome
+    /// `fallback` and KV's error. A flag read must not take a page down with it.
     pub async fn flag(&self, name: &str, default: bool) -> bool {
         let t0 = now_ms();
         let r = self.store.get(&format!("flag:{name}")).text().await;
@@ -116,12 +116,11 @@ impl<'r> Kv<'r> {
                 v.map_or(default, |v| v == "on")
             }
             Err(e) => {
-                let fields =
-                    [("outcome", serde_json::Value::from("fallback")), ("default", serde_json::Value::from(default))];
+                let fields = [("default", serde_json::Value::from(default))];
                 // KV's message, without the JS stack trace that follows it.
                 let e = e.to_string();
                 let e = e.lines().next().unwrap_or_default();
-                self.log.storage_with("KV", self.binding, "get", ms, Some(e), &fields);
+                self.log.storage_outcome("KV", self.binding, "get", ms, "fallback", Some(e), &fields);
                 default
             }
         }

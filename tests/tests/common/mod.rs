@@ -219,12 +219,77 @@ pub(crate) fn stub(method: &str, path: &str, body: Option<&str>) -> String {
     out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
 }
 
-/// The framework's JSON lines in wrangler's output, once `done` holds for them.
+/// Whether `v` is one of the framework's wide events (one per request, cron run, queue batch or
+/// Durable Object call): `ray`, `event`, `method`, `route`, and the `request`, `identity` and
+/// `storage` sections.
+pub(crate) fn is_event(v: &serde_json::Value) -> bool {
+    v.get("ray").is_some_and(serde_json::Value::is_string)
+        && v.get("event").is_some_and(serde_json::Value::is_string)
+        && v.get("request").is_some()
+        && v.get("identity").is_some()
+        && v.get("storage").is_some_and(serde_json::Value::is_array)
+}
+
+/// One wide event seen layer by layer: a value per record — `{"layer":"request"…}`,
+/// `{"layer":"identity"…}`, one `{"layer":"storage"…}` per operation, `{"layer":"error"…}`,
+/// `{"layer":"note"…}` — each with the event's `ray`, `event`, `method` and `route`, so a test
+/// can ask "was there a D1 run on this route" without walking the event itself.
+pub(crate) fn layer_records(ev: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut push = |layer: &str, fields: &serde_json::Value| {
+        let mut v = serde_json::json!({ "layer": layer });
+        for k in ["ray", "event", "method", "route"] {
+            v[k] = ev[k].clone();
+        }
+        if let Some(f) = fields.as_object() {
+            for (k, x) in f {
+                // The record's own fields never hide which event it belongs to.
+                if v.get(k).is_none() {
+                    v[k] = x.clone();
+                }
+            }
+        }
+        out.push(v);
+    };
+    if !ev["request"].is_null() {
+        push("request", &ev["request"]);
+    }
+    if !ev["identity"].is_null() {
+        push("identity", &ev["identity"]);
+    }
+    for (layer, key) in [("storage", "storage"), ("error", "errors"), ("note", "notes")] {
+        for item in ev[key].as_array().into_iter().flatten() {
+            push(layer, item);
+        }
+    }
+    out
+}
+
+/// The JSON lines of a log: each wide event as its [`layer_records`], other JSON lines (the
+/// app's own, `"layer":"app"`) as they are.
+pub(crate) fn log_values(text: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for v in text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()) {
+        if is_event(&v) {
+            out.extend(layer_records(&v));
+        } else {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The framework's wide events in a log, whole.
+pub(crate) fn log_events(text: &str) -> Vec<serde_json::Value> {
+    text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()).filter(is_event).collect()
+}
+
+/// The log's JSON lines (see [`log_values`]), once `done` holds for them.
 pub(crate) fn wait_log(what: &str, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
     let path = env("LAYERS_E2E_LOG");
     for _ in 0..120 {
         let text = std::fs::read_to_string(&path).expect("wrangler log");
-        let lines: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect();
+        let lines = log_values(&text);
         if done(&lines) {
             return lines;
         }
