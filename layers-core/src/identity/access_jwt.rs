@@ -4,14 +4,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use base64ct::{Base64UrlUnpadded, Encoding as _};
 use jwt_compact::alg::{Rsa, RsaPublicKey, StrongKey};
 use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::{AlgorithmExt as _, Empty, UntrustedToken};
+use jwt_compact::Empty;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::access_state::{AccessState, Verified};
+use super::jwt_parse::{b64url_decode, parse_payload};
 use super::{Deny, Verifier, VerifyCx};
 use crate::outbound::OutboundRequest;
 
@@ -455,7 +455,7 @@ fn check_token_header(token: &str, memo: Option<&AccessState>) -> Result<Checked
 /// The header segment's checks: base64url without padding, a JSON object without duplicate
 /// names, `alg` exactly `RS256`, `kid` (if any) a short printable string, no `crit` or `cty`.
 fn check_header_segment(h: &str) -> Result<CheckedHeader, Deny> {
-    let raw = Base64UrlUnpadded::decode_vec(h).map_err(|_| Deny::invalid("token header is not base64url"))?;
+    let raw = b64url_decode(h).ok_or_else(|| Deny::invalid("token header is not base64url"))?;
     let mut header = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token header: {e}")))?;
     match header.remove("alg") {
         Some(Value::String(a)) if a == "RS256" => {}
@@ -477,14 +477,23 @@ fn check_header_segment(h: &str) -> Result<CheckedHeader, Deny> {
         }
         Some(_) => return Err(Deny::invalid("token kid is not a string")),
     };
+    // The registered names jwt-compact types (`jku`, `x5u`, `x5t`, `x5t#S256`, `typ`) must read
+    // as it reads them: what its token parse refused stays refused, now that the payload and
+    // signature are read without it (see `jwt_parse`).
+    if serde_json::from_slice::<jwt_compact::Header<Empty>>(&raw).is_err() {
+        return Err(Deny::invalid(NOT_JWS));
+    }
     Ok(CheckedHeader { kid })
 }
+
+/// The denial for a token that is not three base64url segments jwt-compact could read.
+const NOT_JWS: &str = "token is not a well-formed JWS";
 
 fn valid_kid(k: &str) -> bool {
     !k.is_empty() && k.len() <= MAX_KID_LEN && k.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// A token's time claims (Unix seconds), as jwt-compact read them.
+/// A token's time claims (Unix seconds), as jwt-compact reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Times {
     exp: Option<i64>,
@@ -535,71 +544,88 @@ fn key_for<'j>(token: &str, jwks: &'j Jwks) -> Result<&'j RsaPublicKey, Deny> {
     jwks.get(&kid).ok_or_else(|| Deny::invalid("token kid is not in the JWKS"))
 }
 
+/// A token whose header passed [`check_token_header`], read up to its signature check: what
+/// is signed, the signature, and the payload (its claims readable).
+struct Unverified<'t> {
+    /// Everything before the last dot, exactly as received: what RS256 is computed over.
+    signing_input: &'t str,
+    signature: Vec<u8>,
+    payload: super::jwt_parse::Payload,
+}
+
+/// Reads a token whose header passed [`check_token_header`], with the denials (and in the
+/// order) of jwt-compact's `Validator::validate`: three base64url segments, else "not a
+/// well-formed JWS"; claims jwt-compact can read (`exp`/`nbf`/`iat` numbers of seconds), else
+/// "malformed claims". The header's `alg` was checked to be exactly `RS256` already. Each
+/// segment is decoded once and the payload parsed once ([`super::jwt_parse`]).
+fn read_unverified(token: &str) -> Result<Unverified<'_>, Deny> {
+    let Some((signing_input, signature)) = token.rsplit_once('.') else {
+        return Err(Deny::invalid(NOT_JWS));
+    };
+    let Some((_, payload)) = signing_input.split_once('.') else {
+        return Err(Deny::invalid(NOT_JWS));
+    };
+    if payload.contains('.') {
+        return Err(Deny::invalid(NOT_JWS));
+    }
+    let (Some(payload), Some(signature)) = (b64url_decode(payload), b64url_decode(signature)) else {
+        return Err(Deny::invalid(NOT_JWS));
+    };
+    let payload = parse_payload(&payload).map_err(|()| rejected("malformed claims"))?;
+    Ok(Unverified { signing_input, signature, payload })
+}
+
+/// The payload of a token whose signature verified: refused when some object in it repeats a
+/// name (the claims are not what every reader would read), else its claims and time claims.
+fn verified_payload(payload: super::jwt_parse::Payload) -> Result<VerifiedPayload, Deny> {
+    let super::jwt_parse::Payload { claims, exp, nbf, iat, duplicate } = payload;
+    if duplicate {
+        return Err(Deny::invalid("token payload: duplicate name in JSON object"));
+    }
+    Ok(VerifiedPayload { claims, exp, nbf, iat })
+}
+
+/// Natively: the token read by [`read_unverified`], its RS256 signature checked by
+/// jwt-compact, then [`verified_payload`]. The header has passed [`check_token_header`].
 fn verify_signature_and_payload(token: &str, key: &RsaPublicKey) -> Result<VerifiedPayload, Deny> {
-    let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
-    // The validator compares the token's alg with RS256 again, then checks the signature.
-    let verified = Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| rejected(&e))?;
-    payload_of(token, verified.claims())
+    use jwt_compact::{Algorithm as _, AlgorithmSignature as _};
+
+    let unverified = read_unverified(token)?;
+    let Ok(signature) = <Rsa as jwt_compact::Algorithm>::Signature::try_from_slice(&unverified.signature) else {
+        return Err(rejected("malformed signature"));
+    };
+    if !Rsa::rs256().verify_signature(&signature, key, unverified.signing_input.as_bytes()) {
+        return Err(rejected("signature does not verify"));
+    }
+    verified_payload(unverified.payload)
 }
 
 /// [`verify_signature_and_payload`] with the signature check supplied by the caller:
-/// jwt-compact's `Validator::validate` step by step — parse, `alg` is `RS256`, claims parse
-/// — with the same denials, then `signature_ok(signing_input, signature)`, then the strict
-/// payload. `signing_input` is exactly `header.payload` as received and `signature` exactly
-/// the decoded third segment, both as jwt-compact has them. Anything but `true` denies with
-/// the validator's "signature does not verify". Workers pass WebCrypto; the unit tests pass
-/// jwt-compact's own RS256 check and compare with the validator on hostile tokens.
+/// `signature_ok(signing_input, signature)`, where `signing_input` is exactly `header.payload`
+/// as received and `signature` exactly the decoded third segment. Anything but `true` denies
+/// with "signature does not verify". Workers pass WebCrypto; the unit tests pass jwt-compact's
+/// own RS256 check and compare with its validator on hostile tokens. The header has passed
+/// [`check_token_header`].
 #[cfg(any(target_arch = "wasm32", test))]
 async fn verify_signature_and_payload_by(
     token: &str,
     signature_ok: impl AsyncFnOnce(&[u8], &[u8]) -> bool,
 ) -> Result<VerifiedPayload, Deny> {
-    use jwt_compact::ValidationError;
-
-    let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
-    if untrusted.algorithm() != "RS256" {
-        let actual = untrusted.algorithm().to_owned();
-        return Err(rejected(&ValidationError::AlgorithmMismatch { expected: "RS256".into(), actual }));
+    let unverified = read_unverified(token)?;
+    if !signature_ok(unverified.signing_input.as_bytes(), &unverified.signature).await {
+        return Err(rejected("signature does not verify"));
     }
-    // The validator parses the claims before it checks the signature; so does this.
-    let times = untrusted.deserialize_claims_unchecked::<Empty>().map_err(|e| rejected(&e))?;
-    // What jwt-compact signs and verifies over: everything before the last dot, as received.
-    let Some((signing_input, _)) = token.rsplit_once('.') else {
-        return Err(Deny::invalid("token is not a well-formed JWS"));
-    };
-    if !signature_ok(signing_input.as_bytes(), untrusted.signature_bytes()).await {
-        return Err(rejected(&ValidationError::InvalidSignature));
-    }
-    payload_of(token, &times)
+    verified_payload(unverified.payload)
 }
 
-/// The denial for a token jwt-compact's validation refused (403).
-fn rejected(e: &jwt_compact::ValidationError) -> Deny {
-    Deny::invalid(format!("token rejected: {}", validation_reason(e)))
-}
-
-/// The payload of a token whose signature verified: the time claims as jwt-compact read them,
-/// everything else parsed strictly.
-fn payload_of(token: &str, times: &jwt_compact::Claims<Empty>) -> Result<VerifiedPayload, Deny> {
-    let (exp, nbf, iat) = (
-        times.expiration.map(|t| t.timestamp()),
-        times.not_before.map(|t| t.timestamp()),
-        times.issued_at.map(|t| t.timestamp()),
-    );
-    // The payload segment, now known to be signed; parse it strictly for the other claims.
-    let payload_b64 = token.split('.').nth(1).unwrap_or_default();
-    let raw =
-        Base64UrlUnpadded::decode_vec(payload_b64).map_err(|_| Deny::invalid("token payload is not base64url"))?;
-    let mut claims = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token payload: {e}")))?;
-    for name in ["exp", "nbf", "iat"] {
-        claims.remove(name);
-    }
-    Ok(VerifiedPayload { claims, exp, nbf, iat })
+/// The denial for a token jwt-compact's validation would refuse (403), with its reason.
+fn rejected(reason: &'static str) -> Deny {
+    Deny::invalid(format!("token rejected: {reason}"))
 }
 
 /// The fuzzers' entry point (feature `fuzzing`): everything [`AccessSettings::verify`] does
-/// except the signature check — the strict header, jwt-compact's parse, the strict payload and
-/// the claim checks — on a token whose signature is never looked at. Not for verification.
+/// except the signature check — the strict header, the token's segments, the payload and the
+/// claim checks — on a token whose signature is never looked at. Not for verification.
 ///
 /// # Errors
 /// The [`Deny`] the verifier would return past the signature.
@@ -607,31 +633,15 @@ fn payload_of(token: &str, times: &jwt_compact::Claims<Empty>) -> Result<Verifie
 #[doc(hidden)]
 pub fn fuzz_check_unsigned(settings: &AccessSettings, token: &str, now: u64) -> Result<AccessClaims, Deny> {
     check_token_header(token, None)?;
-    let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid("token is not a well-formed JWS"))?;
-    let times = untrusted
-        .deserialize_claims_unchecked::<Empty>()
-        .map_err(|e| Deny::invalid(format!("token rejected: {}", validation_reason(&e))))?;
-    let payload = payload_of(token, &times)?;
+    let payload = verified_payload(read_unverified(token)?.payload)?;
     settings.checked_claims(payload, now).map(|(claims, _)| claims)
-}
-
-/// A description of a jwt-compact validation error that never echoes token contents.
-fn validation_reason(e: &jwt_compact::ValidationError) -> &'static str {
-    use jwt_compact::ValidationError as E;
-    match e {
-        E::AlgorithmMismatch { .. } => "algorithm mismatch",
-        E::InvalidSignatureLen { .. } | E::MalformedSignature(_) => "malformed signature",
-        E::InvalidSignature => "signature does not verify",
-        E::MalformedClaims(_) => "malformed claims",
-        _ => "invalid token",
-    }
 }
 
 // ---- strict JSON: objects with unique names ------------------------------------------------------
 
 /// Parses `bytes` as one JSON object, refusing duplicate names at any depth (serde_json
 /// would silently keep the last one).
-fn strict_json_object(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
+pub(super) fn strict_json_object(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
     match serde_json::from_slice::<StrictValue>(bytes) {
         Ok(StrictValue(Value::Object(m))) => Ok(m),
         Ok(_) => Err("not a JSON object"),
@@ -1057,6 +1067,37 @@ mod tests {
         }))
     }
 
+    /// The reference the verifier's own reading is compared with: what it ran before it read
+    /// tokens itself — jwt-compact's `UntrustedToken` and `Validator` (RS256 with `key`), then
+    /// the payload decoded again and parsed strictly.
+    fn by_validator(token: &str, key: &RsaPublicKey) -> Result<VerifiedPayload, Deny> {
+        use base64ct::{Base64UrlUnpadded, Encoding as _};
+        use jwt_compact::{AlgorithmExt as _, UntrustedToken, ValidationError as E};
+
+        let reason = |e: &E| match e {
+            E::AlgorithmMismatch { .. } => "algorithm mismatch",
+            E::InvalidSignatureLen { .. } | E::MalformedSignature(_) => "malformed signature",
+            E::InvalidSignature => "signature does not verify",
+            E::MalformedClaims(_) => "malformed claims",
+            _ => "invalid token",
+        };
+        let untrusted = UntrustedToken::new(token).map_err(|_| Deny::invalid(NOT_JWS))?;
+        let verified = Rsa::rs256().validator::<Empty>(key).validate(&untrusted).map_err(|e| rejected(reason(&e)))?;
+        let times = verified.claims();
+        let raw = Base64UrlUnpadded::decode_vec(token.split('.').nth(1).unwrap_or_default())
+            .map_err(|_| Deny::invalid("token payload is not base64url"))?;
+        let mut claims = strict_json_object(&raw).map_err(|e| Deny::invalid(format!("token payload: {e}")))?;
+        for name in ["exp", "nbf", "iat"] {
+            claims.remove(name);
+        }
+        Ok(VerifiedPayload {
+            claims,
+            exp: times.expiration.map(|t| t.timestamp()),
+            nbf: times.not_before.map(|t| t.timestamp()),
+            iat: times.issued_at.map(|t| t.timestamp()),
+        })
+    }
+
     type Outcome = Result<(Map<String, Value>, Option<i64>, Option<i64>, Option<i64>), Deny>;
 
     fn outcome(r: Result<VerifiedPayload, Deny>) -> Outcome {
@@ -1106,9 +1147,37 @@ mod tests {
         out.push(sign(&Rsa::rs384(), &a, r#"{"alg":"RS384","kid":"a"}"#, &payload));
         out.push(sign(&Rsa::ps256(), &a, r#"{"alg":"PS256","kid":"a"}"#, &payload));
         // Signed, but the claims are not what the validator parses.
-        for bad in ["not json", "[]", r#"{"exp":"soon"}"#, r#"{"a":1,"a":2}"#, "{}", r#"{"exp":1e400}"#] {
+        for bad in [
+            "not json",
+            "[]",
+            r#"{"exp":"soon"}"#,
+            r#"{"a":1,"a":2}"#,
+            "{}",
+            r#"{"exp":1e400}"#,
+            r#"{"exp":null}"#,
+            r#"{"exp":1.5,"nbf":-2.5}"#,
+            r#"{"exp":9223372036854775808}"#,
+            r#"{"exp":8210266876800}"#,
+            r#"{"exp":1,"exp":1}"#,
+            r#"{"a":{"b":1,"b":1}}"#,
+            r#"{"a":{"b":1,"b":1},"exp":"x"}"#,
+            r#"{"a":1} x"#,
+        ] {
             out.push(sign(&rs, &a, header, bad));
         }
+        // Headers that pass the strict check but not jwt-compact's reading of the names it types.
+        for h in [
+            r#"{"alg":"RS256","kid":"a","typ":5}"#,
+            r#"{"alg":"RS256","kid":"a","jku":["x"]}"#,
+            r#"{"alg":"RS256","kid":"a","x5t":"AAAA"}"#,
+            r#"{"alg":"RS256","kid":"a","x5t#S256":7}"#,
+            r#"{"alg":"RS256","kid":"a","x5u":{}}"#,
+        ] {
+            out.push(sign(&rs, &a, h, &payload));
+        }
+        // Accepted by both: null for an optional name, a thumbprint of the right length.
+        out.push(sign(&rs, &a, r#"{"alg":"RS256","kid":"a","typ":null}"#, &payload));
+        out.push(sign(&rs, &a, &format!(r#"{{"alg":"RS256","kid":"a","x5t":"{}"}}"#, b64([7u8; 20])), &payload));
         out
     }
 
@@ -1178,8 +1247,11 @@ mod tests {
         let mut verified = 0;
         let mut bad_signature = 0;
         for t in &tokens {
-            let want = outcome(verify_signature_and_payload(t, &key));
-            assert_eq!(outcome(by_jwt_compact(t, &key)), want, "{t}");
+            // The verifier checks the header first, then reads the rest.
+            let header = check_token_header(t, None).map(|_| ());
+            let want = outcome(header.clone().and_then(|()| by_validator(t, &key)));
+            assert_eq!(outcome(header.clone().and_then(|()| verify_signature_and_payload(t, &key))), want, "{t}");
+            assert_eq!(outcome(header.and_then(|()| by_jwt_compact(t, &key))), want, "{t}");
             match want {
                 Ok(_) => verified += 1,
                 Err(d) if d.detail().contains("signature does not verify") => bad_signature += 1,
@@ -1209,12 +1281,16 @@ mod tests {
         assert_eq!(*seen.borrow(), [(signed.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(sig).unwrap())]);
         assert_eq!(URL_SAFE_NO_PAD.decode(sig).unwrap().len(), key.size());
 
-        // Refused before the signature is looked at, as the validator does: not a JWS, another
-        // alg, claims jwt-compact cannot read. A check that always says yes is never asked.
+        // Refused before the signature is looked at, as the validator does: not a JWS, claims
+        // jwt-compact cannot read (another alg never gets past the header check). A check that
+        // always says yes is never asked.
         let mut early = 0;
         for t in &tokens {
+            if check_token_header(t, None).is_err() {
+                continue;
+            }
             let Err(d) = verify_signature_and_payload(t, &key) else { continue };
-            let before_signature = ["not a well-formed JWS", "algorithm mismatch", "malformed claims"];
+            let before_signature = ["not a well-formed JWS", "malformed claims"];
             if !before_signature.iter().any(|r| d.detail().contains(r)) {
                 continue;
             }

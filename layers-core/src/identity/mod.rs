@@ -20,6 +20,7 @@ pub(crate) mod cx;
 mod deny;
 mod durable_caller;
 mod federation;
+mod jwt_parse;
 mod mtls;
 mod policy;
 mod public;
