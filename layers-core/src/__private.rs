@@ -206,7 +206,7 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
         // (Workers expose secrets and vars through the same string bindings).
         let vars = self.vars.clone();
         let var = move |name: &str| vars.get(name);
-        Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000)
+        Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000, dispatch_pause())
     }
 }
 

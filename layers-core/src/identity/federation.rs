@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -15,6 +16,8 @@ use rsa::traits::PublicKeyParts as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::cx::Pause;
+use super::single_flight::{Entry, Flights, NoAnswer};
 use crate::error::Error;
 use crate::outbound::{check_https_or_loopback, form_encode, Fetcher, OutboundRequest};
 use crate::storage::kv::MIN_TTL_SECS;
@@ -610,8 +613,24 @@ pub struct Federation<'r, C: FederationConfig = DefaultFederation> {
     role: Option<String>,
     fetcher: Fetcher,
     clock: fn() -> u64,
+    /// How a request waits for another's STS exchange (its own timer).
+    pause: Pause,
     config: PhantomData<fn() -> C>,
     scope: PhantomData<fn(&'r ()) -> &'r ()>,
+}
+
+/// How often a request waiting for another's STS exchange looks for its answer (ms).
+const STS_WAIT_STEP_MS: u32 = 25;
+
+/// The answer of one STS exchange, shared with the requests that waited for it.
+type Exchanged = Result<TempCredentials, Error>;
+
+thread_local! {
+    // The isolate's STS exchanges in flight, by cache key (config and role): a request that
+    // misses the cache while another exchanges for the same role waits for that answer.
+    // Only dispatch makes a `Federation`, with the Worker's real fetcher, so only real
+    // exchanges put answers here, and only their waiters take them.
+    static STS_FLIGHTS: Rc<Flights<Exchanged>> = Rc::default();
 }
 
 impl<C: FederationConfig> fmt::Debug for Federation<'_, C> {
@@ -668,7 +687,7 @@ fn valid_session_name(s: &str) -> bool {
 
 impl<'r, C: FederationConfig> Federation<'r, C> {
     /// Made by the framework's dispatch only, from the Worker's secrets and vars.
-    pub(crate) fn new(secret: Lookup<'_>, var: Lookup<'_>, fetcher: Fetcher, clock: fn() -> u64) -> Self {
+    pub(crate) fn new(secret: Lookup<'_>, var: Lookup<'_>, fetcher: Fetcher, clock: fn() -> u64, pause: Pause) -> Self {
         let set = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         Federation {
             key: set(secret(C::KEY_SECRET)),
@@ -678,6 +697,7 @@ impl<'r, C: FederationConfig> Federation<'r, C> {
             role: set(var(C::ROLE_VAR)),
             fetcher,
             clock,
+            pause,
             config: PhantomData,
             scope: PhantomData,
         }
@@ -743,6 +763,11 @@ impl<'r, C: FederationConfig> Federation<'r, C> {
     /// 4. cache it under [`cache_key`](Self::cache_key) for its lifetime less the refresh
     ///    margin (at least 60 s, KV's minimum).
     ///
+    /// One exchange per role at a time in an isolate: a request that misses the cache while
+    /// another is exchanging for the same role waits for that exchange (on its own timer, up
+    /// to the outbound timeout) and gets its answer — the same credentials, or the same error
+    /// — instead of calling the STS too.
+    ///
     /// A failed KV read counts as a miss and a failed KV write does not fail the call (both
     /// are logged by the storage layer). Neither the assertion, nor the secret key, nor the
     /// session token is ever logged or put in an error.
@@ -767,6 +792,35 @@ impl<'r, C: FederationConfig> Federation<'r, C> {
                 return Ok(hit);
             }
         }
+        let turn = match STS_FLIGHTS.with(Rc::clone).enter(&cache_key) {
+            Entry::Lead(turn) => turn,
+            Entry::Follow(wait) => {
+                let max = crate::outbound::DEFAULT_TIMEOUT_MS + STS_WAIT_STEP_MS;
+                return match wait.answer(&self.pause, STS_WAIT_STEP_MS, max).await {
+                    Ok(answer) => answer,
+                    Err(NoAnswer::Abandoned) => {
+                        Err(unavailable(format!("{name}: the STS exchange another request started was abandoned")))
+                    }
+                    Err(NoAnswer::TimedOut) => {
+                        Err(unavailable(format!("{name}: the STS exchange another request started did not end")))
+                    }
+                };
+            }
+        };
+        let answer = self.exchange(&s, &cache_key, now, cache).await;
+        turn.finish(answer.clone());
+        answer
+    }
+
+    /// One exchange with the STS (see [`credentials`](Self::credentials)), its answer cached.
+    async fn exchange(
+        &self,
+        s: &Settings,
+        cache_key: &str,
+        now: u64,
+        cache: &impl CredentialCache,
+    ) -> Result<TempCredentials, Error> {
+        let name = C::NAME;
         let key = FederationKey::parse(&s.key)
             .map_err(|e| unavailable(format!("{name}: secret {} is unusable: {e}", C::KEY_SECRET)))?;
         let claims = AssertionClaims {
@@ -801,7 +855,7 @@ impl<'r, C: FederationConfig> Federation<'r, C> {
             return Err(bad_gateway(format!("{name}: STS returned credentials that already expired")));
         }
         let ttl = creds.expiration.saturating_sub(now).saturating_sub(C::REFRESH_BEFORE_SECS).max(MIN_TTL_SECS);
-        cache.store(&cache_key, &CacheEntry::to_json(&creds)?, ttl).await;
+        cache.store(cache_key, &CacheEntry::to_json(&creds)?, ttl).await;
         Ok(creds)
     }
 }
@@ -901,7 +955,7 @@ mod tests {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let secret = move |n: &str| if n == "FEDERATION_KEY" { key.clone() } else { None };
         let var = move |n: &str| vars.get(n).cloned();
-        Federation::new(&secret, &var, fetcher, clock)
+        Federation::new(&secret, &var, fetcher, clock, crate::identity::cx::yield_once())
     }
 
     const VARS: [(&str, &str); 3] =
@@ -965,6 +1019,76 @@ mod tests {
         let third = futures::executor::block_on(f.credentials_in(&cache)).expect("refresh");
         assert!(!third.from_cache);
         assert_eq!(s.calls.borrow().len(), 2);
+    }
+
+    /// An STS that answers after giving way `turns` times (a slow exchange, natively).
+    fn slow_sts(turns: usize, status: u16) -> Sts {
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let seen = Rc::clone(&calls);
+        let fetcher: Fetcher = Rc::new(move |r: OutboundRequest| -> FetchFuture {
+            seen.borrow_mut().push(r);
+            let body = xml_ok().into_bytes();
+            Box::pin(async move {
+                for _ in 0..turns {
+                    crate::identity::cx::yield_once()(0).await;
+                }
+                Ok(OutboundResponse { status, headers: Vec::new(), body })
+            })
+        });
+        Sts { calls, fetcher }
+    }
+
+    #[test]
+    fn concurrent_misses_make_one_exchange_per_role() {
+        NOW.with(|n| n.set(1_800_000_000));
+        let s = slow_sts(5, 200);
+        let f = federation(Rc::clone(&s.fetcher), Some(KEY_A), &VARS);
+        let cache = MapCache::default();
+        let all = futures::executor::block_on(futures::future::join_all((0..50).map(|_| f.credentials_in(&cache))));
+        assert_eq!(s.calls.borrow().len(), 1, "50 concurrent misses, one STS call");
+        for c in &all {
+            let c = c.as_ref().expect("every request gets the credentials");
+            assert_eq!(c.access_key_id, "ASIA0000000000000001");
+            assert!(!c.from_cache);
+        }
+        assert_eq!(STS_FLIGHTS.with(|f| f.slots()), 0, "nothing is kept once the waiters have their answer");
+
+        // Another role is another exchange, at the same time.
+        let other_vars = [VARS[0], ("STS_ROLE_ARN", "arn:aws:iam::123456789012:role/other"), VARS[2]];
+        let s = slow_sts(5, 200);
+        let (a, b) = (
+            federation(Rc::clone(&s.fetcher), Some(KEY_A), &VARS),
+            federation(Rc::clone(&s.fetcher), Some(KEY_A), &other_vars),
+        );
+        let cache = MapCache::default();
+        let both = futures::executor::block_on(futures::future::join_all((0..10).map(|i| {
+            if i % 2 == 0 {
+                a.credentials_in(&cache)
+            } else {
+                b.credentials_in(&cache)
+            }
+        })));
+        assert!(both.iter().all(Result::is_ok));
+        assert_eq!(s.calls.borrow().len(), 2, "one exchange per role");
+    }
+
+    #[test]
+    fn concurrent_misses_share_a_failed_exchange() {
+        NOW.with(|n| n.set(1_800_000_000));
+        let s = slow_sts(3, 500);
+        let f = federation(Rc::clone(&s.fetcher), Some(KEY_A), &VARS);
+        let cache = MapCache::default();
+        let all = futures::executor::block_on(futures::future::join_all((0..20).map(|_| f.credentials_in(&cache))));
+        assert_eq!(s.calls.borrow().len(), 1, "a failing STS is asked once, not once per request");
+        for r in &all {
+            assert_eq!(r.as_ref().expect_err("fails closed").status(), 502);
+        }
+        assert!(cache.0.borrow().is_empty(), "nothing cached");
+        // The failure is not remembered: the next request exchanges again.
+        let again = futures::executor::block_on(f.credentials_in(&cache));
+        assert!(again.is_err());
+        assert_eq!(s.calls.borrow().len(), 2);
+        assert_eq!(STS_FLIGHTS.with(|f| f.slots()), 0);
     }
 
     #[test]

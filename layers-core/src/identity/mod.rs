@@ -25,6 +25,7 @@ mod mtls;
 mod policy;
 mod public;
 mod signed_token;
+mod single_flight;
 pub mod state;
 mod system;
 mod turnstile;
