@@ -7,11 +7,10 @@ use std::rc::Rc;
 use jwt_compact::alg::{Rsa, RsaPublicKey, StrongKey};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::Empty;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::access_state::{AccessState, Verified};
-use super::jwt_parse::{b64url_decode, parse_payload};
+use super::jwt_parse::{b64url_decode, parse_payload, strict_json_object};
 use super::{Deny, Verifier, VerifyCx};
 use crate::outbound::OutboundRequest;
 
@@ -635,80 +634,6 @@ pub fn fuzz_check_unsigned(settings: &AccessSettings, token: &str, now: u64) -> 
     check_token_header(token, None)?;
     let payload = verified_payload(read_unverified(token)?.payload)?;
     settings.checked_claims(payload, now).map(|(claims, _)| claims)
-}
-
-// ---- strict JSON: objects with unique names ------------------------------------------------------
-
-/// Parses `bytes` as one JSON object, refusing duplicate names at any depth (serde_json
-/// would silently keep the last one).
-pub(super) fn strict_json_object(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
-    match serde_json::from_slice::<StrictValue>(bytes) {
-        Ok(StrictValue(Value::Object(m))) => Ok(m),
-        Ok(_) => Err("not a JSON object"),
-        Err(e) if e.to_string().starts_with(DUPLICATE) => Err("duplicate name in JSON object"),
-        Err(_) => Err("not valid JSON"),
-    }
-}
-
-const DUPLICATE: &str = "duplicate name";
-
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(StrictValue)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(k) = map.next_key::<String>()? {
-            if out.contains_key(&k) {
-                return Err(de::Error::custom(DUPLICATE));
-            }
-            let StrictValue(v) = map.next_value()?;
-            out.insert(k, v);
-        }
-        Ok(Value::Object(out))
-    }
 }
 
 // ---- JWKS ----------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
                 times[i] = Some(map.next_value_seed(TimeSeed)?);
                 continue;
             }
-            let v = map.next_value_seed(AnySeed { duplicate: self.duplicate })?;
+            let v = map.next_value_seed(AnySeed { on_duplicate: OnDuplicate::Record(self.duplicate) })?;
             if claims.insert(k, v).is_some() {
                 self.duplicate.set(true);
             }
@@ -198,10 +198,36 @@ impl Visitor<'_> for TimeVisitor {
     }
 }
 
-/// Any JSON value; a repeated name in an object sets the flag and parsing goes on.
+// ---- strict JSON: objects with unique names ------------------------------------------------------
+
+/// Parses `bytes` as one JSON object, refusing duplicate names at any depth (serde_json
+/// would silently keep the last one).
+pub(super) fn strict_json_object(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = AnySeed { on_duplicate: OnDuplicate::Refuse }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match parsed {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("not a JSON object"),
+        Err(e) if e.to_string().starts_with(DUPLICATE) => Err("duplicate name in JSON object"),
+        Err(_) => Err("not valid JSON"),
+    }
+}
+
+const DUPLICATE: &str = "duplicate name";
+
+/// What a repeated name in an object does.
+#[derive(Clone, Copy)]
+enum OnDuplicate<'a> {
+    /// Sets the flag, and parsing goes on (the payload: refused after the signature).
+    Record(&'a Cell<bool>),
+    /// Ends the parse with a [`DUPLICATE`] error, before the repeated name's value is read.
+    Refuse,
+}
+
+/// Any JSON value, objects' repeated names handled as `on_duplicate` says.
 #[derive(Clone, Copy)]
 struct AnySeed<'a> {
-    duplicate: &'a Cell<bool>,
+    on_duplicate: OnDuplicate<'a>,
 }
 
 impl<'de> DeserializeSeed<'de> for AnySeed<'_> {
@@ -250,10 +276,14 @@ impl<'de> Visitor<'de> for AnySeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(self)?;
-            if out.insert(k, v).is_some() {
-                self.duplicate.set(true);
+            let repeated = out.contains_key(&k);
+            match self.on_duplicate {
+                OnDuplicate::Refuse if repeated => return Err(de::Error::custom(DUPLICATE)),
+                OnDuplicate::Record(flag) if repeated => flag.set(true),
+                _ => {}
             }
+            let v = map.next_value_seed(self)?;
+            out.insert(k, v);
         }
         Ok(Value::Object(out))
     }

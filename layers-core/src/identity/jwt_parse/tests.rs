@@ -6,7 +6,7 @@ use base64ct::{Base64UrlUnpadded, Encoding as _};
 use jwt_compact::{Claims, Empty};
 use proptest::prelude::*;
 
-use super::super::access_jwt::strict_json_object;
+use super::strict_json_object;
 use super::*;
 
 fn reference_b64(s: &str) -> Option<Vec<u8>> {
