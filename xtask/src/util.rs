@@ -156,6 +156,23 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> Result<()> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Copies the directory tree `from` into `to` (created; files and directories only).
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().map_err(|e| format!("cannot stat {}: {e}", src.display()))?;
+        if kind.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else if kind.is_file() {
+            std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The first `label:key` entry of `API_KEYS=` in a `.dev.vars`/dotenv text.
 pub(crate) fn first_api_key(dev_vars: &str) -> Option<(String, String)> {
     let value = dev_vars.lines().find_map(|line| {
@@ -246,6 +263,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_dir_copies_nested_files() {
+        let root = std::env::temp_dir().join(format!("xtask-copy-dir-{}", std::process::id()));
+        let (from, to) = (root.join("from"), root.join("to"));
+        std::fs::create_dir_all(from.join("a").join("b")).unwrap();
+        std::fs::write(from.join("top.txt"), "1").unwrap();
+        std::fs::write(from.join("a").join("b").join("deep.sqlite"), "2").unwrap();
+        copy_dir(&from, &to).unwrap();
+        assert_eq!(std::fs::read_to_string(to.join("top.txt")).unwrap(), "1");
+        assert_eq!(std::fs::read_to_string(to.join("a").join("b").join("deep.sqlite")).unwrap(), "2");
+        assert!(copy_dir(&root.join("missing"), &root.join("x")).is_err());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn percent_encodes_query_values() {
