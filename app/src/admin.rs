@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /admin/dashboard` (and any unknown page) | who is signed in, subscriber count, flags |
+//! | `GET /admin`, `GET /admin/*` (`/admin/`, `/admin/dashboard`, any unknown page) | who is signed in, subscriber count, flags |
 //! | `GET /admin/subscribers?cursor=&limit=&status=` | subscribers by email (keyset pagination) |
 //! | `GET /admin/contacts?cursor=&limit=` | contact messages, newest first |
 //! | `GET /admin/inbound?cursor=&limit=` | stored inbound emails, newest first |
@@ -11,10 +11,13 @@
 //! | `GET /admin/flags` | feature flags (KV `flag:*`) |
 //! | `POST /admin/flags/:name` `{"on": bool}` | turns a flag on/off, audit row in D1 |
 //! | `POST /admin/reindex` `application/json` `{"slug"?}` | queues a [`ReindexJob`] (`{}`: all posts), 202; other content types 415 |
+//! | `GET /admin/backup-credentials` | the backup role's temporary credentials ([`crate::backup_credentials`]) |
 //!
-//! The `GET` pages are one route, `GET /admin/*`: `app!` refuses two routes that can match
-//! the same request, and a catch-all keeps every path under `/admin/` behind the admin
-//! identity (an unknown page is the dashboard, never a 404 that tells strangers what exists).
+//! Each page is its own route, opening only the storage it reads; the router gives a path to
+//! the most specific pattern, so `/admin/subscribers` reaches [`subscribers`] and everything
+//! else under `/admin/` the catch-all [`dashboard`] — same identity, so nothing to declare. The
+//! catch-all keeps every path under `/admin/` behind the admin identity (an unknown page is the
+//! dashboard, never a 404 that tells strangers what exists).
 //! Lists answer JSON `{"items": [...], "next": cursor|null}`; pass `next` back as `cursor` for
 //! the following page (`limit` 1..=100, default 50). A browser (`Accept: text/html`) gets
 //! the same data as an HTML table.
@@ -166,21 +169,27 @@ struct Count {
     n: i64,
 }
 
-/// Every `GET` page under `/admin/` (see the module docs for the list).
-#[route(GET "/admin/*", identity = Admin, storage(D1, KV))]
-pub async fn pages(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
-    let page = req.rest().unwrap_or_default().trim_end_matches('/').to_owned();
-    match page.as_str() {
-        "subscribers" => subscribers(&req, &db).await,
-        "contacts" => contacts(&req, &db).await,
-        "inbound" => inbound(&req, &db).await,
-        "digests" => digests(&req, &db).await,
-        "flags" => flags(&req, &kv).await,
-        _ => dashboard(&req, &who, &page, &db, &kv).await,
-    }
+/// `GET /admin`: the dashboard.
+#[route(GET "/admin", identity = Admin, storage(D1, KV))]
+pub async fn home(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
+    render_dashboard(&req, &who, "", &db, &kv).await
 }
 
-async fn dashboard(req: &Request, who: &Claims<'_, Admin>, page: &str, db: &D1<'_>, kv: &Kv<'_>) -> Result<Response> {
+/// Every other `GET` under `/admin/` (`/admin/` included): the dashboard, with the page asked
+/// for.
+#[route(GET "/admin/*", identity = Admin, storage(D1, KV))]
+pub async fn dashboard(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
+    let page = req.rest().unwrap_or_default().to_owned();
+    render_dashboard(&req, &who, &page, &db, &kv).await
+}
+
+async fn render_dashboard(
+    req: &Request,
+    who: &Claims<'_, Admin>,
+    page: &str,
+    db: &D1<'_>,
+    kv: &Kv<'_>,
+) -> Result<Response> {
     let count: Option<Count> = db.prepare("SELECT COUNT(*) AS n FROM subscribers").first().await?;
     let flags = kv.list("flag:", 100, None).await?;
     let flags: Vec<&str> = flags.keys.iter().filter_map(|k| k.strip_prefix("flag:")).collect();
@@ -207,7 +216,10 @@ async fn dashboard(req: &Request, who: &Claims<'_, Admin>, page: &str, db: &D1<'
     Ok(resp)
 }
 
-async fn subscribers(req: &Request, db: &D1<'_>) -> Result<Response> {
+/// Subscribers by email (keyset pagination), optionally one `status`.
+#[route(GET "/admin/subscribers", identity = Admin, storage(D1))]
+pub async fn subscribers(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
+    let (req, db) = (&req, &db);
     let limit = page_limit(req.query("limit").as_deref())?;
     let status_raw = req.query("status");
     let status = status_filter(status_raw.as_deref())?;
@@ -238,37 +250,46 @@ async fn by_id_desc(req: &Request, db: &D1<'_>, title: &str, sql: &str) -> Resul
     list_response(req, title, &items, next, &[])
 }
 
-async fn contacts(req: &Request, db: &D1<'_>) -> Result<Response> {
+/// Contact messages, newest first.
+#[route(GET "/admin/contacts", identity = Admin, storage(D1))]
+pub async fn contacts(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     by_id_desc(
-        req,
-        db,
+        &req,
+        &db,
         "contacts",
         "SELECT id, name, email, message, created_at FROM contacts WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
     )
     .await
 }
 
-async fn inbound(req: &Request, db: &D1<'_>) -> Result<Response> {
+/// Stored inbound emails, newest first.
+#[route(GET "/admin/inbound", identity = Admin, storage(D1))]
+pub async fn inbound(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     by_id_desc(
-        req,
-        db,
+        &req,
+        &db,
         "inbound email",
         "SELECT rowid AS id, svix_id, message_id, from_addr, to_addrs, subject, text_body, received_at FROM inbound_emails WHERE rowid < ?1 ORDER BY rowid DESC LIMIT ?2",
     )
     .await
 }
 
-async fn digests(req: &Request, db: &D1<'_>) -> Result<Response> {
+/// Weekly digest runs and their counts, newest first.
+#[route(GET "/admin/digests", identity = Admin, storage(D1))]
+pub async fn digests(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     by_id_desc(
-        req,
-        db,
+        &req,
+        &db,
         "digest runs",
         "SELECT id, cron, scheduled_at, ran_at, edition, posts, recipients, sent, skipped, failed FROM digest_runs WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
     )
     .await
 }
 
-async fn flags(req: &Request, kv: &Kv<'_>) -> Result<Response> {
+/// Feature flags (KV `flag:*`).
+#[route(GET "/admin/flags", identity = Admin, storage(KV))]
+pub async fn flags(req: Request, _who: Claims<'_, Admin>, kv: Kv<'_>) -> Result<Response> {
+    let (req, kv) = (&req, &kv);
     let mut items = Vec::new();
     let mut cursor = None;
     loop {

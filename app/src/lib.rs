@@ -16,14 +16,16 @@
 //! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
 //! | `GET /api/unsubscribed` | ApiKey | KV (list) |
 //! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1 (GET); D1, KV (POST) |
-//! | `GET /admin/*` ([`admin`]: dashboard, subscribers, contacts, inbound, digests, flags) | AccessJwt + `ADMIN_EMAILS` allowlist | D1, KV |
+//! | `GET /admin`, `GET /admin/*` ([`admin`]: the dashboard, also for `/admin/` and unknown pages) | AccessJwt + `ADMIN_EMAILS` allowlist | D1, KV |
+//! | `GET /admin/subscribers`, `/admin/contacts`, `/admin/inbound`, `/admin/digests` | AccessJwt + `ADMIN_EMAILS` allowlist | D1 |
+//! | `GET /admin/flags` | AccessJwt + `ADMIN_EMAILS` allowlist | KV |
 //! | `POST /admin/flags/:name` | AccessJwt + `ADMIN_EMAILS` allowlist | KV, D1 |
 //! | `POST /admin/reindex` | AccessJwt + `ADMIN_EMAILS` allowlist | Queue producer `REINDEX`, D1 (audit) |
 //! | `GET /search?q=` ([`search`]) | Public | D1 (FTS5 `post_search`) |
 //! | `GET /api/whoami` | AnyOf<ApiKey, AccessJwt> | — |
 //! | `POST /api/contact` | Turnstile + abuse guard | D1, Durable Object `RATE_LIMITER` |
 //! | `POST /api/email-inbound` ([`inbound`]: the payload it accepts) | Webhook (Svix signature) | D1 |
-//! | `GET /ops/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS, `MayFederate<Admin>`) | KV (credential cache) |
+//! | `GET /admin/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS, `MayFederate<Admin>`) | KV (credential cache) |
 //! | `POST /api/reindex` | ApiKey | Queue producer `REINDEX` (`ReindexJob`) |
 //! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (`Unchecked<String>`: the poison-message path, opted out of the type check) |
 //! | `GET /api/events` | ApiKey | D1 (what the cron and the consumers wrote) |
@@ -310,8 +312,7 @@ impl MayFederate<Admin> for BackupRole {}
 /// Shows an admin the backup role's current temporary credentials — which access key id, until
 /// when, and whether they came from the KV cache. The secret key and session token never leave
 /// the Worker (and its KV cache): they are for calls the Worker makes itself.
-/// (`/ops/…` rather than `/admin/…`: `GET /admin/*` already matches every path there.)
-#[route(GET "/ops/backup-credentials", identity = Admin, storage(KV))]
+#[route(GET "/admin/backup-credentials", identity = Admin, storage(KV))]
 pub async fn backup_credentials(
     _who: Claims<'_, Admin>,
     kv: Kv<'_>,
@@ -615,7 +616,13 @@ app! {
         list_unsubscribed,
         blog::unsubscribe,
         blog::unsubscribe_page,
-        admin::pages,
+        admin::home,
+        admin::dashboard,
+        admin::subscribers,
+        admin::contacts,
+        admin::inbound,
+        admin::digests,
+        admin::flags,
         admin::flag,
         admin::reindex,
         search::search,

@@ -52,8 +52,14 @@ pub struct RouteMeta {
     pub pattern: &'static str,
     /// The parsed pattern.
     pub segments: &'static [Seg],
-    /// The identity type as written (for logs and the manifest).
+    /// The identity type as written; [`entry`] replaces it with the verifier's `NAME` (for logs
+    /// and the manifest).
     pub identity: &'static str,
+    /// The identity type as written in the attribute (kept: `identity` becomes the `NAME`).
+    pub identity_as_written: &'static str,
+    /// The less specific routes this route takes requests from although their identity differs,
+    /// as declared with `shadows("…")` (see [`check`](crate::check)).
+    pub shadows: &'static [Shadowed],
     /// The declared storage.
     pub storage: &'static [StorageDecl],
     /// The handler function's name.
@@ -69,6 +75,15 @@ pub struct RouteMeta {
     /// The signed-token configurations the identity accepts (`Verifier::TOKENS`), set by
     /// [`entry`].
     pub tokens: &'static [&'static str],
+}
+
+/// A pattern named by a route's `shadows("…")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shadowed {
+    /// The pattern as written.
+    pub pattern: &'static str,
+    /// The parsed pattern.
+    pub segments: &'static [Seg],
 }
 
 /// The placeholder [`RouteMeta::identity_type`] of a description (`entry` sets the real one).

@@ -24,6 +24,7 @@
 //!         storage: vec![StorageDecl { kind: StorageKind::D1, binding: "DB" }],
 //!         mints: vec![],
 //!         obtains: vec![],
+//!         shadows: vec![],
 //!         handler: "dashboard",
 //!     }],
 //!     crons: vec![],
@@ -58,6 +59,9 @@ pub struct RouteRow {
     /// The federation configurations whose cloud credentials its handler may obtain
     /// (`Federation<'_, C>` parameters), by type.
     pub obtains: Vec<String>,
+    /// The less specific patterns, of other identities, it declares it takes requests from
+    /// (`shadows("…")`).
+    pub shadows: Vec<&'static str>,
     /// The handler function.
     pub handler: &'static str,
 }
@@ -216,6 +220,7 @@ impl Manifest {
                         storage: m.storage.to_vec(),
                         mints: granted(m.grants, GrantKind::Mint),
                         obtains: granted(m.grants, GrantKind::Federation),
+                        shadows: m.shadows.iter().map(|d| d.pattern).collect(),
                         handler: m.handler,
                     }
                 })
@@ -298,6 +303,22 @@ impl Manifest {
                 list(&r.obtains),
                 cell(r.handler)
             );
+        }
+        let shadowing: Vec<&RouteRow> = self.routes.iter().filter(|r| !r.shadows.is_empty()).collect();
+        if !shadowing.is_empty() {
+            out.push_str(
+                "\nRoutes that take requests from a less specific route of another identity, as declared:\n\n",
+            );
+            for r in shadowing {
+                let _ = writeln!(
+                    out,
+                    "- {} {} ({}) takes requests from {}",
+                    cell(r.method),
+                    cell(r.pattern),
+                    cell(&r.identity),
+                    cell(&r.shadows.join(", "))
+                );
+            }
         }
         for (title, what, rows) in [("Crons", "cron", &self.crons), ("Queues", "queue", &self.queues)] {
             if rows.is_empty() {
@@ -410,7 +431,8 @@ impl Manifest {
         serde_json::json!({
             "routes": self.routes.iter().map(|r| serde_json::json!({
                 "method": r.method, "route": r.pattern, "identity": r.identity,
-                "storage": labels(&r.storage), "mints": r.mints, "obtains": r.obtains, "handler": r.handler,
+                "storage": labels(&r.storage), "mints": r.mints, "obtains": r.obtains, "shadows": r.shadows,
+                "handler": r.handler,
             })).collect::<Vec<_>>(),
             "crons": self.crons.iter().map(|c| ev("cron", c)).collect::<Vec<_>>(),
             "queues": self.queues.iter().map(|q| ev("queue", q)).collect::<Vec<_>>(),

@@ -1,4 +1,5 @@
-//! Parsing `#[route(METHOD "pattern", identity = Type, storage(KIND [= "BINDING"], …))]`.
+//! Parsing `#[route(METHOD "pattern", identity = Type, storage(KIND [= "BINDING"], …),
+//! shadows("pattern", …))]`.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
@@ -37,6 +38,9 @@ pub(crate) struct RouteAttr {
     pub(crate) pattern: Option<(String, Vec<PSeg>, LitStr)>,
     pub(crate) identity: Option<Type>,
     pub(crate) storage: Vec<StorageItem>,
+    /// `shadows("…", …)`: the less specific patterns this route takes requests from although
+    /// their identity differs (checked against the app's routes by `app!`).
+    pub(crate) shadows: Vec<(String, Vec<PSeg>, LitStr)>,
 }
 
 fn is_binding_name(s: &str) -> bool {
@@ -61,7 +65,7 @@ pub(crate) fn skip_value(input: ParseStream<'_>) -> syn::Result<()> {
 /// Parses the attribute, recording every problem in `cx`. Structural syntax errors end the
 /// parse (there is nothing sensible to continue from); semantic ones are accumulated.
 pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
-    let mut out = RouteAttr { method: None, pattern: None, identity: None, storage: Vec::new() };
+    let mut out = RouteAttr { method: None, pattern: None, identity: None, storage: Vec::new(), shadows: Vec::new() };
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
         if input.is_empty() {
             return Err(syn::Error::new(
@@ -129,15 +133,19 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
                     }
                 }
                 "storage" => parse_storage(input, &mut out.storage, cx)?,
+                "shadows" => parse_shadows(input, &mut out, cx)?,
                 other => {
                     let hint = match other {
                         "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
                         "store" | "stores" | "bindings" => " — did you mean `storage(…)`?",
+                        "shadow" | "overrides" | "overlaps" | "takes_from" => " — did you mean `shadows(…)`?",
                         _ => "",
                     };
                     cx.error_spanned(
                         &key,
-                        format!("unknown key `{other}`{hint}; a route takes `identity = …` and `storage(…)`"),
+                        format!(
+                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)` and `shadows(\"/pattern\", …)`"
+                        ),
                     );
                     skip_value(input)?;
                 }
@@ -156,6 +164,53 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
         );
     }
     out
+}
+
+/// Parses `shadows("PATTERN", …)` after the `shadows` key: each pattern parsed like the route's
+/// own, given once, and not the route's own pattern.
+fn parse_shadows(input: ParseStream<'_>, out: &mut RouteAttr, cx: &mut Ctxt) -> syn::Result<()> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            input.span(),
+            "`shadows` takes its patterns in parentheses: `shadows(\"/admin/*\")`",
+        ));
+    }
+    let content;
+    let paren = syn::parenthesized!(content in input);
+    let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&content).map_err(|e| {
+        syn::Error::new(e.span(), "`shadows(…)` lists route patterns as strings: `shadows(\"/admin/*\")`")
+    })?;
+    if items.is_empty() {
+        cx.error_at(
+            paren.span.join(),
+            "`shadows()` names no pattern: list the less specific routes this one takes requests from, e.g. `shadows(\"/admin/*\")`, or drop it",
+        );
+    }
+    for lit in items {
+        let text = lit.value();
+        let (segs, errs) = pattern::parse(&text);
+        for e in &errs {
+            cx.error_spanned(&lit, format!("invalid pattern in `shadows(…)`: {}", e.render(&text)));
+        }
+        if !errs.is_empty() {
+            continue;
+        }
+        if let Some((_, _, first)) = out.shadows.iter().find(|(t, ..)| *t == text) {
+            let mut e = syn::Error::new(lit.span(), format!("`shadows(\"{text}\")` is given twice"));
+            e.combine(syn::Error::new(first.span(), "first given here"));
+            cx.push(e);
+            continue;
+        }
+        if out.pattern.as_ref().is_some_and(|(own, ..)| *own == text) {
+            cx.error_spanned(
+                &lit,
+                "a route does not shadow its own pattern: name the less specific route whose requests this one takes",
+            );
+            continue;
+        }
+        out.shadows.push((text, segs, lit));
+    }
+    Ok(())
 }
 
 /// Parses `storage(KIND [= "BINDING"], …)` after the `storage` key, appending to `storage`.

@@ -25,11 +25,20 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
         m[..1].make_ascii_uppercase();
         m
     });
-    let segs = segs.iter().map(|s| match s {
-        PSeg::Lit(l) => quote!(#pat::Seg::Lit(#l)),
-        PSeg::Param(p) => quote!(#pat::Seg::Param(#p)),
-        PSeg::Rest => quote!(#pat::Seg::Rest),
+    let seg_tokens = |segs: &[PSeg]| -> Vec<TokenStream> {
+        segs.iter()
+            .map(|s| match s {
+                PSeg::Lit(l) => quote!(#pat::Seg::Lit(#l)),
+                PSeg::Param(p) => quote!(#pat::Seg::Param(#p)),
+                PSeg::Rest => quote!(#pat::Seg::Rest),
+            })
+            .collect()
+    };
+    let shadows = attr.shadows.iter().map(|(text, segs, _)| {
+        let segs = seg_tokens(segs);
+        quote!(#private::Shadowed { pattern: #text, segments: &[#(#segs),*] })
     });
+    let segs = seg_tokens(segs);
     let decls = attr.storage.iter().map(|s| {
         let variant = format_ident!("{}", s.variant);
         let binding = &s.binding;
@@ -125,6 +134,8 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
                     pattern: #pattern,
                     segments: &[#(#segs),*],
                     identity: #identity_name,
+                    identity_as_written: #identity_name,
+                    shadows: &[#(#shadows),*],
                     storage: &[#(#decls),*],
                     handler: #handler_name,
                     grants: &[#(#grants),*],

@@ -126,6 +126,8 @@ fn admin_a_every_row_refuses_the_wrong_identity() {
     let stranger = access_token("a", &kid("a"), &user_claims("intruder@example.com"));
     let flag = format!("f{}", now());
     let rows: Vec<(&str, String, Option<String>, u16)> = vec![
+        ("GET", "/admin".into(), None, 200),
+        ("GET", "/admin/".into(), None, 200),
         ("GET", "/admin/dashboard".into(), None, 200),
         ("GET", "/admin/subscribers".into(), None, 200),
         ("GET", "/admin/subscribers?status=active&limit=5".into(), None, 200),
@@ -157,9 +159,18 @@ fn admin_a_every_row_refuses_the_wrong_identity() {
         let r = as_admin(method, path, &ok, b);
         assert_eq!(r.status, *want, "{method} {path} as admin: {}", r.body);
     }
-    // The unknown page is the dashboard; a browser gets HTML, escaped.
-    let v = json(&as_admin("GET", "/admin/no-such-page", &ok, None));
-    assert_eq!((v["admin"].as_str(), v["page"].as_str()), (Some(ADMIN), Some("no-such-page")));
+    // `/admin`, `/admin/` and an unknown page are the dashboard (routing by specificity: the
+    // pages' own routes win over `/admin/*`); a browser gets HTML, escaped.
+    for (path, page) in
+        [("/admin", ""), ("/admin/", ""), ("/admin/no-such-page", "no-such-page"), ("/admin/flags/", "flags/")]
+    {
+        let v = json(&as_admin("GET", path, &ok, None));
+        assert_eq!((v["admin"].as_str(), v["page"].as_str()), (Some(ADMIN), Some(page)), "{path}");
+    }
+    assert!(json(&as_admin("GET", "/admin/flags", &ok, None))["items"].is_array());
+    let r = send("HEAD", "/admin", &[("cf-access-jwt-assertion", &ok)], None);
+    assert_eq!((r.status, r.body.as_str()), (200, ""), "HEAD /admin");
+    assert_eq!(send("HEAD", "/admin/", &[], None).status, 401);
     let r =
         send("GET", "/admin/subscribers?limit=2", &[("cf-access-jwt-assertion", &ok), ("accept", "text/html")], None);
     assert_eq!(r.status, 200);
@@ -559,7 +570,7 @@ fn admin_f_a_verifier_run_by_hand_cannot_feed_the_routes_key_cache() {
             "the hand-run verification took the attacker's keys in its own state"
         );
     }
-    for path in ["/admin/dashboard", "/admin/subscribers", "/ops/backup-credentials"] {
+    for path in ["/admin", "/admin/", "/admin/dashboard", "/admin/subscribers", "/admin/backup-credentials"] {
         let r = send("GET", path, &[("cf-access-jwt-assertion", &evil)], None);
         assert_eq!(r.status, 403, "{path} with the attacker's token after the attack: {}", r.body);
     }

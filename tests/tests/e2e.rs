@@ -724,8 +724,8 @@ fn sts_mode(mode: &str) {
 
 fn backup_credentials(token: Option<&str>) -> Resp {
     match token {
-        Some(t) => send("GET", "/ops/backup-credentials", &[("cf-access-jwt-assertion", t)], None),
-        None => get("/ops/backup-credentials"),
+        Some(t) => send("GET", "/admin/backup-credentials", &[("cf-access-jwt-assertion", t)], None),
+        None => get("/admin/backup-credentials"),
     }
 }
 
@@ -801,7 +801,7 @@ fn federation_exchanges_once_then_caches() {
     assert!(
         log_values(&log)
             .iter()
-            .any(|v| v["layer"] == "storage" && v["route"] == "/ops/backup-credentials" && v["op"] == "put"),
+            .any(|v| v["layer"] == "storage" && v["route"] == "/admin/backup-credentials" && v["op"] == "put"),
         "the cache write is logged as a storage event"
     );
 }

@@ -50,9 +50,13 @@ fn reference_app_rows_match_their_routes() {
     assert_eq!(subscribe.identity, "Turnstile");
     assert_eq!(subscribe.mints, ["app::blog::Confirm", "app::Unsubscribe"]);
     assert!(subscribe.obtains.is_empty());
-    let backup = row("GET", "/ops/backup-credentials");
+    let backup = row("GET", "/admin/backup-credentials");
     assert_eq!(backup.obtains, ["app::BackupRole"]);
     assert!(backup.mints.is_empty());
+    // Each admin page is its own route, opening only what it reads.
+    assert_eq!(storage(row("GET", "/admin")), ["D1:DB", "KV:KV"]);
+    assert_eq!(storage(row("GET", "/admin/subscribers")), ["D1:DB"]);
+    assert_eq!(storage(row("GET", "/admin/flags")), ["KV:KV"]);
     let limited = row("POST", "/api/limited/:bucket");
     assert_eq!(storage(limited), ["DurableObject:RATE_LIMITER"]);
     // Every route is a row, once.
@@ -190,6 +194,7 @@ fn hostile_names_stay_inside_their_cells() {
             storage: vec![StorageDecl { kind: StorageKind::Kv, binding: "K|V" }],
             mints: vec!["a|b".into()],
             obtains: vec![],
+            shadows: vec!["/a|*"],
             handler: "h_1",
         }],
         crons: vec![],
@@ -202,6 +207,11 @@ fn hostile_names_stay_inside_their_cells() {
     assert!(row.contains("/a\\|b/\\*") && row.contains("AnyOf&lt;X, Y&gt;") && row.contains("KV:K\\|V"), "{row}");
     assert!(row.contains("| a\\|b |"), "{row}");
     assert!(md.contains("| q\\|1 | System | — | — | c |"), "{md}");
+    assert!(
+        md.contains("\n- GET /a\\|b/\\* (AnyOf&lt;X, Y&gt;\"\\]--&gt;evil\\[\") takes requests from /a\\|\\*\n"),
+        "{md}"
+    );
+    assert_eq!(m.to_json()["routes"][0]["shadows"], serde_json::json!(["/a|*"]));
     let mm = m.to_mermaid();
     // The injected `"]-->evil["` is one label, not an extra node and edge.
     assert!(!mm.contains("evil[\""), "{mm}");

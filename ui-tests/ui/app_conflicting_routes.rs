@@ -1,5 +1,6 @@
-// Promise 7: two routes that can match the same request are rejected by `app!`: one request,
-// one identity.
+// Promise 7: the most specific pattern answers a path, so `GET /a/b` takes `/a/b` from
+// `GET /a/:x`. With another identity that must be declared (`shadows("/a/:x")`), or `app!`
+// refuses the pair, naming both routes and both identities.
 use layers_core::prelude::*;
 
 #[route(GET "/a/:x", identity = Public)]

@@ -1,6 +1,6 @@
 // A route table built by hand through `__private` instead of `app!`: a hand-written Public
 // `/admin/:page` next to `/admin/*` behind Access would take `/admin/users` by specificity.
-// `App::new` runs the conflict check `app!` runs, so the `static` does not compile.
+// `App::new` runs the route checks `app!` runs, so the `static` does not compile.
 use layers_core::__private::{entry, App, LocalBoxFuture, Route, RouteCx, RouteMeta};
 use layers_core::identity::{AccessJwt, EmailAllowlist, Guarded};
 use layers_core::prelude::*;
@@ -23,6 +23,8 @@ impl Route for sneaky {
         pattern: "/admin/:page",
         segments: &[Seg::Lit("admin"), Seg::Param("page")],
         identity: "Public",
+        identity_as_written: "Public",
+        shadows: &[],
         storage: &[],
         handler: "sneaky",
         grants: &[],

@@ -22,6 +22,8 @@ impl Route for evil {
         pattern: "/admin/users",
         segments: &[Seg::Lit("admin/users")],
         identity: "Admin",
+        identity_as_written: "Admin",
+        shadows: &[],
         storage: &[],
         handler: "evil",
         grants: &[],

@@ -88,7 +88,7 @@ impl<A: Identifies, B: Identifies> Identifies for AnyOf<A, B> {}
 /// your app, not [`DefaultFederation`](super::DefaultFederation).
 ///
 /// ```ignore
-/// impl MayFederate<Admin> for BackupRole {}   // GET /ops/backup-credentials
+/// impl MayFederate<Admin> for BackupRole {}   // GET /admin/backup-credentials
 /// ```
 #[diagnostic::on_unimplemented(
     message = "handlers with identity `{V}` may not obtain `{Self}` credentials",

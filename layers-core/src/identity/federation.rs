@@ -599,7 +599,7 @@ type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// role are read from the secret and vars [`FederationConfig`] names.
 ///
 /// ```ignore
-/// #[route(GET "/ops/backup-credentials", identity = Admin, storage(KV))]
+/// #[route(GET "/admin/backup-credentials", identity = Admin, storage(KV))]
 /// async fn backup(_: Claims<'_, Admin>, kv: Kv<'_>, sts: Federation<'_, BackupRole>) -> Result<Response> {
 ///     let creds = sts.credentials(&kv).await?;
 ///     Ok(Response::from_json(&serde_json::json!({ "access_key_id": creds.access_key_id }))?)

@@ -1,11 +1,20 @@
 //! The runtime router: one segment trie per method, built once per isolate.
 //!
-//! `app!` has already proven at compile time that no two routes sharing a method can
-//! match the same path, so priorities never decide between two candidate handlers: at
-//! most one route per method matches any path. The trie still resolves overlaps the way
-//! matchit does (a literal segment before `:param`, `:param` before a trailing `*`,
-//! backtracking when a branch dead-ends), which `tests/tests/router_matchit.rs` checks
-//! against matchit itself.
+//! When several routes match a path, the most specific one answers, as in matchit: the
+//! trie tries a literal segment before `:param` and `:param` before a trailing `*`,
+//! backtracking when a branch dead-ends, which picks the greatest pattern in
+//! [`specificity`](super::pattern::specificity) order among those that match.
+//! `tests/tests/router_matchit.rs` checks this against matchit itself. `app!` has proven at
+//! compile time that no two routes sharing a method have the same shape, so the answer is
+//! never a tie, and that a route taking paths from a less specific one with another identity
+//! says so (`shadows(…)`).
+//!
+//! Unlike matchit, a trailing `*` also matches nothing after its `/`: `/admin/*` answers
+//! `/admin/` (with an empty rest), and `/*` answers `/`.
+//!
+//! A `HEAD` request is answered by the most specific `HEAD`, `ANY` or `GET` route (a `GET`
+//! route answers it without a body); between a `HEAD` and a `GET` route of the same shape,
+//! the `HEAD` route answers.
 //!
 //! A lookup allocates nothing: parameters are slices of the routed path, and the `Allow`
 //! list of a 405 is a bit set of methods.
@@ -188,10 +197,17 @@ struct Node {
     lits: Vec<Box<str>>,
     statics: Vec<Node>,
     param: Option<Box<Node>>,
-    /// A route ending in `*` here: it takes one or more remaining bytes.
-    rest: Option<usize>,
+    /// A route ending in `*` here: it takes whatever remains, possibly nothing.
+    rest: Option<Slot>,
     /// A route ending exactly here.
-    value: Option<usize>,
+    value: Option<Slot>,
+}
+
+/// A route in a trie: its index, and whether it is a `GET` route placed in the `HEAD` trie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    index: usize,
+    head_from_get: bool,
 }
 
 /// Length and first byte of a segment: cheap to compare, rarely shared by two siblings.
@@ -204,7 +220,7 @@ fn key(s: &str) -> u32 {
     }
 }
 
-type Hit<'a> = (usize, Option<&'a str>);
+type Hit<'a> = (Slot, Option<&'a str>);
 
 impl Node {
     /// Matches `rem` (the path after a `/`) below this node.
@@ -233,17 +249,31 @@ impl Node {
                 }
             }
         }
-        match self.rest {
-            Some(index) if !rem.is_empty() => Some((index, Some(rem))),
-            _ => None,
-        }
+        self.rest.map(|slot| (slot, Some(rem)))
     }
 
     #[inline]
     fn finish<'a>(&'a self, next: Option<&'a str>, caps: &mut [&'a str; INLINE], n: usize) -> Option<Hit<'a>> {
         match next {
-            None => self.value.map(|v| (v, None)),
+            None => self.value.map(|slot| (slot, None)),
             Some(rem) => self.walk(rem, caps, n),
+        }
+    }
+
+    /// The slot a flattened pattern ends in below this node (`rest` for a trailing `*`),
+    /// creating the nodes on the way.
+    fn slot<'n>(mut node: &'n mut Node, flat: &[Seg]) -> &'n mut Option<Slot> {
+        for seg in flat {
+            match seg {
+                Seg::Lit(l) => node = node.child(l),
+                Seg::Param(_) => node = node.param.get_or_insert_with(Box::default),
+                Seg::Rest => {}
+            }
+        }
+        if flat.last() == Some(&Seg::Rest) {
+            &mut node.rest
+        } else {
+            &mut node.value
         }
     }
 
@@ -319,11 +349,13 @@ impl Router {
     /// Builds the router from `(method, segments)` pairs, in route-list order.
     ///
     /// # Errors
-    /// Returns a description of the first pattern that repeats an earlier one for a shared
-    /// method, or has `*` before its end (neither passes `app!`'s compile-time checks).
+    /// Returns a description of the first pattern that has the same shape as an earlier one
+    /// for a shared method, or has `*` before its end (neither passes `app!`'s compile-time
+    /// checks).
     pub fn new<'a>(routes: impl IntoIterator<Item = (Method, &'a [Seg])>) -> Result<Router, String> {
         let mut trees: [Node; 8] = Default::default();
         let mut all_positions = Vec::new();
+        let mut gets = Vec::new();
         for (index, (method, segs)) in routes.into_iter().enumerate() {
             let fail = |why: &str| format!("route {} {}: {why}", method.as_str(), show(segs));
             let (flat, positions) = flatten(segs).map_err(|e| fail(&e))?;
@@ -333,33 +365,39 @@ impl Router {
                 m => m as usize..m as usize + 1,
             };
             for t in targets {
-                let mut node = &mut trees[t];
-                for seg in &flat {
-                    match seg {
-                        Seg::Lit(l) => node = node.child(l),
-                        Seg::Param(_) => node = node.param.get_or_insert_with(Box::default),
-                        Seg::Rest => {}
-                    }
-                }
-                let slot = if flat.last() == Some(&Seg::Rest) { &mut node.rest } else { &mut node.value };
+                let slot = Node::slot(&mut trees[t], &flat);
                 if slot.is_some() {
                     return Err(fail("conflicts with an earlier route"));
                 }
-                *slot = Some(index);
+                *slot = Some(Slot { index, head_from_get: false });
+            }
+            if method == Method::Get {
+                gets.push((index, flat));
+            }
+        }
+        // `GET` routes answer `HEAD` too, where no `HEAD` or `ANY` route of the same shape does.
+        for (index, flat) in gets {
+            let slot = Node::slot(&mut trees[Method::Head as usize], &flat);
+            if slot.is_none() {
+                *slot = Some(Slot { index, head_from_get: true });
             }
         }
         Ok(Router { trees, positions: all_positions })
     }
 
     #[inline]
-    fn lookup<'a>(&'a self, tree: usize, path: &'a str) -> Option<(usize, Params<'a>, Option<&'a str>)> {
+    fn lookup<'a>(&'a self, tree: usize, path: &'a str) -> Option<(Slot, Params<'a>, Option<&'a str>)> {
         let root = &self.trees[tree];
         let rem = path.strip_prefix('/')?;
         let mut inline = [""; INLINE];
-        let (index, rest) =
-            if rem.is_empty() { root.value.map(|v| (v, None))? } else { root.walk(rem, &mut inline, 0)? };
-        let positions = self.positions.get(index).map_or(&[][..], |p| &p[..]);
-        Some((index, Params { inline, path, positions }, rest))
+        let (slot, rest) = if rem.is_empty() {
+            // `/`: the root route, else `/*` with nothing after its `/`.
+            root.value.map(|v| (v, None)).or_else(|| root.rest.map(|v| (v, Some(""))))?
+        } else {
+            root.walk(rem, &mut inline, 0)?
+        };
+        let positions = self.positions.get(slot.index).map_or(&[][..], |p| &p[..]);
+        Some((slot, Params { inline, path, positions }, rest))
     }
 
     /// Routes a normalized path for the request method `method` (`None` = a method layers
@@ -367,19 +405,12 @@ impl Router {
     #[must_use]
     pub fn route<'a>(&'a self, method: Option<Method>, path: &'a str) -> Routed<'a> {
         let tree = method.map_or(7, |m| m as usize);
-        if let Some((index, params, rest)) = self.lookup(tree, path) {
-            return Routed::Found { index, params, rest, head_from_get: false };
-        }
-        if method == Some(Method::Head) {
-            if let Some((index, params, rest)) = self.lookup(Method::Get as usize, path) {
-                return Routed::Found { index, params, rest, head_from_get: true };
-            }
+        if let Some((slot, params, rest)) = self.lookup(tree, path) {
+            return Routed::Found { index: slot.index, params, rest, head_from_get: slot.head_from_get };
         }
         let mut allow = Allow::default();
         for m in Method::CONCRETE {
-            let found = self.lookup(m as usize, path).is_some()
-                || (m == Method::Head && self.lookup(Method::Get as usize, path).is_some());
-            if found {
+            if self.lookup(m as usize, path).is_some() {
                 allow.0 |= 1 << (m as u8);
             }
         }
@@ -466,7 +497,9 @@ mod tests {
         // `p` is taken as a literal first, then as `:x` once `/q` fails under it.
         assert_eq!(found(r.route(Some(Method::Get), "/o/p/r")), (9, vec!["p"], None, false));
         assert_eq!(found(r.route(Some(Method::Get), "/o/p/s/t")), (10, vec!["p"], Some("s/t"), false));
-        assert_eq!(r.route(Some(Method::Get), "/o/p/"), Routed::NotFound);
+        // `*` also takes nothing after its `/`.
+        assert_eq!(found(r.route(Some(Method::Get), "/o/p/")), (10, vec!["p"], Some(""), false));
+        assert_eq!(r.route(Some(Method::Get), "/o/p"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Get), "/o//r"), Routed::NotFound);
     }
 
@@ -477,11 +510,51 @@ mod tests {
     }
 
     #[test]
+    fn head_takes_the_most_specific_of_head_any_and_get() {
+        let routes: Vec<(Method, &[Seg])> = vec![
+            (Method::Head, &[Lit("h"), Rest]),
+            (Method::Get, &[Lit("h"), Lit("x")]),
+            (Method::Get, &[Lit("g"), Rest]),
+            (Method::Head, &[Lit("g"), Lit("x")]),
+            (Method::Get, &[Lit("s")]),
+            (Method::Head, &[Lit("s")]),
+            (Method::Any, &[Lit("a"), Rest]),
+            (Method::Get, &[Lit("a"), Lit("x")]),
+        ];
+        let r = Router::new(routes).unwrap();
+        // A more specific GET route beats a HEAD wildcard, and the other way round.
+        assert_eq!(found(r.route(Some(Method::Head), "/h/x")), (1, vec![], None, true));
+        assert_eq!(found(r.route(Some(Method::Head), "/h/y")), (0, vec![], Some("y"), false));
+        assert_eq!(found(r.route(Some(Method::Head), "/g/x")), (3, vec![], None, false));
+        assert_eq!(found(r.route(Some(Method::Head), "/g/y")), (2, vec![], Some("y"), true));
+        // The same shape: the HEAD route answers HEAD.
+        assert_eq!(found(r.route(Some(Method::Head), "/s")), (5, vec![], None, false));
+        assert_eq!(found(r.route(Some(Method::Get), "/s")), (4, vec![], None, false));
+        assert_eq!(found(r.route(Some(Method::Head), "/a/x")), (7, vec![], None, true));
+        assert_eq!(found(r.route(Some(Method::Head), "/a/y")), (6, vec![], Some("y"), false));
+        assert_eq!(allow(r.route(Some(Method::Post), "/h/x")), vec!["GET", "HEAD"]);
+        assert_eq!(allow(r.route(Some(Method::Post), "/h/y")), vec!["HEAD"]);
+    }
+
+    #[test]
+    fn a_root_wildcard_takes_every_path_the_others_do_not() {
+        let routes: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Rest]), (Method::Get, &[Lit("a")])];
+        let r = Router::new(routes).unwrap();
+        assert_eq!(found(r.route(Some(Method::Get), "/")), (0, vec![], Some(""), false));
+        assert_eq!(found(r.route(Some(Method::Get), "/a")), (1, vec![], None, false));
+        assert_eq!(found(r.route(Some(Method::Get), "/a/")), (0, vec![], Some("a/"), false));
+        assert_eq!(found(r.route(Some(Method::Get), "/b/c")), (0, vec![], Some("b/c"), false));
+        let routes: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Rest]), (Method::Get, &[])];
+        let r = Router::new(routes).unwrap();
+        assert_eq!(found(r.route(Some(Method::Get), "/")), (1, vec![], None, false));
+    }
+
+    #[test]
     fn not_found_and_405() {
         let r = app();
         assert_eq!(r.route(Some(Method::Get), "/nope"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Get), "/admin"), Routed::NotFound);
-        assert_eq!(r.route(Some(Method::Get), "/admin/"), Routed::NotFound);
+        assert_eq!(found(r.route(Some(Method::Get), "/admin/")), (3, vec![], Some(""), false));
         assert_eq!(r.route(Some(Method::Get), "/blog"), Routed::NotFound);
         assert_eq!(r.route(Some(Method::Get), ""), Routed::NotFound);
         assert_eq!(allow(r.route(Some(Method::Post), "/")), vec!["GET", "HEAD"]);

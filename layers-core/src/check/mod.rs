@@ -9,8 +9,10 @@ use crate::durable_object::DurableMeta;
 use crate::events::{CronEntry, CronMeta, QueueEntry, QueueMeta};
 use crate::identity::capability::{Grant, GrantKind};
 use crate::identity::Verifier;
-use crate::request::pattern::{overlaps, ConstMsg, Seg};
+use crate::request::pattern::ConstMsg;
 use crate::storage::{StorageDecl, StorageKind};
+
+mod routes;
 
 /// The compile-time check of a grant parameter (`Mint<'_, C>`, `Federation<'_, C>`) that
 /// `#[route]`, `#[scheduled]` and `#[queue]` emit at the parameter: `C` must be a
@@ -121,8 +123,9 @@ pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
 }
 
 /// What `app!` would refuse in a route table, crons, queues and `[vars]` names, without
-/// wrangler.toml: a segment no `#[route]` pattern makes, two routes that can match one
-/// request, or a `[vars]` name that is a secret the app uses. [`App::new`] panics with it (at
+/// wrangler.toml: a segment no `#[route]` pattern makes, two equally specific routes that can
+/// match one request, a route taking requests from another identity's without `shadows(…)`
+/// (see [`routes`]), or a `[vars]` name that is a secret the app uses. [`App::new`] panics with it (at
 /// compile time for a `static`), and an `App` checks it again when it first serves.
 pub(crate) const fn table_problem(
     routes: &[RouteEntry],
@@ -130,11 +133,8 @@ pub(crate) const fn table_problem(
     queues: &[QueueEntry],
     vars: &[&str],
 ) -> Option<ConstMsg> {
-    if let Some(i) = bad_segment(routes) {
-        return Some(segment_msg(&routes[i].meta));
-    }
-    if let Some((i, j)) = first_conflict(routes) {
-        return Some(conflict_msg(&routes[i].meta, &routes[j].meta));
+    if let Some(m) = routes::routes_problem(routes) {
+        return Some(m);
     }
     if let Some(m) = token_clash(routes, crons, queues) {
         return Some(m);
@@ -233,80 +233,6 @@ const fn key_field(key: &str, i: usize) -> &str {
         at += 1;
     }
     ""
-}
-
-/// The first route whose segments no `#[route]` pattern can produce (see [`segments_ok`]).
-const fn bad_segment(routes: &[RouteEntry]) -> Option<usize> {
-    let mut i = 0;
-    while i < routes.len() {
-        if !segments_ok(&routes[i].meta) {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The first pair of routes that share a method and can match the same path.
-const fn first_conflict(routes: &[RouteEntry]) -> Option<(usize, usize)> {
-    // Every pair of routes is compared, in the compiler's const evaluator: each route's first
-    // segment is hashed once, so the common pair (two literals that differ, `/users/…` and
-    // `/repos/…`) is told apart by comparing two numbers.
-    let mut keys = [0u64; FIRST_KEYS];
-    let mut i = 0;
-    while i < routes.len() && i < FIRST_KEYS {
-        keys[i] = first_literal_key(routes[i].meta.segments);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < routes.len() {
-        let a = &routes[i].meta;
-        let ka = if i < FIRST_KEYS { keys[i] } else { first_literal_key(a.segments) };
-        let mut j = i + 1;
-        while j < routes.len() {
-            let b = &routes[j].meta;
-            let kb = if j < FIRST_KEYS { keys[j] } else { first_literal_key(b.segments) };
-            // Two literal first segments with different hashes differ: no path matches both.
-            let distinct = ka != 0 && kb != 0 && ka != kb;
-            if !distinct && a.method.shares_with(b.method) && overlaps(a.segments, b.segments) {
-                return Some((i, j));
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    None
-}
-
-const fn conflict_msg(a: &RouteMeta, b: &RouteMeta) -> ConstMsg {
-    ConstMsg::new()
-        .push("conflicting routes: `")
-        .push(a.method.as_str())
-        .push(" ")
-        .push(a.pattern)
-        .push("` (fn ")
-        .push(a.handler)
-        .push(") and `")
-        .push(b.method.as_str())
-        .push(" ")
-        .push(b.pattern)
-        .push("` (fn ")
-        .push(b.handler)
-        .push(") can match the same request. Every request must have exactly one route, so one identity decides it: make the patterns disjoint (e.g. a distinct literal segment) or the methods distinct.")
-}
-
-/// Routes whose first-segment hashes [`check_app`] keeps in an array (past it, they are
-/// computed again for each pair).
-const FIRST_KEYS: usize = 1024;
-
-/// The FNV-1a hash of a pattern's first segment when it is a literal, never 0; 0 otherwise (a
-/// parameter or `*` first, or no segment at all: the root).
-const fn first_literal_key(segments: &[Seg]) -> u64 {
-    if segments.is_empty() {
-        return 0;
-    }
-    let Seg::Lit(l) = segments[0] else { return 0 };
-    crate::storage::queue::typecheck::name_hash(l) | 1
 }
 
 const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {
@@ -479,67 +405,6 @@ pub const fn check_events(
     }
 }
 
-/// Whether a route's segments are what `#[route]` produces from a valid pattern — checked
-/// again because `Route` can be implemented by hand: a literal holding `/`, `%`, `\\`, a dot
-/// segment or an empty one could match paths the conflict check does not see.
-const fn segments_ok(r: &RouteMeta) -> bool {
-    let mut k = 0;
-    while k < r.segments.len() {
-        let bad = match r.segments[k] {
-            Seg::Lit(l) => !valid_literal(l),
-            Seg::Param(p) => !valid_ident(p),
-            Seg::Rest => k + 1 != r.segments.len(),
-        };
-        if bad {
-            return false;
-        }
-        k += 1;
-    }
-    true
-}
-
-const fn segment_msg(r: &RouteMeta) -> ConstMsg {
-    ConstMsg::new()
-        .push("route `")
-        .push(r.method.as_str())
-        .push(" ")
-        .push(r.pattern)
-        .push("` (fn ")
-        .push(r.handler)
-        .push(") has a segment no `#[route]` pattern can produce (empty, `.` or `..`, or holding `/`, `\\`, `%`, `{`, `}`, `:`, `*`, `?`, `#` or whitespace, or a `*` before the end): describe routes with `#[route]`.")
-}
-
-const fn valid_literal(l: &str) -> bool {
-    let b = l.as_bytes();
-    if b.is_empty() || (b.len() == 1 && b[0] == b'.') || (b.len() == 2 && b[0] == b'.' && b[1] == b'.') {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'/' | b'\\' | b'%' | b'{' | b'}' | b':' | b'*' | b'?' | b'#') || b[i] <= b' ' || b[i] == 0x7f
-        {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn valid_ident(p: &str) -> bool {
-    let b = p.as_bytes();
-    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
-        return false;
-    }
-    let mut i = 1;
-    while i < b.len() {
-        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// Why one of `vars` is a secret the app uses, if one is: a verifier's
 /// ([`Verifier::SECRETS`]) or a grant's (the signing secret of a `Mint<'_, C>`, the key of a
 /// `Federation<'_, C>`). Under `[vars]` its value would sit in the repository, and every
@@ -673,9 +538,12 @@ pub const fn check_durable(classes: &[DurableMeta], wrangler_classes: &[&str], b
     }
 }
 
-/// [`table_problem`] of `app`, as it checks itself when it first serves. `None` when sound.
+/// [`table_problem`] of `app`, as it checks itself when it first serves, and the shadowing
+/// check again with the verifiers' types compared (see [`routes`]). `None` when sound.
 pub(crate) fn app_problem(app: &App) -> Option<String> {
-    table_problem(app.routes(), app.crons(), app.queues(), app.vars()).map(|m| m.as_str().to_owned())
+    table_problem(app.routes(), app.crons(), app.queues(), app.vars())
+        .map(|m| m.as_str().to_owned())
+        .or_else(|| routes::undeclared_shadow_by_type(app.routes()))
 }
 
 /// Whether `name` is one of `list`.
@@ -684,16 +552,16 @@ pub(crate) const fn contains(list: &[&str], s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::request::pattern::Method;
+    use crate::request::pattern::{Method, Seg};
 
     fn leak(s: String) -> &'static str {
         Box::leak(s.into_boxed_str())
     }
 
     /// A route from a pattern like `/a/:x/*` (what `#[route]` would describe).
-    fn route(method: Method, pattern: &str) -> RouteMeta {
+    pub(super) fn route(method: Method, pattern: &str) -> RouteMeta {
         let segments: Vec<Seg> = pattern
             .split('/')
             .filter(|s| !s.is_empty())
@@ -708,6 +576,8 @@ mod tests {
             pattern: leak(pattern.to_owned()),
             segments: Box::leak(segments.into_boxed_slice()),
             identity: "Public",
+            identity_as_written: "Public",
+            shadows: &[],
             storage: &[],
             handler: leak(format!("h{}", pattern.replace(['/', ':', '*'], "_"))),
             grants: &[],
@@ -715,46 +585,6 @@ mod tests {
             secrets: &[],
             tokens: &[],
         }
-    }
-
-    /// Whether `check_app` (run here, outside const context) refuses these routes.
-    fn conflicts(routes: &[RouteMeta]) -> bool {
-        let routes: Vec<RouteEntry> = routes.iter().map(|m| RouteEntry::described(*m)).collect();
-        first_conflict(&routes).is_some() || bad_segment(&routes).is_some()
-    }
-
-    #[test]
-    fn check_app_finds_conflicts_whatever_the_first_segment() {
-        let filler: Vec<RouteMeta> = (0..50).map(|i| route(Method::Get, &format!("/r{i}/x/:id"))).collect();
-        assert!(!conflicts(&filler), "distinct first literals never conflict");
-        for (a, b) in
-            [("/a/:x", "/a/b"), ("/:x", "/a"), ("/*", "/a/b"), ("/a/*", "/a/b/c"), ("/", "/"), ("/:x/b", "/a/:y")]
-        {
-            let mut routes = filler.clone();
-            routes.insert(3, route(Method::Get, a));
-            routes.push(route(Method::Any, b));
-            assert!(conflicts(&routes), "{a} and {b}");
-        }
-        for (a, b) in [("/a/:x", "/b/:x"), ("/", "/a"), ("/a", "/a/b"), ("/a/:x", "/ab/:x")] {
-            let mut routes = filler.clone();
-            routes.insert(3, route(Method::Get, a));
-            routes.push(route(Method::Get, b));
-            assert!(!conflicts(&routes), "{a} and {b}");
-        }
-        // Different methods never conflict.
-        assert!(!conflicts(&[route(Method::Get, "/a/:x"), route(Method::Post, "/a/b")]));
-    }
-
-    #[test]
-    fn check_app_compares_routes_past_its_key_array() {
-        let mut routes: Vec<RouteMeta> =
-            (0..FIRST_KEYS + 10).map(|i| route(Method::Get, &format!("/r{i}/:id"))).collect();
-        assert!(!conflicts(&routes));
-        routes.push(route(Method::Get, &format!("/r{}/new", FIRST_KEYS + 5)));
-        assert!(conflicts(&routes), "both past the array");
-        routes.pop();
-        routes.push(route(Method::Get, "/r7/new"));
-        assert!(conflicts(&routes), "one inside, one past the array");
     }
 
     #[test]
@@ -797,28 +627,8 @@ mod tests {
         assert_eq!(key_field("s\0p\0n\0src", 3), "src");
     }
 
-    fn entries(metas: &[RouteMeta]) -> &'static [RouteEntry] {
+    pub(super) fn entries(metas: &[RouteMeta]) -> &'static [RouteEntry] {
         Box::leak(metas.iter().map(|m| RouteEntry::described(*m)).collect::<Vec<_>>().into_boxed_slice())
-    }
-
-    #[test]
-    fn a_hand_built_table_is_held_to_what_app_checks() {
-        // `/admin/*` behind Access, and a hand-written Public `/admin/:page` that would take
-        // `/admin/users` from it by specificity.
-        let mut admin = route(Method::Get, "/admin/*");
-        admin.identity = "AccessJwt+EmailAllowlist";
-        let sneaky = route(Method::Get, "/admin/:page");
-        let m = table_problem(entries(&[admin, sneaky]), &[], &[], &[]).expect("a conflict");
-        assert!(m.as_str().contains("/admin/*") && m.as_str().contains("/admin/:page"), "{}", m.as_str());
-        // A literal holding `/`, which no pattern makes.
-        let mut slash = route(Method::Get, "/admin/users");
-        slash.segments = &[Seg::Lit("admin/users")];
-        assert!(table_problem(entries(&[admin, slash]), &[], &[], &[]).is_some());
-        // `App::new` refuses both (at compile time for a `static`; here, called at run time).
-        for routes in [entries(&[admin, sneaky]), entries(&[admin, slash])] {
-            assert!(std::panic::catch_unwind(|| App::new(routes, &[], &[], &[], &[])).is_err());
-        }
-        assert!(std::panic::catch_unwind(|| App::new(entries(&[admin]), &[], &[], &[], &[])).is_ok());
     }
 
     #[test]
