@@ -31,6 +31,7 @@
 
 pub mod after;
 mod check;
+mod dispatch;
 pub mod durable_object;
 pub mod error;
 mod events;

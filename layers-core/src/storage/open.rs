@@ -1,15 +1,18 @@
-//! The storage a handler declared, opened with its claims: one value holding every kind, and
-//! the opener platform events and Durable Object calls share (routes open theirs with a
-//! per-route opener that only holds the code of the kinds they declare).
+//! The storage a handler declared, opened with its claims: one value holding every kind
+//! ([`Handles`]), the opener platform events and Durable Object calls share
+//! ([`open_declared`]) and the one routes use ([`open_for_route`]), which holds only the code
+//! of the kinds its route declares.
 
 use std::rc::Rc;
 
 use super::durable::DurableBinding;
 use super::queue::QueueBinding;
 use super::{Ai, AnalyticsEngine, Cache, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
+use crate::dispatch::route::Route;
 use crate::error::Error;
 use crate::identity::{Claims, Verifier};
 use crate::log::LogCx;
+use worker::web_sys;
 
 /// The storage handles of one request, event or Durable Object call, as its handler declared
 /// them and dispatch opened them with its claims. Only this crate fills one; the expansion of a
@@ -148,6 +151,71 @@ pub(crate) fn open_declared<'r, V: Verifier>(
                     "the Cache API is for routes: a platform event or object call has no origin",
                 ))
             }
+        }
+    }
+    Ok(h)
+}
+
+/// Whether `storage` declares a binding of `kind` (evaluated at compile time per route, so a
+/// route's storage opener only holds the code of the storage kinds it declares).
+const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
+    let mut i = 0;
+    while i < storage.len() {
+        if storage[i].kind as u8 == kind as u8 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Opens every binding route `H` declares, with the request's claims as the proof: what
+/// [`open_declared`] does for events, plus the Cache API (keyed under the request's origin).
+/// Each arm is compiled only for routes that declare that kind (`declares` is const), so a
+/// route carries only the code of its own storage kinds.
+///
+/// # Errors
+/// The first binding that does not open.
+pub(crate) fn open_for_route<'r, H: Route>(
+    env: &worker::Env,
+    req: &web_sys::Request,
+    claims: &Claims<'r, H::Identity>,
+    log: &Rc<LogCx>,
+) -> Result<Handles<'r>, Error> {
+    let mut h = Handles::empty();
+    for decl in H::META.storage {
+        match decl.kind {
+            StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {
+                h.d1 = Some(D1::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Kv if const { declares(H::META.storage, StorageKind::Kv) } => {
+                h.kv = Some(Kv::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Queue if const { declares(H::META.storage, StorageKind::Queue) } => {
+                h.queue = Some(QueueBinding::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::R2 if const { declares(H::META.storage, StorageKind::R2) } => {
+                h.r2 = Some(R2::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Cache if const { declares(H::META.storage, StorageKind::Cache) } => {
+                let origin =
+                    worker::Url::parse(&req.url()).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+                h.cache = Some(Cache::open(decl.binding, &origin, claims, log.clone())?);
+            }
+            StorageKind::AnalyticsEngine if const { declares(H::META.storage, StorageKind::AnalyticsEngine) } => {
+                h.analytics = Some(AnalyticsEngine::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::DurableObject if const { declares(H::META.storage, StorageKind::DurableObject) } => {
+                h.durable = Some(DurableBinding::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Ai if const { declares(H::META.storage, StorageKind::Ai) } => {
+                h.ai = Some(Ai::open(env, decl.binding, claims, log.clone())?);
+            }
+            StorageKind::Vectorize if const { declares(H::META.storage, StorageKind::Vectorize) } => {
+                h.vectorize = Some(Vectorize::open(env, decl.binding, claims, log.clone())?);
+            }
+            // Unreachable: `decl` is one of `H::META.storage`, whose kinds the guards above admit.
+            _ => {}
         }
     }
     Ok(h)

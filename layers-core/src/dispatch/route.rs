@@ -1,0 +1,253 @@
+//! What a route is to dispatch: the description `#[route]` writes ([`RouteMeta`], the
+//! [`Route`] trait), the table entry `app!` lists ([`RouteEntry`], [`entry`]) and what a
+//! handler's parameters are taken from ([`RouteCx`]).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures_channel::oneshot;
+
+use super::scope::Dispatch;
+use super::scope::{dispatch_pause, run_route};
+use crate::after::After;
+use crate::error::Error;
+use crate::identity::capability::{Grant, Identifies, MayFederate, MayMint, Mint, Minter};
+use crate::identity::{Claims, Federation, Verifier};
+use crate::log::now_ms;
+use crate::request::pattern::{Method, Seg};
+use crate::request::Request;
+use crate::storage::open::Handles;
+use crate::storage::StorageDecl;
+use crate::vars::Vars;
+
+/// A boxed, non-`Send` future (Workers are single-threaded).
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Everything `#[route]` knows about a handler.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteMeta {
+    /// The declared method.
+    pub method: Method,
+    /// The pattern as written.
+    pub pattern: &'static str,
+    /// The parsed pattern.
+    pub segments: &'static [Seg],
+    /// The identity type as written; [`entry`] replaces it with the verifier's `NAME` (for logs
+    /// and the manifest).
+    pub identity: &'static str,
+    /// The identity type as written in the attribute (kept: `identity` becomes the `NAME`).
+    pub identity_as_written: &'static str,
+    /// The less specific routes this route takes requests from although their identity differs,
+    /// as declared with `shadows("…")` (`app!` checks the declaration against the routes).
+    pub shadows: &'static [Shadowed],
+    /// The declared storage.
+    pub storage: &'static [StorageDecl],
+    /// The handler function's name.
+    pub handler: &'static str,
+    /// What the handler's parameters grant beyond storage: the `Mint<'_, C>` and
+    /// `Federation<'_, C>` it takes.
+    pub grants: &'static [Grant],
+    /// The identity's type name, set by [`entry`] from the verifier that really runs (the
+    /// manifest names identities by type, never by a `NAME` a config chose).
+    pub identity_type: fn() -> &'static str,
+    /// The secrets the identity's verifier reads (`Verifier::SECRETS`), set by [`entry`].
+    pub secrets: &'static [&'static str],
+    /// The signed-token configurations the identity accepts (`Verifier::TOKENS`), set by
+    /// [`entry`].
+    pub tokens: &'static [&'static str],
+}
+
+/// A pattern named by a route's `shadows("…")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Shadowed {
+    /// The pattern as written.
+    pub pattern: &'static str,
+    /// The parsed pattern.
+    pub segments: &'static [Seg],
+}
+
+/// The placeholder [`RouteMeta::identity_type`] of a description (`entry` sets the real one).
+#[must_use]
+pub fn unnamed() -> &'static str {
+    "?"
+}
+
+/// A handler, described by `#[route]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route",
+    label = "not a `#[route]` handler",
+    note = "`app!{{ routes: [..] }}` lists handler functions that carry `#[route(METHOD \"/path\", identity = …)]`"
+)]
+pub trait Route: 'static {
+    /// The route's verifier.
+    type Identity: Verifier;
+    /// The route's description.
+    const META: RouteMeta;
+    /// Calls the handler with what the framework prepared.
+    fn call<'r>(cx: RouteCx<'r, Self::Identity>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
+}
+
+/// Converts what a handler returns into a response.
+#[diagnostic::on_unimplemented(
+    message = "a route handler must return `Response` or `Result<Response, E>` where `E: Into<layers_core::Error>`",
+    label = "`{Self}` is not a response"
+)]
+pub trait IntoResponse {
+    /// The conversion.
+    ///
+    /// # Errors
+    /// The handler's own error.
+    fn into_response(self) -> Result<worker::Response, Error>;
+}
+
+impl IntoResponse for worker::Response {
+    fn into_response(self) -> Result<worker::Response, Error> {
+        Ok(self)
+    }
+}
+
+impl<E: Into<Error>> IntoResponse for Result<worker::Response, E> {
+    fn into_response(self) -> Result<worker::Response, Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// What a handler's arguments are taken from. Only the framework makes one, after the
+/// route's verifier accepted the request; it holds exactly the storage the route declared.
+pub struct RouteCx<'r, V: Verifier> {
+    pub(super) request: Option<Request>,
+    pub(super) claims: Option<Claims<'r, V>>,
+    /// The handles the route declared, opened with its claims.
+    pub(super) storage: Handles<'r>,
+    pub(super) vars: Vars<'r>,
+    pub(super) after: After<'r>,
+    /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
+    pub(super) env: worker::Env,
+}
+
+impl<V: Verifier> std::fmt::Debug for RouteCx<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteCx").field("verifier", &V::NAME).finish_non_exhaustive()
+    }
+}
+
+fn taken(what: &str) -> Error {
+    Error::internal(format!("handler asked for {what} twice or undeclared"))
+}
+
+impl<'r, V: Verifier> RouteCx<'r, V> {
+    /// The request (once).
+    ///
+    /// # Errors
+    /// When taken twice.
+    pub fn request(&mut self) -> Result<Request, Error> {
+        self.request.take().ok_or_else(|| taken("the request"))
+    }
+    /// A head extractor (`Path<T>`, `Query<T>`, `Cf`), read before the request is taken.
+    ///
+    /// # Errors
+    /// The extractor's 4xx problem, or when the request was taken already.
+    pub fn parts<T: crate::request::extract::FromRequestParts>(&self) -> Result<T, Error> {
+        T::from_parts(self.request.as_ref().ok_or_else(|| taken("the request"))?)
+    }
+    /// The body extractor (`Json<T>`, `Form<T>`), read before the request is taken.
+    ///
+    /// # Errors
+    /// The extractor's 4xx problem, or when the request was taken already.
+    pub async fn body<T: crate::request::extract::FromBody>(&mut self) -> Result<T, Error> {
+        T::from_body(self.request.as_mut().ok_or_else(|| taken("the request"))?).await
+    }
+    /// The claims (once).
+    ///
+    /// # Errors
+    /// When taken twice.
+    pub fn claims(&mut self) -> Result<Claims<'r, V>, Error> {
+        self.claims.take().ok_or_else(|| taken("the claims"))
+    }
+    /// The storage the route declared, opened with its claims.
+    pub fn storage(&mut self) -> &mut Handles<'r> {
+        &mut self.storage
+    }
+    /// The vars.
+    #[must_use]
+    pub fn vars(&self) -> Vars<'r> {
+        self.vars.clone()
+    }
+    /// The after-the-response scheduler.
+    #[must_use]
+    pub fn after(&self) -> After<'r> {
+        self.after.clone()
+    }
+    /// The token minter for config `C`: only where `C` opted in to minting from this
+    /// route's identity (`C: MayMint<V>`), never from `Public`.
+    #[must_use]
+    pub fn mint<C: MayMint<V>>(&self) -> Mint<'r, C>
+    where
+        V: Minter,
+    {
+        Mint::new(self.env.clone())
+    }
+    /// The outbound federation helper for config `C`, with its secret and its `[vars]` read
+    /// now: only where `C` opted in for this route's identity (`C: MayFederate<V>`), never
+    /// from `Public` or `Turnstile`.
+    #[must_use]
+    pub fn federation<C: MayFederate<V>>(&self) -> Federation<'r, C>
+    where
+        V: Identifies,
+    {
+        let env = &self.env;
+        let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
+        // Only `[vars]` names: a config naming a secret in a `*_VAR` const must not read it
+        // (Workers expose secrets and vars through the same string bindings).
+        let vars = self.vars.clone();
+        let var = move |name: &str| vars.get(name);
+        Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000, dispatch_pause())
+    }
+}
+
+type RunFn = fn(Dispatch, oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()>;
+
+/// One entry of the app's route table.
+#[derive(Clone, Copy)]
+pub struct RouteEntry {
+    pub(crate) meta: RouteMeta,
+    pub(super) run: RunFn,
+}
+
+impl std::fmt::Debug for RouteEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.meta.fmt(f)
+    }
+}
+
+impl RouteEntry {
+    /// An entry that describes `meta` and runs nothing (the checks' unit tests).
+    #[cfg(test)]
+    pub(crate) fn described(meta: RouteMeta) -> RouteEntry {
+        RouteEntry { meta, run: |_, _| Box::pin(async {}) }
+    }
+
+    /// The route's description.
+    #[must_use]
+    pub fn meta(&self) -> &RouteMeta {
+        &self.meta
+    }
+}
+
+/// The table entry for route `H`.
+#[must_use]
+pub const fn entry<H: Route>() -> RouteEntry {
+    RouteEntry { meta: route_meta::<H>(), run: run_route::<H> }
+}
+
+/// Route `H`'s description with what its identity type says filled in: logs and the manifest
+/// name the verifier that really runs and the secrets it reads, not what `META` claims.
+#[must_use]
+pub const fn route_meta<H: Route>() -> RouteMeta {
+    let mut meta = H::META;
+    meta.identity = <H::Identity as Verifier>::NAME;
+    meta.identity_type = std::any::type_name::<H::Identity>;
+    meta.secrets = <H::Identity as Verifier>::SECRETS;
+    meta.tokens = <H::Identity as Verifier>::TOKENS;
+    meta
+}
