@@ -11,6 +11,7 @@ use syn::{Ident, LitStr, Path, Token};
 
 use crate::ctxt::Ctxt;
 use crate::paths;
+use layers_spec::storage::{Declared, KINDS};
 
 /// One entry of a list in `app!`: a handler's path, with the `#[cfg(…)]` attributes that
 /// say in which builds it is part of the app.
@@ -59,64 +60,51 @@ struct AppInput {
 
 #[derive(Default)]
 struct Wrangler {
-    d1: Vec<String>,
-    kv: Vec<String>,
-    /// `[[r2_buckets]] binding`.
-    r2: Vec<String>,
-    /// `[[analytics_engine_datasets]] binding`.
-    analytics: Vec<String>,
-    /// `[[durable_objects.bindings]] name`.
-    durable: Vec<String>,
+    /// The bindings each storage kind declares, in `StorageKind` order (read as
+    /// `layers_spec::storage::KINDS` says each kind is declared; none for the Cache API).
+    bindings: Vec<Vec<String>>,
     /// `[[durable_objects.bindings]]` as `(name, class_name, script_name is set)`.
     durable_classes: Vec<(String, String, bool)>,
-    /// `[ai] binding`.
-    ai: Vec<String>,
-    /// `[[vectorize]] binding` (with an `index_name`).
-    vectorize: Vec<String>,
     vars: Vec<String>,
     /// `[triggers] crons`.
     crons: Vec<String>,
-    /// `[[queues.producers]] binding`.
-    producers: Vec<String>,
     /// `[[queues.consumers]] queue`.
     consumers: Vec<String>,
     /// `[[queues.producers]]` as `(binding, queue)`.
     producer_queues: Vec<(String, String)>,
 }
 
+/// The binding names a section of wrangler's config declares, as `d` describes the section.
+fn declared_bindings(doc: &toml::Table, d: &Declared) -> Vec<String> {
+    let mut section = doc.get(d.section[0]);
+    for key in &d.section[1..] {
+        section = section.and_then(|v| v.get(key));
+    }
+    let entries: Vec<&toml::Value> = if d.many {
+        section.and_then(toml::Value::as_array).map(|a| a.iter().collect()).unwrap_or_default()
+    } else {
+        section.into_iter().collect()
+    };
+    entries
+        .into_iter()
+        .filter(|t| d.requires.is_none_or(|r| t.get(r).and_then(toml::Value::as_str).is_some()))
+        .filter_map(|t| t.get(d.key).and_then(toml::Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// `[&[…], …]`: every kind's declared bindings, in `StorageKind` order, for the const checks.
+fn bindings_tokens(w: &Wrangler) -> TokenStream {
+    let lists = w.bindings.iter().map(|b| quote!(&[#(#b),*]));
+    quote!([#(#lists),*])
+}
+
 fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let doc: toml::Table = text.parse().map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
-    let mut w = Wrangler::default();
-    let bindings = |key: &str| -> Vec<String> {
-        doc.get(key)
-            .and_then(toml::Value::as_array)
-            .map(|a| {
-                a.iter().filter_map(|t| t.get("binding").and_then(toml::Value::as_str).map(str::to_owned)).collect()
-            })
-            .unwrap_or_default()
+    let mut w = Wrangler {
+        bindings: KINDS.iter().map(|k| k.declared.map(|d| declared_bindings(&doc, &d)).unwrap_or_default()).collect(),
+        ..Wrangler::default()
     };
-    w.d1 = bindings("d1_databases");
-    w.kv = bindings("kv_namespaces");
-    w.r2 = bindings("r2_buckets");
-    w.analytics = bindings("analytics_engine_datasets");
-    w.ai = doc
-        .get("ai")
-        .and_then(|a| a.get("binding"))
-        .and_then(toml::Value::as_str)
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
-    w.vectorize = doc
-        .get("vectorize")
-        .and_then(toml::Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter(|t| t.get("index_name").and_then(toml::Value::as_str).is_some())
-                .filter_map(|t| t.get("binding").and_then(toml::Value::as_str).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
     let strings = |v: Option<&toml::Value>, key: Option<&str>| -> Vec<String> {
         v.and_then(toml::Value::as_array)
             .map(|a| {
@@ -131,7 +119,6 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
             .unwrap_or_default()
     };
     w.crons = strings(doc.get("triggers").and_then(|t| t.get("crons")), None);
-    w.producers = strings(doc.get("queues").and_then(|q| q.get("producers")), Some("binding"));
     w.consumers = strings(doc.get("queues").and_then(|q| q.get("consumers")), Some("queue"));
     w.producer_queues = doc
         .get("queues")
@@ -142,7 +129,6 @@ fn read_wrangler(path: &PathBuf) -> Result<Wrangler, String> {
             a.iter().filter_map(|t| Some((s(t, "binding")?, s(t, "queue")?))).collect()
         })
         .unwrap_or_default();
-    w.durable = strings(doc.get("durable_objects").and_then(|d| d.get("bindings")), Some("name"));
     w.durable_classes = doc
         .get("durable_objects")
         .and_then(|d| d.get("bindings"))
@@ -265,18 +251,11 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         let c = cfgs(r);
         quote_spanned!(r.span()=> #c #private::route_meta::<#r>())
     });
-    let d1 = &wrangler.d1;
-    let kv = &wrangler.kv;
-    let r2 = &wrangler.r2;
-    let analytics = &wrangler.analytics;
-    let durable = &wrangler.durable;
-    let ai = &wrangler.ai;
-    let vectorize = &wrangler.vectorize;
+    let bindings = bindings_tokens(&wrangler);
     let vars = &wrangler.vars;
-    let producers = &wrangler.producers;
     let metas: Vec<_> = metas.collect();
     let check = quote_spanned! {list_span=>
-        const _: () = #private::check_app(&[#(#metas),*], [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]]);
+        const _: () = #private::check_app(&[#(#metas),*], #bindings);
     };
     let cron_entries: Vec<_> = crons
         .iter()
@@ -315,7 +294,7 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             &[#(#queue_metas),*],
             &[#(#w_crons),*],
             &[#(#w_consumers),*],
-            [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]],
+            #bindings,
         );
     };
     // Every export is written out with `wasm_bindgen` through layers' re-exports (never
@@ -380,11 +359,8 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         .collect();
     let local_classes: Vec<&String> =
         wrangler.durable_classes.iter().filter(|(_, _, other)| !other).map(|(_, c, _)| c).collect();
-    let bindings8 = quote! {
-        [&[#(#d1),*], &[#(#kv),*], &[#(#producers),*], &[#(#r2),*], &[#(#analytics),*], &[#(#durable),*], &[#(#ai),*], &[#(#vectorize),*]]
-    };
     let check_durable = quote_spanned! {durables_span=>
-        const _: () = ::layers_core::__private::check_durable(&[#(#durable_metas),*], &[#(#local_classes),*], #bindings8);
+        const _: () = ::layers_core::__private::check_durable(&[#(#durable_metas),*], &[#(#local_classes),*], #bindings);
     };
     let durable_types = durable_types(&routes, &crons, &queues, &durables, &wrangler);
     let manifest = manifest_tokens();
@@ -458,7 +434,7 @@ fn durable_types(
             first
         })
         .map(|(binding, class, other_script)| {
-            let key = crate::expand::name_hash(binding);
+            let key = layers_spec::text::name_hash(binding);
             let clean =
                 |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
             let marker = quote::format_ident!("binding_{}_is_class_{}", clean(binding), clean(class));
@@ -527,12 +503,12 @@ fn queue_types(routes: &[Listed], crons: &[Listed], queues: &[Listed], w: &Wrang
     });
     let producers: Vec<_> = producers
         .map(|(binding, queue)| {
-            let key = crate::expand::name_hash(binding);
+            let key = layers_spec::text::name_hash(binding);
             if w.consumers.contains(queue) {
                 let clean =
                     |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
                 let marker = quote::format_ident!("binding_{}_sends_to_queue_{}", clean(binding), clean(queue));
-                let qkey = crate::expand::name_hash(queue);
+                let qkey = layers_spec::text::name_hash(queue);
                 quote! {
                     #[doc(hidden)]
                     #[allow(non_camel_case_types, dead_code)]

@@ -4,14 +4,15 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, Lifetime, PathArguments, Type};
 
-use crate::attr::{RouteAttr, STORAGE_KINDS};
+use crate::attr::RouteAttr;
 use crate::ctxt::Ctxt;
-use crate::pattern::PSeg;
+use layers_spec::pattern::Seg;
+use layers_spec::storage::StorageKind;
 
 pub(crate) enum Role {
     Request,
     Claims,
-    Storage(&'static str),
+    Storage(StorageKind),
     Vars,
     After,
     /// `Mint<'_, C>` or `Federation<'_, C>`: what the proof grants beyond storage.
@@ -96,24 +97,9 @@ pub(crate) fn unify_lifetimes(f: &mut ItemFn) {
     for input in &mut f.sig.inputs {
         if let FnArg::Typed(pt) = input {
             let scoped = last_segment(&pt.ty).is_some_and(|s| {
-                matches!(
-                    s.ident.to_string().as_str(),
-                    "Claims"
-                        | "Vars"
-                        | "After"
-                        | "D1"
-                        | "Kv"
-                        | "Queue"
-                        | "R2"
-                        | "Cache"
-                        | "AnalyticsEngine"
-                        | "DurableObject"
-                        | "Ai"
-                        | "Vectorize"
-                        | "Federation"
-                        | "Mint"
-                        | "Batch"
-                )
+                let name = s.ident.to_string();
+                StorageKind::from_handle(&name).is_some()
+                    || matches!(name.as_str(), "Claims" | "Vars" | "After" | "Federation" | "Mint" | "Batch")
             });
             // Without `After`, a lifetime the user wrote (`'_` included) stays as written, with
             // its own span, for rustc to point at.
@@ -247,8 +233,10 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
                 Role::Claims
             }
             "Path" | "Query" | "Cf" | "Headers" | "Cookies" => {
-                let no_params =
-                    attr.pattern.as_ref().filter(|(_, segs, _)| !segs.iter().any(|s| matches!(s, PSeg::Param(_))));
+                let no_params = attr
+                    .pattern
+                    .as_ref()
+                    .filter(|(p, _)| !crate::attr::segments(p).iter().any(|s| matches!(s, Seg::Param(_))));
                 if let (true, Some((pattern, ..))) = (name == "Path", no_params) {
                     cx.error_spanned(
                         &ty,
@@ -287,13 +275,14 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
                 continue;
             }
             other => {
-                if let Some((kind, handle, ..)) = STORAGE_KINDS.iter().find(|(_, h, ..)| *h == other) {
-                    if attr.storage.iter().any(|s| s.kind == *kind) {
+                if let Some(kind) = StorageKind::from_handle(other) {
+                    if attr.storage.iter().any(|s| s.kind == kind) {
                         Role::Storage(kind)
                     } else {
+                        let (handle, k) = (kind.spec().handle, kind.as_str());
                         cx.error_spanned(
                             &ty,
-                            format!("this handler takes a `{handle}` handle, but its route does not declare that storage: add `storage({kind})` (or `storage({kind} = \"BINDING\")`) to the `#[route]` attribute"),
+                            format!("this handler takes a `{handle}` handle, but its route does not declare that storage: add `storage({k})` (or `storage({k} = \"BINDING\")`) to the `#[route]` attribute"),
                         );
                         continue;
                     }

@@ -1,52 +1,56 @@
 //! Parsing `#[route(METHOD "pattern", identity = Type, storage(KIND [= "BINDING"], …),
 //! shadows("pattern", …))]`.
 
+use layers_spec::storage::{StorageKind, KINDS};
 use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Token, Type};
 
 use crate::ctxt::Ctxt;
-use crate::pattern::{self, PSeg};
-
-pub(crate) const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY"];
-
-/// Storage kinds this version knows: (name in `storage(…)`, handle type, default binding, variant).
-pub(crate) const STORAGE_KINDS: [(&str, &str, &str, &str); 9] = [
-    ("D1", "D1", "DB", "D1"),
-    ("KV", "Kv", "KV", "Kv"),
-    ("Queue", "Queue", "QUEUE", "Queue"),
-    ("R2", "R2", "BUCKET", "R2"),
-    // No wrangler.toml binding: `storage(Cache)` is `caches.default`, `storage(Cache = "name")` a named cache.
-    ("Cache", "Cache", "default", "Cache"),
-    ("AnalyticsEngine", "AnalyticsEngine", "ANALYTICS", "AnalyticsEngine"),
-    ("DurableObject", "DurableObject", "DURABLE_OBJECT", "DurableObject"),
-    ("Ai", "Ai", "AI", "Ai"),
-    ("Vectorize", "Vectorize", "VECTORIZE", "Vectorize"),
-];
+use layers_spec::method::Method;
+use layers_spec::pattern::{self, Seg};
 
 #[derive(Clone)]
 pub(crate) struct StorageItem {
-    pub(crate) kind: &'static str,
-    pub(crate) variant: &'static str,
+    pub(crate) kind: StorageKind,
     pub(crate) binding: String,
     pub(crate) span: Span,
 }
 
+impl StorageItem {
+    /// `StorageDecl { kind, binding }` for a handler's `META`.
+    pub(crate) fn decl_tokens(&self) -> TokenStream {
+        let storage = crate::paths::storage();
+        let variant = format_ident!("{}", self.kind.spec().variant);
+        let binding = &self.binding;
+        quote!(#storage::StorageDecl { kind: #storage::StorageKind::#variant, binding: #binding })
+    }
+}
+
+/// `let #arg = cx.storage().<accessor>()?;` for a handle parameter of type `ty` (the type
+/// written out, at the parameter's span, where the handle carries one: `Queue<T>`,
+/// `DurableObject<C>`, so a mismatch is reported there).
+pub(crate) fn storage_let(kind: StorageKind, arg: &Ident, ty: &Type) -> TokenStream {
+    let accessor = format_ident!("{}", kind.spec().accessor);
+    if kind.spec().typed {
+        quote_spanned!(ty.span()=> let #arg: #ty = cx.storage().#accessor()?;)
+    } else {
+        quote!(let #arg = cx.storage().#accessor()?;)
+    }
+}
+
 pub(crate) struct RouteAttr {
-    pub(crate) method: Option<(String, Span)>,
-    pub(crate) pattern: Option<(String, Vec<PSeg>, LitStr)>,
+    pub(crate) method: Option<(Method, Span)>,
+    /// The pattern as written (it parsed without a problem; see [`segments`]).
+    pub(crate) pattern: Option<(String, LitStr)>,
     pub(crate) identity: Option<Type>,
     pub(crate) storage: Vec<StorageItem>,
     /// `shadows("…", …)`: the less specific patterns this route takes requests from although
     /// their identity differs (checked against the app's routes by `app!`).
-    pub(crate) shadows: Vec<(String, Vec<PSeg>, LitStr)>,
-}
-
-fn is_binding_name(s: &str) -> bool {
-    let mut c = s.chars();
-    matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
-        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    pub(crate) shadows: Vec<(String, LitStr)>,
 }
 
 /// Skips the value of an unknown key (`= expr` or `(…)`), so parsing can go on and report
@@ -81,9 +85,9 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
             )
         })?;
         let m = method.to_string();
-        if METHODS.contains(&m.as_str()) {
-            out.method = Some((m, method.span()));
-        } else if METHODS.contains(&m.to_ascii_uppercase().as_str()) {
+        if let Some(known) = Method::from_attr(&m) {
+            out.method = Some((known, method.span()));
+        } else if Method::from_attr(&m.to_ascii_uppercase()).is_some() {
             cx.error_spanned(
                 &method,
                 format!("HTTP methods are written in capitals here: `{}`", m.to_ascii_uppercase()),
@@ -102,12 +106,12 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
             )
         })?;
         let text = lit.value();
-        let (segs, errs) = pattern::parse(&text);
+        let errs = pattern::parse(&text).1;
         for e in &errs {
             cx.error_spanned(&lit, format!("invalid route pattern: {}", e.render(&text)));
         }
         if errs.is_empty() {
-            out.pattern = Some((text, segs, lit.clone()));
+            out.pattern = Some((text, lit.clone()));
         }
         // , key = value …
         let mut seen: Vec<(String, Span)> = Vec::new();
@@ -166,6 +170,11 @@ pub(crate) fn parse(tokens: TokenStream, cx: &mut Ctxt) -> RouteAttr {
     out
 }
 
+/// The segments of a pattern the attribute accepted (it parses without a problem).
+pub(crate) fn segments(pattern: &str) -> Vec<Seg<'_>> {
+    pattern::parse(pattern).0
+}
+
 /// Parses `shadows("PATTERN", …)` after the `shadows` key: each pattern parsed like the route's
 /// own, given once, and not the route's own pattern.
 fn parse_shadows(input: ParseStream<'_>, out: &mut RouteAttr, cx: &mut Ctxt) -> syn::Result<()> {
@@ -188,14 +197,14 @@ fn parse_shadows(input: ParseStream<'_>, out: &mut RouteAttr, cx: &mut Ctxt) -> 
     }
     for lit in items {
         let text = lit.value();
-        let (segs, errs) = pattern::parse(&text);
+        let errs = pattern::parse(&text).1;
         for e in &errs {
             cx.error_spanned(&lit, format!("invalid pattern in `shadows(…)`: {}", e.render(&text)));
         }
         if !errs.is_empty() {
             continue;
         }
-        if let Some((_, _, first)) = out.shadows.iter().find(|(t, ..)| *t == text) {
+        if let Some((_, first)) = out.shadows.iter().find(|(t, _)| *t == text) {
             let mut e = syn::Error::new(lit.span(), format!("`shadows(\"{text}\")` is given twice"));
             e.combine(syn::Error::new(first.span(), "first given here"));
             cx.push(e);
@@ -208,7 +217,7 @@ fn parse_shadows(input: ParseStream<'_>, out: &mut RouteAttr, cx: &mut Ctxt) -> 
             );
             continue;
         }
-        out.shadows.push((text, segs, lit));
+        out.shadows.push((text, lit));
     }
     Ok(())
 }
@@ -229,24 +238,22 @@ pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageIte
     })?;
     for (kind, binding) in items {
         let name = kind.to_string();
-        let Some(&(k, _, default, variant)) = STORAGE_KINDS.iter().find(|(k, ..)| *k == name) else {
-            let hint = STORAGE_KINDS
+        let Some(k) = StorageKind::from_attr(&name) else {
+            let hint = KINDS
                 .iter()
-                .find(|(k, h, ..)| k.eq_ignore_ascii_case(&name) || h.eq_ignore_ascii_case(&name))
-                .map(|(k, ..)| format!(" — did you mean `{k}`?"))
+                .find(|k| k.attr.eq_ignore_ascii_case(&name) || k.handle.eq_ignore_ascii_case(&name))
+                .map(|k| format!(" — did you mean `{}`?", k.attr))
                 .unwrap_or_default();
             cx.error_spanned(
                 &kind,
-                format!(
-                    "unknown storage kind `{name}`{hint}; this version of layers offers D1, KV, Queue, R2, Cache, AnalyticsEngine, DurableObject, Ai and Vectorize"
-                ),
+                format!("unknown storage kind `{name}`{hint}; this version of layers offers {}", StorageKind::list()),
             );
             continue;
         };
         if let Some(prev) = storage.iter().find(|s| s.kind == k) {
             let mut e = syn::Error::new(
                 kind.span(),
-                format!("storage `{k}` is declared twice; declare each kind once per route"),
+                format!("storage `{}` is declared twice; declare each kind once per route", k.as_str()),
             );
             e.combine(syn::Error::new(prev.span, "first declared here"));
             cx.push(e);
@@ -255,7 +262,7 @@ pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageIte
         let b = match &binding {
             Some(l) => {
                 let v = l.value();
-                if !is_binding_name(&v) {
+                if !layers_spec::text::is_ident(&v) {
                     cx.error_spanned(
                         l,
                         format!("`{v}` is not a binding name: bindings are identifiers like \"DB\" or \"SUBSCRIBERS\""),
@@ -263,9 +270,9 @@ pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageIte
                 }
                 v
             }
-            None => default.to_owned(),
+            None => k.spec().default_binding.to_owned(),
         };
-        storage.push(StorageItem { kind: k, variant, binding: b, span: kind.span() });
+        storage.push(StorageItem { kind: k, binding: b, span: kind.span() });
     }
     Ok(())
 }

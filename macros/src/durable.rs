@@ -13,8 +13,9 @@ use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Lifetime, PathArguments, ReturnType, Token, Type};
 
 use crate::ast::{last_segment, set_lifetime, static_lifetime};
-use crate::attr::{parse_storage, StorageItem, STORAGE_KINDS};
+use crate::attr::{parse_storage, storage_let, StorageItem};
 use crate::ctxt::Ctxt;
+use layers_spec::storage::StorageKind;
 
 const ACCEPTED: &str = "a Durable Object handler takes `&self`, its message (one `Serialize + Deserialize` type), `Claims<'_, DurableCaller>` (required), `ObjectStorage<'_>` (the object's own storage), and the storage handles `storage(…)` declares (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_, C>`, `Ai<'_>`, `Vectorize<'_>`)";
 
@@ -22,7 +23,7 @@ enum Role {
     Msg,
     Claims,
     Object,
-    Storage(&'static str),
+    Storage(StorageKind),
 }
 
 fn parse_attr(tokens: TokenStream, cx: &mut Ctxt) -> Vec<StorageItem> {
@@ -32,9 +33,9 @@ fn parse_attr(tokens: TokenStream, cx: &mut Ctxt) -> Vec<StorageItem> {
             let key: Ident = input.parse()?;
             if key == "storage" {
                 parse_storage(input, &mut storage, cx)?;
-                if let Some(c) = storage.iter().find(|s| s.kind == "Cache") {
-                    cx.push(syn::Error::new(c.span, "a Durable Object cannot use `Cache`: cache keys live under the origin of a request being served, and an object call has none"));
-                    storage.retain(|s| s.kind != "Cache");
+                if let Some(c) = storage.iter().find(|s| !s.kind.spec().outside_requests) {
+                    cx.push(syn::Error::new(c.span, format!("a Durable Object cannot use `{}`: cache keys live under the origin of a request being served, and an object call has none", c.kind.as_str())));
+                    storage.retain(|s| s.kind.spec().outside_requests);
                 }
             } else {
                 cx.error_spanned(&key, format!("unknown key `{key}`; `#[durable_object]` takes only `storage(…)`"));
@@ -145,11 +146,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 cx.error_spanned(&ty, format!("a Durable Object handler does not receive `{name}` (it acts as `DurableCaller`, which grants nothing beyond storage): {ACCEPTED}"));
                 continue;
             }
-            other => match STORAGE_KINDS.iter().find(|(_, h, ..)| *h == other) {
-                Some((k, handle, ..)) => {
-                    if storage.iter().any(|s| s.kind == *k) {
-                        Role::Storage(k)
+            other => match StorageKind::from_handle(other) {
+                Some(kind) => {
+                    if storage.iter().any(|s| s.kind == kind) {
+                        Role::Storage(kind)
                     } else {
+                        let (handle, k) = (kind.spec().handle, kind.as_str());
                         cx.error_spanned(&ty, format!("this handler takes a `{handle}` handle, but `#[durable_object]` does not declare that storage: add `storage({k})` (or `storage({k} = \"BINDING\")`)"));
                         continue;
                     }
@@ -192,11 +194,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
     let method = &sig.ident;
     let class_str = class.to_string();
-    let decls = storage.iter().map(|s| {
-        let variant = format_ident!("{}", s.variant);
-        let binding = &s.binding;
-        quote!(::layers_core::storage::StorageDecl { kind: ::layers_core::storage::StorageKind::#variant, binding: #binding })
-    });
+    let decls = storage.iter().map(StorageItem::decl_tokens);
     let mut lets = Vec::new();
     let mut args = Vec::new();
     for (i, (role, ty)) in roles.iter().enumerate() {
@@ -209,14 +207,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 let #arg = <#check as ::layers_core::__private::ClaimsFor<'r, ::layers_core::identity::DurableCaller>>::from_claims(cx.claims()?);
             },
             Role::Object => quote!(let #arg = cx.object_storage();),
-            Role::Storage("D1") => quote!(let #arg = cx.storage().d1()?;),
-            Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #check = cx.storage().queue()?;),
-            Role::Storage("R2") => quote!(let #arg = cx.storage().r2()?;),
-            Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.storage().analytics()?;),
-            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> let #arg: #check = cx.storage().durable()?;),
-            Role::Storage("Ai") => quote!(let #arg = cx.storage().ai()?;),
-            Role::Storage("Vectorize") => quote!(let #arg = cx.storage().vectorize()?;),
-            Role::Storage(_) => quote!(let #arg = cx.storage().kv()?;),
+            Role::Storage(kind) => storage_let(*kind, &arg, &check),
         });
         args.push(arg);
     }
@@ -230,7 +221,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let durable_checks = crate::expand::durable_checks_for(
         &class,
         &storage,
-        roles.iter().filter(|(r, _)| matches!(r, Role::Storage("DurableObject"))).map(|(_, t)| t),
+        roles.iter().filter(|(r, _)| matches!(r, Role::Storage(StorageKind::DurableObject))).map(|(_, t)| t),
     );
     quote! {
         #unified

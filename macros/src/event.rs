@@ -9,9 +9,10 @@ use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Ident, ItemFn, Lifetime, LitStr, PathArguments, Token, Type};
 
 use crate::ast::{last_segment, set_lifetime, static_lifetime};
-use crate::attr::{parse_storage, StorageItem, STORAGE_KINDS};
+use crate::attr::{parse_storage, storage_let, StorageItem};
 use crate::ctxt::Ctxt;
-use crate::{cron, paths};
+use crate::paths;
+use layers_spec::storage::StorageKind;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -63,7 +64,7 @@ pub(crate) fn parse_attr(kind: Kind, tokens: TokenStream, cx: &mut Ctxt) -> Even
         let lit: LitStr = input.parse().map_err(|e| syn::Error::new(e.span(), first))?;
         let text = lit.value();
         match kind {
-            Kind::Scheduled => match cron::validate(&text) {
+            Kind::Scheduled => match layers_spec::cron::validate(&text) {
                 Ok(()) => out.source = Some(text),
                 Err(e) => cx.error_spanned(&lit, format!("invalid cron: {}", e.render(&text))),
             },
@@ -91,9 +92,9 @@ pub(crate) fn parse_attr(kind: Kind, tokens: TokenStream, cx: &mut Ctxt) -> Even
                     }
                     seen_storage = Some(key.span());
                     parse_storage(input, &mut out.storage, cx)?;
-                    if let Some(c) = out.storage.iter().find(|s| s.kind == "Cache") {
-                        cx.push(syn::Error::new(c.span, format!("a {} cannot use `Cache`: cache keys live under the origin of the request being served, and a platform event has none", kind.what())));
-                        out.storage.retain(|s| s.kind != "Cache");
+                    if let Some(c) = out.storage.iter().find(|s| !s.kind.spec().outside_requests) {
+                        cx.push(syn::Error::new(c.span, format!("a {} cannot use `{}`: cache keys live under the origin of the request being served, and a platform event has none", kind.what(), c.kind.as_str())));
+                        out.storage.retain(|s| s.kind.spec().outside_requests);
                     }
                 }
                 "identity" => {
@@ -123,7 +124,7 @@ pub(crate) fn parse_attr(kind: Kind, tokens: TokenStream, cx: &mut Ctxt) -> Even
 
 enum Role {
     Claims,
-    Storage(&'static str),
+    Storage(StorageKind),
     Vars,
     Batch,
     /// `Mint<'_, C>`: mints tokens of a configuration that opted in for `System`.
@@ -214,10 +215,11 @@ fn params(kind: Kind, f: &ItemFn, attr: &EventAttr, cx: &mut Ctxt) -> Vec<Param>
                 continue;
             }
             other => {
-                if let Some((k, handle, ..)) = STORAGE_KINDS.iter().find(|(_, h, ..)| *h == other) {
-                    if attr.storage.iter().any(|s| s.kind == *k) {
-                        Role::Storage(k)
+                if let Some(kind) = StorageKind::from_handle(other) {
+                    if attr.storage.iter().any(|s| s.kind == kind) {
+                        Role::Storage(kind)
                     } else {
+                        let (handle, k) = (kind.spec().handle, kind.as_str());
                         cx.error_spanned(&ty, format!("this {what} takes a `{handle}` handle, but its attribute does not declare that storage: add `storage({k})` (or `storage({k} = \"BINDING\")`)"));
                         continue;
                     }
@@ -266,15 +268,10 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
     let mut unified = f.clone();
     crate::ast::unify_lifetimes(&mut unified);
     let private = paths::private();
-    let storage = paths::storage();
     let name = &f.sig.ident;
     let vis = &f.vis;
     let handler = name.to_string();
-    let decls = a.storage.iter().map(|s| {
-        let variant = format_ident!("{}", s.variant);
-        let binding = &s.binding;
-        quote!(#storage::StorageDecl { kind: #storage::StorageKind::#variant, binding: #binding })
-    });
+    let decls = a.storage.iter().map(StorageItem::decl_tokens);
     let mut lets = Vec::new();
     let mut args = Vec::new();
     for (i, p) in ps.iter().enumerate() {
@@ -284,14 +281,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             Role::Claims => quote_spanned! {ty.span()=>
                 let #arg = <#ty as #private::ClaimsFor<'r, ::layers_core::identity::System>>::from_claims(cx.claims()?);
             },
-            Role::Storage("D1") => quote!(let #arg = cx.storage().d1()?;),
-            Role::Storage("Queue") => quote_spanned!(ty.span()=> let #arg: #ty = cx.storage().queue()?;),
-            Role::Storage("R2") => quote!(let #arg = cx.storage().r2()?;),
-            Role::Storage("AnalyticsEngine") => quote!(let #arg = cx.storage().analytics()?;),
-            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> let #arg: #ty = cx.storage().durable()?;),
-            Role::Storage("Ai") => quote!(let #arg = cx.storage().ai()?;),
-            Role::Storage("Vectorize") => quote!(let #arg = cx.storage().vectorize()?;),
-            Role::Storage(_) => quote!(let #arg = cx.storage().kv()?;),
+            Role::Storage(kind) => storage_let(kind, &arg, ty),
             Role::Vars => quote!(let #arg = cx.vars();),
             Role::Batch => quote_spanned!(ty.span()=> let #arg: #ty = cx.batch()?;),
             Role::Mint => quote_spanned!(ty.span()=> let #arg: #ty = cx.mint();),
@@ -322,13 +312,13 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
     // Like a route, a handler sending to a queue is checked against that queue's consumer.
     let producer_check = crate::expand::producer_check_for(
         name,
-        a.storage.iter().find(|s| s.kind == "Queue").map(|s| s.binding.as_str()),
-        ps.iter().find(|p| matches!(p.role, Role::Storage("Queue"))).map(|p| &p.check_ty),
+        a.storage.iter().find(|s| s.kind == StorageKind::Queue).map(|s| s.binding.as_str()),
+        ps.iter().find(|p| matches!(p.role, Role::Storage(StorageKind::Queue))).map(|p| &p.check_ty),
     );
     let durable_check = crate::expand::durable_checks_for(
         name,
         &a.storage,
-        ps.iter().filter(|p| matches!(p.role, Role::Storage("DurableObject"))).map(|p| &p.check_ty),
+        ps.iter().filter(|p| matches!(p.role, Role::Storage(StorageKind::DurableObject))).map(|p| &p.check_ty),
     );
     // A consumer names the type its batch decodes: `app!` checks producers against it.
     let msg_item = (kind == Kind::Queue).then(|| {

@@ -8,42 +8,34 @@ use syn::ItemFn;
 use crate::ast::{Param, Role};
 use crate::attr::RouteAttr;
 use crate::paths;
-use crate::pattern::PSeg;
+use layers_spec::pattern::Seg;
+use layers_spec::storage::StorageKind;
 
 pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStream {
     let private = paths::private();
     let pat = paths::pattern();
-    let storage = paths::storage();
     let name = &f.sig.ident;
     let vis = &f.vis;
-    let (Some((method, _)), Some((pattern, segs, _)), Some(identity)) = (&attr.method, &attr.pattern, &attr.identity)
-    else {
+    let (Some((method, _)), Some((pattern, _)), Some(identity)) = (&attr.method, &attr.pattern, &attr.identity) else {
         return TokenStream::new();
     };
-    let method = format_ident!("{}", {
-        let mut m = method.to_ascii_lowercase();
-        m[..1].make_ascii_uppercase();
-        m
-    });
-    let seg_tokens = |segs: &[PSeg]| -> Vec<TokenStream> {
-        segs.iter()
+    let method = format_ident!("{}", method.variant());
+    let seg_tokens = |pattern: &str| -> Vec<TokenStream> {
+        crate::attr::segments(pattern)
+            .into_iter()
             .map(|s| match s {
-                PSeg::Lit(l) => quote!(#pat::Seg::Lit(#l)),
-                PSeg::Param(p) => quote!(#pat::Seg::Param(#p)),
-                PSeg::Rest => quote!(#pat::Seg::Rest),
+                Seg::Lit(l) => quote!(#pat::Seg::Lit(#l)),
+                Seg::Param(p) => quote!(#pat::Seg::Param(#p)),
+                Seg::Rest => quote!(#pat::Seg::Rest),
             })
             .collect()
     };
-    let shadows = attr.shadows.iter().map(|(text, segs, _)| {
-        let segs = seg_tokens(segs);
+    let shadows = attr.shadows.iter().map(|(text, _)| {
+        let segs = seg_tokens(text);
         quote!(#private::Shadowed { pattern: #text, segments: &[#(#segs),*] })
     });
-    let segs = seg_tokens(segs);
-    let decls = attr.storage.iter().map(|s| {
-        let variant = format_ident!("{}", s.variant);
-        let binding = &s.binding;
-        quote!(#storage::StorageDecl { kind: #storage::StorageKind::#variant, binding: #binding })
-    });
+    let segs = seg_tokens(pattern);
+    let decls = attr.storage.iter().map(crate::attr::StorageItem::decl_tokens);
     let identity_name = quote!(#identity).to_string().replace(' ', "");
     let handler_name = name.to_string();
 
@@ -57,15 +49,14 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
             Role::Claims => quote_spanned! {ty.span()=>
                 <#ty as #private::ClaimsFor<'r, #identity>>::from_claims(cx.claims()?)
             },
-            Role::Storage("D1") => quote!(cx.storage().d1()?),
-            Role::Storage("Queue") => quote!(cx.storage().queue()?),
-            Role::Storage("R2") => quote!(cx.storage().r2()?),
-            Role::Storage("Cache") => quote!(cx.storage().cache()?),
-            Role::Storage("AnalyticsEngine") => quote!(cx.storage().analytics()?),
-            Role::Storage("DurableObject") => quote_spanned!(ty.span()=> cx.storage().durable()?),
-            Role::Storage("Ai") => quote!(cx.storage().ai()?),
-            Role::Storage("Vectorize") => quote!(cx.storage().vectorize()?),
-            Role::Storage(_) => quote!(cx.storage().kv()?),
+            Role::Storage(kind) => {
+                let accessor = format_ident!("{}", kind.spec().accessor);
+                if kind == StorageKind::DurableObject {
+                    quote_spanned!(ty.span()=> cx.storage().#accessor()?)
+                } else {
+                    quote!(cx.storage().#accessor()?)
+                }
+            }
             Role::Vars => quote!(cx.vars()),
             Role::After => quote!(cx.after()),
             // The annotated type picks the config (`cx.mint::<C>()` is inferred), and the
@@ -86,7 +77,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
         lets.push((
             order,
             match p.role {
-                Role::Grant(_) | Role::Storage("Queue" | "DurableObject") => {
+                Role::Grant(_) | Role::Storage(StorageKind::Queue | StorageKind::DurableObject) => {
                     quote_spanned!(ty.span()=> let #arg: #ty = #value;)
                 }
                 _ => quote!(let #arg = #value;),
@@ -110,7 +101,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
     let durable_check = durable_checks_for(
         name,
         &attr.storage,
-        params.iter().filter(|p| matches!(p.role, Role::Storage("DurableObject"))).map(|p| &p.check_ty),
+        params.iter().filter(|p| matches!(p.role, Role::Storage(StorageKind::DurableObject))).map(|p| &p.check_ty),
     );
     let (grants, grant_checks) =
         grants(params.iter().filter(|p| matches!(p.role, Role::Grant(_))).map(|p| &p.check_ty), &handler_name);
@@ -184,7 +175,8 @@ pub(crate) fn durable_checks_for<'a>(
     storage: &[crate::attr::StorageItem],
     mut tys: impl Iterator<Item = &'a syn::Type>,
 ) -> TokenStream {
-    let Some(binding) = storage.iter().find(|s| s.kind == "DurableObject").map(|s| s.binding.as_str()) else {
+    let Some(binding) = storage.iter().find(|s| s.kind == StorageKind::DurableObject).map(|s| s.binding.as_str())
+    else {
         return TokenStream::new();
     };
     let Some(ty) = tys.next() else { return TokenStream::new() };
@@ -197,7 +189,7 @@ pub(crate) fn durable_checks_for<'a>(
     };
     let Some(class) = class else { return TokenStream::new() };
     let check = quote!(::layers_core::__private::durable_check);
-    let key = name_hash(binding);
+    let key = layers_spec::text::name_hash(binding);
     quote_spanned! {class.span()=>
         impl #name {
             #[doc(hidden)]
@@ -213,15 +205,10 @@ pub(crate) fn durable_checks_for<'a>(
     }
 }
 
-/// FNV-1a, as `layers_core::storage::queue::typecheck::name_hash` computes it.
-pub(crate) fn name_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// For a route taking `Queue<'_, T>`: see [`producer_check_for`].
 fn producer_check(name: &syn::Ident, attr: &RouteAttr, params: &[Param]) -> TokenStream {
-    let binding = attr.storage.iter().find(|s| s.kind == "Queue").map(|s| s.binding.as_str());
-    let queue_ty = params.iter().find(|p| matches!(p.role, Role::Storage("Queue"))).map(|p| &p.check_ty);
+    let binding = attr.storage.iter().find(|s| s.kind == StorageKind::Queue).map(|s| s.binding.as_str());
+    let queue_ty = params.iter().find(|p| matches!(p.role, Role::Storage(StorageKind::Queue))).map(|p| &p.check_ty);
     producer_check_for(name, binding, queue_ty)
 }
 
@@ -252,7 +239,7 @@ pub(crate) fn producer_check_for(
         return TokenStream::new();
     }
     let check = quote!(::layers_core::__private::queue_check);
-    let key = name_hash(binding);
+    let key = layers_spec::text::name_hash(binding);
     quote_spanned! {msg.span()=>
         impl #name {
             #[doc(hidden)]

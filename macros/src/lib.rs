@@ -11,13 +11,11 @@ extern crate proc_macro;
 mod app;
 mod ast;
 mod attr;
-mod cron;
 mod ctxt;
 mod durable;
 mod event;
 mod expand;
 mod paths;
-mod pattern;
 
 use proc_macro::TokenStream;
 use quote::ToTokens;

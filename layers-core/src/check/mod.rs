@@ -71,55 +71,65 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
     }
 }
 
+/// The bindings wrangler's config declares, per storage kind, in [`StorageKind`] order (the
+/// Cache API's entry is unused: any name opens a cache).
+pub(crate) type Bindings<'a> = [&'a [&'a str]; StorageKind::COUNT];
+
 /// The compile-time check `app!` runs against wrangler.toml: every storage binding a route
-/// opens is declared there (`bindings`: D1, KV, queue producers, R2, Analytics Engine
-/// datasets, Durable Objects, `[ai]`, `[[vectorize]]`). What does not need wrangler.toml —
-/// segments, conflicting routes, `[vars]` that name secrets — [`App::new`] checks itself
-/// ([`table_problem`]), so a table built by hand is held to it too.
+/// opens is declared there (`bindings`: per kind, as [`layers_spec::storage::KINDS`] says each
+/// kind is declared). What does not need wrangler.toml — segments, conflicting routes, `[vars]`
+/// that name secrets — [`App::new`] checks itself ([`table_problem`]), so a table built by
+/// hand is held to it too.
 ///
 /// # Panics
 /// At compile time, with a message naming the route and binding at fault.
-pub const fn check_app(routes: &[RouteMeta], bindings: [&[&str]; 8]) {
+pub const fn check_app(routes: &[RouteMeta], bindings: Bindings<'_>) {
     let mut i = 0;
     while i < routes.len() {
         let a = &routes[i];
-        let mut k = 0;
-        while k < a.storage.len() {
-            let decl = a.storage[k];
-            let known = match decl.kind {
-                StorageKind::D1 => bindings[0],
-                StorageKind::Kv => bindings[1],
-                StorageKind::Queue => bindings[2],
-                StorageKind::R2 => bindings[3],
-                // The Cache API has no wrangler.toml binding: any name opens a cache.
-                StorageKind::Cache => &[decl.binding],
-                StorageKind::AnalyticsEngine => bindings[4],
-                StorageKind::DurableObject => bindings[5],
-                StorageKind::Ai => bindings[6],
-                StorageKind::Vectorize => bindings[7],
-            };
-            if !contains(known, decl.binding) {
-                let m = ConstMsg::new()
-                    .push("route `")
-                    .push(a.method.as_str())
-                    .push(" ")
-                    .push(a.pattern)
-                    .push("` (fn ")
-                    .push(a.handler)
-                    .push(") uses ")
-                    .push(decl.kind.as_str())
-                    .push(" binding \"")
-                    .push(decl.binding)
-                    .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
-                    .push(decl.kind.as_str())
-                    .push(" = \"NAME\")`.")
-                    .push(declare_hint(decl.kind));
-                panic!("{}", m.as_str());
-            }
-            k += 1;
+        if let Some(decl) = undeclared_binding(a.storage, bindings) {
+            let who = ConstMsg::new()
+                .push("route `")
+                .push(a.method.as_str())
+                .push(" ")
+                .push(a.pattern)
+                .push("` (fn ")
+                .push(a.handler)
+                .push(")");
+            panic!("{}", undeclared_msg(who, decl).as_str());
         }
         i += 1;
     }
+}
+
+/// The first of `storage` whose binding wrangler's config does not declare.
+const fn undeclared_binding(storage: &[StorageDecl], bindings: Bindings<'_>) -> Option<StorageDecl> {
+    let mut k = 0;
+    while k < storage.len() {
+        let decl = storage[k];
+        let declared = match decl.kind.spec().declared {
+            Some(_) => contains(bindings[decl.kind as usize], decl.binding),
+            // The Cache API has no binding in wrangler's config: any name opens a cache.
+            None => true,
+        };
+        if !declared {
+            return Some(decl);
+        }
+        k += 1;
+    }
+    None
+}
+
+/// "`who` uses KIND binding "NAME", which wrangler.toml does not declare…"
+const fn undeclared_msg(who: ConstMsg, decl: StorageDecl) -> ConstMsg {
+    who.push(" uses ")
+        .push(decl.kind.as_str())
+        .push(" binding \"")
+        .push(decl.binding)
+        .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
+        .push(decl.kind.as_str())
+        .push(" = \"NAME\")`.")
+        .push(decl.kind.spec().declare_hint)
 }
 
 /// What `app!` would refuse in a route table, crons, queues and `[vars]` names, without
@@ -235,58 +245,17 @@ const fn key_field(key: &str, i: usize) -> &str {
     ""
 }
 
-const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: [&[&str]; 8]) {
-    let mut k = 0;
-    while k < storage.len() {
-        let decl = storage[k];
-        let known = match decl.kind {
-            StorageKind::D1 => bindings[0],
-            StorageKind::Kv => bindings[1],
-            StorageKind::Queue => bindings[2],
-            StorageKind::R2 => bindings[3],
-            StorageKind::Cache => &[decl.binding],
-            StorageKind::AnalyticsEngine => bindings[4],
-            StorageKind::DurableObject => bindings[5],
-            StorageKind::Ai => bindings[6],
-            StorageKind::Vectorize => bindings[7],
-        };
-        if !contains(known, decl.binding) {
-            let m = ConstMsg::new()
-                .push(kind)
-                .push(" \"")
-                .push(name)
-                .push("\" (fn ")
-                .push(handler)
-                .push(") uses ")
-                .push(decl.kind.as_str())
-                .push(" binding \"")
-                .push(decl.binding)
-                .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
-                .push(decl.kind.as_str())
-                .push(" = \"NAME\")`.")
-                .push(declare_hint(decl.kind));
-            panic!("{}", m.as_str());
-        }
-        k += 1;
-    }
-}
-
-/// How wrangler.toml declares bindings whose section is not obvious from the kind's name.
-const fn declare_hint(kind: StorageKind) -> &'static str {
-    match kind {
-        StorageKind::Ai => " Workers AI is declared as `[ai]` with `binding = \"AI\"`.",
-        StorageKind::Vectorize => {
-            " A Vectorize index is declared as `[[vectorize]]` with `binding = \"…\"` and `index_name = \"…\"`."
-        }
-        _ => "",
+const fn check_storage(kind: &str, name: &str, handler: &str, storage: &[StorageDecl], bindings: Bindings<'_>) {
+    if let Some(decl) = undeclared_binding(storage, bindings) {
+        let who = ConstMsg::new().push(kind).push(" \"").push(name).push("\" (fn ").push(handler).push(")");
+        panic!("{}", undeclared_msg(who, decl).as_str());
     }
 }
 
 /// The compile-time check `app!` runs on platform events: the crons handled in code are
 /// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
 /// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
-/// declared (`bindings`: D1, KV, queue producers, R2, Analytics Engine datasets, Durable Objects,
-/// `[ai]`, `[[vectorize]]`).
+/// declared (`bindings`: per kind, as for [`check_app`]).
 ///
 /// # Panics
 /// At compile time, with a message naming the cron, queue or binding at fault.
@@ -295,7 +264,7 @@ pub const fn check_events(
     queues: &[QueueMeta],
     wrangler_crons: &[&str],
     wrangler_consumers: &[&str],
-    bindings: [&[&str]; 8],
+    bindings: Bindings<'_>,
 ) {
     let mut i = 0;
     while i < crons.len() {
@@ -488,7 +457,7 @@ const fn secret_msg(name: &str, who: ConstMsg) -> ConstMsg {
 ///
 /// # Panics
 /// At compile time, naming the class or binding at fault.
-pub const fn check_durable(classes: &[DurableMeta], wrangler_classes: &[&str], bindings: [&[&str]; 8]) {
+pub const fn check_durable(classes: &[DurableMeta], wrangler_classes: &[&str], bindings: Bindings<'_>) {
     let mut i = 0;
     while i < classes.len() {
         let c = &classes[i];

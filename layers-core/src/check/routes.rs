@@ -14,7 +14,8 @@
 use core::cmp::Ordering;
 
 use crate::__private::{RouteEntry, RouteMeta, Shadowed};
-use crate::request::pattern::{overlaps, specificity, str_eq, ConstMsg, Seg};
+use crate::request::pattern::{overlaps, same_shape, specificity, str_eq, ConstMsg, Seg};
+use layers_spec::pattern::segments_ok;
 
 /// The first problem among the routes, if any.
 pub(super) const fn routes_problem(routes: &[RouteEntry]) -> Option<ConstMsg> {
@@ -28,7 +29,8 @@ pub(super) const fn routes_problem(routes: &[RouteEntry]) -> Option<ConstMsg> {
 }
 
 /// The first route whose segments, or whose `shadows(…)` patterns' segments, no `#[route]`
-/// pattern can produce (see [`segments_ok`]).
+/// pattern can produce (see [`segments_ok`]: a literal holding `/`, `%`, `\\`, a dot segment or an
+/// empty one could match paths the checks below do not see).
 const fn bad_segment(routes: &[RouteEntry]) -> Option<usize> {
     let mut i = 0;
     while i < routes.len() {
@@ -103,12 +105,6 @@ pub(crate) const fn takes_from(winner: &RouteMeta, loser: &RouteMeta) -> bool {
     winner.method.competes_with(loser.method)
         && overlaps(winner.segments, loser.segments)
         && matches!(specificity(winner.segments, loser.segments), Ordering::Greater)
-}
-
-/// Whether two patterns have the same shape: the same literals and parameters in the same
-/// places, whatever the parameters are called.
-const fn same_shape(a: &[Seg], b: &[Seg]) -> bool {
-    overlaps(a, b) && matches!(specificity(a, b), Ordering::Equal)
 }
 
 /// Whether `winner` declares `shadows("…")` with `loser`'s pattern.
@@ -244,25 +240,6 @@ const fn first_literal_key(segments: &[Seg]) -> u64 {
     crate::storage::queue::typecheck::name_hash(l) | 1
 }
 
-/// Whether segments are what `#[route]` produces from a valid pattern — checked again because
-/// `Route` can be implemented by hand: a literal holding `/`, `%`, `\\`, a dot segment or an
-/// empty one could match paths the checks above do not see.
-const fn segments_ok(segments: &[Seg]) -> bool {
-    let mut k = 0;
-    while k < segments.len() {
-        let bad = match segments[k] {
-            Seg::Lit(l) => !valid_literal(l),
-            Seg::Param(p) => !valid_ident(p),
-            Seg::Rest => k + 1 != segments.len(),
-        };
-        if bad {
-            return false;
-        }
-        k += 1;
-    }
-    true
-}
-
 const fn segment_msg(r: &RouteMeta) -> ConstMsg {
     ConstMsg::new()
         .push("route `")
@@ -272,37 +249,6 @@ const fn segment_msg(r: &RouteMeta) -> ConstMsg {
         .push("` (fn ")
         .push(r.handler)
         .push(") has a segment (in its pattern or a `shadows(…)` pattern) no `#[route]` pattern can produce (empty, `.` or `..`, or holding `/`, `\\`, `%`, `{`, `}`, `:`, `*`, `?`, `#` or whitespace, or a `*` before the end): describe routes with `#[route]`.")
-}
-
-const fn valid_literal(l: &str) -> bool {
-    let b = l.as_bytes();
-    if b.is_empty() || (b.len() == 1 && b[0] == b'.') || (b.len() == 2 && b[0] == b'.' && b[1] == b'.') {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'/' | b'\\' | b'%' | b'{' | b'}' | b':' | b'*' | b'?' | b'#') || b[i] <= b' ' || b[i] == 0x7f
-        {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn valid_ident(p: &str) -> bool {
-    let b = p.as_bytes();
-    if b.is_empty() || !(b[0].is_ascii_alphabetic() || b[0] == b'_') {
-        return false;
-    }
-    let mut i = 1;
-    while i < b.len() {
-        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub struct RouteMeta {
     /// The pattern as written.
     pub pattern: &'static str,
     /// The parsed pattern.
-    pub segments: &'static [Seg],
+    pub segments: &'static [Seg<'static>],
     /// The identity type as written; [`entry`] replaces it with the verifier's `NAME` (for logs
     /// and the manifest).
     pub identity: &'static str,
@@ -63,7 +63,7 @@ pub struct Shadowed {
     /// The pattern as written.
     pub pattern: &'static str,
     /// The parsed pattern.
-    pub segments: &'static [Seg],
+    pub segments: &'static [Seg<'static>],
 }
 
 /// The placeholder [`RouteMeta::identity_type`] of a description (`entry` sets the real one).

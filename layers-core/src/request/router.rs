@@ -303,7 +303,7 @@ pub struct Router {
 
 /// A pattern as path segments (a literal holding `/` spans several; `/` alone is none),
 /// with the segment index of each parameter.
-fn flatten(segments: &[Seg]) -> Result<(Vec<Seg>, Box<[u16]>), String> {
+fn flatten<'s>(segments: &[Seg<'s>]) -> Result<(Vec<Seg<'s>>, Box<[u16]>), String> {
     let mut out = Vec::new();
     for seg in segments {
         match seg {
@@ -352,7 +352,7 @@ impl Router {
     /// Returns a description of the first pattern that has the same shape as an earlier one
     /// for a shared method, or has `*` before its end (neither passes `app!`'s compile-time
     /// checks).
-    pub fn new<'a>(routes: impl IntoIterator<Item = (Method, &'a [Seg])>) -> Result<Router, String> {
+    pub fn new<'a, 's: 'a>(routes: impl IntoIterator<Item = (Method, &'a [Seg<'s>])>) -> Result<Router, String> {
         let mut trees: [Node; 8] = Default::default();
         let mut all_positions = Vec::new();
         let mut gets = Vec::new();

@@ -29,49 +29,9 @@ pub use queue::{Queue, Unchecked};
 pub use r2::{R2Entry, R2Object, R2Page, R2Stored, R2Stream, R2};
 pub use vectorize::{IndexInfo, Matches, Mutation, QueryOptions, ReturnMetadata, VectorMatch, VectorRecord, Vectorize};
 
-/// The kinds of storage a route can declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageKind {
-    /// A D1 database (`storage(D1)`, default binding `DB`), handle [`D1`].
-    D1,
-    /// A KV namespace (`storage(KV)`, default binding `KV`), handle [`Kv`].
-    Kv,
-    /// A queue producer (`storage(Queue)`, default binding `QUEUE`), handle [`Queue`].
-    Queue,
-    /// An R2 bucket (`storage(R2)`, default binding `BUCKET`), handle [`R2`].
-    R2,
-    /// The Cache API (`storage(Cache)` for the default cache, `storage(Cache = "name")` for a
-    /// named one; no wrangler.toml binding), handle [`Cache`].
-    Cache,
-    /// An Analytics Engine dataset (`storage(AnalyticsEngine)`, default binding `ANALYTICS`),
-    /// handle [`AnalyticsEngine`].
-    AnalyticsEngine,
-    /// A Durable Object namespace (`storage(DurableObject = "BINDING")`), handle [`DurableObject`].
-    DurableObject,
-    /// Workers AI (`storage(Ai)`, default binding `AI`, wrangler.toml `[ai]`), handle [`Ai`].
-    Ai,
-    /// A Vectorize index (`storage(Vectorize)`, default binding `VECTORIZE`, wrangler.toml
-    /// `[[vectorize]]`), handle [`Vectorize`].
-    Vectorize,
-}
-
-impl StorageKind {
-    /// The kind's name as written in `storage(…)`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            StorageKind::D1 => "D1",
-            StorageKind::Kv => "KV",
-            StorageKind::Queue => "Queue",
-            StorageKind::R2 => "R2",
-            StorageKind::Cache => "Cache",
-            StorageKind::AnalyticsEngine => "AnalyticsEngine",
-            StorageKind::DurableObject => "DurableObject",
-            StorageKind::Ai => "Ai",
-            StorageKind::Vectorize => "Vectorize",
-        }
-    }
-}
+/// The kinds of storage a route can declare (the table of their names, handles, default
+/// bindings and wrangler sections is [`layers_spec::storage::KINDS`]).
+pub use layers_spec::storage::StorageKind;
 
 /// One `storage(…)` entry of a route: a kind and the binding name it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -154,20 +154,9 @@ impl<T: Serialize> Serialize for Unchecked<T> {
 pub mod typecheck {
     use std::marker::PhantomData;
 
-    /// FNV-1a of a binding or queue name: the const key of the traits below. (The macros
-    /// compute the same function; `app!`'s route overlap check hashes first segments with it.)
-    #[must_use]
-    pub const fn name_hash(name: &str) -> u64 {
-        let b = name.as_bytes();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut i = 0;
-        while i < b.len() {
-            h ^= b[i] as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-            i += 1;
-        }
-        h
-    }
+    /// FNV-1a of a binding or queue name: the const key of the traits below (the macros
+    /// compute the same function, from the same crate).
+    pub use layers_spec::text::name_hash;
 
     /// Implemented by an app's queue table for each queue a listed `#[queue]` consumer
     /// takes, keyed by [`name_hash`] of the queue's name.

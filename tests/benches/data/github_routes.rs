@@ -162,7 +162,7 @@ pub(crate) const PATHS: [&str; 130] = routes!(literal);
 
 /// A matchit template as layers' pattern: `{name}` → [`Seg::Param`], `{*name}` → [`Seg::Rest`],
 /// anything else a literal (the GitHub set has one trailing `/`, an empty last literal).
-pub(crate) fn segments(template: &'static str) -> Vec<Seg> {
+pub(crate) fn segments(template: &'static str) -> Vec<Seg<'static>> {
     let Some(rest) = template.strip_prefix('/') else { panic!("template without leading /: {template}") };
     if rest.is_empty() {
         return Vec::new();

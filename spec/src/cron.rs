@@ -1,6 +1,6 @@
 //! Checking `#[scheduled("…")]` cron expressions with `saffron`, the parser behind Cloudflare's
 //! Cron Triggers, so what compiles is what the platform accepts. A bad field is reported with
-//! the expression drawn and that field underlined (as route patterns are, see `pattern.rs`).
+//! the expression drawn and that field underlined (as route patterns are, see [`crate::pattern`]).
 
 use std::ops::Range;
 
@@ -16,7 +16,7 @@ const FIELDS: [(&str, &str); 5] = [
 ];
 
 /// The syntax every field shares.
-pub(crate) const SYNTAX: &str = "each field is `*`, a value, a range `a-b`, a list `a,b`, or a step `*/n` / `a-b/n`";
+pub const SYNTAX: &str = "each field is `*`, a value, a range `a-b`, a list `a,b`, or a step `*/n` / `a-b/n`";
 
 fn parses(expr: &str) -> bool {
     expr.parse::<saffron::Cron>().is_ok()
@@ -40,7 +40,10 @@ fn fields(cron: &str) -> Vec<(&str, Range<usize>)> {
 }
 
 /// Checks `cron` as Cloudflare would; on failure, says which field is wrong and what it accepts.
-pub(crate) fn validate(cron: &str) -> Result<(), PatternError> {
+///
+/// # Errors
+/// The field at fault (or the whole expression) and what it should be.
+pub fn validate(cron: &str) -> Result<(), PatternError> {
     let fs = fields(cron);
     let whole = 0..cron.len();
     if fs.len() != 5 {

@@ -1,0 +1,22 @@
+//! The vocabulary layers' macros (`layers-macros`) and runtime (`layers-core`) share, as data
+//! and `const fn`s, so that the rules the macros check at expansion and the ones the runtime
+//! checks again (for tables built by hand) are one text:
+//!
+//! - [`storage`]: the storage kinds — attribute name, handle type, default binding, how
+//!   wrangler's config declares them — in one table, [`storage::KINDS`];
+//! - [`method`]: the HTTP methods a route declares;
+//! - [`pattern`]: route patterns — the parser, the literal and parameter rules, overlap and
+//!   specificity (which route answers a path);
+//! - [`text`]: `const` string helpers and the name hash that keys bindings in types;
+//! - `cron` (feature `cron`): `#[scheduled]` expressions checked with Cloudflare's parser.
+//!
+//! Not an API of its own: use layers through `layers-core`.
+
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "cron")]
+pub mod cron;
+pub mod method;
+pub mod pattern;
+pub mod storage;
+pub mod text;
