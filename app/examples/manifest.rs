@@ -1,8 +1,9 @@
 //! Prints the reference app's manifest (what `cargo xtask manifest` runs):
-//! `cargo run -p app --example manifest -- [--format markdown|mermaid|json|all]`.
+//! `cargo run -p app --example manifest -- [--format markdown|mermaid|json|all|routes-doc]`.
 //!
 //! `all` (the default) is the Markdown tables followed by the Mermaid diagram in a fenced
-//! block; `mermaid` alone is the bare diagram (for `mmdc`), `json` the machine-readable table.
+//! block; `mermaid` alone is the bare diagram (for `mmdc`), `json` the machine-readable table,
+//! `routes-doc` the content of `app/ROUTES.md` (the crate docs' tables).
 
 use std::process::ExitCode;
 
@@ -19,9 +20,10 @@ fn main() -> ExitCode {
         "markdown" => m.to_markdown(),
         "mermaid" => m.to_mermaid(),
         "json" => format!("{:#}\n", m.to_json()),
+        "routes-doc" => app::routes_doc(),
         "all" => format!("{}\n## Diagram\n\n```mermaid\n{}```\n", m.to_markdown(), m.to_mermaid()),
         _ => {
-            eprintln!("usage: manifest [--format markdown|mermaid|json|all]");
+            eprintln!("usage: manifest [--format markdown|mermaid|json|all|routes-doc]");
             return ExitCode::from(2);
         }
     };

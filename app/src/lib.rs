@@ -1,47 +1,41 @@
 //! The layers reference Worker: a blog (public pages, newsletter, contact form; see [`blog`])
 //! plus the framework's feature demos.
 //!
-//! | route | identity | storage |
-//! |---|---|---|
-//! | `GET /`, `GET /blog/:slug` | Public | D1 (published posts; the view counter runs after the response) |
-//! | `GET /og/:slug.png` | Public | D1, Cache (generated PNG, cached a day; `x-cache`) |
-//! | `POST /api/subscribe` | Turnstile + abuse guard (mints confirm/unsubscribe links: `Mint<'_, Confirm>`, `MayMint<Turnstile>`) | D1, Durable Object `RATE_LIMITER`; mail via `MAIL_URL` |
-//! | `GET\|POST /api/confirm/:token` | SignedToken (purpose `confirm`) | — (GET: a button; mail scanners prefetch links) / D1 (POST confirms) |
-//! | `GET /api/subscribers?cursor=&limit=` | ApiKey | D1 (keyset pages of ≤ 1000) |
-//! | `POST /api/subscribers` | ApiKey | D1 |
-//! | `POST /api/subscribers/typed` (`Json<NewSubscriber>`), `POST /api/subscribers/form` (`Form<…>`) | ApiKey | D1 |
-//! | `GET /api/extract/:slug/:n` (`Path`, `Query`, `Cf`) | ApiKey | — |
-//! | `POST /api/subscribers/import` | ApiKey | D1 (batch; `"strict": true` refuses known addresses with 409, nothing written) |
-//! | `GET /api/flags/:name` ([`flags`]) | Public | KV (flag read with a declared default; KV failure → default, logged) |
-//! | `DELETE /api/subscribers/:email` | ApiKey | D1, KV |
-//! | `GET /api/unsubscribed` | ApiKey | KV (list) |
-//! | `GET\|POST /api/unsubscribe/:token` | SignedToken (purpose `unsubscribe`) | D1 (GET); D1, KV (POST) |
-//! | `GET /admin`, `GET /admin/*` ([`admin`]: the dashboard, also for `/admin/` and unknown pages) | AccessJwt + `ADMIN_EMAILS` allowlist | D1, KV |
-//! | `GET /admin/subscribers`, `/admin/contacts`, `/admin/inbound`, `/admin/digests` | AccessJwt + `ADMIN_EMAILS` allowlist | D1 |
-//! | `GET /admin/flags` | AccessJwt + `ADMIN_EMAILS` allowlist | KV |
-//! | `POST /admin/flags/:name` | AccessJwt + `ADMIN_EMAILS` allowlist | KV, D1 |
-//! | `POST /admin/reindex` | AccessJwt + `ADMIN_EMAILS` allowlist | Queue producer `REINDEX`, D1 (audit) |
-//! | `GET /search?q=` ([`search`]) | Public | D1 (FTS5 `post_search`) |
-//! | `GET /api/whoami` | AnyOf<ApiKey, AccessJwt> | — |
-//! | `POST /api/contact` | Turnstile + abuse guard | D1, Durable Object `RATE_LIMITER` |
-//! | `POST /api/email-inbound` ([`inbound`]: the payload it accepts) | Webhook (Svix signature) | D1 |
-//! | `GET /admin/backup-credentials` | AccessJwt + `ADMIN_EMAILS` allowlist; outbound `Federation<BackupRole>` (STS, `MayFederate<Admin>`) | KV (credential cache) |
-//! | `POST /api/reindex` | ApiKey | Queue producer `REINDEX` (`ReindexJob`) |
-//! | `POST /api/reindex/raw` | ApiKey | Queue producer `REINDEX` (`Unchecked<String>`: the poison-message path, opted out of the type check) |
-//! | `GET /api/events` | ApiKey | D1 (what the cron and the consumers wrote) |
-//! | `PUT\|GET\|DELETE /api/files/:name` | ApiKey | R2 (`BUCKET`, streamed both ways, up to 100 MB, content type and an `x-file-note` custom metadata) |
-//! | `GET /api/files` | ApiKey | R2 (list, `?prefix=`, `?cursor=`) |
-//! | `GET /api/cached/:slug` | ApiKey | Cache (default cache; `x-cache: miss` then `hit`) |
-//! | `DELETE /api/cached/:slug` | ApiKey | Cache (purge) |
-//! | `POST /api/track/:event` | ApiKey | Analytics Engine (`ANALYTICS`: one data point per call) |
-//! | `POST /api/limited/:bucket` | ApiKey | Durable Object `RATE_LIMITER` ([`RateLimiter`], written with `#[durable_object]`: 429 after 3 calls per bucket) |
-//! | `POST /api/webmention` ([`webmention`]) | Public + abuse guard + outbound URL guard on `source` | D1, Queue producer `WEBMENTIONS` (`WebmentionJob`), Durable Object `RATE_LIMITER` |
-//! | `GET /api/webmentions` | ApiKey | D1 |
-//! | cron `0 2 * * SUN` ([`digest`]) | System | D1 (`digest_runs`, `digest_sends`); mail via `MAIL_URL`; Queue `WEBMENTIONS` (retries) |
-//! | queue `reindex` | System | D1 (`post_search` FTS5, `reindexed`) |
-//! | queue `reindex-dlq` | System | D1 (`dead_letters`) |
-//! | queue `webmentions` ([`webmention::verify_webmentions`]) | System | D1; outbound `fetch_guarded` of the source |
-
+//! The tables below are the app's manifest — what `app!` generates from the route table the
+//! Worker dispatches with ([`manifest()`]) — written to `app/ROUTES.md` by
+//! `cargo xtask manifest --write`; a test fails when they drift from the code.
+//!
+//! What the routes do, beyond their identity and storage:
+//! - `GET /`, `GET /blog/:slug`: published posts; the view counter runs after the response.
+//! - `GET /og/:slug.png`: a generated PNG, cached a day (`x-cache`).
+//! - `POST /api/subscribe`: Turnstile plus an abuse guard; mints the confirm and unsubscribe
+//!   links (`Mint<'_, Confirm>`, `MayMint<Turnstile>`); mail via `MAIL_URL`.
+//! - `GET|POST /api/confirm/:token`: GET shows a button (mail scanners prefetch links), POST
+//!   confirms.
+//! - `GET /api/subscribers?cursor=&limit=`: keyset pages of ≤ 1000; `POST
+//!   /api/subscribers/import`: a batch, `"strict": true` refuses known addresses with 409 and
+//!   writes nothing; `/typed` and `/form` take `Json<NewSubscriber>` and `Form<…>`.
+//! - `GET /api/extract/:slug/:n`: `Path`, `Query` and `Cf` echoed.
+//! - `GET /api/flags/:name` ([`flags`]): a flag read with a declared default; a KV failure gives
+//!   the default, logged.
+//! - `/admin` ([`admin`]): the dashboard (also `/admin/` and unknown pages), one route per
+//!   list page; `GET /admin/backup-credentials` obtains `Federation<BackupRole>` credentials
+//!   (STS, `MayFederate<Admin>`).
+//! - `GET /search?q=` ([`search`]): FTS5 over `post_search`.
+//! - `POST /api/email-inbound` ([`inbound`]: the payload it accepts): Svix-signed webhooks.
+//! - `POST /api/reindex/raw`: `Unchecked<String>`, the poison-message path, opted out of the
+//!   queue type check.
+//! - `PUT|GET|DELETE /api/files/:name`: R2, streamed both ways, up to 100 MB, content type and an
+//!   `x-file-note` custom metadata; `GET /api/files` lists (`?prefix=`, `?cursor=`).
+//! - `GET|DELETE /api/cached/:slug`: the default cache (`x-cache: miss` then `hit`), purge.
+//! - `POST /api/limited/:bucket`: [`RateLimiter`], written with `#[durable_object]`: 429 after
+//!   3 calls per bucket.
+//! - `POST /api/webmention` ([`webmention`]): Public plus an abuse guard and the outbound URL
+//!   guard on `source`; the `webmentions` queue fetches the source with `fetch_guarded`.
+//! - cron `0 2 * * SUN` ([`digest`]): the weekly digest (`digest_runs`, `digest_sends`) and
+//!   webmention retries.
+//!
+#![doc = include_str!("../ROUTES.md")]
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -546,6 +540,16 @@ pub async fn track(req: Request, key: Claims<'_, ApiKey>, analytics: AnalyticsEn
 
 /// Calls `POST /api/limited/:bucket` allows per bucket.
 pub const RATE_LIMIT: u32 = 3;
+
+/// `app/ROUTES.md` as the manifest makes it: what `cargo xtask manifest --write` writes, and
+/// what a test compares the committed file with.
+#[must_use]
+pub fn routes_doc() -> String {
+    format!(
+        "<!-- Generated from app::manifest() by `cargo xtask manifest --write`; do not edit. -->\n\n{}",
+        manifest().to_markdown()
+    )
+}
 
 /// One call counted against a [`RateLimiter`] object: its limit.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

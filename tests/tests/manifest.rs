@@ -13,6 +13,15 @@ fn event_storage(e: &EventRow) -> Vec<String> {
 }
 
 #[test]
+fn the_app_docs_route_table_is_the_manifest() {
+    let committed = include_str!("../../app/ROUTES.md");
+    assert!(
+        committed == app::routes_doc(),
+        "app/ROUTES.md (the route table in the app's crate docs) is not what the code's manifest says: run `cargo xtask manifest --write` and commit it"
+    );
+}
+
+#[test]
 fn reference_app_admin_row() {
     let m = app::manifest();
     let admin = m.route("GET", "/admin/*").expect("GET /admin/* is in the manifest");

@@ -70,6 +70,8 @@ COMMANDS:
                   Mermaid diagram (request → identity → storage). Fails when the app does not
                   build, e.g. when code and app/wrangler.toml disagree on a binding
                       --format <F>  markdown, mermaid or json (default: markdown and mermaid)
+                      --write       write the Markdown tables to app/ROUTES.md (the app's crate
+                                    docs include it; a test fails when it drifts from the code)
     fuzz          run the cargo-fuzz targets in fuzz/ (nightly + libFuzzer; installs cargo-fuzz if
                   missing) and report executions, coverage (`cov:`) and crashes per target
                       --seconds <N> time per target (default 60)
@@ -210,7 +212,7 @@ fn main() -> ExitCode {
             .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e::e2e(&mut ctx, &only))),
         "soak" => soak::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
-        "manifest" => manifest::parse_format(rest).and_then(|f| manifest::manifest(&mut ctx, &f)),
+        "manifest" => manifest::parse_options(rest).and_then(|r| manifest::manifest(&mut ctx, &r)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         "bench" => bench::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Release).and_then(|_| bench::bench(&mut ctx, &o))),

@@ -1,5 +1,7 @@
-//! `cargo xtask manifest [--format markdown|mermaid|json]`: the reference app's table of
-//! route · method · identity · storage (and crons, queues), as Markdown and a Mermaid diagram.
+//! `cargo xtask manifest [--format markdown|mermaid|json] [--write]`: the reference app's table
+//! of route · method · identity · storage (and crons, queues), as Markdown and a Mermaid diagram.
+//! `--write` writes the Markdown tables to `app/ROUTES.md`, which the app's crate docs include
+//! (a test fails when the committed file drifts from the code).
 //!
 //! The table comes from `app::manifest()`, which `app!` generates from the entries the Worker
 //! dispatches with; it is printed by `app/examples/manifest.rs`, built and run natively. Bindings,
@@ -12,8 +14,28 @@ use crate::Ctx;
 
 const FORMATS: &[&str] = &["markdown", "mermaid", "json", "all"];
 
+/// What `cargo xtask manifest` was asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Request {
+    /// Print in this format.
+    Print(String),
+    /// Write `app/ROUTES.md`.
+    Write,
+}
+
+/// Reads `--format <f>` / `--format=<f>` (default `all`: Markdown, then Mermaid), or `--write`.
+pub(crate) fn parse_options(rest: &[String]) -> Result<Request> {
+    if rest.iter().any(|a| a == "--write") {
+        return match rest {
+            [one] if one == "--write" => Ok(Request::Write),
+            _ => Err("`--write` writes app/ROUTES.md and takes no other argument".to_owned()),
+        };
+    }
+    parse_format(rest).map(Request::Print)
+}
+
 /// Reads `--format <f>` / `--format=<f>` (default `all`: Markdown, then Mermaid).
-pub(crate) fn parse_format(rest: &[String]) -> Result<String> {
+fn parse_format(rest: &[String]) -> Result<String> {
     let mut format = "all".to_owned();
     let mut it = rest.iter();
     while let Some(arg) = it.next() {
@@ -34,29 +56,51 @@ pub(crate) fn parse_format(rest: &[String]) -> Result<String> {
     Ok(format)
 }
 
-/// Builds and runs the manifest printer natively.
-pub(crate) fn manifest(ctx: &mut Ctx, format: &str) -> Result<()> {
-    ctx.step("manifest: build the app natively and print its manifest", |ctx| {
+/// Builds and runs the manifest printer natively: prints it, or writes `app/ROUTES.md`.
+pub(crate) fn manifest(ctx: &mut Ctx, request: &Request) -> Result<()> {
+    let title = match request {
+        Request::Print(_) => "manifest: build the app natively and print its manifest",
+        Request::Write => "manifest: build the app natively and write app/ROUTES.md",
+    };
+    ctx.step(title, |ctx| {
+        let format = match request {
+            Request::Print(f) => f.as_str(),
+            Request::Write => "routes-doc",
+        };
         let mut cmd = ctx.cargo_cmd();
         cmd.args(["run", "--quiet", "-p", "app", "--example", "manifest", "--", "--format", format]);
         let desc = describe(&cmd);
-        let status = cmd.status().map_err(|e| format!("could not start `{desc}`: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!(
+        let failed = |status: std::process::ExitStatus| {
+            format!(
                 "no manifest: `{desc}` failed ({status}). The app must compile to have one: when a route, \
                  cron or queue uses a binding, cron or queue that app/wrangler.toml does not declare (or \
                  the other way round), `app!` refuses to build — the compiler's message above names the \
                  handler and the binding, and how to fix it"
-            ))
+            )
+        };
+        if *request == Request::Write {
+            cmd.stdout(std::process::Stdio::piped());
+            let out = cmd.output().map_err(|e| format!("could not start `{desc}`: {e}"))?;
+            if !out.status.success() {
+                return Err(failed(out.status));
+            }
+            let path = ctx.app.join("ROUTES.md");
+            std::fs::write(&path, &out.stdout).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+            crate::util::log(format!("wrote {} ({} bytes)", path.display(), out.stdout.len()));
+            return Ok(());
+        }
+        let status = cmd.status().map_err(|e| format!("could not start `{desc}`: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(failed(status))
         }
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_format;
+    use super::{parse_format, parse_options, Request};
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| (*s).to_owned()).collect()
@@ -71,5 +115,8 @@ mod tests {
         assert!(parse_format(&args(&["--format"])).unwrap_err().contains("needs a value"));
         assert!(parse_format(&args(&["--format", "html"])).unwrap_err().contains("unknown format `html`"));
         assert!(parse_format(&args(&["--verbose"])).unwrap_err().contains("unexpected argument"));
+        assert_eq!(parse_options(&args(&["--write"])).unwrap(), Request::Write);
+        assert_eq!(parse_options(&[]).unwrap(), Request::Print("all".to_owned()));
+        assert!(parse_options(&args(&["--write", "--format", "json"])).unwrap_err().contains("no other argument"));
     }
 }
