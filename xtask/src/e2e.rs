@@ -38,24 +38,55 @@ exec 3<&-
 wait "$server"
 "#;
 
-/// The test targets of `layers-tests` that run against the Worker (each has `mod common;`, the
-/// shared loopback client). Targets run one after another, their tests one at a time in name order.
-const E2E_TARGETS: &[&str] = &["e2e", "paths", "faults", "webmention", "admin", "ai", "blog"];
+/// What marks a test of `layers-tests` as end-to-end: it is ignored with this reason, so plain
+/// `cargo test` skips it and this runner passes `--ignored`.
+const E2E_MARKER: &str = "#[ignore = \"needs workerd: run through `cargo xtask test`\"]";
+
+/// The target every run starts with: its Access tests expect the Worker's key cache empty.
+const FIRST_TARGET: &str = "e2e";
+
+/// The test targets of `layers-tests` that run against the Worker: the files of `tests/tests/`
+/// with a test marked [`E2E_MARKER`], [`FIRST_TARGET`] first, then by name. Targets run one
+/// after another, their tests one at a time in name order.
+pub(crate) fn discover_targets(tests_dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(tests_dir).map_err(|e| format!("cannot list {}: {e}", tests_dir.display()))?;
+    let mut targets = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot list {}: {e}", tests_dir.display()))?.path();
+        if path.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if text.contains(E2E_MARKER) {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                targets.push(stem.to_owned());
+            }
+        }
+    }
+    targets.sort_by_key(|t| (t != FIRST_TARGET, t.clone()));
+    if targets.is_empty() {
+        return Err(format!("no end-to-end test in {} (none marked `{E2E_MARKER}`)", tests_dir.display()));
+    }
+    Ok(targets)
+}
+
+fn tests_dir(ctx: &Ctx) -> PathBuf {
+    ctx.root.join("tests").join("tests")
+}
 
 pub(crate) fn e2e(ctx: &mut Ctx, only: &[String]) -> Result<()> {
-    if only.is_empty() {
-        return run_app(ctx, E2E_TARGETS, &crate::soak::IN_TEST);
-    }
-    let targets: Vec<&str> = only.iter().map(String::as_str).collect();
+    let targets = if only.is_empty() { discover_targets(&tests_dir(ctx))? } else { only.to_vec() };
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
     run_app(ctx, &targets, &crate::soak::IN_TEST)
 }
 
 /// `--target T` (repeatable) of `cargo xtask e2e`: run only these e2e targets.
-pub(crate) fn parse_targets(rest: &[String]) -> Result<Vec<String>> {
+pub(crate) fn parse_targets(ctx: &Ctx, rest: &[String]) -> Result<Vec<String>> {
+    let known = discover_targets(&tests_dir(ctx))?;
     let mut out = Vec::new();
     for (_, v) in util::option_values(rest, &["--target", "-t"], "e2e")? {
-        if !E2E_TARGETS.contains(&v.as_str()) {
-            return Err(format!("unknown e2e target `{v}` (expected one of: {})", E2E_TARGETS.join(", ")));
+        if !known.contains(&v) {
+            return Err(format!("unknown e2e target `{v}` (expected one of: {})", known.join(", ")));
         }
         out.push(v);
     }
@@ -139,7 +170,7 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
 
     let url = format!("http://127.0.0.1:{port}");
     let tests = ctx.step("e2e: cargo test -p layers-tests (the end-to-end targets)", |ctx| {
-        // One cargo run per target, in the list's order (cargo itself would run several
+        // One cargo run per target, in the order given (cargo itself would run several
         // `--test` targets in name order): targets share the Worker's state, e.g. the Access
         // key cache the `e2e` target expects empty at its start. A failing target does not stop
         // the ones after it; the step fails at the end, naming every failed target.
@@ -482,4 +513,39 @@ pub(crate) fn probe(port: u16) -> bool {
         }
     }
     head.starts_with(b"HTTP/1.") && head.len() >= 12
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{discover_targets, E2E_MARKER};
+
+    #[test]
+    fn targets_are_the_marked_files_with_e2e_first() {
+        let dir = std::env::temp_dir().join(format!("layers-e2e-discovery-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let marked = format!("{E2E_MARKER}\nfn t() {{}}\n");
+        for (name, text) in [
+            ("zeta.rs", marked.as_str()),
+            ("e2e.rs", marked.as_str()),
+            ("alpha.rs", marked.as_str()),
+            ("native.rs", "#[test]\nfn t() {}\n"),
+            ("other_reason.rs", "#[ignore = \"slow\"]\nfn t() {}\n"),
+            ("notes.txt", marked.as_str()),
+        ] {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        assert_eq!(discover_targets(&dir).unwrap(), ["e2e", "alpha", "zeta"]);
+        for name in ["zeta.rs", "e2e.rs", "alpha.rs"] {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        assert!(discover_targets(&dir).unwrap_err().contains("no end-to-end test"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        // The repository's own: every file that calls the Worker is found.
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tests");
+        let found = discover_targets(&repo).unwrap();
+        assert_eq!(found[0], "e2e");
+        for t in ["admin", "ai", "blog", "faults", "paths", "webmention"] {
+            assert!(found.iter().any(|f| f == t), "{t} not discovered: {found:?}");
+        }
+    }
 }

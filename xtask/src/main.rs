@@ -208,7 +208,7 @@ fn main() -> ExitCode {
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
         "audit" => audit_dir(&ctx, rest).and_then(|dir| ctx.step("audit", |_| audit::audit(&dir))),
-        "e2e" => e2e::parse_targets(rest)
+        "e2e" => e2e::parse_targets(&ctx, rest)
             .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e::e2e(&mut ctx, &only))),
         "soak" => soak::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
