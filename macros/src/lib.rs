@@ -16,6 +16,7 @@ mod durable;
 mod event;
 mod expand;
 mod paths;
+mod wrangler;
 
 use proc_macro::TokenStream;
 use quote::ToTokens;
