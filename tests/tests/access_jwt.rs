@@ -11,8 +11,8 @@ use futures::executor::block_on;
 use jwt_compact::alg::{Hs256, Hs256Key, Rsa, RsaPrivateKey, RsaPublicKey};
 use jwt_compact::{AlgorithmExt as _, AlgorithmSignature as _, Claims as JwtClaims, Header};
 use layers_core::identity::{
-    verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, AllowlistConfig, AnyOf, ApiKey, Deny,
-    DenyKind, EmailAllowlist, Guarded, Jwks, OneOf, Policy, Verifier, VerifierState, VerifyCx, VerifyCxBuilder,
+    AccessClaims, AccessConfig, AccessJwt, AccessSettings, AllowlistConfig, AnyOf, ApiKey, Deny, DenyKind,
+    EmailAllowlist, Guarded, Jwks, OneOf, Policy, Verifier, VerifierState, VerifyCx, VerifyCxBuilder,
 };
 use layers_core::outbound::{FetchFuture, Fetcher, OutboundRequest, OutboundResponse};
 use rsa::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _};
@@ -368,25 +368,15 @@ const RFC7515_A2_JWS: &str = "eyJhbGciOiJSUzI1NiJ9\
 .cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
 const RFC7515_A2_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
 
+/// That the vector's signature verifies (and a flipped bit, or another key, does not) is checked
+/// on the signature check alone, by the unit test `rfc7515_appendix_a2_vector_verifies` in
+/// `layers-core/src/identity/access_jwt/signature.rs`.
 #[test]
-fn rfc7515_appendix_a2_vector_verifies() {
+fn rfc7515_appendix_a2_vector_is_not_an_access_token() {
     // The key goes through the same JWKS parser as Access's keys.
     let jwks = format!(r#"{{"keys":[{{"kty":"RSA","kid":"rfc7515-a2","e":"AQAB","n":"{RFC7515_A2_N}"}}]}}"#);
     let jwks = Jwks::parse(jwks.as_bytes()).unwrap();
-    let key = jwks.get("rfc7515-a2").unwrap();
-    let payload = verify_rs256(RFC7515_A2_JWS, key).expect("the RFC's signature verifies");
-    assert_eq!(payload["iss"], "joe");
-    assert_eq!(payload["exp"], 1_300_819_380);
-    assert_eq!(payload["http://example.com/is_root"], true);
-    // One bit anywhere in the signature, and it no longer does.
-    let (signed, sig) = RFC7515_A2_JWS.rsplit_once('.').unwrap();
-    let mut raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
-    raw[100] ^= 0x10;
-    let flipped = format!("{signed}.{}", b64(&raw));
-    assert_denied(verify_rs256(&flipped, key), DenyKind::Invalid, "flipped RFC signature");
-    // Our keys do not verify it either.
-    let a = Jwks::parse(JWKS_A.as_bytes()).unwrap();
-    assert_denied(verify_rs256(RFC7515_A2_JWS, a.get(&kid_a()).unwrap()), DenyKind::Invalid, "other key");
+    assert!(jwks.get("rfc7515-a2").is_some());
     // Through the Access path it is refused: no kid, wrong iss, no aud, long expired.
     assert_denied(settings().verify(RFC7515_A2_JWS, &jwks, NOW), DenyKind::Invalid, "RFC token as Access token");
 }

@@ -11,7 +11,6 @@
 //! credentials, cached in KV until shortly before they expire.
 
 mod access_jwt;
-mod access_state;
 mod api_key;
 pub mod capability;
 mod claims;
@@ -37,8 +36,8 @@ mod webhook;
 #[doc(hidden)]
 pub use access_jwt::fuzz_check_unsigned;
 pub use access_jwt::{
-    verify_rs256, AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks, ACCESS_JWT_COOKIE,
-    ACCESS_JWT_HEADER, MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN, MAX_VERIFIED_TOKEN_SECS,
+    AccessClaims, AccessConfig, AccessJwt, AccessSettings, DefaultAccess, Jwks, ACCESS_JWT_COOKIE, ACCESS_JWT_HEADER,
+    MAX_ACCESS_JWT_LEN, MAX_JWKS_KEYS, MAX_JWKS_LEN, MAX_KID_LEN, MAX_VERIFIED_TOKEN_SECS,
 };
 pub use api_key::{ApiKey, ApiKeyClaims, ApiKeyConfig, ApiKeyHeader, DefaultApiKey};
 pub use capability::{Identifies, MayFederate, MayMint, Mint, Minter};
@@ -47,9 +46,8 @@ pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
 pub use durable_caller::{DurableCaller, DurableCallerClaims};
 pub use federation::{
-    parse_iso8601_utc, parse_sts_response, sign_assertion, AssertionClaims, DefaultFederation, Federation,
-    FederationConfig, FederationKey, TempCredentials, DEFAULT_STS_AUDIENCE, DEFAULT_STS_URL, MAX_FEDERATION_KEY_LEN,
-    MAX_STS_RESPONSE_LEN,
+    DefaultFederation, Federation, FederationConfig, FederationKey, TempCredentials, DEFAULT_STS_AUDIENCE,
+    DEFAULT_STS_URL, MAX_FEDERATION_KEY_LEN, MAX_STS_RESPONSE_LEN,
 };
 pub use mtls::{DefaultMtls, Mtls, MtlsAllowed, MtlsClaims, MtlsConfig};
 pub use policy::{
