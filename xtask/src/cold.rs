@@ -58,7 +58,7 @@ pub(crate) fn measure(
             std::thread::sleep(Duration::from_millis(2));
         }
         let t1 = Instant::now();
-        let (status, body) = crate::bench::get(server.port, path, None)?;
+        let (status, body) = crate::bench::http::get(server.port, path, None)?;
         let t2 = Instant::now();
         server.stop();
         if status != 200 {

@@ -93,7 +93,7 @@ pub(crate) fn parse_targets(ctx: &Ctx, rest: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Starts the app as for the e2e tests, runs `targets`, then a soak (`soak.rs`), stops it all
+/// Starts the app as for the e2e tests, runs `targets`, then a soak (`soak/`), stops it all
 /// and checks wrangler's log for leaked secrets and registered values (`leaks.rs`).
 /// `cargo xtask soak` runs this with no targets.
 pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Options) -> Result<()> {

@@ -43,7 +43,7 @@ impl Plain {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             plain.exited()?;
-            if crate::bench::get(plain.port, ready_path, None).is_ok_and(|(s, _)| s == 200) {
+            if crate::bench::http::get(plain.port, ready_path, None).is_ok_and(|(s, _)| s == 200) {
                 return Ok(plain);
             }
             if Instant::now() > deadline {
