@@ -209,26 +209,28 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
             #bindings,
         );
     };
+    let (wb, wbf, js, worker) =
+        (paths::wasm_bindgen(), paths::wasm_bindgen_futures(), paths::js_sys(), paths::worker());
     // Every export is written out with `wasm_bindgen` through layers' re-exports (never
     // `#[worker::event]`, whose expansion names `::worker`): an app depends on layers-core alone.
     let scheduled_entry = (!crons.is_empty() || !wrangler.crons.is_empty()).then(|| {
         quote! {
             #[doc(hidden)]
             mod __layers_scheduled_export {
-                use ::layers_core::__private::wasm_bindgen::prelude::wasm_bindgen;
+                use #wb::prelude::wasm_bindgen;
                 #[wasm_bindgen(
-                    wasm_bindgen = ::layers_core::__private::wasm_bindgen,
-                    wasm_bindgen_futures = ::layers_core::__private::wasm_bindgen_futures,
-                    js_sys = ::layers_core::__private::js_sys
+                    wasm_bindgen = #wb,
+                    wasm_bindgen_futures = #wbf,
+                    js_sys = #js
                 )]
                 pub async fn scheduled(
-                    event: ::layers_core::__private::worker::worker_sys::ScheduledEvent,
-                    env: ::layers_core::__private::worker::Env,
-                    _ctx: ::layers_core::__private::worker::worker_sys::ScheduleContext,
-                ) -> ::std::result::Result<::layers_core::__private::wasm_bindgen::JsValue, ::layers_core::__private::wasm_bindgen::JsValue> {
+                    event: #worker::worker_sys::ScheduledEvent,
+                    env: #worker::Env,
+                    _ctx: #worker::worker_sys::ScheduleContext,
+                ) -> ::std::result::Result<#wb::JsValue, #wb::JsValue> {
                     ::std::panic::AssertUnwindSafe(async move {
                         super::__LAYERS_APP.scheduled(event, env).await;
-                        Ok(::layers_core::__private::wasm_bindgen::JsValue::UNDEFINED)
+                        Ok(#wb::JsValue::UNDEFINED)
                     })
                     .await
                 }
@@ -241,21 +243,21 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         quote! {
             #[doc(hidden)]
             mod __layers_queue_export {
-                use ::layers_core::__private::wasm_bindgen::prelude::wasm_bindgen;
+                use #wb::prelude::wasm_bindgen;
                 #[wasm_bindgen(
-                    wasm_bindgen = ::layers_core::__private::wasm_bindgen,
-                    wasm_bindgen_futures = ::layers_core::__private::wasm_bindgen_futures,
-                    js_sys = ::layers_core::__private::js_sys
+                    wasm_bindgen = #wb,
+                    wasm_bindgen_futures = #wbf,
+                    js_sys = #js
                 )]
                 pub async fn queue(
-                    batch: ::layers_core::__private::worker::worker_sys::MessageBatch,
-                    env: ::layers_core::__private::worker::Env,
-                    _ctx: ::layers_core::__private::worker::worker_sys::Context,
-                ) -> ::std::result::Result<::layers_core::__private::wasm_bindgen::JsValue, ::layers_core::__private::wasm_bindgen::JsValue> {
+                    batch: #worker::worker_sys::MessageBatch,
+                    env: #worker::Env,
+                    _ctx: #worker::worker_sys::Context,
+                ) -> ::std::result::Result<#wb::JsValue, #wb::JsValue> {
                     ::std::panic::AssertUnwindSafe(async move {
                         // Never an `Err`: failures are logged and the messages retried.
                         let _ = super::__LAYERS_APP.queue(batch, env).await;
-                        Ok(::layers_core::__private::wasm_bindgen::JsValue::UNDEFINED)
+                        Ok(#wb::JsValue::UNDEFINED)
                     })
                     .await
                 }
@@ -271,16 +273,18 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         .collect();
     let local_classes: Vec<&String> =
         wrangler.durable_classes.iter().filter(|(_, _, other)| !other).map(|(_, c, _)| c).collect();
+    let private_d = paths::private_at(durables_span);
     let check_durable = quote_spanned! {durables_span=>
-        const _: () = ::layers_core::__private::check_durable(&[#(#durable_metas),*], &[#(#local_classes),*], #bindings);
+        const _: () = #private_d::check_durable(&[#(#durable_metas),*], &[#(#local_classes),*], #bindings);
     };
     let durable_types = durable_types(&routes, &crons, &queues, &durables, &wrangler);
     let manifest = manifest_tokens();
     let queue_types = queue_types(&routes, &crons, &queues, &wrangler);
     // `App::new` checks the table itself (segments, conflicting routes, `[vars]` naming
     // secrets): its compile error points at the route list.
+    let private_l = paths::private_at(list_span);
     let new_app = quote_spanned! {list_span=>
-        ::layers_core::__private::App::new(
+        #private_l::App::new(
             &[#(#entries),*],
             &[#(#cron_entries),*],
             &[#(#queue_entries),*],
@@ -305,13 +309,13 @@ pub(crate) fn expand(input: TokenStream, call_site_file: Option<PathBuf>) -> Tok
         // never waits on the runtime is answered without a promise (see `fetch_export`).
         #[doc(hidden)]
         mod __layers_fetch_export {
-            use ::layers_core::__private::wasm_bindgen::prelude::wasm_bindgen;
-            #[wasm_bindgen(wasm_bindgen = ::layers_core::__private::wasm_bindgen)]
+            use #wb::prelude::wasm_bindgen;
+            #[wasm_bindgen(wasm_bindgen = #wb)]
             pub fn fetch(
-                req: ::layers_core::__private::worker::web_sys::Request,
-                env: ::layers_core::__private::worker::Env,
-                ctx: ::layers_core::__private::worker::worker_sys::Context,
-            ) -> ::layers_core::__private::wasm_bindgen::JsValue {
+                req: #worker::web_sys::Request,
+                env: #worker::Env,
+                ctx: #worker::worker_sys::Context,
+            ) -> #wb::JsValue {
                 #private::fetch_export(&super::__LAYERS_APP, req, env, ctx)
             }
         }
@@ -335,7 +339,8 @@ fn durable_types(
     durables: &[Listed],
     w: &Wrangler,
 ) -> TokenStream {
-    let check = quote!(::layers_core::__private::durable_check);
+    let private = paths::private();
+    let check = quote!(#private::durable_check);
     let mut seen = Vec::new();
     let impls: Vec<_> = w
         .durable_classes
@@ -397,13 +402,15 @@ fn durable_types(
 /// what a handler sending through it must send; then every route's, cron's and consumer's
 /// `__layers_producer_check` (see `expand::producer_check_for`) is named with that table.
 fn queue_types(routes: &[Listed], crons: &[Listed], queues: &[Listed], w: &Wrangler) -> TokenStream {
-    let check = quote!(::layers_core::__private::queue_check);
+    let private = paths::private();
+    let check = quote!(#private::queue_check);
     let consumers = queues.iter().map(|q| {
         let g = cfgs(q);
+        let private_q = paths::private_at(q.span());
         quote_spanned! {q.span()=>
             #g
-            impl #check::ConsumerOfQueue<{ #check::name_hash(<#q as ::layers_core::__private::Consumer>::META.queue) }> for __LayersQueues {
-                type Msg = <#q as ::layers_core::__private::Consumer>::Msg;
+            impl #check::ConsumerOfQueue<{ #check::name_hash(<#q as #private_q::Consumer>::META.queue) }> for __LayersQueues {
+                type Msg = <#q as #private_q::Consumer>::Msg;
             }
         }
     });
@@ -463,13 +470,14 @@ fn queue_types(routes: &[Listed], crons: &[Listed], queues: &[Listed], w: &Wrang
 /// (`cargo xtask manifest` prints it). It only names the app static, so a wrong entry in `app!`
 /// is reported once, where the static is built.
 fn manifest_tokens() -> TokenStream {
+    let core = paths::core();
     quote! {
         /// The app's manifest: every route, cron and queue consumer with its identity and
         /// storage, from the table the Worker dispatches with (`cargo xtask manifest` prints it).
         #[allow(dead_code, unreachable_pub)]
         #[must_use]
-        pub fn manifest() -> ::layers_core::manifest::Manifest {
-            ::layers_core::manifest::Manifest::from_app(&__LAYERS_APP)
+        pub fn manifest() -> #core::manifest::Manifest {
+            #core::manifest::Manifest::from_app(&__LAYERS_APP)
         }
     }
 }

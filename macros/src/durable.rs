@@ -15,6 +15,7 @@ use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Lifetime, PathArgum
 use crate::ast::{last_segment, set_lifetime, static_lifetime};
 use crate::attr::{parse_storage, storage_let, StorageItem};
 use crate::ctxt::Ctxt;
+use crate::paths;
 use layers_spec::storage::StorageKind;
 
 const ACCEPTED: &str = "a Durable Object handler takes `&self`, its message (one `Serialize + Deserialize` type), `Claims<'_, DurableCaller>` (required), `ObjectStorage<'_>` (the object's own storage), and the storage handles `storage(…)` declares (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_, C>`, `Ai<'_>`, `Vectorize<'_>`)";
@@ -203,9 +204,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         set_lifetime(&mut check, &Lifetime::new("'r", Span::call_site()), true);
         lets.push(match role {
             Role::Msg => quote!(let #arg = msg;),
-            Role::Claims => quote_spanned! {ty.span()=>
-                let #arg = <#check as ::layers_core::__private::ClaimsFor<'r, ::layers_core::identity::DurableCaller>>::from_claims(cx.claims()?);
-            },
+            Role::Claims => {
+                let (private, identity) = (paths::private_at(ty.span()), paths::identity_at(ty.span()));
+                quote_spanned! {ty.span()=>
+                    let #arg = <#check as #private::ClaimsFor<'r, #identity::DurableCaller>>::from_claims(cx.claims()?);
+                }
+            }
             Role::Object => quote!(let #arg = cx.object_storage();),
             Role::Storage(kind) => storage_let(*kind, &arg, &check),
         });
@@ -223,15 +227,18 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         &storage,
         roles.iter().filter(|(r, _)| matches!(r, Role::Storage(StorageKind::DurableObject))).map(|(_, t)| t),
     );
+    let (private, core) = (paths::private(), paths::core());
+    let (wb, wbf, js, worker) =
+        (paths::wasm_bindgen(), paths::wasm_bindgen_futures(), paths::js_sys(), paths::worker());
     quote! {
         #unified
 
         #durable_checks
 
-        impl ::layers_core::__private::DurableClass for #class {
+        impl #private::DurableClass for #class {
             #msg_item
             #reply_item
-            const META: ::layers_core::__private::DurableMeta = ::layers_core::__private::DurableMeta {
+            const META: #private::DurableMeta = #private::DurableMeta {
                 class: #class_str,
                 storage: &[#(#decls),*],
                 handler: ::core::stringify!(#method),
@@ -239,8 +246,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             fn call<'r>(
                 &'r self,
                 msg: Self::Msg,
-                mut cx: ::layers_core::__private::ObjectCx<'r>,
-            ) -> ::layers_core::__private::LocalBoxFuture<'r, ::core::result::Result<Self::Reply, ::layers_core::Error>> {
+                mut cx: #private::ObjectCx<'r>,
+            ) -> #private::LocalBoxFuture<'r, ::core::result::Result<Self::Reply, #core::Error>> {
                 ::std::boxed::Box::pin(async move {
                     #(#lets)*
                     #call
@@ -250,39 +257,39 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
         // The JavaScript class the runtime constructs (`class_name = "…"` in wrangler.toml).
         const _: () = {
-            use ::layers_core::__private::wasm_bindgen::prelude::*;
+            use #wb::prelude::*;
             // wasm-bindgen's struct export names `wasm_bindgen::…` relative to this scope,
             // whatever `wasm_bindgen = …` says: found here, through layers' re-export.
             #[allow(unused_imports)]
-            use ::layers_core::__private::wasm_bindgen;
+            use #wb;
 
-            #[wasm_bindgen(wasm_bindgen = ::layers_core::__private::wasm_bindgen, js_name = #class)]
+            #[wasm_bindgen(wasm_bindgen = #wb, js_name = #class)]
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             pub struct #export {
-                host: ::layers_core::__private::DurableHost<#class>,
+                host: #private::DurableHost<#class>,
             }
 
             #[wasm_bindgen(
-                wasm_bindgen = ::layers_core::__private::wasm_bindgen,
-                wasm_bindgen_futures = ::layers_core::__private::wasm_bindgen_futures,
-                js_sys = ::layers_core::__private::js_sys,
+                wasm_bindgen = #wb,
+                wasm_bindgen_futures = #wbf,
+                js_sys = #js,
                 js_class = #class
             )]
             impl #export {
-                #[wasm_bindgen(constructor, wasm_bindgen = ::layers_core::__private::wasm_bindgen)]
+                #[wasm_bindgen(constructor, wasm_bindgen = #wb)]
                 pub fn new(
-                    state: ::layers_core::__private::worker::worker_sys::DurableObjectState,
-                    env: ::layers_core::__private::worker::Env,
+                    state: #worker::worker_sys::DurableObjectState,
+                    env: #worker::Env,
                 ) -> Self {
-                    #export { host: ::layers_core::__private::DurableHost::new(state, env) }
+                    #export { host: #private::DurableHost::new(state, env) }
                 }
 
                 #[wasm_bindgen(js_name = fetch)]
                 pub async fn fetch(
                     &self,
-                    req: ::layers_core::__private::worker::web_sys::Request,
-                ) -> ::core::result::Result<::layers_core::__private::wasm_bindgen::JsValue, ::layers_core::__private::wasm_bindgen::JsValue> {
+                    req: #worker::web_sys::Request,
+                ) -> ::core::result::Result<#wb::JsValue, #wb::JsValue> {
                     self.host.fetch(req).await
                 }
             }

@@ -267,7 +267,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
     let Some(source) = &a.source else { return quote!(#f) };
     let mut unified = f.clone();
     crate::ast::unify_lifetimes(&mut unified);
-    let private = paths::private();
+    let (private, core) = (paths::private(), paths::core());
     let name = &f.sig.ident;
     let vis = &f.vis;
     let handler = name.to_string();
@@ -278,9 +278,12 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
         let arg = format_ident!("__arg{}", i);
         let ty = &p.check_ty;
         lets.push(match p.role {
-            Role::Claims => quote_spanned! {ty.span()=>
-                let #arg = <#ty as #private::ClaimsFor<'r, ::layers_core::identity::System>>::from_claims(cx.claims()?);
-            },
+            Role::Claims => {
+                let identity = paths::identity_at(ty.span());
+                quote_spanned! {ty.span()=>
+                    let #arg = <#ty as #private::ClaimsFor<'r, #identity::System>>::from_claims(cx.claims()?);
+                }
+            }
             Role::Storage(kind) => storage_let(kind, &arg, ty),
             Role::Vars => quote!(let #arg = cx.vars();),
             Role::Batch => quote_spanned!(ty.span()=> let #arg: #ty = cx.batch()?;),
@@ -360,7 +363,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
                 };
                 fn call<'r>(
                     mut cx: #private::EventCx<'r>,
-                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<(), ::layers_core::Error>> {
+                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<(), #core::Error>> {
                     ::std::boxed::Box::pin(async move {
                         #(#lets)*
                         #call

@@ -12,7 +12,7 @@ use layers_spec::pattern::Seg;
 use layers_spec::storage::StorageKind;
 
 pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStream {
-    let private = paths::private();
+    let (private, core) = (paths::private(), paths::core());
     let pat = paths::pattern();
     let name = &f.sig.ident;
     let vis = &f.vis;
@@ -136,7 +136,7 @@ pub(crate) fn route(f: &ItemFn, attr: &RouteAttr, params: &[Param]) -> TokenStre
                 };
                 fn call<'r>(
                     mut cx: #private::RouteCx<'r, Self::Identity>,
-                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<#private::worker::Response, ::layers_core::Error>> {
+                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<#private::worker::Response, #core::Error>> {
                     ::std::boxed::Box::pin(async move {
                         #(#lets)*
                         #call
@@ -156,10 +156,10 @@ pub(crate) fn grants<'a>(
 ) -> (Vec<TokenStream>, Vec<TokenStream>) {
     tys.map(|ty| {
         let st = crate::ast::static_type(ty);
-        // Paths written out (not interpolated) so that every token carries the parameter's
-        // span: a failing check is reported at the parameter.
-        let grant = quote_spanned!(ty.span()=> <#st as ::layers_core::__private::GrantParam>::GRANT);
-        let check = quote_spanned!(ty.span()=> const _: () = ::layers_core::__private::check_grant(#grant, #handler););
+        // Every token at the parameter's span: a failing check is reported there.
+        let private = paths::private_at(ty.span());
+        let grant = quote_spanned!(ty.span()=> <#st as #private::GrantParam>::GRANT);
+        let check = quote_spanned!(ty.span()=> const _: () = #private::check_grant(#grant, #handler););
         (grant, check)
     })
     .unzip()
@@ -188,7 +188,8 @@ pub(crate) fn durable_checks_for<'a>(
         _ => None,
     };
     let Some(class) = class else { return TokenStream::new() };
-    let check = quote!(::layers_core::__private::durable_check);
+    let private = paths::private();
+    let check = quote!(#private::durable_check);
     let key = layers_spec::text::name_hash(binding);
     quote_spanned! {class.span()=>
         impl #name {
@@ -238,7 +239,8 @@ pub(crate) fn producer_check_for(
     if opted_out || quote!(#msg).to_string().contains('\'') {
         return TokenStream::new();
     }
-    let check = quote!(::layers_core::__private::queue_check);
+    let private = paths::private();
+    let check = quote!(#private::queue_check);
     let key = layers_spec::text::name_hash(binding);
     quote_spanned! {msg.span()=>
         impl #name {
