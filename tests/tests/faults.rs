@@ -7,7 +7,7 @@
 //!   not a 403 either (nobody can decide) — and passes again once the keys are back, without
 //!   a restart. Keys fetched before the outage keep working within their TTL (5 minutes:
 //!   too long to wait out here; the expiry during an outage is covered natively by
-//!   `refetch_failure_keeps_fresh_cached_keys` in access_jwt.rs, an empty cache by `e2e`'s
+//!   `refetch_failure_keeps_fresh_cached_keys` in access_jwt_keys.rs, an empty cache by `e2e`'s
 //!   `access_a_keys_unreachable_fail_closed_then_rotate`).
 //! - Turnstile's siteverify (the stub's `slow`, `error` and `garbage` modes) does not answer
 //!   within the 5 s outbound timeout, fails, or answers garbage: 503, never 2xx.

@@ -170,6 +170,44 @@ pub(crate) fn sensitive(value: &str) {
     f.write_all(format!("{value}\n").as_bytes()).expect("append to LAYERS_E2E_SENSITIVE");
 }
 
+// ---- the subscriber API (`/api/subscribers`, API key) and its unsubscribe tokens ----------------
+// (admin.rs and faults.rs define variants of their own, which shadow these.)
+
+pub(crate) fn unsub_token(email: &str, exp: u64) -> String {
+    let token = layers_core::identity::mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, exp);
+    sensitive(&token);
+    token
+}
+
+pub(crate) fn add_subscriber(email: &str) -> Resp {
+    if email.contains('@') {
+        sensitive(email);
+    }
+    let k = key();
+    send(
+        "POST",
+        "/api/subscribers",
+        &[("x-api-key", &k), ("content-type", "application/json")],
+        Some(&format!("{{\"email\":\"{email}\"}}")),
+    )
+}
+
+pub(crate) fn subscribers() -> serde_json::Value {
+    let k = key();
+    let r = send("GET", "/api/subscribers?limit=1000", &[("x-api-key", &k)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("json")
+}
+
+pub(crate) fn status_of(email: &str) -> Option<String> {
+    subscribers()["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["email"] == email)
+        .map(|s| s["status"].as_str().unwrap().to_owned())
+}
+
 pub(crate) const TEAM: &str = "https://layers-e2e.cloudflareaccess.com";
 
 /// Signs an Access-style RS256 JWT with fixture key `key` (`a` or `b`), header `kid`.
@@ -296,4 +334,17 @@ pub(crate) fn wait_log(what: &str, done: impl Fn(&[serde_json::Value]) -> bool) 
         std::thread::sleep(Duration::from_millis(250));
     }
     panic!("timed out waiting for log lines: {what}");
+}
+
+/// The framework's JSON log lines so far (waits until `pred` holds for one, up to ~4 s).
+pub(crate) fn storage_log_line(pred: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
+    for _ in 0..40 {
+        let text = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+        let found = log_values(&text).into_iter().find(&pred);
+        if found.is_some() {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
 }
