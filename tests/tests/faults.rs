@@ -16,9 +16,9 @@
 //! - KV fails on a feature-flag read: the flag takes its declared default and a storage line
 //!   with outcome `fallback` is logged (see `app/src/flags.rs` for how the failure is provoked).
 //!
-//! This target runs right after `e2e` (its Access tests need the key cache empty at their
-//! start) and leaves the stubs as it found them: JWKS serving key b (also cached by the
-//! Worker), siteverify in its normal mode.
+//! This target runs after `e2e` (which runs first: its Access tests need the key cache empty at
+//! their start; the others follow by name) and leaves the stubs as it found them: JWKS serving
+//! key b (also cached by the Worker), siteverify in its normal mode.
 
 mod common;
 
