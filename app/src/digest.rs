@@ -44,21 +44,8 @@ pub fn edition(scheduled_secs: i64) -> i64 {
     scheduled_secs - (scheduled_secs - FIRST_SUNDAY_0200).rem_euclid(WEEK_SECS)
 }
 
-/// `YYYY-MM-DD` (UTC) of Unix seconds.
-#[must_use]
-pub fn ymd(secs: i64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
+/// `YYYY-MM-DD` (UTC) of Unix seconds: the name of a digest's edition.
+pub use layers_core::time::ymd;
 
 /// A post as the digest shows it.
 #[derive(Debug, Clone, Deserialize)]

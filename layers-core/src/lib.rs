@@ -41,6 +41,7 @@ pub mod manifest;
 pub mod outbound;
 pub mod request;
 pub mod storage;
+pub mod time;
 #[cfg(target_arch = "wasm32")]
 mod timer;
 pub mod vars;

@@ -419,18 +419,7 @@ fn admin_e_reindex_then_search_finds_a_post_by_a_body_word() {
 }
 
 /// `YYYY-MM-DD` (UTC) of Unix seconds (the digest's subject names its edition so).
-fn ymd(secs: i64) -> String {
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
+use layers_core::time::ymd;
 
 fn mail() -> Vec<serde_json::Value> {
     serde_json::from_str(&stub("GET", "/__control/mail", None)).expect("mail stub JSON")

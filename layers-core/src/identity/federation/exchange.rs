@@ -261,7 +261,6 @@ mod tests {
     use std::collections::HashMap;
     use std::rc::Rc;
 
-    use super::super::iso8601::civil_from_days;
     use super::*;
     use crate::outbound::{FetchFuture, Fetcher, OutboundResponse};
 
@@ -309,19 +308,15 @@ mod tests {
     }
 
     fn xml_expiring(exp: u64) -> String {
-        let secs = exp % 86_400;
-        let (y, m, d) = civil_from_days(exp / 86_400);
+        let expiration = crate::time::iso8601(i64::try_from(exp).unwrap());
         format!(
             "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
              <AssumeRoleWithWebIdentityResult><Credentials>\
              <AccessKeyId>ASIA0000000000000001</AccessKeyId>\
              <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>\
              <SessionToken>FwoGZXIvYXdzEBYaDHVzLWVhc3QtMSJHMEUCIQ</SessionToken>\
-             <Expiration>{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z</Expiration>\
-             </Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
-            secs / 3600,
-            secs % 3600 / 60,
-            secs % 60
+             <Expiration>{expiration}</Expiration>\
+             </Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
         )
     }
 

@@ -37,7 +37,9 @@ pub(super) fn parse_iso8601_utc(s: &str) -> Option<u64> {
     if day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    // Within 1970..=9999, with the month and day checked above: a day count ≥ 0.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)]
+    let days = crate::time::days_from_civil(year as i64, month as u32, day as u32) as u64;
     Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
@@ -53,33 +55,6 @@ fn days_in_month(y: u64, m: u64) -> u64 {
         2 => 28,
         _ => 0,
     }
-}
-
-/// Days from 1970-01-01 to `y-m-d` (proleptic Gregorian, `y >= 1970`), after Howard Hinnant's
-/// `days_from_civil`: years start in March, so the leap day is the last day of the year.
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400; // [0, 399]
-    let mp = (m + 9) % 12; // March = 0 … February = 11
-    let doy = (153 * mp + 2) / 5 + d - 1; // [0, 365]
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`]: the date `z` days after 1970-01-01 (tests only).
-#[cfg(test)]
-pub(super) fn civil_from_days(z: u64) -> (u64, u64, u64) {
-    let z = z + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -169,16 +144,6 @@ mod tests {
                 let past_end = format!("{year:04}-{:02}-{:02}T00:00:00Z", m + 1, len + 1);
                 assert_eq!(parse_iso8601_utc(&past_end), None, "{past_end}");
             }
-        }
-    }
-
-    #[test]
-    fn days_from_civil_matches_known_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        for days in [0, 59, 60, 365, 10_957, 11_016, 11_017, 19_000, 20_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
         }
     }
 }
