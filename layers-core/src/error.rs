@@ -174,3 +174,48 @@ mod tests {
         assert_eq!(Error::internal("db down").into_problem().problem_json(), None);
     }
 }
+
+/// A configuration value, key, document or route table that layers refused before using it,
+/// and why — in words that never repeat a secret. Returned by the checks that run ahead of
+/// use: [`AccessSettings::new`](crate::identity::AccessSettings::new),
+/// [`Jwks::parse`](crate::identity::Jwks::parse),
+/// [`FederationKey::parse`](crate::identity::FederationKey::parse),
+/// [`EmailAllowlist::allows`](crate::identity::EmailAllowlist::allows),
+/// [`sign_webhook`](crate::identity::sign_webhook) and
+/// [`Router::new`](crate::request::router::Router::new).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    /// An error saying `why`.
+    #[must_use]
+    pub fn new(why: impl Into<String>) -> ConfigError {
+        ConfigError(why.into())
+    }
+
+    /// What was wrong, and (where there is one) the fix.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<String> for ConfigError {
+    fn from(why: String) -> ConfigError {
+        ConfigError(why)
+    }
+}
+
+impl From<&str> for ConfigError {
+    fn from(why: &str) -> ConfigError {
+        ConfigError(why.to_owned())
+    }
+}

@@ -54,7 +54,7 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use after::After;
-pub use error::{Error, Result};
+pub use error::{ConfigError, Error, Result};
 pub use events::{Batch, Message};
 pub use identity::{ApiKey, Claims, Deny, DurableCaller, Mint, Public, SignedToken, System, Verifier};
 pub use layers_macros::{app, durable_object, queue, route, scheduled};

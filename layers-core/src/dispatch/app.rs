@@ -107,7 +107,7 @@ impl App {
             if let Some(why) = crate::check::app_problem(self) {
                 return Err(format!("the app fails the checks app! runs, so it serves nothing: {why}"));
             }
-            Router::new(self.routes.iter().map(|r| (r.meta.method, r.meta.segments)))
+            Router::new(self.routes.iter().map(|r| (r.meta.method, r.meta.segments))).map_err(|e| e.to_string())
         })
     }
 }

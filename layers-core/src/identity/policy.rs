@@ -200,7 +200,7 @@ impl<C: AllowlistConfig> EmailAllowlist<C> {
     ///
     /// # Errors
     /// A description when `var` is empty or malformed (the policy then answers 503).
-    pub fn allows(var: &str, email: &str) -> Result<bool, String> {
+    pub fn allows(var: &str, email: &str) -> Result<bool, crate::ConfigError> {
         let entries = Self::parse(var)?;
         let domain = email.rsplit_once('@').filter(|(l, d)| !l.is_empty() && !d.is_empty());
         Ok(entries.iter().any(|entry| match entry {
@@ -226,7 +226,7 @@ where
         match Self::allows(&var, email) {
             Ok(true) => Ok(()),
             Ok(false) => Err(Deny::invalid(format!("email not listed in {}", C::VAR))),
-            Err(e) => Err(Deny::unavailable(e)),
+            Err(e) => Err(Deny::unavailable(e.to_string())),
         }
     }
 }

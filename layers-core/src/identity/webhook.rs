@@ -132,7 +132,7 @@ fn mac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {
 ///
 /// # Errors
 /// As [`webhook_key`], when the secret does not decode.
-pub fn sign_webhook(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> Result<String, String> {
+pub fn sign_webhook(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> Result<String, crate::ConfigError> {
     let key = webhook_key(secret)?;
     Ok(format!("v1,{}", STANDARD.encode(mac(&key, id, &timestamp.to_string(), body))))
 }

@@ -352,7 +352,9 @@ impl Router {
     /// Returns a description of the first pattern that has the same shape as an earlier one
     /// for a shared method, or has `*` before its end (neither passes `app!`'s compile-time
     /// checks).
-    pub fn new<'a, 's: 'a>(routes: impl IntoIterator<Item = (Method, &'a [Seg<'s>])>) -> Result<Router, String> {
+    pub fn new<'a, 's: 'a>(
+        routes: impl IntoIterator<Item = (Method, &'a [Seg<'s>])>,
+    ) -> Result<Router, crate::ConfigError> {
         let mut trees: [Node; 8] = Default::default();
         let mut all_positions = Vec::new();
         let mut gets = Vec::new();
@@ -367,7 +369,7 @@ impl Router {
             for t in targets {
                 let slot = Node::slot(&mut trees[t], &flat);
                 if slot.is_some() {
-                    return Err(fail("conflicts with an earlier route"));
+                    return Err(fail("conflicts with an earlier route").into());
                 }
                 *slot = Some(Slot { index, head_from_get: false });
             }
@@ -568,7 +570,7 @@ mod tests {
     #[test]
     fn duplicates_and_misplaced_rest_are_refused() {
         let dup: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Param("a")]), (Method::Any, &[Param("b")])];
-        assert!(Router::new(dup).unwrap_err().contains("conflicts"));
+        assert!(Router::new(dup).unwrap_err().message().contains("conflicts"));
         let mid: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Rest, Lit("a")])];
         assert!(Router::new(mid).is_err());
         let ok: Vec<(Method, &[Seg])> = vec![(Method::Get, &[Lit("a")]), (Method::Post, &[Lit("a")])];

@@ -28,9 +28,9 @@ impl Jwks {
     ///
     /// # Errors
     /// A description when the document is not such an object or holds no usable key.
-    pub fn parse(json: &[u8]) -> Result<Jwks, String> {
+    pub fn parse(json: &[u8]) -> Result<Jwks, crate::ConfigError> {
         if json.len() > MAX_JWKS_LEN {
-            return Err(format!("document larger than {MAX_JWKS_LEN} bytes"));
+            return Err(format!("document larger than {MAX_JWKS_LEN} bytes").into());
         }
         let doc: Value = serde_json::from_slice(json).map_err(|_| "not JSON".to_owned())?;
         let Some(list) = doc.get("keys").and_then(Value::as_array) else {

@@ -34,7 +34,7 @@ impl AccessSettings {
     /// # Errors
     /// A description when a value is unusable (empty, not a host name, a non-https JWKS URL
     /// off loopback).
-    pub fn new(team: &str, aud: &str, certs_url: Option<&str>, leeway_secs: u64) -> Result<Self, String> {
+    pub fn new(team: &str, aud: &str, certs_url: Option<&str>, leeway_secs: u64) -> Result<Self, crate::ConfigError> {
         let host = normalize_team_domain(team)?;
         let audiences: Vec<String> =
             aud.split([',', ' ', '\t', '\n', '\r']).filter(|a| !a.is_empty()).map(str::to_owned).collect();

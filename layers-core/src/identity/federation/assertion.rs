@@ -35,9 +35,9 @@ impl FederationKey {
     /// # Errors
     /// A description that never contains key material: not a key, encrypted, or not
     /// 2048/3072/4096 bits.
-    pub fn parse(secret: &str) -> Result<FederationKey, String> {
+    pub fn parse(secret: &str) -> Result<FederationKey, crate::ConfigError> {
         if secret.len() > MAX_FEDERATION_KEY_LEN {
-            return Err(format!("longer than {MAX_FEDERATION_KEY_LEN} bytes"));
+            return Err(format!("longer than {MAX_FEDERATION_KEY_LEN} bytes").into());
         }
         let text = secret.trim().replace("\\r", "").replace("\\n", "\n");
         let text = text.trim().trim_matches('"').trim();
@@ -51,7 +51,7 @@ impl FederationKey {
                 "ENCRYPTED PRIVATE KEY" => {
                     return Err("an encrypted private key: store it unencrypted (openssl pkcs8 -topk8 -nocrypt)".into())
                 }
-                _ => return Err(format!("a PEM block labelled {label:?}, not PRIVATE KEY")),
+                _ => return Err(format!("a PEM block labelled {label:?}, not PRIVATE KEY").into()),
             }
         } else {
             let b64: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -320,7 +320,10 @@ mod tests {
         ];
         for (name, text) in cases {
             let e = FederationKey::parse(&text).expect_err(name);
-            assert!(!e.contains(&body[..40]) && !e.contains("MII"), "{name}: error echoes key material: {e}");
+            assert!(
+                !e.message().contains(&body[..40]) && !e.message().contains("MII"),
+                "{name}: error echoes key material: {e}"
+            );
         }
     }
 }
