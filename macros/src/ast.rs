@@ -6,6 +6,7 @@ use syn::{FnArg, GenericArgument, ItemFn, Lifetime, PathArguments, Type};
 
 use crate::attr::RouteAttr;
 use crate::ctxt::Ctxt;
+use crate::handler::{storage_param, HandlerKind};
 use layers_spec::pattern::Seg;
 use layers_spec::storage::StorageKind;
 
@@ -275,16 +276,10 @@ pub(crate) fn params(f: &ItemFn, attr: &RouteAttr, cx: &mut Ctxt) -> Vec<Param> 
                 continue;
             }
             other => {
-                if let Some(kind) = StorageKind::from_handle(other) {
-                    if attr.storage.iter().any(|s| s.kind == kind) {
-                        Role::Storage(kind)
-                    } else {
-                        let (handle, k) = (kind.spec().handle, kind.as_str());
-                        cx.error_spanned(
-                            &ty,
-                            format!("this handler takes a `{handle}` handle, but its route does not declare that storage: add `storage({k})` (or `storage({k} = \"BINDING\")`) to the `#[route]` attribute"),
-                        );
-                        continue;
+                if let Some(storage) = storage_param(HandlerKind::Route, other, &ty, &attr.storage, cx) {
+                    match storage {
+                        Ok(k) => Role::Storage(k),
+                        Err(()) => continue,
                     }
                 } else {
                     cx.error_spanned(&ty, format!("`{other}` is not something a handler can receive: {ACCEPTED}"));

@@ -3,10 +3,8 @@
 
 use layers_spec::storage::{StorageKind, KINDS};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Token, Type};
 
 use crate::ctxt::Ctxt;
@@ -18,28 +16,6 @@ pub(crate) struct StorageItem {
     pub(crate) kind: StorageKind,
     pub(crate) binding: String,
     pub(crate) span: Span,
-}
-
-impl StorageItem {
-    /// `StorageDecl { kind, binding }` for a handler's `META`.
-    pub(crate) fn decl_tokens(&self) -> TokenStream {
-        let storage = crate::paths::storage();
-        let variant = format_ident!("{}", self.kind.spec().variant);
-        let binding = &self.binding;
-        quote!(#storage::StorageDecl { kind: #storage::StorageKind::#variant, binding: #binding })
-    }
-}
-
-/// `let #arg = cx.storage().<accessor>()?;` for a handle parameter of type `ty` (the type
-/// written out, at the parameter's span, where the handle carries one: `Queue<T>`,
-/// `DurableObject<C>`, so a mismatch is reported there).
-pub(crate) fn storage_let(kind: StorageKind, arg: &Ident, ty: &Type) -> TokenStream {
-    let accessor = format_ident!("{}", kind.spec().accessor);
-    if kind.spec().typed {
-        quote_spanned!(ty.span()=> let #arg: #ty = cx.storage().#accessor()?;)
-    } else {
-        quote!(let #arg = cx.storage().#accessor()?;)
-    }
 }
 
 pub(crate) struct RouteAttr {

@@ -13,8 +13,9 @@ use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Lifetime, PathArguments, ReturnType, Token, Type};
 
 use crate::ast::{last_segment, set_lifetime, static_lifetime};
-use crate::attr::{parse_storage, storage_let, StorageItem};
+use crate::attr::{parse_storage, StorageItem};
 use crate::ctxt::Ctxt;
+use crate::handler::{storage_let, storage_param, HandlerKind};
 use crate::paths;
 use layers_spec::storage::StorageKind;
 
@@ -147,16 +148,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                 cx.error_spanned(&ty, format!("a Durable Object handler does not receive `{name}` (it acts as `DurableCaller`, which grants nothing beyond storage): {ACCEPTED}"));
                 continue;
             }
-            other => match StorageKind::from_handle(other) {
-                Some(kind) => {
-                    if storage.iter().any(|s| s.kind == kind) {
-                        Role::Storage(kind)
-                    } else {
-                        let (handle, k) = (kind.spec().handle, kind.as_str());
-                        cx.error_spanned(&ty, format!("this handler takes a `{handle}` handle, but `#[durable_object]` does not declare that storage: add `storage({k})` (or `storage({k} = \"BINDING\")`)"));
-                        continue;
-                    }
-                }
+            other => match storage_param(HandlerKind::DurableObject, other, &ty, &storage, &mut cx) {
+                Some(Ok(k)) => Role::Storage(k),
+                Some(Err(())) => continue,
                 None => Role::Msg,
             },
         };

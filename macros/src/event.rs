@@ -9,29 +9,31 @@ use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Ident, ItemFn, Lifetime, LitStr, PathArguments, Token, Type};
 
 use crate::ast::{last_segment, set_lifetime, static_lifetime};
-use crate::attr::{parse_storage, storage_let, StorageItem};
+use crate::attr::{parse_storage, StorageItem};
 use crate::ctxt::Ctxt;
+use crate::handler::{storage_let, storage_param, HandlerKind};
 use crate::paths;
 use layers_spec::storage::StorageKind;
 
+/// The platform events a handler can take.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
+    /// `#[scheduled("cron")]`.
     Scheduled,
+    /// `#[queue("name")]`.
     Queue,
 }
 
 impl Kind {
-    fn attr(self) -> &'static str {
+    fn handler(self) -> HandlerKind {
         match self {
-            Kind::Scheduled => "#[scheduled(\"0 2 * * SUN\", storage(D1))]",
-            Kind::Queue => "#[queue(\"reindex\", storage(D1))]",
+            Kind::Scheduled => HandlerKind::Cron,
+            Kind::Queue => HandlerKind::Queue,
         }
     }
+
     fn what(self) -> &'static str {
-        match self {
-            Kind::Scheduled => "cron handler",
-            Kind::Queue => "queue handler",
-        }
+        self.handler().what()
     }
 }
 
@@ -108,7 +110,11 @@ pub(crate) fn parse_attr(kind: Kind, tokens: TokenStream, cx: &mut Ctxt) -> Even
                 other => {
                     cx.error_spanned(
                         &key,
-                        format!("unknown key `{other}`; a {} takes only `storage(…)`: `{}`", kind.what(), kind.attr()),
+                        format!(
+                            "unknown key `{other}`; a {} takes only `storage(…)`: `{}`",
+                            kind.what(),
+                            kind.handler().example()
+                        ),
                     );
                     crate::attr::skip_value(input)?;
                 }
@@ -215,13 +221,10 @@ fn params(kind: Kind, f: &ItemFn, attr: &EventAttr, cx: &mut Ctxt) -> Vec<Param>
                 continue;
             }
             other => {
-                if let Some(kind) = StorageKind::from_handle(other) {
-                    if attr.storage.iter().any(|s| s.kind == kind) {
-                        Role::Storage(kind)
-                    } else {
-                        let (handle, k) = (kind.spec().handle, kind.as_str());
-                        cx.error_spanned(&ty, format!("this {what} takes a `{handle}` handle, but its attribute does not declare that storage: add `storage({k})` (or `storage({k} = \"BINDING\")`)"));
-                        continue;
+                if let Some(storage) = storage_param(kind.handler(), other, &ty, &attr.storage, cx) {
+                    match storage {
+                        Ok(k) => Role::Storage(k),
+                        Err(()) => continue,
                     }
                 } else {
                     cx.error_spanned(
@@ -252,7 +255,8 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
         Err(e) => {
             let mut out = item;
             out.extend(
-                syn::Error::new(e.span(), format!("`{}` goes on an `async fn`: {e}", kind.attr())).to_compile_error(),
+                syn::Error::new(e.span(), format!("`{}` goes on an `async fn`: {e}", kind.handler().example()))
+                    .to_compile_error(),
             );
             return out;
         }

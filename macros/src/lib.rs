@@ -15,6 +15,7 @@ mod ctxt;
 mod durable;
 mod event;
 mod expand;
+mod handler;
 mod paths;
 mod wrangler;
 
