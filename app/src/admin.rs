@@ -11,7 +11,7 @@
 //! | `GET /admin/flags` | feature flags (KV `flag:*`) |
 //! | `POST /admin/flags/:name` `{"on": bool}` | turns a flag on/off, audit row in D1 |
 //! | `POST /admin/reindex` `application/json` `{"slug"?}` | queues a [`ReindexJob`] (`{}`: all posts), 202; other content types 415 |
-//! | `GET /admin/backup-credentials` | the backup role's temporary credentials ([`crate::backup_credentials`]) |
+//! | `GET /admin/backup-credentials` | the backup role's temporary credentials ([`backup_credentials`]) |
 //!
 //! Each page is its own route, opening only the storage it reads; the router gives a path to
 //! the most specific pattern, so `/admin/subscribers` reaches [`subscribers`] and everything
@@ -26,8 +26,9 @@ use layers_core::outbound::form_encode;
 use layers_core::prelude::*;
 use serde::Deserialize;
 
+use crate::reindex::ReindexJob;
 use crate::search::{escape, wants_html, ALL_POSTS};
-use crate::{Admin, ReindexJob};
+use crate::{Admin, BackupRole};
 
 /// Default page size of the admin lists.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -386,6 +387,25 @@ fn reindex_content_type(ct: Option<&str>) -> Result<()> {
 /// included, is 400 problem+json.
 fn reindex_body(body: &[u8]) -> Result<ReindexRequest> {
     serde_json::from_slice(body).map_err(|_| Error::problem(400, "body must be {} or {\"slug\": string}"))
+}
+
+/// Shows an admin the backup role's current temporary credentials — which access key id, until
+/// when, and whether they came from the KV cache. The secret key and session token never leave
+/// the Worker (and its KV cache): they are for calls the Worker makes itself.
+#[route(GET "/admin/backup-credentials", identity = Admin, storage(KV))]
+pub async fn backup_credentials(
+    _who: Claims<'_, Admin>,
+    kv: Kv<'_>,
+    sts: Federation<'_, BackupRole>,
+) -> Result<Response> {
+    let creds = sts.credentials(&kv).await?;
+    let resp = Response::from_json(&serde_json::json!({
+        "access_key_id": creds.access_key_id,
+        "expiration": creds.expiration,
+        "from_cache": creds.from_cache,
+    }))?;
+    let _ = resp.headers().set("cache-control", "no-store");
+    Ok(resp)
 }
 
 #[cfg(test)]

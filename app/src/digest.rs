@@ -21,6 +21,7 @@ use layers_core::prelude::*;
 use serde::Deserialize;
 
 use crate::mail::{self, Mail};
+use crate::webmention;
 use crate::Unsubscribe;
 
 /// Seconds in a week.
@@ -102,6 +103,22 @@ struct Email {
 #[derive(Deserialize)]
 struct Count {
     n: u32,
+}
+
+/// The weekly jobs: the digest mail to every active subscriber ([`run`]: one edition
+/// per week, nobody mailed twice, a `digest_runs` row with the counts of every run).
+#[scheduled("0 2 * * SUN", storage(D1, Queue = "WEBMENTIONS"))]
+pub async fn weekly_digest(
+    who: Claims<'_, System>,
+    db: D1<'_>,
+    vars: Vars<'_>,
+    webmentions: Queue<'_, webmention::WebmentionJob>,
+    unsubscribe_links: Mint<'_, Unsubscribe>,
+) -> Result<()> {
+    // The digest's outcome is returned once the other weekly work has run too.
+    let digest = run(&who, &db, &vars, &unsubscribe_links).await;
+    webmention::retry_pending(&db, &webmentions).await?; // mentions still unverified after an hour
+    digest.map(|_counts| ())
 }
 
 /// Runs the digest for the cron run `who` (see the module docs).

@@ -6,6 +6,7 @@
 //! | `GET /api/headers` | ApiKey | what the Worker sees of the request head; `{:?}` of the headers redacts every credential |
 //! | `GET /hello/:name` | Public | an HTML greeting, the name escaped |
 //! | `GET /go?next=/path` | Public | `303` to a same-origin path; `400` for `//evil`, `/\evil`, `https://…` |
+//! | `GET /api/extract/:slug/:n` | ApiKey | what the `Path`, `Query` and `Cf` extractors read |
 
 use layers_core::prelude::*;
 use serde::Deserialize;
@@ -43,4 +44,36 @@ pub struct Go {
 #[route(GET "/go", identity = Public)]
 pub async fn go(Query(q): Query<Go>, _who: Claims<'_, Public>) -> Result<Response> {
     Ok(Redirect::see_other(&q.next)?.into())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExtractPath {
+    slug: String,
+    n: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Paging {
+    page: Option<u32>,
+    tag: Option<String>,
+}
+
+/// Shows what the head extractors read (the e2e tests check it).
+#[route(GET "/api/extract/:slug/:n", identity = ApiKey)]
+pub(crate) async fn extract_echo(
+    Path(p): Path<ExtractPath>,
+    Query(q): Query<Paging>,
+    cf: Cf,
+    _key: Claims<'_, ApiKey>,
+) -> Result<Response> {
+    Ok(Response::from_json(&serde_json::json!({
+        "slug": p.slug,
+        "n": p.n,
+        "page": q.page,
+        "tag": q.tag,
+        "cf_colo_present": cf.colo.is_some(),
+        "cf_country": cf.country,
+        "cf_asn": cf.asn,
+        "cf_tls_client_auth": cf.tls_client_auth.is_some(),
+    }))?)
 }

@@ -8,7 +8,7 @@
 use layers_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::ReindexJob;
+use crate::reindex::ReindexJob;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;

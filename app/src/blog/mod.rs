@@ -11,7 +11,7 @@ pub mod og;
 
 use layers_core::identity::{SignedToken, TokenConfig, TokenSource, Turnstile};
 
-use crate::{Counted, Hit, RateLimiter};
+use crate::rate_limiter::{Counted, Hit, RateLimiter};
 use layers_core::prelude::*;
 use layers_core::{escape_html, Html};
 use serde::Deserialize;
