@@ -65,17 +65,7 @@ pub(crate) struct NewSubscriber {
 #[route(POST "/api/subscribers", identity = ApiKey, storage(D1))]
 pub async fn add_subscriber(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let body: NewSubscriber = req.json().await?;
-    let Some(email) = email::normalize(&body.email) else {
-        return Err(Error::bad_request("invalid email"));
-    };
-    let now = layers_core::log::now_ms() / 1000;
-    let info = db
-        .prepare("INSERT INTO subscribers (email, status, created_at) VALUES (?1, 'active', ?2) ON CONFLICT(email) DO UPDATE SET status = 'active', unsubscribed_at = NULL")
-        .bind(&[&email, &now])
-        .run()
-        .await?;
-    let resp = Response::from_json(&serde_json::json!({ "email": email, "changes": info.changes }))?;
-    Ok(resp.with_status(201))
+    insert_subscriber(&db, &body.email, || Error::bad_request("invalid email")).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,7 +85,7 @@ pub(crate) async fn add_subscriber_typed(
     _key: Claims<'_, ApiKey>,
     db: D1<'_>,
 ) -> Result<Response> {
-    insert_subscriber(&db, &body.email).await
+    insert_subscriber(&db, &body.email, invalid_email_field).await
 }
 
 /// The same from an HTML form (`application/x-www-form-urlencoded`).
@@ -105,12 +95,19 @@ pub(crate) async fn add_subscriber_form(
     _key: Claims<'_, ApiKey>,
     db: D1<'_>,
 ) -> Result<Response> {
-    insert_subscriber(&db, &body.email).await
+    insert_subscriber(&db, &body.email, invalid_email_field).await
 }
 
-async fn insert_subscriber(db: &D1<'_>, email: &str) -> Result<Response> {
+/// The typed routes' 400 for an address that does not normalize.
+fn invalid_email_field() -> Error {
+    Error::problem(400, "field `email` is not a valid address")
+}
+
+/// Inserts (or reactivates) `email`, 201 with the number of rows changed; `invalid` is the
+/// error for an address that does not normalize.
+async fn insert_subscriber(db: &D1<'_>, email: &str, invalid: impl FnOnce() -> Error) -> Result<Response> {
     let Some(email) = email::normalize(email) else {
-        return Err(Error::problem(400, "field `email` is not a valid address"));
+        return Err(invalid());
     };
     let now = layers_core::log::now_ms() / 1000;
     let info = db

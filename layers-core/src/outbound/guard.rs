@@ -217,7 +217,8 @@ impl UrlPolicy {
 mod tests {
     use super::*;
 
-    fn refused(url: &str) -> &'static str {
+    /// Why the strict policy refuses `url` (panics when it accepts it).
+    pub(super) fn refused(url: &str) -> &'static str {
         match UrlPolicy::strict().check(url) {
             Ok(u) => panic!("{url:?} was accepted as {u}"),
             Err(r) => r.reason(),

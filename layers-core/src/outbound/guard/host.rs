@@ -77,12 +77,7 @@ mod tests {
 
     use crate::outbound::UrlPolicy;
 
-    fn refused(url: &str) -> &'static str {
-        match UrlPolicy::strict().check(url) {
-            Ok(u) => panic!("{url:?} was accepted as {u}"),
-            Err(r) => r.reason(),
-        }
-    }
+    use super::super::tests::refused;
 
     #[test]
     fn refuses_every_ipv4_spelling() {
