@@ -13,7 +13,7 @@
 //! }
 //!
 //! #[route(POST "/api/posts", identity = ApiKey, storage(D1))]
-//! async fn create(mut req: Request, key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> { … }
+//! async fn create(mut req: Request, key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> { /* … */ }
 //!
 //! app! { routes: [home, create] }
 //! ```
@@ -21,7 +21,7 @@
 //! * Every route declares its identity; `identity = Public` must be said out loud.
 //! * A handler's [`Claims`] can only be made by the route's verifier, and only live for the
 //!   request.
-//! * Storage handles ([`D1`](storage::D1), [`Kv`](storage::Kv)) are opened by the framework
+//! * Storage handles ([`D1`], [`Kv`]) are opened by the framework
 //!   with the claims in hand, only for the bindings the route declared, and the raw
 //!   `worker::Env` never reaches a handler.
 //! * Outbound, a handler may take a [`Federation`](identity::Federation) to exchange the

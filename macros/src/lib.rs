@@ -101,7 +101,7 @@ pub fn queue(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// #[durable_object]
 /// impl RateLimiter {
-///     async fn call(&self, hit: Hit, _who: Claims<'_, DurableCaller>, store: ObjectStorage<'_>) -> Result<Counted> { … }
+///     async fn call(&self, hit: Hit, _who: Claims<'_, DurableCaller>, store: ObjectStorage<'_>) -> Result<Counted> { /* … */ }
 /// }
 /// ```
 ///

@@ -10,7 +10,7 @@ use crate::request::pattern::ConstMsg;
 /// The compile-time check `app!` runs on platform events: the crons handled in code are
 /// exactly wrangler.toml's `[triggers] crons`, the queues consumed are exactly its
 /// `[[queues.consumers]]`, each has one handler, and every storage binding they open is
-/// declared (`bindings`: per kind, as for [`check_app`]).
+/// declared (`bindings`: per kind, as for [`check_app`](super::check_app)).
 ///
 /// # Panics
 /// At compile time, with a message naming the cron, queue or binding at fault.
@@ -132,7 +132,7 @@ pub const fn check_events(
 /// The compile-time check `app!` runs on Durable Object classes: the classes listed in
 /// `app! { durable_objects: [..] }` are exactly the `class_name`s wrangler.toml binds for this
 /// Worker (`[[durable_objects.bindings]]` without `script_name`), each listed once, and every
-/// storage binding a class opens is declared (`bindings` as for [`check_app`]).
+/// storage binding a class opens is declared (`bindings` as for [`check_app`](super::check_app)).
 ///
 /// # Panics
 /// At compile time, naming the class or binding at fault.

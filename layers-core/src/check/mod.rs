@@ -87,7 +87,7 @@ pub(crate) type Bindings<'a> = [&'a [&'a str]; StorageKind::COUNT];
 /// The compile-time check `app!` runs against wrangler.toml: every storage binding a route
 /// opens is declared there (`bindings`: per kind, as [`layers_spec::storage::KINDS`] says each
 /// kind is declared). What does not need wrangler.toml — segments, conflicting routes, `[vars]`
-/// that name secrets — [`App::new`] checks itself ([`table_problem`]), so a table built by
+/// that name secrets — [`App::new`] checks itself (`table_problem`), so a table built by
 /// hand is held to it too.
 ///
 /// # Panics

@@ -111,7 +111,7 @@ pub trait MayFederate<V: Identifies>: FederationConfig {}
 /// #[route(POST "/api/subscribe", identity = Turnstile, storage(D1))]
 /// async fn subscribe(who: Claims<'_, Turnstile>, confirm: Mint<'_, Confirm>, db: D1<'_>) -> Result<Response> {
 ///     let link = confirm.mint("ada@example.com", now + 3 * 86_400)?;
-///     …
+///     // …
 /// }
 /// ```
 pub struct Mint<'r, C: TokenConfig> {

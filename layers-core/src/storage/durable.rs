@@ -167,7 +167,7 @@ fn public_message(body: &[u8]) -> String {
 }
 
 /// The compile-time check that a typed [`DurableObject<'_, C>`](DurableObject) handle's binding
-/// is bound to class `C` in wrangler.toml. `app!` implements [`BindingOf`] for its table of
+/// is bound to class `C` in wrangler.toml. `app!` implements [`BindingOf`](typecheck::BindingOf) for its table of
 /// `[[durable_objects.bindings]]`; every handler taking a typed handle has an inherent
 /// `__layers_durable_check` that `app!` names with that table.
 pub mod typecheck {
