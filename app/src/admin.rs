@@ -11,11 +11,11 @@
 //! | `GET /admin/flags` | feature flags (KV `flag:*`) |
 //! | `POST /admin/flags/:name` `{"on": bool}` | turns a flag on/off, audit row in D1 |
 //! | `POST /admin/reindex` `application/json` `{"slug"?}` | queues a [`ReindexJob`] (`{}`: all posts), 202; other content types 415 |
-//! | `GET /admin/backup-credentials` | the backup role's temporary credentials ([`backup_credentials`]) |
+//! | `GET /admin/backup-credentials` | the backup role's temporary credentials ([`backup_credentials()`]) |
 //!
 //! Each page is its own route, opening only the storage it reads; the router gives a path to
-//! the most specific pattern, so `/admin/subscribers` reaches [`subscribers`] and everything
-//! else under `/admin/` the catch-all [`dashboard`] — same identity, so nothing to declare. The
+//! the most specific pattern, so `/admin/subscribers` reaches [`subscribers()`] and everything
+//! else under `/admin/` the catch-all [`dashboard()`] — same identity, so nothing to declare. The
 //! catch-all keeps every path under `/admin/` behind the admin identity (an unknown page is the
 //! dashboard, never a 404 that tells strangers what exists).
 //! Lists answer JSON `{"items": [...], "next": cursor|null}`; pass `next` back as `cursor` for

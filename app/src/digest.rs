@@ -1,7 +1,7 @@
 //! The weekly digest (cron `0 2 * * SUN`): the posts published in the 7 days before the run (or,
 //! in a quiet week, the latest [`LATEST_FALLBACK`]), mailed to every `active` subscriber
 //! through the mail sender at `MAIL_URL` ([`crate::mail`]), each mail with its own unsubscribe
-//! link (a [`SignedToken`](layers_core::SignedToken) for purpose `unsubscribe`,
+//! link (a [`SignedToken`] for purpose `unsubscribe`,
 //! valid [`UNSUBSCRIBE_LINK_DAYS`] days).
 //!
 //! **Editions.** A digest edition is the week a run belongs to: the Sunday 02:00 UTC at or

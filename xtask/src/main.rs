@@ -47,8 +47,8 @@ COMMANDS:
                   js-sys or web-sys; no `__private`, `wasm_bindgen`, `extern` block or function,
                   `no_mangle`/`export_name` or `unsafe` in its Rust files; `#![forbid(unsafe_code)]`
                   at its crate roots. Prints `file:line: finding` and fails on any
-    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo test, the audit of
-                  app/ and bench/layers-worker, the test build
+    test          the CI pipeline: cargo fmt --check, clippy -D warnings, cargo doc -D warnings,
+                  cargo test, the audit of app/ and bench/layers-worker, the test build
                   (build plus the app's `expose-routing` and `attack-routes` features), the end-to-end tests against
                   `wrangler dev` (real workerd) with fresh state and secrets, then `bench --smoke`
     e2e           the test build, then only the end-to-end part of `test` (the e2e targets, a 10-second
@@ -442,6 +442,9 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     ctx.step("cargo fmt --check", |ctx| run(ctx.cargo_cmd().args(["fmt", "--all", "--", "--check"])))?;
     ctx.step("cargo clippy -D warnings", |ctx| {
         run(ctx.cargo_cmd().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    })?;
+    ctx.step("cargo doc -D warnings (broken intra-doc links included)", |ctx| {
+        run(ctx.cargo_cmd().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
     })?;
     ctx.step("cargo test --workspace", |ctx| run(ctx.cargo_cmd().args(["test", "--workspace"])))?;
     for dir in [ctx.app.clone(), ctx.root.join("bench").join("layers-worker")] {

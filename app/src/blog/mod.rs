@@ -420,7 +420,7 @@ pub async fn subscribe(
 
 /// Shows the confirmation button for a valid confirm link. Opening the link changes nothing:
 /// mail scanners prefetch links, and a prefetch must not subscribe anyone (double opt-in means
-/// a person pressed the button). The form posts to the same URL ([`confirm`]).
+/// a person pressed the button). The form posts to the same URL ([`confirm()`]).
 #[route(GET "/api/confirm/:token", identity = ConfirmToken)]
 pub async fn confirm_page(req: Request, _who: Claims<'_, ConfirmToken>, vars: Vars<'_>) -> Result<Response> {
     let token = req.param("token").unwrap_or_default();

@@ -10,13 +10,13 @@
 //!   means strict), `target` must be `SITE_URL`'s origin + `/blog/<slug>` of an existing post, and
 //!   the two must differ — stores the mention as `pending` (one row per (source, target)) and
 //!   queues a [`WebmentionJob`]. Answer: 202, or 400 problem+json naming the rule broken.
-//! * The `webmentions` consumer ([`verify_webmentions`]) fetches the source with
+//! * The `webmentions` consumer ([`verify_webmentions()`]) fetches the source with
 //!   [`fetch_guarded`] (redirects never followed, at most [`MAX_SOURCE_BYTES`]) and marks the
 //!   mention `verified` when the HTML has an `<a|link|area href>` that resolves to the target,
 //!   `rejected` otherwise (with a reason), or — on a timeout, a network error, a 5xx or 429 —
 //!   queues it again after `WEBMENTION_RETRY_SECS`, until [`MAX_ATTEMPTS`], then `failed`. A
 //!   source the URL guard refuses is `rejected` for good (never fetched, never retried).
-//! * The weekly cron calls [`retry_pending`], which queues again what is still `pending`,
+//! * The weekly cron calls `retry_pending`, which queues again what is still `pending`,
 //!   `retry` or `failed` an hour after its last change — at most [`MAX_ROUNDS`] times per
 //!   mention in all (column `rounds`); past that the mention becomes `abandoned`.
 //! * `GET /api/webmentions` (ApiKey) lists the rows.
@@ -49,7 +49,7 @@ pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 /// Fetch attempts per queued mention before it is marked `failed` (transient failures only).
 pub const MAX_ATTEMPTS: i64 = 3;
 
-/// Weekly retry rounds ([`retry_pending`]) a mention gets in all; then it is `abandoned`. With
+/// Weekly retry rounds (`retry_pending`) a mention gets in all; then it is `abandoned`. With
 /// [`MAX_ATTEMPTS`] fetches per round, a mention costs at most `MAX_ATTEMPTS * (1 + MAX_ROUNDS)`
 /// fetches per `POST`.
 pub const MAX_ROUNDS: i64 = 3;
