@@ -8,6 +8,7 @@ pub use crate::check::{check_app, check_body, check_durable, check_events, check
 pub use crate::dispatch::app::App;
 pub(crate) use crate::dispatch::fetch::{error_response, quiet_logs};
 pub use crate::dispatch::fetch::{fetch_export, serve};
+pub use crate::dispatch::handler_cx::HandlerCx;
 pub use crate::dispatch::route::{
     entry, route_meta, unnamed, IntoResponse, LocalBoxFuture, Route, RouteCx, RouteEntry, RouteMeta, Shadowed,
 };

@@ -14,11 +14,12 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::dispatch::handler_cx::HandlerCx;
 use crate::error::Error;
 use crate::identity::{Claims, DurableCaller, DurableCallerClaims};
 use crate::log::{now_ms, LogCx};
 use crate::storage::object_storage::ObjectStorage;
-use crate::storage::open::{open_declared, Handles};
+use crate::storage::open::open_declared;
 use crate::storage::StorageDecl;
 
 /// A boxed, non-`Send` future.
@@ -52,16 +53,12 @@ pub trait DurableClass: Default + 'static {
     fn call<'r>(&'r self, msg: Self::Msg, cx: ObjectCx<'r>) -> LocalBoxFuture<'r, Result<Self::Reply, Error>>;
 }
 
-fn taken(what: &str) -> Error {
-    Error::internal(format!("Durable Object handler asked for {what} twice or undeclared"))
-}
-
 /// What a Durable Object handler's arguments are taken from; only the host makes one, after
 /// the call reached the object.
 pub struct ObjectCx<'r> {
-    claims: Option<Claims<'r, DurableCaller>>,
+    /// The `DurableCaller` claims and the handles the class declared, opened with them.
+    held: HandlerCx<'r, DurableCaller>,
     object: ObjectStorage<'r>,
-    storage: Handles<'r>,
 }
 
 impl std::fmt::Debug for ObjectCx<'_> {
@@ -70,22 +67,24 @@ impl std::fmt::Debug for ObjectCx<'_> {
     }
 }
 
-impl<'r> ObjectCx<'r> {
-    /// The claims (once).
-    ///
-    /// # Errors
-    /// When taken twice.
-    pub fn claims(&mut self) -> Result<Claims<'r, DurableCaller>, Error> {
-        self.claims.take().ok_or_else(|| taken("the claims"))
+impl<'r> std::ops::Deref for ObjectCx<'r> {
+    type Target = HandlerCx<'r, DurableCaller>;
+    fn deref(&self) -> &HandlerCx<'r, DurableCaller> {
+        &self.held
     }
+}
+
+impl<'r> std::ops::DerefMut for ObjectCx<'r> {
+    fn deref_mut(&mut self) -> &mut HandlerCx<'r, DurableCaller> {
+        &mut self.held
+    }
+}
+
+impl<'r> ObjectCx<'r> {
     /// The object's own storage.
     #[must_use]
     pub fn object_storage(&self) -> ObjectStorage<'r> {
         self.object.clone()
-    }
-    /// The storage the class declared, opened with the call's claims.
-    pub fn storage(&mut self) -> &mut Handles<'r> {
-        &mut self.storage
     }
 }
 
@@ -162,7 +161,7 @@ impl<C: DurableClass> DurableHost<C> {
             }
         };
         let object = ObjectStorage::open(&self.state, C::META.class, &claims, log.clone());
-        let cx = ObjectCx { claims: Some(claims), object, storage };
+        let cx = ObjectCx { held: HandlerCx::new(claims, storage), object };
         let reply = match self.object.call(msg, cx).await {
             Ok(reply) => serde_json::to_vec(&reply)
                 .map_err(|e| Error::internal(format!("{}: the reply does not serialize: {e}", C::META.class))),

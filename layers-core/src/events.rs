@@ -13,11 +13,12 @@ use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
 use worker::MessageExt;
 
+use crate::dispatch::handler_cx::HandlerCx;
 use crate::error::Error;
 use crate::identity::capability::{Grant, MayMint, Mint};
 use crate::identity::{Claims, System, SystemClaims};
 use crate::log::{now_ms, LogCx};
-use crate::storage::open::{open_declared, Handles};
+use crate::storage::open::open_declared;
 use crate::storage::StorageDecl;
 use crate::vars::Vars;
 
@@ -171,8 +172,8 @@ fn taken(what: &str) -> Error {
 
 /// What an event handler's arguments are taken from; only this module makes one.
 pub struct EventCx<'r> {
-    claims: Option<Claims<'r, System>>,
-    storage: Handles<'r>,
+    /// The `System` claims and the handles the handler declared, opened with them.
+    held: HandlerCx<'r, System>,
     vars: Vars<'r>,
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
@@ -186,23 +187,25 @@ impl std::fmt::Debug for EventCx<'_> {
     }
 }
 
+impl<'r> std::ops::Deref for EventCx<'r> {
+    type Target = HandlerCx<'r, System>;
+    fn deref(&self) -> &HandlerCx<'r, System> {
+        &self.held
+    }
+}
+
+impl<'r> std::ops::DerefMut for EventCx<'r> {
+    fn deref_mut(&mut self) -> &mut HandlerCx<'r, System> {
+        &mut self.held
+    }
+}
+
 impl<'r> EventCx<'r> {
     /// The token minter for config `C`: only where `C` opted in to minting from `System`
     /// (`C: MayMint<System>`).
     #[must_use]
     pub fn mint<C: MayMint<System>>(&self) -> Mint<'r, C> {
         Mint::new(self.env.clone())
-    }
-    /// The claims (once).
-    ///
-    /// # Errors
-    /// When taken twice.
-    pub fn claims(&mut self) -> Result<Claims<'r, System>, Error> {
-        self.claims.take().ok_or_else(|| taken("the claims"))
-    }
-    /// The storage the handler declared, opened with its claims.
-    pub fn storage(&mut self) -> &mut Handles<'r> {
-        &mut self.storage
     }
     /// The vars.
     #[must_use]
@@ -473,8 +476,13 @@ async fn run_event<'r>(
             return false;
         }
     };
-    let cx =
-        EventCx { claims: Some(claims), storage, vars: Vars::new(env.clone(), vars), batch, log: log.clone(), env };
+    let cx = EventCx {
+        held: HandlerCx::new(claims, storage),
+        vars: Vars::new(env.clone(), vars),
+        batch,
+        log: log.clone(),
+        env,
+    };
     // A queue batch's request line says how many messages it had and its highest attempt.
     let extra: Vec<(&str, serde_json::Value)> = batch
         .map(|b| vec![("messages", b.attempts.len().into()), ("attempts", b.max_attempts().into())])

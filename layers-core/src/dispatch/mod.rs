@@ -9,5 +9,6 @@
 
 pub(crate) mod app;
 pub(crate) mod fetch;
+pub(crate) mod handler_cx;
 pub(crate) mod route;
 pub(crate) mod scope;

@@ -7,16 +7,16 @@ use std::pin::Pin;
 
 use futures_channel::oneshot;
 
+use super::handler_cx::{taken, HandlerCx};
 use super::scope::Dispatch;
 use super::scope::{dispatch_pause, run_route};
 use crate::after::After;
 use crate::error::Error;
 use crate::identity::capability::{Grant, Identifies, MayFederate, MayMint, Mint, Minter};
-use crate::identity::{Claims, Federation, Verifier};
+use crate::identity::{Federation, Verifier};
 use crate::log::now_ms;
 use crate::request::pattern::{Method, Seg};
 use crate::request::Request;
-use crate::storage::open::Handles;
 use crate::storage::StorageDecl;
 use crate::vars::Vars;
 
@@ -116,9 +116,8 @@ impl<E: Into<Error>> IntoResponse for Result<worker::Response, E> {
 /// route's verifier accepted the request; it holds exactly the storage the route declared.
 pub struct RouteCx<'r, V: Verifier> {
     pub(super) request: Option<Request>,
-    pub(super) claims: Option<Claims<'r, V>>,
-    /// The handles the route declared, opened with its claims.
-    pub(super) storage: Handles<'r>,
+    /// The claims and the handles the route declared, opened with them.
+    pub(super) held: HandlerCx<'r, V>,
     pub(super) vars: Vars<'r>,
     pub(super) after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
@@ -131,8 +130,17 @@ impl<V: Verifier> std::fmt::Debug for RouteCx<'_, V> {
     }
 }
 
-fn taken(what: &str) -> Error {
-    Error::internal(format!("handler asked for {what} twice or undeclared"))
+impl<'r, V: Verifier> std::ops::Deref for RouteCx<'r, V> {
+    type Target = HandlerCx<'r, V>;
+    fn deref(&self) -> &HandlerCx<'r, V> {
+        &self.held
+    }
+}
+
+impl<'r, V: Verifier> std::ops::DerefMut for RouteCx<'r, V> {
+    fn deref_mut(&mut self) -> &mut HandlerCx<'r, V> {
+        &mut self.held
+    }
 }
 
 impl<'r, V: Verifier> RouteCx<'r, V> {
@@ -156,17 +164,6 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     /// The extractor's 4xx problem, or when the request was taken already.
     pub async fn body<T: crate::request::extract::FromBody>(&mut self) -> Result<T, Error> {
         T::from_body(self.request.as_mut().ok_or_else(|| taken("the request"))?).await
-    }
-    /// The claims (once).
-    ///
-    /// # Errors
-    /// When taken twice.
-    pub fn claims(&mut self) -> Result<Claims<'r, V>, Error> {
-        self.claims.take().ok_or_else(|| taken("the claims"))
-    }
-    /// The storage the route declared, opened with its claims.
-    pub fn storage(&mut self) -> &mut Handles<'r> {
-        &mut self.storage
     }
     /// The vars.
     #[must_use]

@@ -9,6 +9,7 @@ use futures_channel::oneshot;
 use worker::web_sys;
 
 use super::fetch::{error_response, plain};
+use super::handler_cx::HandlerCx;
 use super::route::{LocalBoxFuture, Route, RouteCx};
 use crate::after::After;
 use crate::error::Error;
@@ -269,8 +270,7 @@ async fn scoped<'r, V: Verifier>(
     let request = Request::new(req, method, path, query, params, rest).with_buffered_body(body);
     let rcx = RouteCx {
         request: Some(request),
-        claims: Some(claims),
-        storage,
+        held: HandlerCx::new(claims, storage),
         vars: Vars::new(env.clone(), vars),
         after,
         env,
