@@ -32,3 +32,11 @@ impl Ctxt {
         self.errors.into_iter().map(|e| e.to_compile_error()).collect()
     }
 }
+
+#[cfg(test)]
+impl Ctxt {
+    /// The messages recorded so far (for the macros' unit tests).
+    pub(crate) fn messages(&self) -> Vec<String> {
+        self.errors.iter().flat_map(|e| e.clone().into_iter().map(|e| e.to_string())).collect()
+    }
+}

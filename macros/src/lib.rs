@@ -9,18 +9,15 @@
 extern crate proc_macro;
 
 mod app;
-mod ast;
-mod attr;
 mod ctxt;
-mod durable;
-mod event;
 mod expand;
 mod handler;
 mod paths;
 mod wrangler;
 
 use proc_macro::TokenStream;
-use quote::ToTokens;
+
+use handler::HandlerKind;
 
 /// Declares a route: `#[route(METHOD "pattern", identity = Verifier, storage(D1, KV))]`.
 ///
@@ -34,34 +31,7 @@ use quote::ToTokens;
 /// and the declared storage handles, returning `Response` or `Result<Response, E>`.
 #[proc_macro_attribute]
 pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut cx = ctxt::Ctxt::default();
-    let f: syn::ItemFn = match syn::parse(item.clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            let mut out = proc_macro2::TokenStream::from(item);
-            out.extend(
-                syn::Error::new(e.span(), format!("`#[route]` goes on an `async fn` handler: {e}")).to_compile_error(),
-            );
-            return out.into();
-        }
-    };
-    let a = attr::parse(attr.into(), &mut cx);
-    let params = ast::params(&f, &a, &mut cx);
-    let mut out = if cx.has_errors() {
-        f.to_token_stream()
-    } else {
-        let mut unified = f.clone();
-        ast::unify_lifetimes(&mut unified);
-        unified.to_token_stream()
-    };
-    if cx.has_errors() {
-        // Keep emitting the item so one mistake does not cascade into many.
-        out.extend(cx.into_compile_errors());
-    } else {
-        out.extend(expand::route(&f, &a, &params));
-        expand::debug(&f.sig.ident.to_string(), &out);
-    }
-    out.into()
+    expand::handler(HandlerKind::Route, attr.into(), item.into()).into()
 }
 
 /// Declares a cron handler: `#[scheduled("0 2 * * SUN", storage(D1))]`.
@@ -73,9 +43,7 @@ pub fn route(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// it in `app! { crons: [..] }`; the cron must also be in wrangler.toml's `[triggers] crons`.
 #[proc_macro_attribute]
 pub fn scheduled(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let out = event::expand(event::Kind::Scheduled, attr.into(), item.into());
-    expand::debug("#[scheduled]", &out);
-    out.into()
+    expand::handler(HandlerKind::Cron, attr.into(), item.into()).into()
 }
 
 /// Declares a queue consumer: `#[queue("reindex", storage(D1))]`.
@@ -87,9 +55,7 @@ pub fn scheduled(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `app! { queues: [..] }`; the queue must be in wrangler.toml's `[[queues.consumers]]`.
 #[proc_macro_attribute]
 pub fn queue(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let out = event::expand(event::Kind::Queue, attr.into(), item.into());
-    expand::debug("#[queue]", &out);
-    out.into()
+    expand::handler(HandlerKind::Queue, attr.into(), item.into()).into()
 }
 
 /// Declares a Durable Object class written with layers, on the `impl` block of a `Default`
@@ -113,9 +79,7 @@ pub fn queue(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `Env`: its storage is opened with the call's claims, as a route's is.
 #[proc_macro_attribute]
 pub fn durable_object(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let out = durable::expand(attr.into(), item.into());
-    expand::debug("#[durable_object]", &out);
-    out.into()
+    expand::handler(HandlerKind::DurableObject, attr.into(), item.into()).into()
 }
 
 /// Lists the app's routes and generates the Worker entry point:

@@ -1,0 +1,383 @@
+//! Parsing a handler's attribute: `#[route(METHOD "pattern", identity = Type,
+//! storage(KIND [= "BINDING"], …), shadows("pattern", …))]`, `#[scheduled("cron", storage(…))]`,
+//! `#[queue("name", storage(…))]`, `#[durable_object(storage(…))]`.
+
+use layers_spec::storage::{StorageKind, KINDS};
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token, Type};
+
+use super::HandlerKind;
+use crate::ctxt::Ctxt;
+use layers_spec::method::Method;
+use layers_spec::pattern::{self, Seg};
+
+/// One entry of `storage(…)`: a kind and its binding (the kind's default when not given).
+#[derive(Clone)]
+pub(crate) struct StorageItem {
+    pub(crate) kind: StorageKind,
+    pub(crate) binding: String,
+    pub(crate) span: Span,
+}
+
+/// A handler's attribute, parsed: one vocabulary for every kind (what a kind does not take
+/// stays empty).
+pub(crate) struct HandlerAttr {
+    /// A route's method.
+    pub(crate) method: Option<(Method, Span)>,
+    /// The pattern as written (it parsed without a problem; see [`segments`]).
+    pub(crate) pattern: Option<(String, LitStr)>,
+    /// A route's `identity = V`.
+    pub(crate) identity: Option<Type>,
+    /// `storage(…)`: the handles the handler may open (every kind).
+    pub(crate) storage: Vec<StorageItem>,
+    /// `shadows("…", …)`: the less specific patterns this route takes requests from although
+    /// their identity differs (checked against the app's routes by `app!`).
+    pub(crate) shadows: Vec<(String, LitStr)>,
+    /// What calls a platform-event handler: a cron's expression, a queue's name.
+    pub(crate) source: Option<String>,
+}
+
+/// Skips the value of an unknown key (`= expr` or `(…)`), so parsing can go on and report
+/// every other problem too.
+pub(crate) fn skip_value(input: ParseStream<'_>) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        let _: syn::Expr = input.parse()?;
+    } else if input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in input);
+    }
+    Ok(())
+}
+
+/// Parses a handler's attribute, recording every problem in `cx`. Structural syntax errors end
+/// the parse (there is nothing sensible to continue from); semantic ones are accumulated.
+///
+/// One grammar for every kind: a head (a route's `METHOD "pattern"`, a cron's expression, a
+/// queue's name; nothing for a Durable Object), then `, key …` entries — `storage(…)` for
+/// every kind, `identity = …` and `shadows(…)` for routes.
+pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> HandlerAttr {
+    let mut out = HandlerAttr {
+        method: None,
+        pattern: None,
+        identity: None,
+        storage: Vec::new(),
+        shadows: Vec::new(),
+        source: None,
+    };
+    let parser = |input: ParseStream<'_>| -> syn::Result<()> {
+        let has_head = match kind {
+            HandlerKind::Route => {
+                parse_route_head(input, &mut out, cx)?;
+                true
+            }
+            HandlerKind::Cron | HandlerKind::Queue => {
+                parse_event_head(kind, input, &mut out, cx)?;
+                true
+            }
+            HandlerKind::DurableObject => false,
+        };
+        // , key …
+        let mut seen: Vec<(String, Span)> = Vec::new();
+        let mut first = !has_head;
+        while !input.is_empty() {
+            if !first {
+                input.parse::<Token![,]>()?;
+                if input.is_empty() {
+                    break;
+                }
+            }
+            first = false;
+            let key: Ident = input.parse()?;
+            let k = key.to_string();
+            if let Some((_, first)) = seen.iter().find(|(s, _)| *s == k) {
+                let msg = if k == "storage" {
+                    "`storage` is given twice; list every kind in one `storage(…)`".to_owned()
+                } else {
+                    format!("`{k}` is given twice; a route has one `{k}`")
+                };
+                let mut e = syn::Error::new(key.span(), msg);
+                e.combine(syn::Error::new(*first, format!("first `{k}` here")));
+                cx.push(e);
+            }
+            seen.push((k.clone(), key.span()));
+            match (k.as_str(), kind) {
+                ("storage", _) => {
+                    parse_storage(input, &mut out.storage, cx)?;
+                    if kind != HandlerKind::Route {
+                        refuse_request_storage(kind, &mut out.storage, cx);
+                    }
+                }
+                ("identity", HandlerKind::Route) => {
+                    input.parse::<Token![=]>()?;
+                    let ty: Type = input.parse()?;
+                    if out.identity.is_none() {
+                        out.identity = Some(ty);
+                    }
+                }
+                ("identity", _) => {
+                    let identity = kind.fixed_identity().unwrap_or("System");
+                    cx.error_spanned(
+                        &key,
+                        format!("a {} always runs as `{identity}`, the platform's identity: remove `identity = …` and take `who: Claims<'_, {identity}>`", kind.what()),
+                    );
+                    if input.peek(Token![=]) {
+                        input.parse::<Token![=]>()?;
+                        let _: Type = input.parse()?;
+                    }
+                }
+                ("shadows", HandlerKind::Route) => parse_shadows(input, &mut out, cx)?,
+                (other, HandlerKind::Route) => {
+                    let hint = match other {
+                        "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
+                        "store" | "stores" | "bindings" => " — did you mean `storage(…)`?",
+                        "shadow" | "overrides" | "overlaps" | "takes_from" => " — did you mean `shadows(…)`?",
+                        _ => "",
+                    };
+                    cx.error_spanned(
+                        &key,
+                        format!(
+                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)` and `shadows(\"/pattern\", …)`"
+                        ),
+                    );
+                    skip_value(input)?;
+                }
+                (other, _) => {
+                    cx.error_spanned(
+                        &key,
+                        format!(
+                            "unknown key `{other}`; a {} takes only `storage(…)`: `{}`",
+                            kind.what(),
+                            kind.example()
+                        ),
+                    );
+                    skip_value(input)?;
+                }
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = parser.parse2(tokens) {
+        cx.push(e);
+        return out;
+    }
+    if kind == HandlerKind::Route && out.identity.is_none() {
+        cx.error_at(
+            Span::call_site(),
+            "this route declares no identity. Every route must say who may call it: add `identity = Public` for an open route, or a verifier such as `identity = ApiKey`",
+        );
+    }
+    out
+}
+
+/// A route's `METHOD "pattern"`.
+fn parse_route_head(input: ParseStream<'_>, out: &mut HandlerAttr, cx: &mut Ctxt) -> syn::Result<()> {
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a route needs a method, a path and an identity: `#[route(GET \"/path\", identity = Public)]`",
+        ));
+    }
+    // METHOD
+    let method: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected an HTTP method first: one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, ANY",
+        )
+    })?;
+    let m = method.to_string();
+    if let Some(known) = Method::from_attr(&m) {
+        out.method = Some((known, method.span()));
+    } else if Method::from_attr(&m.to_ascii_uppercase()).is_some() {
+        cx.error_spanned(&method, format!("HTTP methods are written in capitals here: `{}`", m.to_ascii_uppercase()));
+    } else {
+        cx.error_spanned(
+            &method,
+            format!("unknown HTTP method `{m}`: use one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, or ANY"),
+        );
+    }
+    // "pattern"
+    let lit: LitStr = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected the route's path pattern as a string after the method, e.g. `GET \"/blog/:slug\"`",
+        )
+    })?;
+    let text = lit.value();
+    let errs = pattern::parse(&text).1;
+    for e in &errs {
+        cx.error_spanned(&lit, format!("invalid route pattern: {}", e.render(&text)));
+    }
+    if errs.is_empty() {
+        out.pattern = Some((text, lit));
+    }
+    Ok(())
+}
+
+/// A cron's expression (checked by Cloudflare's own parser) or a queue's name.
+fn parse_event_head(
+    kind: HandlerKind,
+    input: ParseStream<'_>,
+    out: &mut HandlerAttr,
+    cx: &mut Ctxt,
+) -> syn::Result<()> {
+    let first = match kind {
+        HandlerKind::Cron => "a cron handler needs its cron expression first: `#[scheduled(\"0 2 * * SUN\")]`",
+        _ => "a queue handler needs the queue's name first: `#[queue(\"reindex\")]`",
+    };
+    if input.is_empty() {
+        return Err(syn::Error::new(Span::call_site(), first));
+    }
+    let lit: LitStr = input.parse().map_err(|e| syn::Error::new(e.span(), first))?;
+    let text = lit.value();
+    if kind == HandlerKind::Cron {
+        match layers_spec::cron::validate(&text) {
+            Ok(()) => out.source = Some(text),
+            Err(e) => cx.error_spanned(&lit, format!("invalid cron: {}", e.render(&text))),
+        }
+    } else {
+        match queue_name_problem(&text) {
+            None => out.source = Some(text),
+            Some(p) => cx.error_spanned(&lit, format!("invalid queue name \"{text}\": {p}")),
+        }
+    }
+    Ok(())
+}
+
+/// A queue name as Cloudflare allows it: lowercase letters, digits and `-`, at most 63.
+fn queue_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.len() > 63 {
+        return Some("a queue name is 1 to 63 characters");
+    }
+    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Some("a queue name has only lowercase letters, digits and `-`");
+    }
+    None
+}
+
+/// Outside a request (a platform event, a Durable Object call) there is no origin to key a
+/// cache under: storage kinds that need one are reported and dropped.
+fn refuse_request_storage(kind: HandlerKind, storage: &mut Vec<StorageItem>, cx: &mut Ctxt) {
+    if let Some(c) = storage.iter().find(|s| !s.kind.spec().outside_requests) {
+        let (who, none) = match kind {
+            HandlerKind::DurableObject => {
+                ("a Durable Object".to_owned(), "a request being served, and an object call has none")
+            }
+            _ => (format!("a {}", kind.what()), "the request being served, and a platform event has none"),
+        };
+        cx.push(syn::Error::new(
+            c.span,
+            format!("{who} cannot use `{}`: cache keys live under the origin of {none}", c.kind.as_str()),
+        ));
+        storage.retain(|s| s.kind.spec().outside_requests);
+    }
+}
+
+/// The segments of a pattern the attribute accepted (it parses without a problem).
+pub(crate) fn segments(pattern: &str) -> Vec<Seg<'_>> {
+    pattern::parse(pattern).0
+}
+
+/// Parses `shadows("PATTERN", …)` after the `shadows` key: each pattern parsed like the route's
+/// own, given once, and not the route's own pattern.
+fn parse_shadows(input: ParseStream<'_>, out: &mut HandlerAttr, cx: &mut Ctxt) -> syn::Result<()> {
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(
+            input.span(),
+            "`shadows` takes its patterns in parentheses: `shadows(\"/admin/*\")`",
+        ));
+    }
+    let content;
+    let paren = syn::parenthesized!(content in input);
+    let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&content).map_err(|e| {
+        syn::Error::new(e.span(), "`shadows(…)` lists route patterns as strings: `shadows(\"/admin/*\")`")
+    })?;
+    if items.is_empty() {
+        cx.error_at(
+            paren.span.join(),
+            "`shadows()` names no pattern: list the less specific routes this one takes requests from, e.g. `shadows(\"/admin/*\")`, or drop it",
+        );
+    }
+    for lit in items {
+        let text = lit.value();
+        let errs = pattern::parse(&text).1;
+        for e in &errs {
+            cx.error_spanned(&lit, format!("invalid pattern in `shadows(…)`: {}", e.render(&text)));
+        }
+        if !errs.is_empty() {
+            continue;
+        }
+        if let Some((_, first)) = out.shadows.iter().find(|(t, _)| *t == text) {
+            let mut e = syn::Error::new(lit.span(), format!("`shadows(\"{text}\")` is given twice"));
+            e.combine(syn::Error::new(first.span(), "first given here"));
+            cx.push(e);
+            continue;
+        }
+        if out.pattern.as_ref().is_some_and(|(own, ..)| *own == text) {
+            cx.error_spanned(
+                &lit,
+                "a route does not shadow its own pattern: name the less specific route whose requests this one takes",
+            );
+            continue;
+        }
+        out.shadows.push((text, lit));
+    }
+    Ok(())
+}
+
+/// Parses `storage(KIND [= "BINDING"], …)` after the `storage` key, appending to `storage`.
+pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageItem>, cx: &mut Ctxt) -> syn::Result<()> {
+    let content;
+    syn::parenthesized!(content in input);
+    let items = Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
+        let kind: Ident = c.parse()?;
+        let binding = if c.peek(Token![=]) {
+            c.parse::<Token![=]>()?;
+            Some(c.parse::<LitStr>()?)
+        } else {
+            None
+        };
+        Ok((kind, binding))
+    })?;
+    for (kind, binding) in items {
+        let name = kind.to_string();
+        let Some(k) = StorageKind::from_attr(&name) else {
+            let hint = KINDS
+                .iter()
+                .find(|k| k.attr.eq_ignore_ascii_case(&name) || k.handle.eq_ignore_ascii_case(&name))
+                .map(|k| format!(" — did you mean `{}`?", k.attr))
+                .unwrap_or_default();
+            cx.error_spanned(
+                &kind,
+                format!("unknown storage kind `{name}`{hint}; this version of layers offers {}", StorageKind::list()),
+            );
+            continue;
+        };
+        if let Some(prev) = storage.iter().find(|s| s.kind == k) {
+            let mut e = syn::Error::new(
+                kind.span(),
+                format!("storage `{}` is declared twice; declare each kind once per route", k.as_str()),
+            );
+            e.combine(syn::Error::new(prev.span, "first declared here"));
+            cx.push(e);
+            continue;
+        }
+        let b = match &binding {
+            Some(l) => {
+                let v = l.value();
+                if !layers_spec::text::is_ident(&v) {
+                    cx.error_spanned(
+                        l,
+                        format!("`{v}` is not a binding name: bindings are identifiers like \"DB\" or \"SUBSCRIBERS\""),
+                    );
+                }
+                v
+            }
+            None => k.spec().default_binding.to_owned(),
+        };
+        storage.push(StorageItem { kind: k, binding: b, span: kind.span() });
+    }
+    Ok(())
+}
