@@ -36,19 +36,6 @@ fn json(r: &Resp) -> serde_json::Value {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
 }
 
-/// Percent-encodes a query value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Every item of an admin list, following `next` (asserting each page's size).
 fn walk(token: &str, path: &str, limit: u32) -> Vec<serde_json::Value> {
     let mut all = Vec::new();

@@ -32,18 +32,6 @@ fn pass_token() -> String {
     token
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn subscribe(ip: &str, email: &str, token: Option<&str>) -> Resp {
     let mut body = format!("email={}", enc(email));
     if let Some(t) = token {

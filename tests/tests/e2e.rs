@@ -27,23 +27,6 @@ use common::*;
 // Identity layer: Cloudflare Access (JWKS stub on loopback). `LAYERS_E2E_STUBS`,
 // `LAYERS_E2E_ACCESS_AUD`. (The other identity schemes: identity_schemes.rs.)
 
-fn jwks_mode(mode: &str) {
-    assert_eq!(stub("POST", "/__control/jwks", Some(mode)), "ok");
-}
-
-fn jwks_fetches() -> u64 {
-    stub("GET", "/__control/count", None).trim().parse().unwrap()
-}
-
-fn admin(token: &str) -> Resp {
-    send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", token)], None)
-}
-
-/// The refetch interval the app configures for Access keys (`AdminAccess`), plus a margin.
-fn wait_refetch_interval() {
-    std::thread::sleep(Duration::from_millis(5_600));
-}
-
 /// Runs first (tests run in name order): the Worker's key cache starts empty here.
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]

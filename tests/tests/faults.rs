@@ -34,23 +34,6 @@ fn nanos() -> u128 {
 
 // ---- Access: the JWKS endpoint fails -----------------------------------------------------------
 
-fn jwks_mode(mode: &str) {
-    assert_eq!(stub("POST", "/__control/jwks", Some(mode)), "ok", "JWKS stub mode {mode}");
-}
-
-fn jwks_fetches() -> u64 {
-    stub("GET", "/__control/count", None).trim().parse().unwrap()
-}
-
-fn admin(token: &str) -> Resp {
-    send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", token)], None)
-}
-
-/// The refetch interval the app configures for Access keys (`AdminAccess`: 5 s), plus a margin.
-fn wait_refetch_interval() {
-    std::thread::sleep(Duration::from_millis(5_600));
-}
-
 /// Puts the JWKS stub back to key b when the test ends, even when it fails half-way.
 struct JwksBackToB;
 

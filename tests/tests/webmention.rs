@@ -18,18 +18,6 @@ fn target() -> String {
     format!("{SITE}/blog/{POST}")
 }
 
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn stubs() -> String {
     env("LAYERS_E2E_STUBS")
 }

@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 use crate::storage::js_binding::JsBinding;
@@ -53,18 +55,23 @@ pub(crate) fn model_problem(model: &str) -> Option<&'static str> {
     None
 }
 
-impl<'r> Ai<'r> {
+impl<'r> Opens<'r> for Ai<'r> {
+    const KIND: StorageKind = StorageKind::Ai;
+
     /// Opens the binding — only with the route's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<Ai<'r>, Error> {
-        let ai = JsBinding::open(env, binding).map_err(|e| Error::internal(format!("AI binding {binding}: {e}")))?;
+    ) -> Result<Self, Error> {
+        let ai =
+            JsBinding::open(site.env, binding).map_err(|e| Error::internal(format!("AI binding {binding}: {e}")))?;
         Ok(Ai { ai: Rc::new(ai), binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> Ai<'r> {
     /// The binding name this handle was opened from.
     #[must_use]
     pub fn binding(&self) -> &'static str {

@@ -3,6 +3,8 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 
@@ -43,20 +45,24 @@ pub(crate) fn point_problem(blobs: &[&str], doubles: &[f64], indexes: &[&str]) -
     None
 }
 
-impl<'r> AnalyticsEngine<'r> {
+impl<'r> Opens<'r> for AnalyticsEngine<'r> {
+    const KIND: StorageKind = StorageKind::AnalyticsEngine;
+
     /// Opens the binding — only with the route's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<AnalyticsEngine<'r>, Error> {
-        let dataset = env
+    ) -> Result<Self, Error> {
+        let dataset = site.env
             .analytics_engine(binding)
             .map_err(|e| Error::internal(format!("Analytics Engine binding {binding}: {e}")))?;
         Ok(AnalyticsEngine { dataset: Rc::new(dataset), binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> AnalyticsEngine<'r> {
     /// The binding name this handle was opened from.
     #[must_use]
     pub fn binding(&self) -> &'static str {

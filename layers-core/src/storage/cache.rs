@@ -6,6 +6,8 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 
@@ -57,18 +59,25 @@ pub(crate) fn key_problem(path_and_query: &str) -> Option<&'static str> {
     None
 }
 
-impl<'r> Cache<'r> {
-    /// Opens the cache — only with the route's claims in hand. `origin` is the request's own
-    /// (`scheme://host[:port]`).
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        name: &'static str,
-        origin: &str,
+impl<'r> Opens<'r> for Cache<'r> {
+    const KIND: StorageKind = StorageKind::Cache;
+
+    /// Opens the cache — only with the route's claims in hand, under the request's own origin
+    /// (`scheme://host[:port]`); outside a route there is none, and it does not open.
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
+        binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<Cache<'r>, Error> {
-        Ok(Cache { name, origin: Rc::from(origin), log, scope: PhantomData })
+    ) -> Result<Self, Error> {
+        let Some(origin) = site.origin else {
+            return Err(Error::internal("the Cache API is for routes: a platform event or object call has no origin"));
+        };
+        Ok(Cache { name: binding, origin: Rc::from(origin), log, scope: PhantomData })
     }
+}
 
+impl<'r> Cache<'r> {
     /// The cache's name (`"default"` for the zone's default cache).
     #[must_use]
     pub fn name(&self) -> &'static str {

@@ -6,6 +6,8 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 
@@ -122,18 +124,22 @@ impl std::fmt::Debug for Statement<'_> {
     }
 }
 
-impl<'r> D1<'r> {
+impl<'r> Opens<'r> for D1<'r> {
+    const KIND: StorageKind = StorageKind::D1;
+
     /// Opens the binding — only with the route's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<D1<'r>, Error> {
-        let db = env.d1(binding).map_err(|e| Error::internal(format!("D1 binding {binding}: {e}")))?;
+    ) -> Result<Self, Error> {
+        let db = site.env.d1(binding).map_err(|e| Error::internal(format!("D1 binding {binding}: {e}")))?;
         Ok(D1 { db: Rc::new(db), binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> D1<'r> {
     /// The binding name this handle was opened from.
     #[must_use]
     pub fn binding(&self) -> &'static str {

@@ -4,6 +4,8 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::durable_object::DurableClass;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
@@ -17,20 +19,24 @@ pub(crate) struct DurableBinding<'r> {
     scope: PhantomData<fn(&'r ()) -> &'r ()>,
 }
 
-impl<'r> DurableBinding<'r> {
+impl<'r> Opens<'r> for DurableBinding<'r> {
+    const KIND: StorageKind = StorageKind::DurableObject;
+
     /// Opens the binding — only with the handler's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<DurableBinding<'r>, Error> {
-        let ns = env
+    ) -> Result<Self, Error> {
+        let ns = site.env
             .durable_object(binding)
             .map_err(|e| Error::internal(format!("Durable Object binding {binding}: {e}")))?;
         Ok(DurableBinding { ns: Rc::new(ns), binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> DurableBinding<'r> {
     /// The handle, typed by the class the handler's parameter names (`app!` checks that it is
     /// the class wrangler.toml binds).
     pub(crate) fn typed<C: DurableClass>(self) -> DurableObject<'r, C> {

@@ -5,6 +5,8 @@ use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 
@@ -49,18 +51,22 @@ pub struct KvPage {
     pub cursor: Option<String>,
 }
 
-impl<'r> Kv<'r> {
+impl<'r> Opens<'r> for Kv<'r> {
+    const KIND: StorageKind = StorageKind::Kv;
+
     /// Opens the binding — only with the route's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<Kv<'r>, Error> {
-        let store = env.kv(binding).map_err(|e| Error::internal(format!("KV binding {binding}: {e}")))?;
+    ) -> Result<Self, Error> {
+        let store = site.env.kv(binding).map_err(|e| Error::internal(format!("KV binding {binding}: {e}")))?;
         Ok(Kv { store, binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> Kv<'r> {
     /// The binding name this handle was opened from.
     #[must_use]
     pub fn binding(&self) -> &'static str {

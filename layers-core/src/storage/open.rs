@@ -14,20 +14,137 @@ use crate::identity::{Claims, Verifier};
 use crate::log::LogCx;
 use worker::web_sys;
 
-/// The storage handles of one request, event or Durable Object call, as its handler declared
-/// them and dispatch opened them with its claims. Only this crate fills one; the expansion of a
-/// handler takes its parameters from it (`cx.storage().d1()?`).
-pub struct Handles<'r> {
-    pub(crate) d1: Option<D1<'r>>,
-    pub(crate) kv: Option<Kv<'r>>,
-    pub(crate) queue: Option<QueueBinding<'r>>,
-    pub(crate) r2: Option<R2<'r>>,
-    pub(crate) cache: Option<Cache<'r>>,
-    pub(crate) analytics: Option<AnalyticsEngine<'r>>,
-    pub(crate) durable: Option<DurableBinding<'r>>,
-    pub(crate) ai: Option<Ai<'r>>,
-    pub(crate) vectorize: Option<Vectorize<'r>>,
+/// Where a declared binding is opened: the Worker's `Env` and, for a route, the origin of the
+/// request being served (the Cache API keys its entries under it; platform events and Durable
+/// Object calls have none).
+pub(crate) struct Site<'a> {
+    pub(crate) env: &'a worker::Env,
+    pub(crate) origin: Option<&'a str>,
 }
+
+/// A storage kind's handle as dispatch opens it: each handle file implements it, and
+/// [`handles!`] lists the kinds. Only with a handler's claims in hand.
+pub(crate) trait Opens<'r>: Sized {
+    /// The kind this handle opens.
+    const KIND: StorageKind;
+
+    /// Opens `binding` at `site`, with `proof` as the proof of identity.
+    fn open<V: Verifier>(
+        site: &Site<'_>,
+        binding: &'static str,
+        proof: &Claims<'r, V>,
+        log: Rc<LogCx>,
+    ) -> Result<Self, Error>;
+}
+
+fn undeclared(kind: &str) -> Error {
+    Error::internal(format!("the handler asked for {kind}, which it did not declare"))
+}
+
+/// The storage kinds dispatch opens, one row each — `field: StoredHandle` (the field is also
+/// the kind's accessor, `layers_spec`'s `accessor`; `typed` kinds have their generic accessor
+/// written out below). It generates [`Handles`], the accessors of untyped kinds, and the
+/// opening of one declaration, for events and for routes. A kind missing here is a compile
+/// error (see `OPENED`).
+macro_rules! handles {
+    ($($field:ident: $Stored:ident $([$typed:ident])?),* $(,)?) => {
+        /// The storage handles of one request, event or Durable Object call, as its handler
+        /// declared them and dispatch opened them with its claims. Only this crate fills one;
+        /// the expansion of a handler takes its parameters from it (`cx.storage().d1()?`).
+        pub struct Handles<'r> {
+            $(pub(crate) $field: Option<$Stored<'r>>,)*
+        }
+
+        /// Every kind [`Handles`] holds, in the order of its fields.
+        const OPENED: &[StorageKind] = &[$(<$Stored<'static> as Opens<'static>>::KIND),*];
+
+        /// The field (and accessor) of each kind, for the test that they are `layers_spec`'s.
+        #[cfg(test)]
+        const FIELDS: &[(&str, StorageKind)] = &[$((stringify!($field), <$Stored<'static> as Opens<'static>>::KIND)),*];
+
+        impl<'r> Handles<'r> {
+            /// No handle at all (dispatch fills in what the handler declared).
+            pub(crate) fn empty() -> Self {
+                Handles { $($field: None,)* }
+            }
+
+            /// Opens `decl` into its field.
+            fn open_decl<V: Verifier>(
+                &mut self,
+                decl: &StorageDecl,
+                site: &Site<'_>,
+                claims: &Claims<'r, V>,
+                log: &Rc<LogCx>,
+            ) -> Result<(), Error> {
+                $(
+                    if decl.kind as u8 == <$Stored<'static> as Opens<'static>>::KIND as u8 {
+                        self.$field = Some(<$Stored<'r> as Opens<'r>>::open(site, decl.binding, claims, log.clone())?);
+                        return Ok(());
+                    }
+                )*
+                Ok(())
+            }
+
+            /// [`Handles::open_decl`] holding only the code of the kinds route `H` declares:
+            /// every other kind's branch is `const`-false for `H`, and compiled out.
+            fn open_route_decl<H: Route>(
+                &mut self,
+                decl: &StorageDecl,
+                site: &Site<'_>,
+                claims: &Claims<'r, H::Identity>,
+                log: &Rc<LogCx>,
+            ) -> Result<(), Error> {
+                $(
+                    if const { declares(H::META.storage, <$Stored<'static> as Opens<'static>>::KIND) }
+                        && decl.kind as u8 == <$Stored<'static> as Opens<'static>>::KIND as u8
+                    {
+                        self.$field = Some(<$Stored<'r> as Opens<'r>>::open(site, decl.binding, claims, log.clone())?);
+                        return Ok(());
+                    }
+                )*
+                Ok(())
+            }
+
+            $(handles!(@accessor $field $Stored $($typed)?);)*
+        }
+    };
+    (@accessor $field:ident $Stored:ident typed) => {};
+    (@accessor $field:ident $Stored:ident) => {
+        #[doc = concat!("The declared `", stringify!($Stored), "` handle.")]
+        ///
+        /// # Errors
+        /// When undeclared.
+        pub fn $field(&self) -> Result<$Stored<'r>, Error> {
+            self.$field.clone().ok_or_else(|| undeclared(stringify!($Stored)))
+        }
+    };
+}
+
+handles! {
+    d1: D1,
+    kv: Kv,
+    queue: QueueBinding [typed],
+    r2: R2,
+    cache: Cache,
+    analytics: AnalyticsEngine,
+    durable: DurableBinding [typed],
+    ai: Ai,
+    vectorize: Vectorize,
+}
+
+// Every storage kind is opened, once.
+const _: () = {
+    assert!(OPENED.len() == StorageKind::COUNT, "a storage kind is missing from `handles!`");
+    let mut i = 0;
+    while i < OPENED.len() {
+        let mut j = i + 1;
+        while j < OPENED.len() {
+            assert!(OPENED[i] as u8 != OPENED[j] as u8, "a storage kind is listed twice in `handles!`");
+            j += 1;
+        }
+        i += 1;
+    }
+};
 
 impl std::fmt::Debug for Handles<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,69 +152,13 @@ impl std::fmt::Debug for Handles<'_> {
     }
 }
 
-impl Handles<'_> {
-    /// No handle at all (dispatch fills in what the handler declared).
-    pub(crate) fn empty() -> Self {
-        Handles {
-            d1: None,
-            kv: None,
-            queue: None,
-            r2: None,
-            cache: None,
-            analytics: None,
-            durable: None,
-            ai: None,
-            vectorize: None,
-        }
-    }
-}
-
-fn undeclared(kind: &str) -> Error {
-    Error::internal(format!("the handler asked for {kind}, which it did not declare"))
-}
-
 impl<'r> Handles<'r> {
-    /// The declared D1 handle.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn d1(&self) -> Result<D1<'r>, Error> {
-        self.d1.clone().ok_or_else(|| undeclared("D1"))
-    }
-    /// The declared KV handle.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn kv(&self) -> Result<Kv<'r>, Error> {
-        self.kv.clone().ok_or_else(|| undeclared("KV"))
-    }
     /// The declared queue producer, typed by the handler's parameter.
     ///
     /// # Errors
     /// When undeclared.
     pub fn queue<T>(&self) -> Result<super::Queue<'r, T>, Error> {
         self.queue.clone().map(QueueBinding::typed).ok_or_else(|| undeclared("Queue"))
-    }
-    /// The declared R2 bucket.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn r2(&self) -> Result<R2<'r>, Error> {
-        self.r2.clone().ok_or_else(|| undeclared("R2"))
-    }
-    /// The declared cache.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn cache(&self) -> Result<Cache<'r>, Error> {
-        self.cache.clone().ok_or_else(|| undeclared("Cache"))
-    }
-    /// The declared Analytics Engine dataset.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn analytics(&self) -> Result<AnalyticsEngine<'r>, Error> {
-        self.analytics.clone().ok_or_else(|| undeclared("AnalyticsEngine"))
     }
     /// The declared Durable Object namespace, typed by the handler's parameter.
     ///
@@ -106,25 +167,11 @@ impl<'r> Handles<'r> {
     pub fn durable<C: crate::durable_object::DurableClass>(&self) -> Result<super::DurableObject<'r, C>, Error> {
         self.durable.clone().map(DurableBinding::typed).ok_or_else(|| undeclared("DurableObject"))
     }
-    /// The declared Workers AI binding.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn ai(&self) -> Result<Ai<'r>, Error> {
-        self.ai.clone().ok_or_else(|| undeclared("Ai"))
-    }
-    /// The declared Vectorize index.
-    ///
-    /// # Errors
-    /// When undeclared.
-    pub fn vectorize(&self) -> Result<Vectorize<'r>, Error> {
-        self.vectorize.clone().ok_or_else(|| undeclared("Vectorize"))
-    }
 }
 
-/// Opens every binding `storage` declares, with `claims` as the proof. The Cache API is refused:
-/// its keys live under the origin of a request being served, and events and Durable Object
-/// calls have none (their macros refuse `storage(Cache)` already).
+/// Opens every binding `storage` declares, with `claims` as the proof. The Cache API does not
+/// open: its keys live under the origin of a request being served, and events and Durable
+/// Object calls have none (their macros refuse `storage(Cache)` already).
 ///
 /// # Errors
 /// The first binding that does not open.
@@ -134,24 +181,10 @@ pub(crate) fn open_declared<'r, V: Verifier>(
     claims: &Claims<'r, V>,
     log: &Rc<LogCx>,
 ) -> Result<Handles<'r>, Error> {
+    let site = Site { env, origin: None };
     let mut h = Handles::empty();
     for decl in storage {
-        let b = decl.binding;
-        match decl.kind {
-            StorageKind::D1 => h.d1 = Some(D1::open(env, b, claims, log.clone())?),
-            StorageKind::Kv => h.kv = Some(Kv::open(env, b, claims, log.clone())?),
-            StorageKind::Queue => h.queue = Some(QueueBinding::open(env, b, claims, log.clone())?),
-            StorageKind::R2 => h.r2 = Some(R2::open(env, b, claims, log.clone())?),
-            StorageKind::AnalyticsEngine => h.analytics = Some(AnalyticsEngine::open(env, b, claims, log.clone())?),
-            StorageKind::DurableObject => h.durable = Some(DurableBinding::open(env, b, claims, log.clone())?),
-            StorageKind::Ai => h.ai = Some(Ai::open(env, b, claims, log.clone())?),
-            StorageKind::Vectorize => h.vectorize = Some(Vectorize::open(env, b, claims, log.clone())?),
-            StorageKind::Cache => {
-                return Err(Error::internal(
-                    "the Cache API is for routes: a platform event or object call has no origin",
-                ))
-            }
-        }
+        h.open_decl(decl, &site, claims, log)?;
     }
     Ok(h)
 }
@@ -182,41 +215,30 @@ pub(crate) fn open_for_route<'r, H: Route>(
     claims: &Claims<'r, H::Identity>,
     log: &Rc<LogCx>,
 ) -> Result<Handles<'r>, Error> {
+    let origin = if const { declares(H::META.storage, StorageKind::Cache) } {
+        Some(worker::Url::parse(&req.url()).map(|u| u.origin().ascii_serialization()).unwrap_or_default())
+    } else {
+        None
+    };
+    let site = Site { env, origin: origin.as_deref() };
     let mut h = Handles::empty();
     for decl in H::META.storage {
-        match decl.kind {
-            StorageKind::D1 if const { declares(H::META.storage, StorageKind::D1) } => {
-                h.d1 = Some(D1::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::Kv if const { declares(H::META.storage, StorageKind::Kv) } => {
-                h.kv = Some(Kv::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::Queue if const { declares(H::META.storage, StorageKind::Queue) } => {
-                h.queue = Some(QueueBinding::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::R2 if const { declares(H::META.storage, StorageKind::R2) } => {
-                h.r2 = Some(R2::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::Cache if const { declares(H::META.storage, StorageKind::Cache) } => {
-                let origin =
-                    worker::Url::parse(&req.url()).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-                h.cache = Some(Cache::open(decl.binding, &origin, claims, log.clone())?);
-            }
-            StorageKind::AnalyticsEngine if const { declares(H::META.storage, StorageKind::AnalyticsEngine) } => {
-                h.analytics = Some(AnalyticsEngine::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::DurableObject if const { declares(H::META.storage, StorageKind::DurableObject) } => {
-                h.durable = Some(DurableBinding::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::Ai if const { declares(H::META.storage, StorageKind::Ai) } => {
-                h.ai = Some(Ai::open(env, decl.binding, claims, log.clone())?);
-            }
-            StorageKind::Vectorize if const { declares(H::META.storage, StorageKind::Vectorize) } => {
-                h.vectorize = Some(Vectorize::open(env, decl.binding, claims, log.clone())?);
-            }
-            // Unreachable: `decl` is one of `H::META.storage`, whose kinds the guards above admit.
-            _ => {}
-        }
+        h.open_route_decl::<H>(decl, &site, claims, log)?;
     }
     Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FIELDS;
+    use layers_spec::storage::StorageKind;
+
+    /// Each kind's field in `Handles` is the accessor the macros' expansion calls.
+    #[test]
+    fn each_field_is_the_kinds_accessor() {
+        for (field, kind) in FIELDS {
+            assert_eq!(*field, kind.spec().accessor, "{kind:?}");
+        }
+        assert_eq!(FIELDS.len(), StorageKind::COUNT);
+    }
 }

@@ -5,6 +5,8 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 
@@ -56,18 +58,22 @@ pub(crate) struct QueueBinding<'r> {
     scope: PhantomData<fn(&'r ()) -> &'r ()>,
 }
 
-impl<'r> QueueBinding<'r> {
+impl<'r> Opens<'r> for QueueBinding<'r> {
+    const KIND: StorageKind = StorageKind::Queue;
+
     /// Opens the binding — only with the claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<QueueBinding<'r>, Error> {
-        let queue = env.queue(binding).map_err(|e| Error::internal(format!("Queue binding {binding}: {e}")))?;
+    ) -> Result<Self, Error> {
+        let queue = site.env.queue(binding).map_err(|e| Error::internal(format!("Queue binding {binding}: {e}")))?;
         Ok(QueueBinding { queue: Rc::new(queue), binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> QueueBinding<'r> {
     pub(crate) fn typed<T>(self) -> Queue<'r, T> {
         Queue { queue: self.queue, binding: self.binding, log: self.log, scope: PhantomData }
     }

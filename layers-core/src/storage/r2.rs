@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 
@@ -105,18 +107,22 @@ pub struct R2Page {
     pub cursor: Option<String>,
 }
 
-impl<'r> R2<'r> {
+impl<'r> Opens<'r> for R2<'r> {
+    const KIND: StorageKind = StorageKind::R2;
+
     /// Opens the binding — only with the route's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<R2<'r>, Error> {
-        let bucket = env.bucket(binding).map_err(|e| Error::internal(format!("R2 binding {binding}: {e}")))?;
+    ) -> Result<Self, Error> {
+        let bucket = site.env.bucket(binding).map_err(|e| Error::internal(format!("R2 binding {binding}: {e}")))?;
         Ok(R2 { bucket: Rc::new(bucket), binding, log, scope: PhantomData })
     }
+}
 
+impl<'r> R2<'r> {
     /// The binding name this handle was opened from.
     #[must_use]
     pub fn binding(&self) -> &'static str {

@@ -13,6 +13,8 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::open::{Opens, Site};
+use super::StorageKind;
 use crate::error::Error;
 use crate::log::{now_ms, LogCx};
 use crate::storage::js_binding::JsBinding;
@@ -321,19 +323,23 @@ pub(crate) fn parse_info(v: &Value) -> Result<IndexInfo, String> {
     })
 }
 
-impl<'r> Vectorize<'r> {
+impl<'r> Opens<'r> for Vectorize<'r> {
+    const KIND: StorageKind = StorageKind::Vectorize;
+
     /// Opens the binding — only with the route's claims in hand.
-    pub(crate) fn open<V: crate::identity::Verifier>(
-        env: &worker::Env,
+    fn open<V: crate::identity::Verifier>(
+        site: &Site<'_>,
         binding: &'static str,
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
-    ) -> Result<Vectorize<'r>, Error> {
-        let index =
-            JsBinding::open(env, binding).map_err(|e| Error::internal(format!("Vectorize binding {binding}: {e}")))?;
+    ) -> Result<Self, Error> {
+        let index = JsBinding::open(site.env, binding)
+            .map_err(|e| Error::internal(format!("Vectorize binding {binding}: {e}")))?;
         Ok(Vectorize { index: Rc::new(index), binding, dimensions: None, log, scope: PhantomData })
     }
+}
 
+impl<'r> Vectorize<'r> {
     /// The binding name this handle was opened from.
     #[must_use]
     pub fn binding(&self) -> &'static str {

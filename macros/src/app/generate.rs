@@ -15,19 +15,10 @@ use crate::wrangler::bindings_tokens;
 
 /// The expansion of a checked `app!`.
 pub(crate) fn generate(app: &App) -> TokenStream {
-    let App {
-        routes,
-        routes_span: list_span,
-        crons,
-        crons_span,
-        queues,
-        queues_span,
-        durables,
-        durables_span,
-        wrangler_path: path,
-        wrangler,
-    } = app;
-    let (list_span, crons_span, queues_span, durables_span) = (*list_span, *crons_span, *queues_span, *durables_span);
+    let (routes, crons, queues, durables) = (&app.routes, &app.crons, &app.queues, &app.durables);
+    let (list_span, crons_span, queues_span, durables_span) =
+        (app.routes_span, app.crons_span, app.queues_span, app.durables_span);
+    let (path, wrangler) = (&app.wrangler_path, &app.wrangler);
     let private = paths::private();
     let path_str = path.to_string_lossy().into_owned();
     let entries = routes.iter().map(|r| {

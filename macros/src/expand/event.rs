@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{arguments, checks, return_span, Checks};
+use super::{arguments, checks, described_fn, return_span};
 use crate::handler::item::Item;
 use crate::handler::types::type_arg;
 use crate::handler::{Handler, HandlerKind, Role};
@@ -18,7 +18,6 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     let Item::Fn(f) = &h.item else { unreachable!("an event handler is a fn") };
     let (private, core) = (paths::private(), paths::core());
     let name = h.name();
-    let vis = &f.vis;
     let handler = name.to_string();
     let decls = h.attr.storage.iter().map(|s| s.decl_tokens());
     let (lets, args) = arguments(h);
@@ -37,7 +36,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
             format!("The `#[queue]` description of [`{handler}()`]: list it in `app!{{ queues: [..] }}`."),
         ),
     };
-    let Checks { producer, durable, grants, grant_checks } = checks(h);
+    let grants = checks(h).grants;
     // A consumer names the type its batch decodes: `app!` checks producers against it.
     let msg_item = (h.kind == HandlerKind::Queue).then(|| match h.of_role(|r| r == Role::Batch).find_map(type_arg) {
         Some(t) => quote_spanned!(t.span()=> type Msg = #t;),
@@ -45,36 +44,24 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
             type Msg = ();
         ),
     });
-    let unified = h.item.unified();
-    quote! {
-        #unified
-
-        #[doc = #doc]
-        #[allow(non_camel_case_types)]
-        #vis struct #name {}
-
-        const _: () = {
-            #producer
-            #durable
-            #(#grant_checks)*
-
-            impl #private::#trait_ for #name {
-                #msg_item
-                const META: #private::#meta = #private::#meta {
-                    #field: #source,
-                    storage: &[#(#decls),*],
-                    handler: #handler,
-                    grants: &[#(#grants),*],
-                };
-                fn call<'r>(
-                    mut cx: #private::EventCx<'r>,
-                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<(), #core::Error>> {
-                    ::std::boxed::Box::pin(async move {
-                        #(#lets)*
-                        #call
-                    })
-                }
+    let items = quote! {
+        impl #private::#trait_ for #name {
+            #msg_item
+            const META: #private::#meta = #private::#meta {
+                #field: #source,
+                storage: &[#(#decls),*],
+                handler: #handler,
+                grants: &[#(#grants),*],
+            };
+            fn call<'r>(
+                mut cx: #private::EventCx<'r>,
+            ) -> #private::LocalBoxFuture<'r, ::core::result::Result<(), #core::Error>> {
+                ::std::boxed::Box::pin(async move {
+                    #(#lets)*
+                    #call
+                })
             }
-        };
-    }
+        }
+    };
+    described_fn(h, &doc, items)
 }

@@ -6,9 +6,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{arguments, checks, return_span, Checks};
+use super::{arguments, checks, described_fn, return_span};
 use crate::handler::attr::segments;
-use crate::handler::item::Item;
 use crate::handler::{Handler, Role};
 use crate::paths;
 use layers_spec::pattern::Seg;
@@ -22,8 +21,6 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     };
     let name = h.name();
     let sig = h.item.sig();
-    let Item::Fn(f) = &h.item else { unreachable!("a route is a fn") };
-    let vis = &f.vis;
     let method = format_ident!("{}", method.variant());
     let seg_tokens = |pattern: &str| -> Vec<TokenStream> {
         segments(pattern)
@@ -50,48 +47,36 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     // A body extractor also receives the body a verifier read (it is handed over buffered).
     let takes_request = h.params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
-    let Checks { producer, durable, grants, grant_checks } = checks(h);
+    let grants = checks(h).grants;
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
-    let unified = h.item.unified();
-    quote! {
-        #unified
+    let items = quote! {
+        const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
 
-        #[doc = #doc]
-        #[allow(non_camel_case_types)]
-        #vis struct #name {}
-
-        const _: () = {
-            const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
-
-            #producer
-            #durable
-            #(#grant_checks)*
-
-            impl #private::Route for #name {
-                #identity_item
-                const META: #private::RouteMeta = #private::RouteMeta {
-                    method: #pat::Method::#method,
-                    pattern: #pattern,
-                    segments: &[#(#segs),*],
-                    identity: #identity_name,
-                    identity_as_written: #identity_name,
-                    shadows: &[#(#shadows),*],
-                    storage: &[#(#decls),*],
-                    handler: #handler_name,
-                    grants: &[#(#grants),*],
-                    identity_type: #private::unnamed,
-                    secrets: &[],
-                    tokens: &[],
-                };
-                fn call<'r>(
-                    mut cx: #private::RouteCx<'r, Self::Identity>,
-                ) -> #private::LocalBoxFuture<'r, ::core::result::Result<#private::worker::Response, #core::Error>> {
-                    ::std::boxed::Box::pin(async move {
-                        #(#lets)*
-                        #call
-                    })
-                }
+        impl #private::Route for #name {
+            #identity_item
+            const META: #private::RouteMeta = #private::RouteMeta {
+                method: #pat::Method::#method,
+                pattern: #pattern,
+                segments: &[#(#segs),*],
+                identity: #identity_name,
+                identity_as_written: #identity_name,
+                shadows: &[#(#shadows),*],
+                storage: &[#(#decls),*],
+                handler: #handler_name,
+                grants: &[#(#grants),*],
+                identity_type: #private::unnamed,
+                secrets: &[],
+                tokens: &[],
+            };
+            fn call<'r>(
+                mut cx: #private::RouteCx<'r, Self::Identity>,
+            ) -> #private::LocalBoxFuture<'r, ::core::result::Result<#private::worker::Response, #core::Error>> {
+                ::std::boxed::Box::pin(async move {
+                    #(#lets)*
+                    #call
+                })
             }
-        };
-    }
+        }
+    };
+    described_fn(h, &doc, items)
 }

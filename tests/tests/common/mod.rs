@@ -348,3 +348,38 @@ pub(crate) fn storage_log_line(pred: impl Fn(&serde_json::Value) -> bool) -> Opt
     }
     None
 }
+
+/// Percent-encodes `s` for a query value or a form field (everything but unreserved
+/// characters).
+pub(crate) fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Switches the stubs' JWKS to `mode` (which keys it serves, or a failure).
+pub(crate) fn jwks_mode(mode: &str) {
+    assert_eq!(stub("POST", "/__control/jwks", Some(mode)), "ok", "JWKS stub mode {mode}");
+}
+
+/// How many times the Worker has fetched the stubs' JWKS.
+pub(crate) fn jwks_fetches() -> u64 {
+    stub("GET", "/__control/count", None).trim().parse().unwrap()
+}
+
+/// `GET /admin/dashboard` with an Access token.
+pub(crate) fn admin(token: &str) -> Resp {
+    send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", token)], None)
+}
+
+/// Waits out the refetch interval the app configures for Access keys (`AdminAccess`: 5 s),
+/// plus a margin.
+pub(crate) fn wait_refetch_interval() {
+    std::thread::sleep(Duration::from_millis(5_600));
+}
