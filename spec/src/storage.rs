@@ -1,8 +1,18 @@
 //! The storage kinds, as one table: what a route writes in `storage(…)`, the handle type its
 //! handler takes, the default binding, and how wrangler's config declares the binding. The
 //! macros read attribute names, handle types and wrangler sections from it; the runtime checks
-//! bindings against it. Adding a kind is a row here, a variant of [`StorageKind`], and the
-//! handle's file in `layers-core/src/storage/`.
+//! bindings against it.
+//!
+//! Adding a kind:
+//! 1. a variant of [`StorageKind`] (and [`StorageKind::COUNT`]) and its row in [`KINDS`], in
+//!    variant order (a unit test checks that they agree);
+//! 2. the handle's file in `layers-core/src/storage/`, implementing `Opens` (its `KIND` and
+//!    how it opens at a `Site`), re-exported from `storage/mod.rs`;
+//! 3. its row in `handles!` (`layers-core/src/storage/open.rs`), named like the row's
+//!    `accessor` — a kind missing there fails the build, and a test checks the names.
+//!
+//! The macros need nothing more: they read attribute names, handle types, accessors and
+//! wrangler sections from the table.
 
 /// The kinds of storage a route, event handler or Durable Object can declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,7 +12,7 @@ pub(crate) mod item;
 pub(crate) mod params;
 pub(crate) mod types;
 
-use layers_spec::storage::StorageKind;
+use layers_spec::storage::{StorageKind, KINDS};
 use syn::{Ident, Type};
 
 use attr::HandlerAttr;
@@ -111,13 +111,20 @@ impl HandlerKind {
         }
     }
 
-    /// The parameters a handler of this kind can take, for messages.
-    pub(crate) fn accepted(self) -> &'static str {
+    /// The parameters a handler of this kind can take, for messages (the storage handles from
+    /// `layers_spec`'s table).
+    pub(crate) fn accepted(self) -> String {
+        let handles: Vec<String> = KINDS
+            .iter()
+            .filter(|k| self == HandlerKind::Route || k.outside_requests)
+            .map(|k| if k.typed { format!("`{}<'_, T>`", k.handle) } else { format!("`{}<'_>`", k.handle) })
+            .collect();
+        let handles = handles.join(", ");
         match self {
-            HandlerKind::Route => "a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, the grants `Mint<'_, C>` and `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `Cache<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
-            HandlerKind::Cron => "a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
-            HandlerKind::Queue => "a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_>`, `Ai<'_>`, `Vectorize<'_>`)",
-            HandlerKind::DurableObject => "a Durable Object handler takes `&self`, its message (one `Serialize + Deserialize` type), `Claims<'_, DurableCaller>` (required), `ObjectStorage<'_>` (the object's own storage), and the storage handles `storage(…)` declares (`D1<'_>`, `Kv<'_>`, `Queue<'_, T>`, `R2<'_>`, `AnalyticsEngine<'_>`, `DurableObject<'_, C>`, `Ai<'_>`, `Vectorize<'_>`)",
+            HandlerKind::Route => format!("a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, the grants `Mint<'_, C>` and `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` ({handles})"),
+            HandlerKind::Cron => format!("a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
+            HandlerKind::Queue => format!("a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
+            HandlerKind::DurableObject => format!("a Durable Object handler takes `&self`, its message (one `Serialize + Deserialize` type), `Claims<'_, DurableCaller>` (required), `ObjectStorage<'_>` (the object's own storage), and the storage handles `storage(…)` declares ({handles})"),
         }
     }
 }
