@@ -446,7 +446,12 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     ctx.step("cargo doc -D warnings (broken intra-doc links included)", |ctx| {
         run(ctx.cargo_cmd().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
     })?;
-    ctx.step("cargo test --workspace", |ctx| run(ctx.cargo_cmd().args(["test", "--workspace"])))?;
+    // layers-test's own tests start the reference app in workerd: the tools first, and with
+    // LAYERS_TEST_REQUIRE set a missing tool fails them instead of skipping them.
+    ensure::ensure(ctx)?;
+    ctx.step("cargo test --workspace", |ctx| {
+        run(ctx.cargo_cmd().args(["test", "--workspace"]).env("LAYERS_TEST_REQUIRE", "1"))
+    })?;
     for dir in [ctx.app.clone(), ctx.root.join("bench").join("layers-worker")] {
         ctx.step(&format!("audit {}", dir.strip_prefix(&ctx.root).unwrap_or(&dir).display()), |_| audit::audit(&dir))?;
     }

@@ -1,0 +1,593 @@
+//! [`Builder`] and [`Worker`]: the user's Worker built, started in workerd with fresh state and
+//! secrets, and stopped with its process group.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use layers_core::identity::{
+    AccessConfig, ApiKeyConfig, DefaultAccess, DefaultApiKey, DefaultToken, DefaultTurnstile, DefaultWebhook,
+    TokenConfig, TurnstileConfig, WebhookConfig,
+};
+
+use crate::identity::{random_hex, AccessKey, AccessToken, Secrets, API_KEY_LABEL, TEAM_DOMAIN};
+use crate::logs::{LogEvent, LogMark};
+use crate::process::{free_port, probe, tail, Tied};
+use crate::stub::{Pass, Stub, CERTS_PATH, SITEVERIFY_PATH};
+use crate::toolchain::{BuildPlan, Tools};
+use crate::{config, Error, TestRequest};
+
+/// How a [`Worker`] is started. Every secret and var the verifiers read gets a harness value
+/// unless [`var`](Self::var) sets it.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    dir: Option<PathBuf>,
+    vars: Vec<(String, String)>,
+    plan: BuildPlan,
+    config: Option<PathBuf>,
+    api_key_secrets: Vec<&'static str>,
+    signing_secrets: Vec<&'static str>,
+    webhook_secrets: Vec<&'static str>,
+    /// (secret, verify URL var)
+    turnstile: Vec<(&'static str, &'static str)>,
+    /// (team domain var, AUD var, certs URL var)
+    access: Vec<(&'static str, &'static str, &'static str)>,
+    ready_timeout: Duration,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        let mut b = Builder {
+            dir: None,
+            vars: Vec::new(),
+            plan: BuildPlan::default(),
+            config: None,
+            api_key_secrets: Vec::new(),
+            signing_secrets: Vec::new(),
+            webhook_secrets: Vec::new(),
+            turnstile: Vec::new(),
+            access: Vec::new(),
+            ready_timeout: Duration::from_secs(60),
+        };
+        b = b.api_keys::<DefaultApiKey>().signing_key::<DefaultToken>().webhook_secret::<DefaultWebhook>();
+        b.turnstile::<DefaultTurnstile>().access::<DefaultAccess>()
+    }
+}
+
+impl Builder {
+    /// The Worker crate's directory (holding `Cargo.toml` and the wrangler config), relative
+    /// to the directory of the crate whose tests run (`CARGO_MANIFEST_DIR`). Default: that
+    /// crate itself.
+    #[must_use]
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Sets a var or secret of the Worker (written, with the harness's secrets, to an env file
+    /// of mode 0600 that wrangler reads; `[vars]` of the config are overridden). A value set
+    /// here wins over the harness's own.
+    #[must_use]
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Builds with these cargo features of the Worker crate.
+    #[must_use]
+    pub fn features(mut self, features: &[&str]) -> Self {
+        self.plan.features = features.iter().map(|f| (*f).to_owned()).collect();
+        self
+    }
+
+    /// Uses the Worker's `build/` as it is: no `worker-build` (you build it yourself).
+    #[must_use]
+    pub fn prebuilt(mut self) -> Self {
+        self.plan.prebuilt = true;
+        self
+    }
+
+    /// Starts wrangler with this config file (relative to [`dir`](Self::dir)) instead of a
+    /// local copy of `wrangler.toml` made by the harness (see the crate docs).
+    #[must_use]
+    pub fn config(mut self, file: impl Into<PathBuf>) -> Self {
+        self.config = Some(file.into());
+        self
+    }
+
+    /// Also writes a harness API key (label `test`) to `C::SECRET` (`API_KEYS` is always
+    /// written).
+    #[must_use]
+    pub fn api_keys<C: ApiKeyConfig>(mut self) -> Self {
+        push_unique(&mut self.api_key_secrets, C::SECRET);
+        self
+    }
+
+    /// Also writes a random signing key to `C::SECRET` (`SIGNING_KEY` is always written).
+    #[must_use]
+    pub fn signing_key<C: TokenConfig>(mut self) -> Self {
+        push_unique(&mut self.signing_secrets, C::SECRET);
+        self
+    }
+
+    /// Also writes a random `whsec_…` secret to `C::SECRET` (`WEBHOOK_SECRET` always is).
+    #[must_use]
+    pub fn webhook_secret<C: WebhookConfig>(mut self) -> Self {
+        push_unique(&mut self.webhook_secrets, C::SECRET);
+        self
+    }
+
+    /// Also points configuration `C`'s Turnstile secret and siteverify URL at the harness.
+    #[must_use]
+    pub fn turnstile<C: TurnstileConfig>(mut self) -> Self {
+        if !self.turnstile.iter().any(|(s, _)| *s == C::SECRET) {
+            self.turnstile.push((C::SECRET, C::VERIFY_URL_VAR));
+        }
+        self
+    }
+
+    /// Also sets configuration `C`'s Access vars (team domain, AUD, JWKS URL) to the
+    /// harness's (the default `ACCESS_*` vars always are).
+    #[must_use]
+    pub fn access<C: AccessConfig>(mut self) -> Self {
+        let vars = (C::TEAM_DOMAIN_VAR, C::AUD_VAR, C::CERTS_URL_VAR);
+        if !self.access.contains(&vars) {
+            self.access.push(vars);
+        }
+        self
+    }
+
+    /// How long to wait for the Worker to answer after starting (default 60 s).
+    #[must_use]
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// Whether every tool a start needs is there (wrangler, and unless
+    /// [`prebuilt`](Self::prebuilt) worker-build, the wasm-bindgen CLI, wasm-opt and esbuild),
+    /// without building or starting anything: for a test suite that skips when they are not.
+    ///
+    /// # Errors
+    /// The first tool missing, with what to run.
+    pub fn check_toolchain(&self) -> Result<(), Error> {
+        let tools = Tools::find(&self.worker_dir()?)?;
+        if self.plan.prebuilt {
+            Ok(())
+        } else {
+            crate::toolchain::check_build_tools(&tools)
+        }
+    }
+
+    fn worker_dir(&self) -> Result<PathBuf, Error> {
+        let base = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+        let dir = base.join(self.dir.clone().unwrap_or_default());
+        dir.canonicalize().map_err(|e| Error::new(format!("the Worker directory {}: {e}", dir.display())))
+    }
+
+    /// Builds and starts a Worker of its own, stopped when it is dropped.
+    ///
+    /// # Errors
+    /// When a tool is missing (the message says what to run), the build fails, the migrations
+    /// fail, or wrangler does not answer in time (with the end of its log).
+    pub fn start(self) -> Result<Worker, Error> {
+        Worker::start(self)
+    }
+
+    /// The Worker of this test binary, started on first use with this configuration and
+    /// shared by every test after (the configuration of later calls is not looked at). Stopped
+    /// when the test binary exits, however it exits: wrangler runs under a watchdog tied to
+    /// this process.
+    ///
+    /// # Panics
+    /// When it cannot start (every test using it then fails with the same message).
+    pub fn shared(self) -> &'static Worker {
+        static SHARED: OnceLock<Result<Worker, String>> = OnceLock::new();
+        match SHARED.get_or_init(|| self.start().map_err(|e| e.to_string())) {
+            Ok(w) => w,
+            Err(e) => panic!("the shared Worker did not start: {e}"),
+        }
+    }
+}
+
+fn push_unique(list: &mut Vec<&'static str>, name: &'static str) {
+    if !list.contains(&name) {
+        list.push(name);
+    }
+}
+
+/// A Worker running in workerd (`wrangler dev --local` on 127.0.0.1), with fresh local state
+/// and harness credentials. Make requests with [`get`](Self::get), [`post`](Self::post), …
+pub struct Worker {
+    dir: PathBuf,
+    config: PathBuf,
+    port: u16,
+    state: PathBuf,
+    log: PathBuf,
+    tools: Tools,
+    env: BTreeMap<String, String>,
+    access_key: AccessKey,
+    access_aud_vars: Vec<&'static str>,
+    stub: Stub,
+    server: std::sync::Mutex<Tied>,
+    /// One `wrangler d1|kv` command at a time: each starts its own miniflare on the state
+    /// directory, and two at once can trip over each other's SQLite locks.
+    storage_lock: std::sync::Mutex<()>,
+    /// How long the start took, and whether it built.
+    started: (Duration, bool),
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the env: it holds the secrets.
+        f.debug_struct("Worker").field("dir", &self.dir).field("port", &self.port).field("state", &self.state).finish()
+    }
+}
+
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+impl Worker {
+    /// A [`Builder`] with the defaults.
+    #[must_use]
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The shared Worker of this test binary with the default configuration (the crate whose
+    /// tests run is the Worker): `Worker::builder().shared()`.
+    #[must_use]
+    pub fn shared() -> &'static Worker {
+        Builder::default().shared()
+    }
+
+    fn start(b: Builder) -> Result<Worker, Error> {
+        let t0 = Instant::now();
+        let dir = b.worker_dir()?;
+        let tools = Tools::find(&dir)?;
+        let root = crate::toolchain::target_dir(&dir)?.join("layers-test");
+        crate::process::clean_stale_runs(&root);
+        let built = crate::toolchain::build(&dir, &tools, &b.plan, &root)?;
+        let t_build = t0.elapsed();
+
+        let state = root.join(format!("run-{}-{}", std::process::id(), RUNS.fetch_add(1, Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state).map_err(|e| Error::new(format!("cannot create {}: {e}", state.display())))?;
+        let config = match &b.config {
+            Some(c) => dir.join(c),
+            None => config::local_copy(&dir, &state)?,
+        };
+
+        let access_key = AccessKey::generate()?;
+        let secrets = Secrets::generate();
+        let stub = Stub::start(access_key.jwks.clone(), secrets.turnstile_secret.clone())?;
+        let env = harness_env(&b, &secrets, &stub);
+        let env_file = state.join("worker.env");
+        config::write_private(&env_file, &config::dotenv(&env)?)?;
+
+        let log = state.join("wrangler.log");
+        for binding in config::d1_bindings(&config)? {
+            let mut cmd = std::process::Command::new(&tools.wrangler);
+            cmd.args(["d1", "migrations", "apply", &binding, "--local", "--persist-to"])
+                .arg(&state)
+                .arg("-c")
+                .arg(&config)
+                .current_dir(&dir)
+                .env("WRANGLER_SEND_METRICS", "false");
+            crate::process::run_captured(&mut cmd, &format!("`wrangler d1 migrations apply {binding} --local`"))?;
+        }
+
+        let t_migrations = t0.elapsed();
+        let port = free_port()?;
+        let registry = state.join("registry");
+        let args: Vec<OsString> = vec![
+            "dev".into(),
+            "-c".into(),
+            config.clone().into(),
+            "--local".into(),
+            "--ip".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string().into(),
+            "--inspector-port".into(),
+            free_port()?.to_string().into(),
+            "--persist-to".into(),
+            state.clone().into(),
+            "--env-file".into(),
+            env_file.into(),
+            "--test-scheduled".into(),
+            "--show-interactive-dev-session=false".into(),
+        ];
+        let envs = [("WRANGLER_SEND_METRICS", "false".as_ref()), ("WRANGLER_REGISTRY_PATH", registry.as_os_str())];
+        let mut server = Tied::spawn(&tools.wrangler, &args, &dir, &envs, &log)?;
+        let spawned = Instant::now();
+        loop {
+            if let Some(status) = server.exited() {
+                return Err(Error::new(format!(
+                    "wrangler dev exited before it was ready ({status}):\n{}",
+                    tail(&log, 40)
+                )));
+            }
+            if probe(port) {
+                break;
+            }
+            if spawned.elapsed() > b.ready_timeout {
+                server.stop();
+                return Err(Error::new(format!(
+                    "wrangler dev did not answer on 127.0.0.1:{port} within {} s:\n{}",
+                    b.ready_timeout.as_secs(),
+                    tail(&log, 40)
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // What the start cost, on stderr (shown by `cargo test` for failing tests, or with
+        // `--nocapture`).
+        eprintln!(
+            "layers-test: {} started in {:.1} s (build {} {:.1} s, keys + migrations {:.1} s, wrangler ready {:.1} s); log: {}",
+            dir.display(),
+            t0.elapsed().as_secs_f64(),
+            if built { "ran" } else { "skipped" },
+            t_build.as_secs_f64(),
+            (t_migrations - t_build).as_secs_f64(),
+            spawned.elapsed().as_secs_f64(),
+            log.display()
+        );
+        let access_aud_vars = b.access.iter().map(|(_, aud, _)| *aud).collect();
+        Ok(Worker {
+            dir,
+            config,
+            port,
+            state,
+            log,
+            tools,
+            env,
+            access_key,
+            access_aud_vars,
+            stub,
+            server: std::sync::Mutex::new(server),
+            storage_lock: std::sync::Mutex::new(()),
+            started: (t0.elapsed(), built),
+        })
+    }
+
+    /// The port on 127.0.0.1 the Worker answers on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The state directory of this run (local D1, KV, R2; wrangler's log `wrangler.log`).
+    #[must_use]
+    pub fn state_dir(&self) -> &Path {
+        &self.state
+    }
+
+    /// How long starting took, and whether it had to build the Worker.
+    #[must_use]
+    pub fn startup(&self) -> (Duration, bool) {
+        self.started
+    }
+
+    /// A request with this method to `target` (path and query, sent byte for byte).
+    pub fn request(&self, method: &str, target: &str) -> TestRequest<'_> {
+        TestRequest::new(self, method, target)
+    }
+
+    /// `GET target`.
+    pub fn get(&self, target: &str) -> TestRequest<'_> {
+        self.request("GET", target)
+    }
+
+    /// `POST target`.
+    pub fn post(&self, target: &str) -> TestRequest<'_> {
+        self.request("POST", target)
+    }
+
+    /// `PUT target`.
+    pub fn put(&self, target: &str) -> TestRequest<'_> {
+        self.request("PUT", target)
+    }
+
+    /// `DELETE target`.
+    pub fn delete(&self, target: &str) -> TestRequest<'_> {
+        self.request("DELETE", target)
+    }
+
+    /// The value the Worker was started with for a var or secret (a harness secret included).
+    #[must_use]
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+
+    fn required(&self, name: &str, how: &str) -> &str {
+        self.env(name).unwrap_or_else(|| panic!("the Worker was started without {name}: add `{how}` to its builder"))
+    }
+
+    /// A signed Access JWT as [`AccessToken`] describes it (for the Worker's first AUD).
+    #[must_use]
+    pub fn access_jwt(&self, token: &AccessToken) -> String {
+        let aud = self.access_aud_vars.first().and_then(|v| self.env(v)).unwrap_or_default();
+        self.access_key.sign(&token.claims(aud, crate::now()))
+    }
+
+    /// The harness's API key in `C::SECRET` (label `test`).
+    #[must_use]
+    pub fn api_key_for<C: ApiKeyConfig>(&self) -> String {
+        let secret = self.required(C::SECRET, "api_keys::<C>()");
+        let prefix = format!("{API_KEY_LABEL}:");
+        secret
+            .split([',', ' ', '\n'])
+            .find_map(|e| e.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{} holds no `{API_KEY_LABEL}:` key (was it set with .var()?)", C::SECRET))
+            .to_owned()
+    }
+
+    /// The harness's API key for the default configuration (`x-api-key`, `API_KEYS`).
+    #[must_use]
+    pub fn api_key(&self) -> String {
+        self.api_key_for::<DefaultApiKey>()
+    }
+
+    /// A `SignedToken<C>` for `payload`, valid for `ttl`, minted with the Worker's key
+    /// (`C::SECRET`) by layers' own `mint`: put it where `C::SOURCE` says, e.g. the path.
+    #[must_use]
+    pub fn signed_token<C: TokenConfig>(&self, payload: &str, ttl: Duration) -> String {
+        let key = self.required(C::SECRET, "signing_key::<C>()");
+        layers_core::identity::mint(key.as_bytes(), C::PURPOSE, payload, crate::now() + ttl.as_secs())
+    }
+
+    /// The Svix `v1,…` signature of a delivery with the Worker's `C::SECRET`.
+    #[must_use]
+    pub fn sign_webhook<C: WebhookConfig>(&self, id: &str, timestamp: u64, body: &[u8]) -> String {
+        let secret = self.required(C::SECRET, "webhook_secret::<C>()");
+        layers_core::identity::sign_webhook(secret, id, timestamp, body).expect("the harness's webhook secret decodes")
+    }
+
+    /// A Turnstile token that the loopback siteverify accepts once (no action; hostname
+    /// `127.0.0.1`). Send it in the `cf-turnstile-response` header or form field.
+    #[must_use]
+    pub fn turnstile_pass(&self) -> String {
+        self.turnstile_pass_with(None, "127.0.0.1")
+    }
+
+    /// [`turnstile_pass`](Self::turnstile_pass) for a widget with this action and hostname.
+    #[must_use]
+    pub fn turnstile_pass_with(&self, action: Option<&str>, hostname: &str) -> String {
+        let token = format!("pass.{}", random_hex(24));
+        self.stub.add_pass(&token, Pass { action: action.map(str::to_owned), hostname: hostname.to_owned() });
+        token
+    }
+
+    /// A Turnstile token that siteverify refuses (`invalid-input-response`).
+    #[must_use]
+    pub fn turnstile_fail(&self) -> String {
+        format!("fail.{}", random_hex(24))
+    }
+
+    /// How many times the Worker fetched the harness's JWKS, and called its siteverify.
+    #[must_use]
+    pub fn stub_calls(&self) -> (u64, u64) {
+        (self.stub.jwks_fetches(), self.stub.siteverify_calls())
+    }
+
+    /// The log event with this `cf-ray`, waiting up to `timeout`.
+    #[must_use]
+    pub fn find_event(&self, ray: &str, timeout: Duration) -> Option<LogEvent> {
+        crate::logs::wait_for(&self.log, timeout, |e| e.ray() == ray)
+    }
+
+    /// The current end of the log: pass it to [`wait_for_event`](Self::wait_for_event) to look
+    /// only at events written after now.
+    #[must_use]
+    pub fn log_mark(&self) -> LogMark {
+        LogMark(crate::logs::since(&self.log, LogMark(0)).len())
+    }
+
+    /// The first event after `mark` that satisfies `pred`, waiting up to `timeout` (a cron
+    /// run, a queue batch: events no request of yours carries the ray of).
+    #[must_use]
+    pub fn wait_for_event(
+        &self,
+        mark: LogMark,
+        timeout: Duration,
+        pred: impl Fn(&LogEvent) -> bool,
+    ) -> Option<LogEvent> {
+        let start = Instant::now();
+        loop {
+            if let Some(e) = crate::logs::since(&self.log, mark).into_iter().find(|e| pred(e)) {
+                return Some(e);
+            }
+            if start.elapsed() >= timeout {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Every wide event logged so far.
+    #[must_use]
+    pub fn events(&self) -> Vec<LogEvent> {
+        crate::logs::since(&self.log, LogMark(0))
+    }
+
+    /// The last `n` lines of wrangler's output (for failure messages).
+    #[must_use]
+    pub fn log_tail(&self, n: usize) -> String {
+        format!("last {n} lines of {}:\n{}", self.log.display(), tail(&self.log, n))
+    }
+
+    pub(crate) fn wrangler(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(&self.tools.wrangler);
+        cmd.current_dir(&self.dir).env("WRANGLER_SEND_METRICS", "false");
+        cmd
+    }
+
+    /// Runs a `wrangler d1|kv` command on the state, one at a time, retried twice on failure.
+    pub(crate) fn storage_command(&self, args: &[&str], what: &str) -> Result<std::process::Output, Error> {
+        let _one = self.storage_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = None;
+        for _ in 0..3 {
+            let mut cmd = self.wrangler();
+            cmd.args(args).arg("--persist-to").arg(&self.state).arg("-c").arg(&self.config);
+            let out = cmd
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| Error::new(format!("could not run {what}: {e}")))?;
+            if out.status.success() {
+                return Ok(out);
+            }
+            last = Some(out);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(last.expect("at least one attempt"))
+    }
+
+    /// Stops wrangler and workerd (SIGTERM to the process group, then SIGKILL) and removes the
+    /// state directory. Dropping the Worker does the same.
+    pub fn stop(&self) {
+        self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner).stop();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The env the Worker starts with: the harness's secrets and vars, then the builder's.
+fn harness_env(b: &Builder, s: &Secrets, stub: &Stub) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for name in &b.api_key_secrets {
+        env.insert((*name).to_owned(), format!("{API_KEY_LABEL}:{}", s.api_key));
+    }
+    for name in &b.signing_secrets {
+        env.insert((*name).to_owned(), s.signing_key.clone());
+    }
+    for name in &b.webhook_secrets {
+        env.insert((*name).to_owned(), s.webhook_secret.clone());
+    }
+    for (secret, url) in &b.turnstile {
+        env.insert((*secret).to_owned(), s.turnstile_secret.clone());
+        env.insert((*url).to_owned(), stub.url(SITEVERIFY_PATH));
+    }
+    for (team, aud, certs) in &b.access {
+        env.insert((*team).to_owned(), TEAM_DOMAIN.to_owned());
+        env.insert((*aud).to_owned(), s.access_aud.clone());
+        env.insert((*certs).to_owned(), stub.url(CERTS_PATH));
+    }
+    for (k, v) in &b.vars {
+        env.insert(k.clone(), v.clone());
+    }
+    env
+}
