@@ -55,7 +55,8 @@ impl<'r> Opens<'r> for AnalyticsEngine<'r> {
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
     ) -> Result<Self, Error> {
-        let dataset = site.env
+        let dataset = site
+            .env
             .analytics_engine(binding)
             .map_err(|e| Error::internal(format!("Analytics Engine binding {binding}: {e}")))?;
         Ok(AnalyticsEngine { dataset: Rc::new(dataset), binding, log, scope: PhantomData })

@@ -29,7 +29,8 @@ impl<'r> Opens<'r> for DurableBinding<'r> {
         _proof: &crate::identity::Claims<'r, V>,
         log: Rc<LogCx>,
     ) -> Result<Self, Error> {
-        let ns = site.env
+        let ns = site
+            .env
             .durable_object(binding)
             .map_err(|e| Error::internal(format!("Durable Object binding {binding}: {e}")))?;
         Ok(DurableBinding { ns: Rc::new(ns), binding, log, scope: PhantomData })
