@@ -16,6 +16,7 @@ mod ensure;
 mod fuzz;
 mod leaks;
 mod manifest;
+mod new;
 mod plain;
 mod soak;
 mod standin;
@@ -87,6 +88,10 @@ COMMANDS:
                       --warmup <S>          unrecorded load per Worker and route first (default 5)
                       --compile-routes <N>  routes of the compile-time app (default 200; 0 skips)
                       --smoke               one short round of everything cheap (what `test` runs)
+    new PATH      a Worker project of your own from templates/worker/, outside this repository: one
+                  Public route, one ApiKey route writing D1, a migration, wrangler config, tests
+                  with layers-test; depends on this checkout by path; installs its npm tools
+                      --name <N>    the Worker's name (default: PATH's last component)
     help          print this message
 
 Set CI=true for non-interactive runs (what `.ci/run` does).
@@ -184,7 +189,7 @@ fn main() -> ExitCode {
     }
     if !matches!(
         command.as_str(),
-        "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz" | "bench" | "audit"
+        "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz" | "bench" | "audit" | "new"
     ) {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
@@ -212,6 +217,7 @@ fn main() -> ExitCode {
             .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e::e2e(&mut ctx, &only))),
         "soak" => soak::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
+        "new" => new::parse_options(rest).and_then(|o| ensure::ensure(&mut ctx).and_then(|_| new::new(&mut ctx, &o))),
         "manifest" => manifest::parse_options(rest).and_then(|r| manifest::manifest(&mut ctx, &r)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         "bench" => bench::parse_options(rest)
@@ -437,6 +443,9 @@ fn write_dev_stub_vars(dev_vars: &Path, stubs_url: &str, port: u16) -> Result<()
     Ok(())
 }
 
+/// The crates published to crates.io, in dependency order.
+const PUBLISHED: [&str; 4] = ["layers-spec", "layers-macros", "layers-core", "layers-test"];
+
 /// The CI pipeline.
 fn test(ctx: &mut Ctx) -> Result<()> {
     ctx.step("cargo fmt --check", |ctx| run(ctx.cargo_cmd().args(["fmt", "--all", "--", "--check"])))?;
@@ -445,6 +454,17 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     })?;
     ctx.step("cargo doc -D warnings (broken intra-doc links included)", |ctx| {
         run(ctx.cargo_cmd().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
+    })?;
+    // The crates a user depends on must package: manifest, licence files, README, no path-only
+    // dependency. Not verified by a build here (that would compile them a second time from the
+    // packages; the workspace build above is the same code).
+    ctx.step("cargo package (layers-spec, layers-macros, layers-core, layers-test)", |ctx| {
+        let mut cmd = ctx.cargo_cmd();
+        cmd.args(["package", "--no-verify", "--allow-dirty"]);
+        for krate in PUBLISHED {
+            cmd.args(["-p", krate]);
+        }
+        run(&mut cmd)
     })?;
     // layers-test's own tests start the reference app in workerd: the tools first, and with
     // LAYERS_TEST_REQUIRE set a missing tool fails them instead of skipping them.
@@ -457,5 +477,6 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     }
     build(ctx, Flavor::Test)?;
     e2e::e2e(ctx, &[])?;
+    new::test_template(ctx)?;
     bench::bench(ctx, &bench::Options::SMOKE)
 }

@@ -158,6 +158,11 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> Result<()> {
 
 /// Copies the directory tree `from` into `to` (created; files and directories only).
 pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    copy_dir_filled(from, to, None)
+}
+
+/// [`copy_dir`], passing each file's text through `fill` when given (for templates).
+pub(crate) fn copy_dir_filled(from: &Path, to: &Path, fill: Option<&dyn Fn(&str) -> String>) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     for entry in entries {
@@ -165,7 +170,10 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         let kind = entry.file_type().map_err(|e| format!("cannot stat {}: {e}", src.display()))?;
         if kind.is_dir() {
-            copy_dir(&src, &dst)?;
+            copy_dir_filled(&src, &dst, fill)?;
+        } else if let (true, Some(fill)) = (kind.is_file(), fill) {
+            let text = std::fs::read_to_string(&src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+            std::fs::write(&dst, fill(&text)).map_err(|e| format!("cannot write {}: {e}", dst.display()))?;
         } else if kind.is_file() {
             std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
         }
