@@ -4,7 +4,9 @@
 //! (a [`Route`] impl) and hands the `Env` to [`serve`]. Verifying, making `Claims` and
 //! opening storage happen inside this crate, behind `pub(crate)` constructors.
 
-pub use crate::check::{check_app, check_body, check_durable, check_events, check_grant};
+pub use crate::check::{
+    check_app, check_body, check_durable, check_events, check_grant, WranglerConfig, WranglerScope,
+};
 pub use crate::dispatch::app::App;
 pub(crate) use crate::dispatch::fetch::{error_response, quiet_logs};
 pub use crate::dispatch::fetch::{fetch_export, serve};

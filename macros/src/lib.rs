@@ -91,8 +91,13 @@ pub fn durable_object(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// At compile time it rejects two routes that can match the same request, and checks every
-/// storage binding against `wrangler.toml` (next to `Cargo.toml`, or `wrangler: "path"`
-/// relative to the file invoking `app!`).
+/// storage binding, `[vars]` name, cron and queue against wrangler's config: the file wrangler
+/// itself reads when run next to `Cargo.toml` (`wrangler.json`, else `wrangler.jsonc`, else
+/// `wrangler.toml`, each searched upwards), or `wrangler: "path"` relative to the file invoking
+/// `app!` (a file in the format its extension says, or a directory to pick the file in). Each
+/// environment (`[env.NAME]`) must declare the bindings too, since environments do not inherit
+/// them; `envs: ["production", ..]` names the environments the app is deployed to (all, when
+/// not given).
 #[proc_macro]
 pub fn app(input: TokenStream) -> TokenStream {
     let call_site_file = proc_macro::Span::call_site().local_file();

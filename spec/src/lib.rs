@@ -8,7 +8,9 @@
 //! - [`pattern`]: route patterns — the parser, the literal and parameter rules, overlap and
 //!   specificity (which route answers a path);
 //! - [`text`]: `const` string helpers and the name hash that keys bindings in types;
-//! - `cron` (feature `cron`): `#[scheduled]` expressions checked with Cloudflare's parser.
+//! - `cron` (feature `cron`): `#[scheduled]` expressions checked with Cloudflare's parser;
+//! - `wrangler` (feature `wrangler`): wrangler's config file as wrangler reads it — which file,
+//!   TOML or JSON with comments, and its environments.
 //!
 //! Not an API of its own: use layers through `layers-core`.
 
@@ -20,3 +22,5 @@ pub mod method;
 pub mod pattern;
 pub mod storage;
 pub mod text;
+#[cfg(feature = "wrangler")]
+pub mod wrangler;

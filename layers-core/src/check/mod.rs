@@ -1,6 +1,6 @@
 //! The whole-app checks. `#[route]`, `#[scheduled]`, `#[queue]` and `app!` run them at compile
 //! time (each a `const fn` whose panic is the compile error), and [`App`] runs the ones that do
-//! not need wrangler.toml again when it first serves ([`app_problem`]): a route table built by
+//! not need wrangler's config again when it first serves ([`app_problem`]): a route table built by
 //! hand through `__private` is held to what `app!` checks, or the Worker answers nothing but
 //! 500s.
 //!
@@ -84,30 +84,74 @@ pub const fn check_body<V: Verifier>(handler_takes_request: bool, handler: &str)
 /// Cache API's entry is unused: any name opens a cache).
 pub(crate) type Bindings<'a> = [&'a [&'a str]; StorageKind::COUNT];
 
-/// The compile-time check `app!` runs against wrangler.toml: every storage binding a route
-/// opens is declared there (`bindings`: per kind, as [`layers_spec::storage::KINDS`] says each
-/// kind is declared). What does not need wrangler.toml — segments, conflicting routes, `[vars]`
-/// that name secrets — [`App::new`] checks itself (`table_problem`), so a table built by
-/// hand is held to it too.
+/// wrangler's config as `app!` read it, for the compile-time checks: the file's name (for the
+/// messages) and what each deployment of the Worker has — the top level first, then each
+/// environment the app is deployed to (`[env.NAME]`).
+#[derive(Debug, Clone, Copy)]
+pub struct WranglerConfig<'a> {
+    /// The config's file name (`wrangler.toml`, `wrangler.jsonc`…).
+    pub file: &'a str,
+    /// The top level (`env: ""`), then the environments.
+    pub scopes: &'a [WranglerScope<'a>],
+}
+
+/// What one deployment of the Worker has (the top level, or an environment as wrangler
+/// resolves it: its own bindings, `vars`, queues and Durable Objects — environments inherit none
+/// of them — and its own `triggers` or else the top level's).
+#[derive(Debug, Clone, Copy)]
+pub struct WranglerScope<'a> {
+    /// The environment's name; empty for the top level.
+    pub env: &'a str,
+    /// The declared bindings, per kind, as [`layers_spec::storage::KINDS`] says each kind is
+    /// declared.
+    pub bindings: Bindings<'a>,
+    /// `[triggers] crons`.
+    pub crons: &'a [&'a str],
+    /// `[[queues.consumers]] queue`.
+    pub consumers: &'a [&'a str],
+    /// The `class_name`s of `[[durable_objects.bindings]]` without `script_name` (this
+    /// Worker's own classes).
+    pub classes: &'a [&'a str],
+}
+
+/// `m` + a section's name in `scope`: `[triggers] crons`, or `[env.NAME.triggers] crons` in an
+/// environment (`open` is `[` or `[[`, `close` what follows the section's path).
+pub(super) const fn section(m: ConstMsg, scope: &WranglerScope<'_>, open: &str, path: &str, close: &str) -> ConstMsg {
+    let m = m.push(open);
+    let m = if scope.env.is_empty() { m } else { m.push("env.").push(scope.env).push(".") };
+    m.push(path).push(close)
+}
+
+/// The compile-time check `app!` runs against wrangler's config: every storage binding a route
+/// opens is declared at the top level and in every environment the app is deployed to
+/// (`wrangler`: per kind, as [`layers_spec::storage::KINDS`] says each kind is declared;
+/// environments do not inherit bindings). What does not need wrangler's config — segments,
+/// conflicting routes, `[vars]` that name secrets — [`App::new`] checks itself
+/// (`table_problem`), so a table built by hand is held to it too.
 ///
 /// # Panics
-/// At compile time, with a message naming the route and binding at fault.
-pub const fn check_app(routes: &[RouteMeta], bindings: Bindings<'_>) {
-    let mut i = 0;
-    while i < routes.len() {
-        let a = &routes[i];
-        if let Some(decl) = undeclared_binding(a.storage, bindings) {
-            let who = ConstMsg::new()
-                .push("route `")
-                .push(a.method.as_str())
-                .push(" ")
-                .push(a.pattern)
-                .push("` (fn ")
-                .push(a.handler)
-                .push(")");
-            panic!("{}", undeclared_msg(who, decl).as_str());
+/// At compile time, with a message naming the route and binding at fault (and the environment).
+pub const fn check_app(routes: &[RouteMeta], wrangler: &WranglerConfig<'_>) {
+    let mut s = 0;
+    while s < wrangler.scopes.len() {
+        let scope = &wrangler.scopes[s];
+        let mut i = 0;
+        while i < routes.len() {
+            let a = &routes[i];
+            if let Some(decl) = undeclared_binding(a.storage, scope.bindings) {
+                let who = ConstMsg::new()
+                    .push("route `")
+                    .push(a.method.as_str())
+                    .push(" ")
+                    .push(a.pattern)
+                    .push("` (fn ")
+                    .push(a.handler)
+                    .push(")");
+                panic!("{}", undeclared_msg(who, decl, wrangler.file, scope).as_str());
+            }
+            i += 1;
         }
-        i += 1;
+        s += 1;
     }
 }
 
@@ -129,20 +173,37 @@ const fn undeclared_binding(storage: &[StorageDecl], bindings: Bindings<'_>) -> 
     None
 }
 
-/// "`who` uses KIND binding "NAME", which wrangler.toml does not declare…"
-const fn undeclared_msg(who: ConstMsg, decl: StorageDecl) -> ConstMsg {
-    who.push(" uses ")
+/// "`who` uses KIND binding "NAME", which wrangler.toml does not declare…", or, in an
+/// environment (checked after the top level, which therefore declares it), "…which wrangler.toml
+/// declares at the top level but not in [env.NAME]…".
+const fn undeclared_msg(who: ConstMsg, decl: StorageDecl, file: &str, scope: &WranglerScope<'_>) -> ConstMsg {
+    let m = who
+        .push(" uses ")
         .push(decl.kind.as_str())
         .push(" binding \"")
         .push(decl.binding)
-        .push("\", which wrangler.toml does not declare: add it to wrangler.toml or name a declared binding with `storage(")
-        .push(decl.kind.as_str())
-        .push(" = \"NAME\")`.")
-        .push(decl.kind.spec().declare_hint)
+        .push("\", which ")
+        .push(file);
+    let m = if scope.env.is_empty() {
+        m.push(" does not declare: add it to ")
+            .push(file)
+            .push(" or name a declared binding with `storage(")
+            .push(decl.kind.as_str())
+            .push(" = \"NAME\")`.")
+    } else {
+        m.push(" declares at the top level but not in [env.")
+            .push(scope.env)
+            .push("]: environments do not inherit bindings, so `wrangler deploy --env ")
+            .push(scope.env)
+            .push("` would deploy a Worker without it. Declare it in [env.")
+            .push(scope.env)
+            .push("] too, or, if the app is not deployed there, name the environments it is deployed to in `app! { envs: [..] }`.")
+    };
+    m.push(decl.kind.spec().declare_hint)
 }
 
 /// What `app!` would refuse in a route table, crons, queues and `[vars]` names, without
-/// wrangler.toml: a segment no `#[route]` pattern makes, two equally specific routes that can
+/// wrangler's config: a segment no `#[route]` pattern makes, two equally specific routes that can
 /// match one request, a route taking requests from another identity's without `shadows(…)`
 /// (see [`routes`]), or a `[vars]` name that is a secret the app uses. [`App::new`] panics with it (at
 /// compile time for a `static`), and an `App` checks it again when it first serves.
@@ -166,11 +227,12 @@ pub(super) const fn check_storage(
     name: &str,
     handler: &str,
     storage: &[StorageDecl],
-    bindings: Bindings<'_>,
+    file: &str,
+    scope: &WranglerScope<'_>,
 ) {
-    if let Some(decl) = undeclared_binding(storage, bindings) {
+    if let Some(decl) = undeclared_binding(storage, scope.bindings) {
         let who = ConstMsg::new().push(kind).push(" \"").push(name).push("\" (fn ").push(handler).push(")");
-        panic!("{}", undeclared_msg(who, decl).as_str());
+        panic!("{}", undeclared_msg(who, decl, file, scope).as_str());
     }
 }
 

@@ -173,7 +173,7 @@ const fn secret_msg(name: &str, who: ConstMsg) -> ConstMsg {
         .push(name)
         .push("` is a secret (")
         .push(who.as_str())
-        .push(" reads it), but wrangler.toml lists it under `[vars]`, where its value sits in the repository and every handler can read it through `Vars`. Remove it from `[vars]` and set it with `wrangler secret put ")
+        .push(" reads it), but wrangler's config lists it under `[vars]`, where its value sits in the repository and every handler can read it through `Vars`. Remove it from `[vars]` and set it with `wrangler secret put ")
         .push(name)
         .push("` (locally: in .dev.vars).")
 }

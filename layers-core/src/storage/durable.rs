@@ -181,8 +181,8 @@ pub mod typecheck {
     /// Implemented by an app's table for each `[[durable_objects.bindings]] name`, keyed by
     /// `name_hash` of the binding.
     #[diagnostic::on_unimplemented(
-        message = "this handler's `storage(DurableObject = …)` binding is not a `[[durable_objects.bindings]] name` of wrangler.toml",
-        note = "declare the binding in wrangler.toml (`[[durable_objects.bindings]] name = \"…\"`, `class_name = \"…\"`) or name a declared one"
+        message = "this handler's `storage(DurableObject = …)` binding is not a `[[durable_objects.bindings]] name` of wrangler's config",
+        note = "declare the binding in wrangler's config (`[[durable_objects.bindings]] name = \"…\"`, `class_name = \"…\"`) or name a declared one"
     )]
     pub trait BindingOf<const BINDING: u64> {
         /// The `#[durable_object]` class listed in `app!{{ durable_objects: [..] }}` whose name is
@@ -198,9 +198,9 @@ pub mod typecheck {
 
     /// The handle's class is the binding's.
     #[diagnostic::on_unimplemented(
-        message = "Durable Object class mismatch: this handler takes `DurableObject<'_, {C}>` through `{W}`, whose class in wrangler.toml is `{Self}`",
+        message = "Durable Object class mismatch: this handler takes `DurableObject<'_, {C}>` through `{W}`, whose class in wrangler's config is `{Self}`",
         label = "calls `{C}`, the binding reaches `{Self}`",
-        note = "the binding → class mapping is wrangler.toml's `[[durable_objects.bindings]]`; list the class in `app!{{ durable_objects: [..] }}` and type the handle with it (`UnlistedClass` means the class is another script's or not listed)"
+        note = "the binding → class mapping is the `[[durable_objects.bindings]]` of wrangler's config; list the class in `app!{{ durable_objects: [..] }}` and type the handle with it (`UnlistedClass` means the class is another script's or not listed)"
     )]
     pub trait SameClass<C, W> {}
     impl<T, W> SameClass<T, W> for T {}

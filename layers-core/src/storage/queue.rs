@@ -167,7 +167,7 @@ pub mod typecheck {
     /// Implemented by an app's queue table for each queue a listed `#[queue]` consumer
     /// takes, keyed by [`name_hash`] of the queue's name.
     #[diagnostic::on_unimplemented(
-        message = "a queue that wrangler.toml's `[[queues.consumers]]` says this Worker consumes has no `#[queue]` consumer in `app!{{ queues: [..] }}`",
+        message = "a queue that the `[[queues.consumers]]` of wrangler's config say this Worker consumes has no `#[queue]` consumer in `app!{{ queues: [..] }}`",
         note = "list the queue's `#[queue(\"name\")]` handler in `app!{{ queues: [..] }}`, so producers can be checked against the type it decodes"
     )]
     pub trait ConsumerOfQueue<const QUEUE: u64> {
@@ -178,8 +178,8 @@ pub mod typecheck {
     /// Implemented by an app's queue table for each `[[queues.producers]] binding` of
     /// wrangler.toml, keyed by [`name_hash`] of the binding.
     #[diagnostic::on_unimplemented(
-        message = "this route's `storage(Queue = …)` binding is not a `[[queues.producers]] binding` of wrangler.toml",
-        note = "declare the producer binding in wrangler.toml (`[[queues.producers]] binding = \"…\"`, `queue = \"…\"`) or name a declared one"
+        message = "this route's `storage(Queue = …)` binding is not a `[[queues.producers]] binding` of wrangler's config",
+        note = "declare the producer binding in wrangler's config (`[[queues.producers]] binding = \"…\"`, `queue = \"…\"`) or name a declared one"
     )]
     pub trait ProducerOf<const BINDING: u64> {
         /// [`Consumed`] when this Worker consumes the binding's queue, else [`Unconsumed`].
@@ -203,7 +203,7 @@ pub mod typecheck {
     #[diagnostic::on_unimplemented(
         message = "queue message type mismatch: this handler sends `{Self}` through `{W}`, but that queue's `#[queue]` consumer decodes `{U}`",
         label = "sends `{Self}`, the consumer takes `{U}`",
-        note = "the binding → queue mapping is wrangler.toml's `[[queues.producers]]`; every message the consumer cannot decode as `{U}` is retried and then dead-lettered",
+        note = "the binding → queue mapping is the `[[queues.producers]]` of wrangler's config; every message the consumer cannot decode as `{U}` is retried and then dead-lettered",
         note = "send what the consumer takes (`Queue<'_, {U}>`), change the consumer's `Batch<'_, …>`, or, to send another shape on purpose (a poison message), opt out with `Queue<'_, Unchecked<{Self}>>`"
     )]
     pub trait SameMessage<U, W> {}

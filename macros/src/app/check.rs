@@ -3,7 +3,7 @@
 //! handlers declare — conflicts, bindings, crons, queues, classes — are `const` checks the
 //! generated code runs: see `generate.rs`.)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use proc_macro2::Span;
 use quote::quote;
@@ -11,7 +11,7 @@ use syn::LitStr;
 
 use super::parse::{cfgs, AppInput, Listed};
 use crate::ctxt::Ctxt;
-use crate::wrangler::{read_wrangler, Wrangler};
+use crate::wrangler::{read_wrangler, ReadError, Wrangler};
 
 /// `app!`'s input once checked: the lists (empty when not given, each with the span a failing
 /// check on it is reported at) and wrangler's config.
@@ -52,24 +52,27 @@ pub(crate) fn check(parsed: AppInput, call_site_file: Option<PathBuf>, cx: &mut 
             }
         }
     }
-    let path = match &parsed.wrangler {
-        Some(l) => {
-            let base = call_site_file.as_ref().and_then(|f| f.parent().map(PathBuf::from));
-            match base {
-                Some(dir) => dir.join(l.value()),
-                None => PathBuf::from(l.value()),
-            }
-        }
-        None => {
-            let dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
-            dir.join("wrangler.toml")
-        }
-    };
-    let wrangler = match read_wrangler(&path) {
+    let (path, found) = wrangler_path(parsed.wrangler.as_ref(), call_site_file.as_deref());
+    let envs: Option<Vec<String>> = parsed.envs.as_ref().map(|(l, _)| l.iter().map(LitStr::value).collect());
+    let wrangler = match found.map_err(ReadError::Unreadable).and_then(|()| read_wrangler(&path, envs.as_deref())) {
         Ok(w) => w,
         Err(e) => {
-            let span = parsed.wrangler.as_ref().map_or_else(Span::call_site, LitStr::span);
-            cx.error_at(span, format!("`app!` checks every storage binding against wrangler.toml, and {e}. Put wrangler.toml next to Cargo.toml or point to it with `wrangler: \"path\"` (relative to this file)"));
+            // Paths as the user wrote them: relative to this file, or to Cargo.toml.
+            let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+            let relative = |mut e: String| {
+                for dir in [call_site_file.as_deref().and_then(Path::parent), manifest.as_deref()].into_iter().flatten()
+                {
+                    e = e.replace(&format!("{}/", dir.display()), "");
+                }
+                e
+            };
+            let at_path = parsed.wrangler.as_ref().map_or_else(Span::call_site, LitStr::span);
+            let (span, msg) = match e {
+                ReadError::Unreadable(e) => (at_path, format!("`app!` checks every storage binding, var, cron and queue against wrangler's config, and {}. Put it next to Cargo.toml (`wrangler.json`, `wrangler.jsonc` or `wrangler.toml`, preferred in that order, as wrangler does) or point to it with `wrangler: \"path\"` (relative to this file; a directory picks the file wrangler would pick there)", relative(e))),
+                ReadError::Syntax(e) => (at_path, format!("wrangler's config does not parse, as wrangler would refuse it: {}", relative(e))),
+                ReadError::UnknownEnv(e) => (parsed.envs.as_ref().map_or(at_path, |(_, s)| *s), e),
+            };
+            cx.error_at(span, msg);
             Wrangler::default()
         }
     };
@@ -88,4 +91,31 @@ pub(crate) fn check(parsed: AppInput, call_site_file: Option<PathBuf>, cx: &mut 
         wrangler_path: path,
         wrangler,
     })
+}
+
+/// The config `app!` reads: `wrangler: "…"` relative to the file that invokes `app!` — a file
+/// in the format its extension says, or a directory in which to pick the file wrangler would —
+/// else the file wrangler picks when run next to Cargo.toml (`CARGO_MANIFEST_DIR`), as
+/// [`layers_spec::wrangler::find_config`] applies wrangler's precedence. `Err` (with the path
+/// to show) when no file is found.
+fn wrangler_path(given: Option<&LitStr>, call_site_file: Option<&Path>) -> (PathBuf, Result<(), String>) {
+    let dir = match given {
+        Some(l) => {
+            let base = call_site_file.and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+            let p = base.join(l.value());
+            if !p.is_dir() {
+                return (p, Ok(()));
+            }
+            p
+        }
+        None => std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default(),
+    };
+    match layers_spec::wrangler::find_config(&dir) {
+        Some(p) => (p, Ok(())),
+        None => {
+            let e =
+                format!("there is no wrangler.json, wrangler.jsonc nor wrangler.toml in {} or above it", dir.display());
+            (dir, Err(e))
+        }
+    }
 }

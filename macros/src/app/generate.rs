@@ -11,7 +11,7 @@ use super::check::App;
 use super::parse::cfgs;
 use super::type_tables::{durable_types, queue_types};
 use crate::paths;
-use crate::wrangler::bindings_tokens;
+use crate::wrangler::config_tokens;
 
 /// The expansion of a checked `app!`.
 pub(crate) fn generate(app: &App) -> TokenStream {
@@ -29,11 +29,14 @@ pub(crate) fn generate(app: &App) -> TokenStream {
         let c = cfgs(r);
         quote_spanned!(r.span()=> #c #private::route_meta::<#r>())
     });
-    let bindings = bindings_tokens(wrangler);
-    let vars = &wrangler.vars;
+    let config = config_tokens(wrangler);
+    // `[vars]` of every deployment: a secret's name is refused under any of them.
+    let mut vars: Vec<&String> = wrangler.scopes().flat_map(|(_, s)| &s.vars).collect();
+    vars.sort();
+    vars.dedup();
     let metas: Vec<_> = metas.collect();
     let check = quote_spanned! {list_span=>
-        const _: () = #private::check_app(&[#(#metas),*], #bindings);
+        const _: () = #private::check_app(&[#(#metas),*], __LAYERS_WRANGLER);
     };
     let cron_entries: Vec<_> = crons
         .iter()
@@ -63,23 +66,17 @@ pub(crate) fn generate(app: &App) -> TokenStream {
             quote_spanned!(q.span()=> #g <#q as #private::Consumer>::META)
         })
         .collect();
-    let w_crons = &wrangler.crons;
-    let w_consumers = &wrangler.consumers;
     let events_span = if crons.is_empty() { queues_span } else { crons_span };
     let check_events = quote_spanned! {events_span=>
-        const _: () = #private::check_events(
-            &[#(#cron_metas),*],
-            &[#(#queue_metas),*],
-            &[#(#w_crons),*],
-            &[#(#w_consumers),*],
-            #bindings,
-        );
+        const _: () = #private::check_events(&[#(#cron_metas),*], &[#(#queue_metas),*], __LAYERS_WRANGLER);
     };
+    let any_crons = wrangler.scopes().any(|(_, s)| !s.crons.is_empty());
+    let any_consumers = wrangler.scopes().any(|(_, s)| !s.consumers.is_empty());
     let (wb, wbf, js, worker) =
         (paths::wasm_bindgen(), paths::wasm_bindgen_futures(), paths::js_sys(), paths::worker());
     // Every export is written out with `wasm_bindgen` through layers' re-exports (never
     // `#[worker::event]`, whose expansion names `::worker`): an app depends on layers-core alone.
-    let scheduled_entry = (!crons.is_empty() || !wrangler.crons.is_empty()).then(|| {
+    let scheduled_entry = (!crons.is_empty() || any_crons).then(|| {
         quote! {
             #[doc(hidden)]
             mod __layers_scheduled_export {
@@ -105,7 +102,7 @@ pub(crate) fn generate(app: &App) -> TokenStream {
     });
     // The `queue` export is written out rather than `#[worker::event(queue)]`, whose glue
     // hides the JS batch: the framework reads each message's `attempts` from it.
-    let queue_entry = (!queues.is_empty() || !wrangler.consumers.is_empty()).then(|| {
+    let queue_entry = (!queues.is_empty() || any_consumers).then(|| {
         quote! {
             #[doc(hidden)]
             mod __layers_queue_export {
@@ -137,15 +134,15 @@ pub(crate) fn generate(app: &App) -> TokenStream {
             quote_spanned!(d.span()=> #g <#d as #private::DurableClass>::META)
         })
         .collect();
-    let local_classes: Vec<&String> =
-        wrangler.durable_classes.iter().filter(|(_, _, other)| !other).map(|(_, c, _)| c).collect();
     let private_d = paths::private_at(durables_span);
     let check_durable = quote_spanned! {durables_span=>
-        const _: () = #private_d::check_durable(&[#(#durable_metas),*], &[#(#local_classes),*], #bindings);
+        const _: () = #private_d::check_durable(&[#(#durable_metas),*], __LAYERS_WRANGLER);
     };
-    let durable_types = durable_types(routes, crons, queues, durables, wrangler);
+    // The type checks (a producer's message against its consumer, a handle against its class)
+    // read the top level's mappings.
+    let durable_types = durable_types(routes, crons, queues, durables, &wrangler.top);
     let manifest = manifest_tokens();
-    let queue_types = queue_types(routes, crons, queues, wrangler);
+    let queue_types = queue_types(routes, crons, queues, &wrangler.top);
     // `App::new` checks the table itself (segments, conflicting routes, `[vars]` naming
     // secrets): its compile error points at the route list.
     let private_l = paths::private_at(list_span);
@@ -162,8 +159,11 @@ pub(crate) fn generate(app: &App) -> TokenStream {
         #[doc(hidden)]
         static __LAYERS_APP: #private::App = #new_app;
 
-        // Rebuild when wrangler.toml changes.
+        // Rebuild when wrangler's config changes.
         const _: &[u8] = ::core::include_bytes!(#path_str);
+
+        #[doc(hidden)]
+        const __LAYERS_WRANGLER: &#private::WranglerConfig<'static> = #config;
 
         #check
         #check_events

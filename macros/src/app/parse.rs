@@ -1,5 +1,5 @@
 //! Parsing `app! { routes: [..], crons: [..], queues: [..], durable_objects: [..],
-//! wrangler: "path" }`.
+//! wrangler: "path", envs: ["staging", ..] }`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -52,11 +52,14 @@ pub(crate) struct AppInput {
     pub(crate) queues: Option<(Vec<Listed>, Span)>,
     pub(crate) durables: Option<(Vec<Listed>, Span)>,
     pub(crate) wrangler: Option<LitStr>,
+    /// `envs: [..]`: the environments of wrangler's config the app is deployed to (all when
+    /// not given), with the span of the brackets.
+    pub(crate) envs: Option<(Vec<LitStr>, Span)>,
 }
 
 /// Parses `app!`'s input; a syntax error ends the parse (returned), other problems go to `cx`.
 pub(crate) fn parse(input: TokenStream, cx: &mut Ctxt) -> syn::Result<AppInput> {
-    let mut parsed = AppInput { routes: None, crons: None, queues: None, durables: None, wrangler: None };
+    let mut parsed = AppInput { routes: None, crons: None, queues: None, durables: None, wrangler: None, envs: None };
     let parser = |s: ParseStream<'_>| -> syn::Result<()> {
         let mut seen: Vec<(String, Span)> = Vec::new();
         while !s.is_empty() {
@@ -90,8 +93,14 @@ pub(crate) fn parse(input: TokenStream, cx: &mut Ctxt) -> syn::Result<AppInput> 
                     }
                 }
                 "wrangler" => parsed.wrangler = Some(s.parse()?),
+                "envs" => {
+                    let content;
+                    let bracket = syn::bracketed!(content in s);
+                    let names = content.parse_terminated(|c: ParseStream<'_>| c.parse::<LitStr>(), Token![,])?;
+                    parsed.envs = Some((names.into_iter().collect(), bracket.span.join()));
+                }
                 other => {
-                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]`, and optionally `crons: [..]`, `queues: [..]`, `durable_objects: [..]` and `wrangler: \"path/to/wrangler.toml\"`"));
+                    cx.error_spanned(&key, format!("unknown key `{other}` in `app!`: expected `routes: [..]`, and optionally `crons: [..]`, `queues: [..]`, `durable_objects: [..]`, `wrangler: \"path/to/wrangler.toml\"` and `envs: [\"staging\", ..]`"));
                     let _: syn::Expr = s.parse()?;
                 }
             }

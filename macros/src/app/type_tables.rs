@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 
 use super::parse::{cfgs, Listed};
 use crate::paths;
-use crate::wrangler::Wrangler;
+use crate::wrangler::Scope;
 
 /// The Durable Object binding check: a table type `__LayersDurables` implementing
 /// `BindingOf<hash(name)>` for every `[[durable_objects.bindings]]`, whose `Class` is the listed
@@ -19,7 +19,7 @@ pub(crate) fn durable_types(
     crons: &[Listed],
     queues: &[Listed],
     durables: &[Listed],
-    w: &Wrangler,
+    w: &Scope,
 ) -> TokenStream {
     let private = paths::private();
     let check = quote!(#private::durable_check);
@@ -83,7 +83,7 @@ pub(crate) fn durable_types(
 /// the type it decodes (keyed by its queue's name) and, per `[[queues.producers]]` binding,
 /// what a handler sending through it must send; then every route's, cron's and consumer's
 /// `__layers_producer_check` (see `expand::producer_check_for`) is named with that table.
-pub(crate) fn queue_types(routes: &[Listed], crons: &[Listed], queues: &[Listed], w: &Wrangler) -> TokenStream {
+pub(crate) fn queue_types(routes: &[Listed], crons: &[Listed], queues: &[Listed], w: &Scope) -> TokenStream {
     let private = paths::private();
     let check = quote!(#private::queue_check);
     let consumers = queues.iter().map(|q| {
