@@ -1,46 +1,55 @@
 //! The wrangler config a run starts with, and the env file it reads.
 //!
-//! The harness runs wrangler on a copy of the Worker's `wrangler.toml`, written into the run's
-//! state directory, with:
+//! The harness runs wrangler on a copy of the Worker's config — the file wrangler itself would
+//! read there (`wrangler.json`, `wrangler.jsonc` or `wrangler.toml`, see
+//! [`layers_spec::wrangler::find_config`]), written as TOML into the run's state directory, with:
 //! * relative paths (`main`, each D1 `migrations_dir`, `[assets] directory`) made absolute;
 //! * `[build]` removed: the harness has built the Worker, wrangler must not build it again;
 //! * `[ai]` and `[[vectorize]]` removed: both are remote-only services, for which wrangler would
 //!   open a session to Cloudflare (and ask for a login). Routes using them answer an error
-//!   under the harness; test them with a config of your own ([`Builder::config`](crate::Builder::config)).
+//!   under the harness unless [`Builder::service`](crate::Builder::service) binds their names to
+//!   a local stand-in; or test them with a config of your own ([`Builder::config`](crate::Builder::config));
+//! * a `[[services]]` entry for each [`Builder::service`](crate::Builder::service).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::builder::Service;
 use crate::Error;
 
-/// Writes the local copy of `dir/wrangler.toml` into `state`; returns its path. The harness
-/// rewrites TOML only: when wrangler would read another file there (`wrangler.json` and
-/// `wrangler.jsonc` come first, see [`layers_spec::wrangler::find_config`]), the error says to
-/// pass a config of one's own.
-pub(crate) fn local_copy(dir: &Path, state: &Path) -> Result<PathBuf, Error> {
-    let source = dir.join("wrangler.toml");
-    if let Some(other) = layers_spec::wrangler::find_config(dir).filter(|p| *p != source) {
-        return Err(Error::new(format!(
-            "the harness rewrites wrangler.toml, and wrangler reads {} for {}: write a wrangler.toml \
-             there instead, or pass your own local config with `.config(\"…\")` (paths in it must then \
-             resolve from {})",
-            other.display(),
-            dir.display(),
+/// Writes the local copy of the config wrangler would read in `dir` into `state`, with
+/// `services` bound; returns its path.
+pub(crate) fn local_copy(dir: &Path, state: &Path, services: &[Service]) -> Result<PathBuf, Error> {
+    let source = layers_spec::wrangler::find_config(dir).ok_or_else(|| {
+        Error::new(format!(
+            "no wrangler config (wrangler.json, wrangler.jsonc or wrangler.toml) in {} or above it",
             dir.display()
-        )));
-    }
-    let text =
-        std::fs::read_to_string(&source).map_err(|e| Error::new(format!("cannot read {}: {e}", source.display())))?;
-    let local = rewrite(&text, dir)?;
+        ))
+    })?;
+    let doc = read_table(&source)?;
+    // Paths in the config are relative to its own directory (found here or above).
+    let base = source.parent().unwrap_or(dir);
+    let local = rewrite(doc, base, &source, services)?;
     let path = state.join("wrangler.toml");
     std::fs::write(&path, local).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
 
 /// The rewritten config (see the module docs).
-fn rewrite(text: &str, dir: &Path) -> Result<String, Error> {
-    let mut doc: toml::Table =
-        text.parse().map_err(|e| Error::new(format!("{}/wrangler.toml is not valid TOML: {e}", dir.display())))?;
+/// The config at `path` as a TOML table, whatever its format.
+fn read_table(path: &Path) -> Result<toml::Table, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    match layers_spec::wrangler::Format::of(path) {
+        Some(layers_spec::wrangler::Format::Jsonc) => {
+            jsonc_parser::parse_to_serde_value::<toml::Table>(text, &layers_spec::wrangler::jsonc_options())
+                .map_err(|e| Error::new(format!("{} is not a config wrangler reads: {e}", path.display())))
+        }
+        _ => text.parse().map_err(|e| Error::new(format!("{} is not valid TOML: {e}", path.display()))),
+    }
+}
+
+fn rewrite(mut doc: toml::Table, dir: &Path, source: &Path, services: &[Service]) -> Result<String, Error> {
     for key in ["ai", "vectorize", "build"] {
         doc.remove(key);
     }
@@ -58,8 +67,24 @@ fn rewrite(text: &str, dir: &Path) -> Result<String, Error> {
     if let Some(toml::Value::String(d)) = doc.get_mut("assets").and_then(|a| a.get_mut("directory")) {
         *d = abs(d);
     }
+    if !services.is_empty() {
+        let list = doc.entry("services").or_insert_with(|| toml::Value::Array(Vec::new()));
+        let list = list
+            .as_array_mut()
+            .ok_or_else(|| Error::new(format!("{}: `services` is not an array", source.display())))?;
+        for s in services {
+            list.retain(|t| t.get("binding").and_then(toml::Value::as_str) != Some(s.binding.as_str()));
+            let mut t = toml::Table::new();
+            t.insert("binding".into(), s.binding.clone().into());
+            t.insert("service".into(), s.service.clone().into());
+            if let Some(e) = &s.entrypoint {
+                t.insert("entrypoint".into(), e.clone().into());
+            }
+            list.push(toml::Value::Table(t));
+        }
+    }
     let body = toml::to_string(&doc).map_err(|e| Error::new(format!("cannot write the local wrangler config: {e}")))?;
-    Ok(format!("# GENERATED by layers-test from {}/wrangler.toml for one test run.\n{body}", dir.display()))
+    Ok(format!("# GENERATED by layers-test from {} for one test run.\n{body}", source.display()))
 }
 
 /// The D1 bindings of the config (TOML, JSON or JSONC, read as wrangler reads it) whose
@@ -125,6 +150,7 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::{d1_bindings, dotenv, rewrite};
+    use crate::builder::Service;
     use std::collections::BTreeMap;
     use std::path::Path;
 
@@ -133,12 +159,50 @@ mod tests {
         let src = "name = \"x\"\nmain = \"build/index.js\"\n[build]\ncommand = \"worker-build\"\n[vars]\nA = \"1\"\n\
                    [ai]\nbinding = \"AI\"\n[[vectorize]]\nbinding = \"V\"\nindex_name = \"i\"\n\
                    [[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"0\"\n";
-        let out = rewrite(src, Path::new("/w/app")).unwrap();
+        let standin = |b: &str, e: &str| Service {
+            binding: b.to_owned(),
+            service: "standin".to_owned(),
+            entrypoint: Some(e.to_owned()),
+        };
+        let out = rewrite(
+            src.parse().unwrap(),
+            Path::new("/w/app"),
+            Path::new("/w/app/wrangler.toml"),
+            &[standin("AI", "Ai"), standin("V", "Vec")],
+        )
+        .unwrap();
         let doc: toml::Table = out.parse().unwrap();
         assert!(!doc.contains_key("ai") && !doc.contains_key("vectorize") && !doc.contains_key("build"));
         assert_eq!(doc["main"].as_str(), Some("/w/app/build/index.js"));
         assert_eq!(doc["d1_databases"][0]["migrations_dir"].as_str(), Some("/w/app/migrations"));
         assert_eq!(doc["vars"]["A"].as_str(), Some("1"));
+        let services = doc["services"].as_array().unwrap();
+        assert_eq!(services.len(), 2);
+        assert_eq!(services[0]["binding"].as_str(), Some("AI"));
+        assert_eq!(services[1]["service"].as_str(), Some("standin"));
+        assert_eq!(services[1]["entrypoint"].as_str(), Some("Vec"));
+        let plain = rewrite(src.parse().unwrap(), Path::new("/w/app"), Path::new("/w/app/wrangler.toml"), &[]).unwrap();
+        assert!(!plain.parse::<toml::Table>().unwrap().contains_key("services"));
+    }
+
+    #[test]
+    fn a_jsonc_config_is_copied_as_toml() {
+        let dir = std::env::temp_dir().join(format!("layers-test-jsonc-copy-{}", std::process::id()));
+        let state = dir.join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        std::fs::write(
+            dir.join("wrangler.jsonc"),
+            "\u{feff}{\n  // the Worker\n  \"name\": \"w\", \"main\": \"build/index.js\",\n  \"build\": { \"command\": \"worker-build\" },\n  \"d1_databases\": [{ \"binding\": \"DB\", \"database_id\": \"0\", \"migrations_dir\": \"m\", },],\n  \"compatibility_flags\": [], \"workers_dev\": false,\n}",
+        )
+        .unwrap();
+        let copied = super::local_copy(&dir, &state, &[]).map(|p| std::fs::read_to_string(p).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+        let doc: toml::Table = copied.unwrap().parse().unwrap();
+        assert_eq!(doc["name"].as_str(), Some("w"));
+        assert!(!doc.contains_key("build"));
+        assert_eq!(doc["workers_dev"].as_bool(), Some(false));
+        assert_eq!(doc["main"].as_str(), Some(dir.join("build/index.js").to_str().unwrap()));
+        assert_eq!(doc["d1_databases"][0]["migrations_dir"].as_str(), Some(dir.join("m").to_str().unwrap()));
     }
 
     #[test]

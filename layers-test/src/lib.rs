@@ -32,7 +32,9 @@
 //!    `ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`, `ACCESS_CERTS_URL` and `TURNSTILE_VERIFY_URL` point at
 //!    them. Everything goes to wrangler in an env file of mode 0600 in a fresh state directory
 //!    under `target/layers-test/` (so a developer's `.dev.vars` is not used).
-//! 3. **Applies the D1 migrations** of every D1 binding to that state, and **starts**
+//! 3. **Applies the D1 migrations** of every D1 binding to that state (the first run applies
+//!    them to a template under `target/layers-test/`, kept while the migrations and the D1
+//!    bindings stay the same; later runs copy it, which saves a node process per binding), and **starts**
 //!    `wrangler dev --local --ip 127.0.0.1 --port <free> --test-scheduled` on a local copy of the
 //!    wrangler config (see below), waiting until it answers.
 //! 4. **Stops** it — SIGTERM to wrangler's process group, then SIGKILL — when the [`Worker`] is
@@ -43,8 +45,9 @@
 //!
 //! The local wrangler config leaves out `[build]` (the harness built the Worker) and the
 //! remote-only `[ai]` and `[[vectorize]]` bindings (wrangler would need a Cloudflare login for
-//! them): routes using them fail under the harness unless you pass a config of your own with
-//! [`Builder::config`].
+//! them): routes using them fail under the harness unless [`Builder::service`] binds their names
+//! to a stand-in Worker you run locally (with the same [`Builder::dev_registry`]), or you pass a
+//! config of your own with [`Builder::config`].
 //!
 //! # Identity: no test-only `Claims`
 //! The harness never makes `Claims`, and nothing in layers lets it: it makes *credentials* that
@@ -66,7 +69,9 @@
 //! `cf-ray` header the harness puts on every request), whose [`LogEvent::records`] read the
 //! layers in order, e.g. [`LogEvent::assert_denied_before_storage`]. Events of work no request
 //! of yours carries (a queue consumer's batch) are found with [`Worker::log_mark`] and
-//! [`Worker::wait_for_event`].
+//! [`Worker::wait_for_event`]. To check that no secret ever reaches the log, scan
+//! [`Worker::log_path`] (kept after the run when set with [`Builder::log_file`]) for the values
+//! of [`Worker::secrets`].
 //!
 //! # Blocking, with `.await` where you want it
 //! [`TestRequest::send`] blocks until the answer. That needs no async runtime — one would
@@ -89,6 +94,7 @@
 
 #![forbid(unsafe_code)]
 
+mod builder;
 mod config;
 mod http;
 mod identity;
@@ -97,15 +103,17 @@ mod process;
 mod request;
 mod storage;
 mod stub;
+mod template;
 mod toolchain;
 mod worker;
 
+pub use builder::Builder;
 pub use identity::{AccessToken, API_KEY_LABEL, TEAM_DOMAIN};
 pub use logs::{LogEvent, LogMark};
 pub use request::{Sending, TestRequest, TestResponse};
 pub use storage::{Kv, D1};
 pub use toolchain::WORKER_BUILD_VERSION;
-pub use worker::{Builder, Worker};
+pub use worker::Worker;
 
 /// Why a [`Worker`] could not start: a message that says what failed and, for a missing tool,
 /// what to run.

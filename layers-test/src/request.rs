@@ -32,7 +32,12 @@ pub struct TestRequest<'w> {
 
 impl<'w> TestRequest<'w> {
     pub(crate) fn new(worker: &'w Worker, method: &str, target: &str) -> TestRequest<'w> {
-        assert!(target.starts_with('/'), "the request target must start with `/` (got {target:?})");
+        // Sent byte for byte: a path, but also `*` or an absolute-form target. Only what would
+        // break the request line is refused.
+        assert!(
+            !target.is_empty() && !target.contains([' ', '\r', '\n']),
+            "the request target must be non-empty, without spaces or line breaks (got {target:?})"
+        );
         TestRequest { worker, method: method.to_owned(), target: target.to_owned(), headers: Vec::new(), body: None }
     }
 
@@ -186,12 +191,29 @@ impl<'w> TestRequest<'w> {
         self
     }
 
+    /// A body sent exactly as given, with only the headers you set: no `content-type` is
+    /// added (a request with a wrong or missing one, or bytes that are not what they claim).
+    pub fn raw_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
     /// Sends the request and waits for the answer (blocking the calling thread: a loopback
     /// round trip).
     ///
     /// # Panics
     /// When the Worker cannot be reached or answers something that is not HTTP.
-    pub fn send(mut self) -> TestResponse<'w> {
+    pub fn send(self) -> TestResponse<'w> {
+        let (method, target, worker) = (self.method.clone(), self.target.clone(), self.worker);
+        self.try_send().unwrap_or_else(|e| panic!("{method} {target}: {e}\n{}", worker.log_tail(30)))
+    }
+
+    /// [`send`](Self::send), with a connection the Worker closes or resets without an answer
+    /// (what a runtime may do with a request line it refuses) as an `Err` instead of a panic.
+    ///
+    /// # Errors
+    /// The I/O error of the exchange.
+    pub fn try_send(mut self) -> std::io::Result<TestResponse<'w>> {
         let ray = match self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("cf-ray")) {
             Some((_, v)) => v.clone(),
             None => {
@@ -201,9 +223,8 @@ impl<'w> TestRequest<'w> {
             }
         };
         let raw =
-            crate::http::send(self.worker.port(), &self.method, &self.target, &self.headers, self.body.as_deref())
-                .unwrap_or_else(|e| panic!("{} {}: {e}\n{}", self.method, self.target, self.worker.log_tail(30)));
-        TestResponse { worker: self.worker, method: self.method, target: self.target, ray, raw }
+            crate::http::send(self.worker.port(), &self.method, &self.target, &self.headers, self.body.as_deref())?;
+        Ok(TestResponse { worker: self.worker, method: self.method, target: self.target, ray, raw })
     }
 }
 

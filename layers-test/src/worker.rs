@@ -5,199 +5,16 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use layers_core::identity::{
-    AccessConfig, ApiKeyConfig, DefaultAccess, DefaultApiKey, DefaultToken, DefaultTurnstile, DefaultWebhook,
-    TokenConfig, TurnstileConfig, WebhookConfig,
-};
+use layers_core::identity::{ApiKeyConfig, DefaultApiKey, TokenConfig, WebhookConfig};
 
 use crate::identity::{random_hex, AccessKey, AccessToken, Secrets, API_KEY_LABEL, TEAM_DOMAIN};
 use crate::logs::{LogEvent, LogMark};
 use crate::process::{free_port, probe, tail, Tied};
 use crate::stub::{Pass, Stub, CERTS_PATH, SITEVERIFY_PATH};
-use crate::toolchain::{BuildPlan, Tools};
-use crate::{config, Error, TestRequest};
-
-/// How a [`Worker`] is started. Every secret and var the verifiers read gets a harness value
-/// unless [`var`](Self::var) sets it.
-#[derive(Debug, Clone)]
-pub struct Builder {
-    dir: Option<PathBuf>,
-    vars: Vec<(String, String)>,
-    plan: BuildPlan,
-    config: Option<PathBuf>,
-    api_key_secrets: Vec<&'static str>,
-    signing_secrets: Vec<&'static str>,
-    webhook_secrets: Vec<&'static str>,
-    /// (secret, verify URL var)
-    turnstile: Vec<(&'static str, &'static str)>,
-    /// (team domain var, AUD var, certs URL var)
-    access: Vec<(&'static str, &'static str, &'static str)>,
-    ready_timeout: Duration,
-}
-
-impl Default for Builder {
-    fn default() -> Self {
-        let mut b = Builder {
-            dir: None,
-            vars: Vec::new(),
-            plan: BuildPlan::default(),
-            config: None,
-            api_key_secrets: Vec::new(),
-            signing_secrets: Vec::new(),
-            webhook_secrets: Vec::new(),
-            turnstile: Vec::new(),
-            access: Vec::new(),
-            ready_timeout: Duration::from_secs(60),
-        };
-        b = b.api_keys::<DefaultApiKey>().signing_key::<DefaultToken>().webhook_secret::<DefaultWebhook>();
-        b.turnstile::<DefaultTurnstile>().access::<DefaultAccess>()
-    }
-}
-
-impl Builder {
-    /// The Worker crate's directory (holding `Cargo.toml` and the wrangler config), relative
-    /// to the directory of the crate whose tests run (`CARGO_MANIFEST_DIR`). Default: that
-    /// crate itself.
-    #[must_use]
-    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.dir = Some(dir.into());
-        self
-    }
-
-    /// Sets a var or secret of the Worker (written, with the harness's secrets, to an env file
-    /// of mode 0600 that wrangler reads; `[vars]` of the config are overridden). A value set
-    /// here wins over the harness's own.
-    #[must_use]
-    pub fn var(mut self, name: &str, value: &str) -> Self {
-        self.vars.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// Builds with these cargo features of the Worker crate.
-    #[must_use]
-    pub fn features(mut self, features: &[&str]) -> Self {
-        self.plan.features = features.iter().map(|f| (*f).to_owned()).collect();
-        self
-    }
-
-    /// Uses the Worker's `build/` as it is: no `worker-build` (you build it yourself).
-    #[must_use]
-    pub fn prebuilt(mut self) -> Self {
-        self.plan.prebuilt = true;
-        self
-    }
-
-    /// Starts wrangler with this config file (relative to [`dir`](Self::dir)) instead of a
-    /// local copy of `wrangler.toml` made by the harness (see the crate docs).
-    #[must_use]
-    pub fn config(mut self, file: impl Into<PathBuf>) -> Self {
-        self.config = Some(file.into());
-        self
-    }
-
-    /// Also writes a harness API key (label `test`) to `C::SECRET` (`API_KEYS` is always
-    /// written).
-    #[must_use]
-    pub fn api_keys<C: ApiKeyConfig>(mut self) -> Self {
-        push_unique(&mut self.api_key_secrets, C::SECRET);
-        self
-    }
-
-    /// Also writes a random signing key to `C::SECRET` (`SIGNING_KEY` is always written).
-    #[must_use]
-    pub fn signing_key<C: TokenConfig>(mut self) -> Self {
-        push_unique(&mut self.signing_secrets, C::SECRET);
-        self
-    }
-
-    /// Also writes a random `whsec_…` secret to `C::SECRET` (`WEBHOOK_SECRET` always is).
-    #[must_use]
-    pub fn webhook_secret<C: WebhookConfig>(mut self) -> Self {
-        push_unique(&mut self.webhook_secrets, C::SECRET);
-        self
-    }
-
-    /// Also points configuration `C`'s Turnstile secret and siteverify URL at the harness.
-    #[must_use]
-    pub fn turnstile<C: TurnstileConfig>(mut self) -> Self {
-        if !self.turnstile.iter().any(|(s, _)| *s == C::SECRET) {
-            self.turnstile.push((C::SECRET, C::VERIFY_URL_VAR));
-        }
-        self
-    }
-
-    /// Also sets configuration `C`'s Access vars (team domain, AUD, JWKS URL) to the
-    /// harness's (the default `ACCESS_*` vars always are).
-    #[must_use]
-    pub fn access<C: AccessConfig>(mut self) -> Self {
-        let vars = (C::TEAM_DOMAIN_VAR, C::AUD_VAR, C::CERTS_URL_VAR);
-        if !self.access.contains(&vars) {
-            self.access.push(vars);
-        }
-        self
-    }
-
-    /// How long to wait for the Worker to answer after starting (default 60 s).
-    #[must_use]
-    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
-        self.ready_timeout = timeout;
-        self
-    }
-
-    /// Whether every tool a start needs is there (wrangler, and unless
-    /// [`prebuilt`](Self::prebuilt) worker-build, the wasm-bindgen CLI, wasm-opt and esbuild),
-    /// without building or starting anything: for a test suite that skips when they are not.
-    ///
-    /// # Errors
-    /// The first tool missing, with what to run.
-    pub fn check_toolchain(&self) -> Result<(), Error> {
-        let tools = Tools::find(&self.worker_dir()?)?;
-        if self.plan.prebuilt {
-            Ok(())
-        } else {
-            crate::toolchain::check_build_tools(&tools)
-        }
-    }
-
-    fn worker_dir(&self) -> Result<PathBuf, Error> {
-        let base = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
-        let dir = base.join(self.dir.clone().unwrap_or_default());
-        dir.canonicalize().map_err(|e| Error::new(format!("the Worker directory {}: {e}", dir.display())))
-    }
-
-    /// Builds and starts a Worker of its own, stopped when it is dropped.
-    ///
-    /// # Errors
-    /// When a tool is missing (the message says what to run), the build fails, the migrations
-    /// fail, or wrangler does not answer in time (with the end of its log).
-    pub fn start(self) -> Result<Worker, Error> {
-        Worker::start(self)
-    }
-
-    /// The Worker of this test binary, started on first use with this configuration and
-    /// shared by every test after (the configuration of later calls is not looked at). Stopped
-    /// when the test binary exits, however it exits: wrangler runs under a watchdog tied to
-    /// this process.
-    ///
-    /// # Panics
-    /// When it cannot start (every test using it then fails with the same message).
-    pub fn shared(self) -> &'static Worker {
-        static SHARED: OnceLock<Result<Worker, String>> = OnceLock::new();
-        match SHARED.get_or_init(|| self.start().map_err(|e| e.to_string())) {
-            Ok(w) => w,
-            Err(e) => panic!("the shared Worker did not start: {e}"),
-        }
-    }
-}
-
-fn push_unique(list: &mut Vec<&'static str>, name: &'static str) {
-    if !list.contains(&name) {
-        list.push(name);
-    }
-}
+use crate::toolchain::Tools;
+use crate::{config, Builder, Error, TestRequest};
 
 /// A Worker running in workerd (`wrangler dev --local` on 127.0.0.1), with fresh local state
 /// and harness credentials. Make requests with [`get`](Self::get), [`post`](Self::post), …
@@ -211,6 +28,10 @@ pub struct Worker {
     env: BTreeMap<String, String>,
     access_key: AccessKey,
     access_aud_vars: Vec<&'static str>,
+    /// The names of the secrets the harness filled (for [`Worker::secrets`]).
+    secret_names: Vec<&'static str>,
+    /// Which of them hold API keys (`label:key,…`).
+    api_key_names: Vec<&'static str>,
     stub: Stub,
     server: std::sync::Mutex<Tied>,
     /// One `wrangler d1|kv` command at a time: each starts its own miniflare on the state
@@ -243,7 +64,7 @@ impl Worker {
         Builder::default().shared()
     }
 
-    fn start(b: Builder) -> Result<Worker, Error> {
+    pub(crate) fn start_with(b: Builder) -> Result<Worker, Error> {
         let t0 = Instant::now();
         let dir = b.worker_dir()?;
         let tools = Tools::find(&dir)?;
@@ -257,7 +78,7 @@ impl Worker {
         std::fs::create_dir_all(&state).map_err(|e| Error::new(format!("cannot create {}: {e}", state.display())))?;
         let config = match &b.config {
             Some(c) => dir.join(c),
-            None => config::local_copy(&dir, &state)?,
+            None => config::local_copy(&dir, &state, &b.services)?,
         };
 
         let access_key = AccessKey::generate()?;
@@ -267,21 +88,12 @@ impl Worker {
         let env_file = state.join("worker.env");
         config::write_private(&env_file, &config::dotenv(&env)?)?;
 
-        let log = state.join("wrangler.log");
-        for binding in config::d1_bindings(&config)? {
-            let mut cmd = std::process::Command::new(&tools.wrangler);
-            cmd.args(["d1", "migrations", "apply", &binding, "--local", "--persist-to"])
-                .arg(&state)
-                .arg("-c")
-                .arg(&config)
-                .current_dir(&dir)
-                .env("WRANGLER_SEND_METRICS", "false");
-            crate::process::run_captured(&mut cmd, &format!("`wrangler d1 migrations apply {binding} --local`"))?;
-        }
+        let log = b.log_file.clone().unwrap_or_else(|| state.join("wrangler.log"));
+        crate::template::migrated_state(&root, &config, &dir, &tools, &state)?;
 
         let t_migrations = t0.elapsed();
         let port = free_port()?;
-        let registry = state.join("registry");
+        let registry = b.registry.clone().unwrap_or_else(|| state.join("registry"));
         let args: Vec<OsString> = vec![
             "dev".into(),
             "-c".into(),
@@ -336,6 +148,12 @@ impl Worker {
             log.display()
         );
         let access_aud_vars = b.access.iter().map(|(_, aud, _)| *aud).collect();
+        let secret_names = [&b.api_key_secrets, &b.signing_secrets, &b.webhook_secrets]
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(b.turnstile.iter().map(|(secret, _)| *secret))
+            .collect();
         Ok(Worker {
             dir,
             config,
@@ -346,6 +164,8 @@ impl Worker {
             env,
             access_key,
             access_aud_vars,
+            secret_names,
+            api_key_names: b.api_key_secrets.clone(),
             stub,
             server: std::sync::Mutex::new(server),
             storage_lock: std::sync::Mutex::new(()),
@@ -371,13 +191,46 @@ impl Worker {
         &self.state
     }
 
+    /// The file wrangler's output (the Worker's log) goes to: `wrangler.log` in the
+    /// [state directory](Self::state_dir), or the [`Builder::log_file`].
+    #[must_use]
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// The secrets the Worker was started with, as `(name, value)`: every API key (one entry
+    /// per key of each keys secret), the signing keys, the webhook secrets (with and without
+    /// `whsec_`) and the Turnstile secrets — whether the harness made them or
+    /// [`Builder::var`] set them. None of them may ever appear in the Worker's log: scan
+    /// [`log_path`](Self::log_path) for them.
+    #[must_use]
+    pub fn secrets(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for name in &self.secret_names {
+            let Some(value) = self.env(name) else { continue };
+            if self.api_key_names.contains(name) {
+                for entry in value.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {
+                    let (label, key) = entry.split_once(':').unwrap_or(("", entry));
+                    out.push((format!("{name} key {label}"), key.to_owned()));
+                }
+            } else {
+                out.push(((*name).to_owned(), value.to_owned()));
+                if let Some(raw) = value.strip_prefix("whsec_") {
+                    out.push((format!("{name} (key)"), raw.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
     /// How long starting took, and whether it had to build the Worker.
     #[must_use]
     pub fn startup(&self) -> (Duration, bool) {
         self.started
     }
 
-    /// A request with this method to `target` (path and query, sent byte for byte).
+    /// A request with this method to `target` (path and query, sent byte for byte: no `//`,
+    /// `%2f` or dot segment is normalized; `*` and absolute-form targets go as they are).
     pub fn request(&self, method: &str, target: &str) -> TestRequest<'_> {
         TestRequest::new(self, method, target)
     }

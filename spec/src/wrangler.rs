@@ -142,6 +142,24 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// What wrangler's JSONC reader accepts (`parseJSONC`: comments and trailing commas, nothing
+/// else of JSON5), for every reader of a JSON config in layers.
+#[must_use]
+pub fn jsonc_options() -> jsonc_parser::ParseOptions {
+    jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    }
+}
+
 /// Parses a config's text as `format` (a UTF-8 byte order mark is skipped, as wrangler does).
 ///
 /// # Errors
@@ -158,18 +176,7 @@ pub fn parse(text: &str, format: Format) -> Result<Value, ParseError> {
             }
         },
         Format::Jsonc => {
-            let options = jsonc_parser::ParseOptions {
-                allow_comments: true,
-                allow_trailing_commas: true,
-                allow_loose_object_property_names: false,
-                allow_missing_commas: false,
-                allow_single_quoted_strings: false,
-                allow_hexadecimal_numbers: false,
-                allow_unary_plus_numbers: false,
-                allow_bare_decimal_point_numbers: false,
-                allow_non_finite_numbers: false,
-                allow_extended_string_escapes: false,
-            };
+            let options = jsonc_options();
             match jsonc_parser::parse_to_value(text, &options) {
                 Ok(Some(v)) => Ok(from_jsonc(v)),
                 Ok(None) => Ok(Value::Table(Vec::new())),

@@ -1,5 +1,5 @@
 //! End-to-end tests of the reference app's admin and background side, in real workerd (run
-//! through `cargo xtask test`, see tests/tests/e2e.rs): `/admin/*` with each identity, keyset
+//! through `cargo xtask test`, see tests/tests/common/run.rs): `/admin/*` with each identity, keyset
 //! pagination, flags, reindex → queue → FTS5 search, parsed inbound email, and the weekly
 //! digest cron against the mail stub.
 
@@ -80,8 +80,7 @@ fn add_subscriber(email: &str) {
 }
 
 fn unsub_token(email: &str) -> String {
-    let token =
-        layers_core::identity::mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, now() + 3600);
+    let token = layers_core::identity::mint(signing_key().as_bytes(), "unsubscribe", email, now() + 3600);
     sensitive(&token);
     token
 }
@@ -267,7 +266,7 @@ fn admin_c_flags_toggle() {
 
 fn inbound(body: &str, id: &str) -> Resp {
     let ts = now();
-    let sig = layers_core::identity::sign_webhook(&env("LAYERS_E2E_WEBHOOK_SECRET"), id, ts, body.as_bytes()).unwrap();
+    let sig = layers_core::identity::sign_webhook(&webhook_secret(), id, ts, body.as_bytes()).unwrap();
     sensitive(&sig);
     let ts = ts.to_string();
     let h = [("content-type", "application/json"), ("svix-id", id), ("svix-timestamp", &ts), ("svix-signature", &sig)];
@@ -484,7 +483,7 @@ fn admin_f_digest_cron_mails_each_active_subscriber_once() {
     assert_eq!(fresh.iter().filter(|e| gone.contains(e)).count(), 1, "the link unsubscribed its own recipient");
     // Addresses and tokens never reach the framework's log lines (wrangler's own access log,
     // the `[wrangler:info]` lines, shows request paths; it is not the Worker's log).
-    let log: String = std::fs::read_to_string(env("LAYERS_E2E_LOG"))
+    let log: String = std::fs::read_to_string(log_path())
         .unwrap()
         .lines()
         .filter_map(|l| l.find('{').map(|i| &l[i..]))
@@ -529,7 +528,7 @@ fn admin_f_a_verifier_run_by_hand_cannot_feed_the_routes_key_cache() {
     let mut claims = user_claims(ADMIN);
     claims["exp"] = serde_json::json!(now() + 20 * 365 * 86_400);
     let evil = access_token("b", &kid("a"), &claims);
-    let certs = format!("{}/cdn-cgi/access/certs", env("LAYERS_E2E_STUBS"));
+    let certs = format!("{}/cdn-cgi/access/certs", stubs_url());
     let before = send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", &evil)], None);
     assert_eq!(before.status, 403, "the attacker's token before the attack: {}", before.body);
     for _ in 0..3 {

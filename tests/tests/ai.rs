@@ -84,7 +84,7 @@ fn storage_ai_run_returns_the_models_answer_and_logs_without_input() {
     assert_eq!(line["outcome"], "ok");
     assert!(line["ms"].is_u64(), "{line}");
     // Never the prompt: not in any log line, not even the stand-in's.
-    let log = std::fs::read_to_string(env("LAYERS_E2E_LOG")).unwrap();
+    let log = std::fs::read_to_string(log_path()).unwrap();
     assert!(!log.contains(&marker), "the AI input reached the log");
 }
 
@@ -226,6 +226,6 @@ fn storage_vectorize_logs_op_and_count_not_data() {
     wait_log("the refused query line", |ls| {
         ls.iter().any(|l| l["kind"] == "Vectorize" && l["op"] == "query" && l["outcome"] == "error")
     });
-    let log = std::fs::read_to_string(env("LAYERS_E2E_LOG")).unwrap();
+    let log = std::fs::read_to_string(log_path()).unwrap();
     assert!(!log.contains(&marker), "vector metadata reached the log");
 }

@@ -1,6 +1,6 @@
 //! End-to-end tests of the blog's public side (app/src/blog): pages, the OG image, the
 //! newsletter's subscribe → confirm → unsubscribe flow with the mail stub, the contact form and
-//! the abuse guard. Run through `cargo xtask test` (see tests/tests/e2e.rs for the setup).
+//! the abuse guard. Run through `cargo xtask test` (see tests/tests/common/run.rs for the setup).
 //!
 //! Each test sends its own `cf-connecting-ip` (a documentation address unique to the test), so
 //! the abuse guard's per-address windows of different tests never meet.
@@ -76,7 +76,7 @@ fn link(text: &str, prefix: &str) -> String {
 }
 
 fn log_text() -> String {
-    std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log")
+    std::fs::read_to_string(log_path()).expect("wrangler log")
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn blog_subscribe_validates_and_normalizes_the_email() {
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn blog_abuse_guard_limits_each_address() {
-    // ABUSE_LIMIT is 4 in the e2e run (xtask/src/e2e.rs).
+    // ABUSE_LIMIT is 4 in the e2e run (tests/tests/common/run.rs).
     let ip = fresh_ip();
     for i in 0..4 {
         let r = subscribe(&ip, &unique(&format!("blog-guard{i}")), Some(&pass_token()));

@@ -1,21 +1,15 @@
 //! End-to-end tests against the reference app running in real workerd (`wrangler dev`).
 //!
-//! `cargo xtask test` builds the app, starts wrangler on 127.0.0.1 with fresh local D1/KV
-//! state and test secrets, and runs these with `--ignored`, passing:
-//! `LAYERS_E2E_URL` (e.g. `http://127.0.0.1:8799`), `LAYERS_E2E_API_KEY` (label `e2e`),
-//! `LAYERS_E2E_API_KEY_OLD` (label `old`, a second key for rotation), `LAYERS_E2E_SIGNING_KEY`,
-//! and `LAYERS_E2E_LOG` (the file wrangler's output goes to).
+//! Like every e2e target here, this one gets a Worker of its own (the test build, fresh local
+//! state and secrets, its own loopback stubs) from `layers-test` on its first request
+//! (`common/run.rs`); `cargo xtask e2e` runs it with `--ignored`, or `cargo xtask e2e --target
+//! e2e` alone. Its tests run one at a time in name order against that Worker, and some rely on
+//! it: the Access tests start with the Worker's key cache empty and leave the JWKS stub serving
+//! key b, which `any_of_api_key_or_access` and the federation test rely on.
 //!
-//! Requests are written by hand over TCP so that the path reaches the server byte for byte
-//! (no client-side normalization of `//`, `%2f` or dot segments).
-//!
-//! This target runs first; every other file here with tests marked like these is an e2e target
-//! of its own and runs after it, by name (`xtask/src/e2e.rs`); each target's tests run one at a
-//! time in name order. What stays here needs that place: the Access tests need the Worker's key
-//! cache empty at their start and leave the JWKS stub serving key b, which
-//! `any_of_api_key_or_access` and the federation test rely on; the cron, queue, `After` and
-//! Durable Object tests look for log lines that later targets write too (see their sections).
-//! The rest is in targets named for what they test (routing, subscribers, storage, …).
+//! Requests go through the harness's client, which writes them by hand over TCP so that the
+//! path reaches the server byte for byte (no client-side normalization of `//`, `%2f` or dot
+//! segments).
 
 mod common;
 
@@ -24,10 +18,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::*;
 
 // ---------------------------------------------------------------------------------------------
-// Identity layer: Cloudflare Access (JWKS stub on loopback). `LAYERS_E2E_STUBS`,
-// `LAYERS_E2E_ACCESS_AUD`. (The other identity schemes: identity_schemes.rs.)
+// Identity layer: Cloudflare Access (the JWKS of this target's `layers-stubs`, `stubs_url()`;
+// the Worker's AUD, `access_aud()`). (The other identity schemes: identity_schemes.rs.)
 
-/// Runs first (tests run in name order): the Worker's key cache starts empty here.
+/// Runs first (tests run in name order): the key cache of this target's Worker starts empty here.
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn access_a_keys_unreachable_fail_closed_then_rotate() {
@@ -186,7 +180,7 @@ fn any_of_api_key_or_access() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Outbound identity: OIDC federation against the STS stub (`POST /sts` on `LAYERS_E2E_STUBS`).
+// Outbound identity: OIDC federation against the STS stub (`POST /sts` on `stubs_url()`).
 // The Worker signs with fixture key a (secret FEDERATION_KEY); the stub trusts its public half.
 
 fn sts_count() -> u64 {
@@ -266,7 +260,7 @@ fn federation_exchanges_once_then_caches() {
         }
     }
     std::thread::sleep(Duration::from_millis(300));
-    let log = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+    let log = std::fs::read_to_string(log_path()).expect("wrangler log");
     let pem = std::fs::read_to_string(format!("{}/fixtures/access/key-a.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let key_line = pem.lines().nth(5).expect("a PEM body line");
     for secret in ["stubsecret", "stubsession", key_line] {
@@ -282,9 +276,9 @@ fn federation_exchanges_once_then_caches() {
 }
 
 // ---- platform events: cron triggers and queues ------------------------------------------
-// Here rather than in a target of their own: admin.rs fires the same cron (`0 2 * * SUN`) and
-// consumes the same `reindex` queue, and these tests look for their log lines in the whole
-// log, so they must run before any other target has written such lines.
+// These look for their log lines in the whole log of this target's Worker: admin.rs fires the
+// same cron (`0 2 * * SUN`) and consumes the same `reindex` queue, but on a Worker (and a log)
+// of its own.
 
 fn events_now() -> serde_json::Value {
     let k = key();
@@ -460,7 +454,7 @@ fn event_queue_poison_messages_are_retried_then_dead_lettered() {
 // ---- log lines other targets write too ---------------------------------------------------
 // These find their wide events in the whole log: a `GET /blog/:slug` with `After` work, and a
 // Durable Object's call, identity and storage. blog.rs (post pages; the abuse guard's
-// `RateLimiter`) writes lines of the same shape, so these run here, before any other target.
+// `RateLimiter`) writes lines of the same shape, to the log of its own Worker.
 
 fn views(body: &str) -> u64 {
     let end = body.find(" views</p>").expect("views counter");
@@ -482,7 +476,7 @@ fn after_the_response_work_uses_the_request_scope() {
     }
     assert!(seen > first, "views stayed at {first}");
     // One wide event per request holds the three layers, the `After` work's update included.
-    let text = || std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+    let text = || std::fs::read_to_string(log_path()).expect("wrangler log");
     let is_post = |e: &serde_json::Value| e["route"] == "/blog/:slug" && e["request"]["status"] == 200;
     let mut events = Vec::new();
     for _ in 0..40 {

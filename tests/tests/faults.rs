@@ -1,5 +1,5 @@
 //! Fault injection against the reference app in real workerd (run through `cargo xtask e2e`,
-//! see tests/tests/e2e.rs): the identity layer fails closed when what it depends on breaks, and
+//! see tests/tests/common/run.rs): the identity layer fails closed when what it depends on breaks, and
 //! storage faults neither leave half-done writes nor take pages down.
 //!
 //! - Access's JWKS endpoint (the `layers-stubs` JWKS stub) goes down, answers 500, garbage or a
@@ -16,9 +16,9 @@
 //! - KV fails on a feature-flag read: the flag takes its declared default and a storage line
 //!   with outcome `fallback` is logged (see `app/src/flags.rs` for how the failure is provoked).
 //!
-//! This target runs after `e2e` (which runs first: its Access tests need the key cache empty at
-//! their start; the others follow by name) and leaves the stubs as it found them: JWKS serving
-//! key b (also cached by the Worker), siteverify in its normal mode.
+//! This target has a Worker and stubs of its own (`common/run.rs`). Each test sets up the state
+//! it needs (the JWKS test starts by serving key b and letting the Worker fetch it) and puts the
+//! stubs back when it ends, even half-way: JWKS serving key b, siteverify in its normal mode.
 
 mod common;
 
@@ -189,7 +189,7 @@ fn status_of(email: &str) -> Option<String> {
 
 /// The framework's JSON lines in wrangler's output so far.
 fn log_lines() -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+    let text = std::fs::read_to_string(log_path()).expect("wrangler log");
     log_values(&text)
 }
 

@@ -1,8 +1,8 @@
 //! End-to-end tests of the identity schemes other than Cloudflare Access (which `e2e.rs`
-//! covers), in real workerd (run through `cargo xtask test`, see tests/tests/e2e.rs for the
+//! covers), in real workerd (run through `cargo xtask test`, see tests/tests/common/run.rs for the
 //! setup): API keys (and a rotated second key), signed unsubscribe tokens (the flow, then
 //! expired, forged, wrong-purpose and wrong-key tokens), Turnstile against the siteverify stub,
-//! and Svix-signed webhooks. `LAYERS_E2E_STUBS`, `LAYERS_E2E_WEBHOOK_SECRET`.
+//! and Svix-signed webhooks (the stubs: `stubs_url()`; the secret: `webhook_secret()`).
 
 mod common;
 
@@ -28,13 +28,13 @@ fn api_key_protects_the_endpoint() {
     let r = send("GET", "/api/subscribers?limit=1000", &[("x-api-key", &k)], None);
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!(v["key"], "e2e");
+    assert_eq!(v["key"], layers_test::API_KEY_LABEL);
 }
 
 #[test]
 #[ignore = "needs workerd: run through `cargo xtask test`"]
 fn rotated_second_key_also_works() {
-    let k2 = env("LAYERS_E2E_API_KEY_OLD");
+    let k2 = old_key();
     let r = send("GET", "/api/subscribers", &[("x-api-key", &k2)], None);
     assert_eq!(r.status, 200);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["key"], "old");
@@ -77,7 +77,7 @@ fn signed_token_denials() {
     let forged = format!("v1.{}.{}.{}", o[1], g[2], g[3]);
     assert_eq!(send("POST", &format!("/api/unsubscribe/{forged}"), &[], Some("")).status, 403);
     // Signed for another purpose, or with another key.
-    let wrong_purpose = mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "login", email, now() + 3600);
+    let wrong_purpose = mint(signing_key().as_bytes(), "login", email, now() + 3600);
     sensitive(&wrong_purpose);
     assert_eq!(get(&format!("/api/unsubscribe/{wrong_purpose}")).status, 403);
     let wrong_key = mint(b"not-the-key-not-the-key-not-the-key!", "unsubscribe", email, now() + 3600);
@@ -126,7 +126,7 @@ fn turnstile_pass_fail_and_spent() {
 // ---- Svix webhooks ------------------------------------------------------------------------------
 
 fn svix(body: &str, id: &str, ts: u64) -> (String, String, String) {
-    let sig = layers_core::identity::sign_webhook(&env("LAYERS_E2E_WEBHOOK_SECRET"), id, ts, body.as_bytes()).unwrap();
+    let sig = layers_core::identity::sign_webhook(&webhook_secret(), id, ts, body.as_bytes()).unwrap();
     sensitive(&sig);
     (id.to_owned(), ts.to_string(), sig)
 }

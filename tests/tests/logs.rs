@@ -1,5 +1,5 @@
 //! End-to-end test of the Worker's log, in real workerd (run through `cargo xtask test`, see
-//! tests/tests/e2e.rs for the setup): a signed-token write and an API-key refusal walk the
+//! tests/tests/common/run.rs for the setup): a signed-token write and an API-key refusal walk the
 //! three layers (request, identity, storage), a refusal's event holds no storage operation,
 //! routes are logged by pattern, and no secret, token or address reaches the log.
 
@@ -18,8 +18,8 @@ fn logs_walk_the_three_layers_and_hold_no_secret() {
     assert_eq!(send("POST", &format!("/api/unsubscribe/{token}"), &[], Some("")).status, 200);
     let k = key();
     assert_eq!(send("GET", "/api/subscribers", &[("x-api-key", &format!("{k}-wrong"))], None).status, 403);
-    let path = env("LAYERS_E2E_LOG");
-    let secrets = [key(), env("LAYERS_E2E_API_KEY_OLD"), env("LAYERS_E2E_SIGNING_KEY")];
+    let path = log_path();
+    let secrets = [key(), old_key(), signing_key()];
     let mut lines: Vec<serde_json::Value> = Vec::new();
     for _ in 0..40 {
         let text = std::fs::read_to_string(&path).expect("wrangler log");
@@ -39,7 +39,15 @@ fn logs_walk_the_three_layers_and_hold_no_secret() {
                 .iter()
                 .any(|v| v["layer"] == layer && v["route"] == "/api/unsubscribe/:token" && v["method"] == "POST")
         };
-        if unsub("request") && unsub("identity") && unsub("storage") {
+        // The refusal was sent last: wait for its line too (this Worker's log holds only this
+        // target's requests, so no other target's refusal can stand in for it).
+        let refused = lines.iter().any(|v| {
+            v["layer"] == "identity"
+                && v["verifier"] == "ApiKey"
+                && v["outcome"] == "deny"
+                && v["route"] == "/api/subscribers"
+        });
+        if unsub("request") && unsub("identity") && unsub("storage") && refused {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));

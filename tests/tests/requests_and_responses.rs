@@ -1,5 +1,5 @@
 //! End-to-end tests of what handlers take and give, in real workerd (run through
-//! `cargo xtask test`, see tests/tests/e2e.rs for the setup): the extractors (JSON, form, path,
+//! `cargo xtask test`, see tests/tests/common/run.rs for the setup): the extractors (JSON, form, path,
 //! query, `cf`, headers and cookies — their errors are `application/problem+json` without the
 //! client's value, and their `Debug` redacts credentials) and the response helpers (escaped
 //! HTML, redirects that stay on the origin).

@@ -1,5 +1,5 @@
 //! End-to-end tests of routing as a client meets it, in real workerd (run through
-//! `cargo xtask test`, see tests/tests/e2e.rs for the setup): public pages reading D1, `HEAD`,
+//! `cargo xtask test`, see tests/tests/common/run.rs for the setup): public pages reading D1, `HEAD`,
 //! 404 and 405 (with `Allow`, and methods no route declares), and spellings of a protected
 //! path that must never reach its handler without credentials.
 

@@ -1,5 +1,5 @@
 //! End-to-end tests of storage handles, in real workerd (run through `cargo xtask test`, see
-//! tests/tests/e2e.rs for the setup): the Cache API (miss, hit, purge), Analytics Engine data
+//! tests/tests/common/run.rs for the setup): the Cache API (miss, hit, purge), Analytics Engine data
 //! points, and R2 — objects of 5 and 25 MB streamed in and out byte for byte, the API key on
 //! every route, bodies of missing or oversized length refused before they are read. (The
 //! Durable Object rate limiter's test stays in `e2e.rs`: see there.)

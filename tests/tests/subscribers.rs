@@ -1,5 +1,5 @@
 //! End-to-end tests of the subscriber API behind an API key, in real workerd (run through
-//! `cargo xtask test`, see tests/tests/e2e.rs for the setup): keyset pagination, writes visible
+//! `cargo xtask test`, see tests/tests/common/run.rs for the setup): keyset pagination, writes visible
 //! afterwards and idempotent, bad bodies refused, an all-or-nothing D1 batch import, and the KV
 //! list of unsubscribed addresses with deletion.
 

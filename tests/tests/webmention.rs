@@ -19,7 +19,7 @@ fn target() -> String {
 }
 
 fn stubs() -> String {
-    env("LAYERS_E2E_STUBS")
+    stubs_url()
 }
 
 /// A marker no other request of this run carries (kept in the source's query string).
@@ -126,7 +126,7 @@ fn webmention_verified_when_the_source_links_to_the_target() {
     let line =
         lines.iter().find(|l| l["event"] == "webmention" && l["outcome"] == "verified" && l["id"] == id).unwrap();
     assert_eq!(line["source_origin"], stubs());
-    let log = std::fs::read_to_string(env("LAYERS_E2E_LOG")).unwrap();
+    let log = std::fs::read_to_string(log_path()).unwrap();
     assert!(!log.contains(&m), "the source's query string reached the log");
 }
 

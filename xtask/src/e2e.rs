@@ -1,10 +1,11 @@
-//! End-to-end tests: the built worker in real workerd (`wrangler dev --local`) with fresh state
-//! and freshly generated secrets, driven by `cargo test -p layers-tests --test e2e -- --ignored`
-//! with `LAYERS_E2E_URL`, `LAYERS_E2E_API_KEY` (label `e2e`), `LAYERS_E2E_API_KEY_OLD` (label
-//! `old`) and `LAYERS_E2E_SIGNING_KEY` set.
+//! The soak's run of the app: the test build in real workerd (`wrangler dev --local`) with fresh
+//! state and freshly generated secrets, loaded by `soak/` (`cargo xtask soak`, and 10 s at the
+//! end of `cargo xtask e2e`), then its log checked for leaks. The e2e targets do not use it: each
+//! gets a Worker of its own from `layers-test` (`e2e_targets.rs`, `tests/tests/common/run.rs`).
 //!
-//! Loopback stubs (`layers-stubs`) stand in for Access's JWKS, Turnstile's siteverify and AWS
-//! STS; the Worker's outbound URLs point at them through the env file.
+//! Loopback stubs (`layers-stubs`) stand in for Access's JWKS, Turnstile's siteverify, AWS STS
+//! and the mail sender; the Worker's outbound URLs point at them through the env file. Also here:
+//! the process-group helpers `dev`, the stand-in and the benchmarks share.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -38,72 +39,18 @@ exec 3<&-
 wait "$server"
 "#;
 
-/// What marks a test of `layers-tests` as end-to-end: it is ignored with this reason, so plain
-/// `cargo test` skips it and this runner passes `--ignored`.
-const E2E_MARKER: &str = "#[ignore = \"needs workerd: run through `cargo xtask test`\"]";
-
-/// The target every run starts with: its Access tests expect the Worker's key cache empty.
-const FIRST_TARGET: &str = "e2e";
-
-/// The test targets of `layers-tests` that run against the Worker: the files of `tests/tests/`
-/// with a test marked [`E2E_MARKER`], [`FIRST_TARGET`] first, then by name. Targets run one
-/// after another, their tests one at a time in name order.
-pub(crate) fn discover_targets(tests_dir: &Path) -> Result<Vec<String>> {
-    let entries = std::fs::read_dir(tests_dir).map_err(|e| format!("cannot list {}: {e}", tests_dir.display()))?;
-    let mut targets = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| format!("cannot list {}: {e}", tests_dir.display()))?.path();
-        if path.extension().is_none_or(|x| x != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if text.contains(E2E_MARKER) {
-            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                targets.push(stem.to_owned());
-            }
-        }
-    }
-    targets.sort_by_key(|t| (t != FIRST_TARGET, t.clone()));
-    if targets.is_empty() {
-        return Err(format!("no end-to-end test in {} (none marked `{E2E_MARKER}`)", tests_dir.display()));
-    }
-    Ok(targets)
-}
-
-fn tests_dir(ctx: &Ctx) -> PathBuf {
-    ctx.root.join("tests").join("tests")
-}
-
-pub(crate) fn e2e(ctx: &mut Ctx, only: &[String]) -> Result<()> {
-    let targets = if only.is_empty() { discover_targets(&tests_dir(ctx))? } else { only.to_vec() };
-    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-    run_app(ctx, &targets, &crate::soak::IN_TEST)
-}
-
-/// `--target T` (repeatable) of `cargo xtask e2e`: run only these e2e targets.
-pub(crate) fn parse_targets(ctx: &Ctx, rest: &[String]) -> Result<Vec<String>> {
-    let known = discover_targets(&tests_dir(ctx))?;
-    let mut out = Vec::new();
-    for (_, v) in util::option_values(rest, &["--target", "-t"], "e2e")? {
-        if !known.contains(&v) {
-            return Err(format!("unknown e2e target `{v}` (expected one of: {})", known.join(", ")));
-        }
-        out.push(v);
-    }
-    Ok(out)
-}
-
-/// Starts the app as for the e2e tests, runs `targets`, then a soak (`soak/`), stops it all
-/// and checks wrangler's log for leaked secrets and registered values (`leaks.rs`).
-/// `cargo xtask soak` runs this with no targets.
-pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Options) -> Result<()> {
+/// Starts the app for the soak (`soak/`): its own state, secrets, stubs, stand-in and
+/// `wrangler dev`, whose inspector and process group the soak watches; soaks it, stops it all
+/// and checks wrangler's log for leaked secrets and the soak's values (`leaks.rs`). The e2e
+/// targets run on Worker of their own (`e2e_targets.rs`); `cargo xtask soak` runs only this.
+pub(crate) fn run_app(ctx: &mut Ctx, soak: &crate::soak::Options) -> Result<()> {
     let target = ctx.root.join("target");
-    let state = target.join(format!("e2e-state-{}", std::process::id()));
+    let state = target.join(format!("soak-state-{}", std::process::id()));
     if state.exists() {
         std::fs::remove_dir_all(&state).map_err(|e| format!("cannot clear {}: {e}", state.display()))?;
     }
     std::fs::create_dir_all(&state).map_err(|e| format!("cannot create {}: {e}", state.display()))?;
-    let log_path = target.join("e2e-wrangler.log");
+    let log_path = target.join("soak-wrangler.log");
 
     // Fresh secrets for this run. They go to wrangler through `--env-file` (a dotenv file with
     // mode 0600 inside the state dir): that keeps them out of `ps`, and — unlike `--var` — it
@@ -116,7 +63,7 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
     let webhook_secret = format!("whsec_{}", util::random_hex(24)?);
 
     // Loopback stand-ins for Access's JWKS, Turnstile's siteverify and AWS STS.
-    let mut stubs = ctx.step("e2e: start identity stubs", |ctx| Stubs::start(ctx, &turnstile_secret))?;
+    let mut stubs = ctx.step("soak: start identity stubs", |ctx| Stubs::start(ctx, &turnstile_secret))?;
     let stubs_url = format!("http://127.0.0.1:{}", stubs.port);
 
     // The Worker's federation key: fixture key a, whose public half the STS stub trusts. A
@@ -150,7 +97,7 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
     let sensitive = state.join("e2e-sensitive.txt");
     util::write_private(&sensitive, "")?;
 
-    ctx.step("e2e: apply D1 migrations", |ctx| {
+    ctx.step("soak: apply D1 migrations", |ctx| {
         let mut cmd = Command::new(ctx.node_bin("wrangler"));
         cmd.args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
             .arg(&state)
@@ -161,49 +108,16 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
     })?;
 
     // The loopback stand-in for Workers AI and Vectorize (see standin.rs).
-    let mut standin = ctx.step("e2e: start the AI/Vectorize stand-in", |ctx| {
-        crate::standin::Standin::start(ctx, &state, &target.join("e2e-standin.log"))
+    let mut standin = ctx.step("soak: start the AI/Vectorize stand-in", |ctx| {
+        crate::standin::Standin::start(ctx, &state, &target.join("soak-standin.log"))
     })?;
     let port = free_port()?;
     let mut server =
-        ctx.step("e2e: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path, &standin))?;
+        ctx.step("soak: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path, &standin))?;
 
-    let url = format!("http://127.0.0.1:{port}");
-    let tests = ctx.step("e2e: cargo test -p layers-tests (the end-to-end targets)", |ctx| {
-        // One cargo run per target, in the order given (cargo itself would run several
-        // `--test` targets in name order): targets share the Worker's state, e.g. the Access
-        // key cache the `e2e` target expects empty at its start. A failing target does not stop
-        // the ones after it; the step fails at the end, naming every failed target.
-        let mut failed = Vec::new();
-        for target in targets {
-            let mut cmd = ctx.cargo_cmd();
-            cmd.args(["test", "-p", "layers-tests", "--test", target]);
-            let outcome = run(cmd
-                .arg("--")
-                .args(["--ignored", "--test-threads=1"])
-                .env("LAYERS_E2E_URL", &url)
-                .env("LAYERS_E2E_API_KEY", &api_key)
-                .env("LAYERS_E2E_API_KEY_OLD", &old_key)
-                .env("LAYERS_E2E_SIGNING_KEY", &signing_key)
-                .env("LAYERS_E2E_LOG", &log_path)
-                .env("LAYERS_E2E_STUBS", &stubs_url)
-                .env("LAYERS_E2E_ACCESS_AUD", &access_aud)
-                .env("LAYERS_E2E_WEBHOOK_SECRET", &webhook_secret)
-                .env("LAYERS_E2E_SENSITIVE", &sensitive));
-            if let Err(e) = outcome {
-                log(format!("e2e target `{target}` failed: {e}"));
-                failed.push(*target);
-            }
-        }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("e2e targets failed: {}", failed.join(", ")))
-        }
-    });
     let soaked =
-        ctx.step("e2e: soak", |_| crate::soak::drive(port, server.inspector, &api_key, server.pgid, soak, &sensitive));
-    ctx.step("e2e: stop wrangler and stubs", |_| {
+        ctx.step("soak", |_| crate::soak::drive(port, server.inspector, &api_key, server.pgid, soak, &sensitive));
+    ctx.step("soak: stop wrangler and stubs", |_| {
         server.stop();
         standin.stop();
         stubs.stop();
@@ -225,13 +139,14 @@ pub(crate) fn run_app(ctx: &mut Ctx, targets: &[&str], soak: &crate::soak::Optio
     secrets.push(("STS session token".to_owned(), "stubsession".to_owned()));
     let pem_lines = federation_key.split("\\n").filter(|l| !l.starts_with("-----"));
     secrets.extend(pem_lines.enumerate().map(|(i, l)| (format!("federation key line {}", i + 2), l.to_owned())));
-    let leaks =
-        ctx.step("e2e: leak check of the wrangler log", |_| crate::leaks::check(&log_path, &secrets, &sensitive));
-    let tests = tests.and(soaked).and(leaks);
+    let leaks = ctx.step("soak: leak check of the wrangler log", |_| {
+        crate::leaks::check(&log_path, &secrets, &sensitive, true).map(drop)
+    });
+    let tests = soaked.and(leaks);
 
     match tests {
         Ok(()) => {
-            // Keep the log (target/e2e-wrangler.log) but drop the state dir with its secrets.
+            // Keep the log (target/soak-wrangler.log) but drop the state dir with its secrets.
             let _ = std::fs::remove_dir_all(&state);
             Ok(())
         }
@@ -513,39 +428,4 @@ pub(crate) fn probe(port: u16) -> bool {
         }
     }
     head.starts_with(b"HTTP/1.") && head.len() >= 12
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{discover_targets, E2E_MARKER};
-
-    #[test]
-    fn targets_are_the_marked_files_with_e2e_first() {
-        let dir = std::env::temp_dir().join(format!("layers-e2e-discovery-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let marked = format!("{E2E_MARKER}\nfn t() {{}}\n");
-        for (name, text) in [
-            ("zeta.rs", marked.as_str()),
-            ("e2e.rs", marked.as_str()),
-            ("alpha.rs", marked.as_str()),
-            ("native.rs", "#[test]\nfn t() {}\n"),
-            ("other_reason.rs", "#[ignore = \"slow\"]\nfn t() {}\n"),
-            ("notes.txt", marked.as_str()),
-        ] {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        assert_eq!(discover_targets(&dir).unwrap(), ["e2e", "alpha", "zeta"]);
-        for name in ["zeta.rs", "e2e.rs", "alpha.rs"] {
-            std::fs::remove_file(dir.join(name)).unwrap();
-        }
-        assert!(discover_targets(&dir).unwrap_err().contains("no end-to-end test"));
-        std::fs::remove_dir_all(&dir).unwrap();
-        // The repository's own: every file that calls the Worker is found.
-        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tests");
-        let found = discover_targets(&repo).unwrap();
-        assert_eq!(found[0], "e2e");
-        for t in ["admin", "ai", "blog", "faults", "paths", "webmention"] {
-            assert!(found.iter().any(|f| f == t), "{t} not discovered: {found:?}");
-        }
-    }
 }

@@ -12,6 +12,7 @@ mod bench_compile;
 mod cold;
 mod devtools;
 mod e2e;
+mod e2e_targets;
 mod ensure;
 mod fuzz;
 mod leaks;
@@ -52,8 +53,9 @@ COMMANDS:
                   cargo test, the audit of app/ and bench/layers-worker, the test build
                   (build plus the app's `expose-routing` and `attack-routes` features), the end-to-end tests against
                   `wrangler dev` (real workerd) with fresh state and secrets, then `bench --smoke`
-    e2e           the test build, then only the end-to-end part of `test` (the e2e targets, a 10-second
-                  soak, then the leak check of wrangler's log)
+    e2e           the test build, then only the end-to-end part of `test`: each e2e target (a file of
+                  tests/tests/ with tests ignored as needs-workerd) against a Worker of its own
+                  (layers-test), each Worker's log checked for leaks; then a 10-second soak
                       --target <T>  run only this e2e target (repeatable): e2e, paths, faults, …
     soak          the test build, start the app as for e2e and load it over loopback: unique writes
                   (`POST /api/subscribers`) mixed with reads, then check D1 rows == 2xx writes,
@@ -213,10 +215,10 @@ fn main() -> ExitCode {
         "dev" => parse_port(rest).and_then(|port| dev(&mut ctx, port)),
         "test" => no_args(command, rest).and_then(|()| test(&mut ctx)),
         "audit" => audit_dir(&ctx, rest).and_then(|dir| ctx.step("audit", |_| audit::audit(&dir))),
-        "e2e" => e2e::parse_targets(&ctx, rest)
-            .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e::e2e(&mut ctx, &only))),
+        "e2e" => e2e_targets::parse_targets(&ctx, rest)
+            .and_then(|only| build(&mut ctx, Flavor::Test).and_then(|_| e2e_targets::e2e(&mut ctx, &only))),
         "soak" => soak::parse_options(rest)
-            .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &[], &o))),
+            .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &o))),
         "new" => new::parse_options(rest).and_then(|o| ensure::ensure(&mut ctx).and_then(|_| new::new(&mut ctx, &o))),
         "manifest" => manifest::parse_options(rest).and_then(|r| manifest::manifest(&mut ctx, &r)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
@@ -476,7 +478,7 @@ fn test(ctx: &mut Ctx) -> Result<()> {
         ctx.step(&format!("audit {}", dir.strip_prefix(&ctx.root).unwrap_or(&dir).display()), |_| audit::audit(&dir))?;
     }
     build(ctx, Flavor::Test)?;
-    e2e::e2e(ctx, &[])?;
+    e2e_targets::e2e(ctx, &[])?;
     new::test_template(ctx)?;
     bench::bench(ctx, &bench::Options::SMOKE)
 }

@@ -1,15 +1,23 @@
-//! The e2e client shared by every end-to-end test target (`e2e`, and the others listed in
-//! `xtask/src/e2e.rs`): raw HTTP/1.1 over TCP to the Worker on loopback, the stubs server, Access
-//! tokens signed with the fixture keys, and the framework's log lines from wrangler's output.
+//! The e2e client shared by every end-to-end target of this crate (each file of `tests/tests/`
+//! with tests marked `#[ignore = "needs workerd: run through `cargo xtask test`"]`, found by
+//! `cargo xtask e2e`): a thin layer over `layers-test`. Each target gets a Worker of its own
+//! (see `run.rs`), so targets depend on nothing another target did; a target's tests share it
+//! and run one at a time, in name order.
 //!
-//! Requests are written by hand over TCP so that the path reaches the server byte for byte
-//! (no client-side normalization of `//`, `%2f` or dot segments).
+//! Requests go through the harness's client, which writes them by hand over TCP so that the
+//! path reaches the server byte for byte (no client-side normalization of `//`, `%2f` or dot
+//! segments); `send` keeps the old shape (`Resp` with `status` and `body`) the tests read.
 
 #![allow(dead_code)]
 
+mod run;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub(crate) use run::run;
 
 pub(crate) struct Resp {
     pub(crate) status: u16,
@@ -26,30 +34,49 @@ impl Resp {
     }
 }
 
-pub(crate) fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run these tests through `cargo xtask test`"))
+/// This target's Worker (started on first use).
+pub(crate) fn app() -> &'static layers_test::Worker {
+    &run().worker
 }
 
+/// `127.0.0.1:<port>` of the Worker (for tests that write their own bytes to the socket).
 pub(crate) fn addr() -> String {
-    let url = env("LAYERS_E2E_URL");
-    let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
-    assert!(host.starts_with("127.0.0.1:") || host.starts_with("localhost:"), "e2e only talks to loopback, not {host}");
-    host
+    format!("127.0.0.1:{}", app().port())
 }
 
-pub(crate) fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
-        let size_line = std::str::from_utf8(&b[..nl]).unwrap_or("0");
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = nl + 2;
-        out.extend_from_slice(&b[start..(start + size).min(b.len())]);
-        b = &b[(start + size + 2).min(b.len())..];
-    }
-    out
+/// The file the Worker's log (wrangler's output) goes to.
+pub(crate) fn log_path() -> PathBuf {
+    app().log_path().to_owned()
+}
+
+/// The loopback stubs (`layers-stubs`) of this target, `http://127.0.0.1:<port>`.
+pub(crate) fn stubs_url() -> String {
+    run().stubs_url.clone()
+}
+
+/// The Worker's `SIGNING_KEY` (the harness's).
+pub(crate) fn signing_key() -> String {
+    app().env("SIGNING_KEY").expect("SIGNING_KEY").to_owned()
+}
+
+/// The Worker's `WEBHOOK_SECRET` (the harness's, `whsec_…`).
+pub(crate) fn webhook_secret() -> String {
+    app().env("WEBHOOK_SECRET").expect("WEBHOOK_SECRET").to_owned()
+}
+
+/// The Worker's `ACCESS_AUD` (the harness's).
+pub(crate) fn access_aud() -> String {
+    app().env("ACCESS_AUD").expect("ACCESS_AUD").to_owned()
+}
+
+/// The API key under label `old` (a second key: rotation).
+pub(crate) fn old_key() -> String {
+    run().old_key.clone()
+}
+
+/// The API key under the harness's label (`test`).
+pub(crate) fn key() -> String {
+    app().api_key()
 }
 
 /// Sends one request with the path exactly as given.
@@ -70,79 +97,19 @@ pub(crate) fn try_send(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> std::io::Result<Resp> {
-    let host = addr();
-    let mut s = TcpStream::connect(&host)?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    let mut req = app().request(method, path);
     for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(k, v);
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+        req = req.raw_body(b);
     }
-    req.push_str("\r\n");
-    let mut wire = req.into_bytes();
-    if let Some(b) = body {
-        wire.extend_from_slice(b);
-    }
-    s.write_all(&wire)?;
-    // workerd keeps the connection open for a while despite `Connection: close`, so the
-    // response is framed by its own headers rather than by EOF.
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    let (split, status, headers) = loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before the response head"));
-        }
-        raw.extend_from_slice(&buf[..n]);
-        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-            let mut lines = head.lines();
-            let status: u16 = lines
-                .next()
-                .and_then(|l| l.split(' ').nth(1))
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no status line"))?;
-            let headers: Vec<(String, String)> = lines
-                .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
-                .collect();
-            break (split, status, headers);
-        }
-    };
-    let find = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
-    let chunked = find("transfer-encoding").is_some_and(|v| v.contains("chunked"));
-    let length: Option<usize> = find("content-length").and_then(|v| v.parse().ok());
-    let no_body = method == "HEAD" || status == 204 || status == 304;
-    loop {
-        let body = &raw[split + 4..];
-        let complete = no_body
-            || length.is_some_and(|l| body.len() >= l)
-            || (chunked && (body.ends_with(b"0\r\n\r\n") || body == b"0\r\n\r\n"));
-        if complete {
-            break;
-        }
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let mut body = raw[split + 4..].to_vec();
-    if no_body {
-        body.clear();
-    } else if chunked {
-        body = dechunk(&body);
-    }
-    Ok(Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned(), bytes: body })
+    let r = req.try_send()?;
+    Ok(Resp { status: r.status(), headers: r.headers().to_vec(), body: r.text(), bytes: r.bytes().to_vec() })
 }
 
 pub(crate) fn get(path: &str) -> Resp {
     send("GET", path, &[], None)
-}
-
-pub(crate) fn key() -> String {
-    env("LAYERS_E2E_API_KEY")
 }
 
 pub(crate) fn now() -> u64 {
@@ -160,21 +127,21 @@ pub(crate) fn unique(prefix: &str) -> String {
 
 /// Registers a value a test sends that must never appear in the Worker's log (a token, a
 /// signature, a cookie, a full email address): appended, one per line, to the file
-/// `LAYERS_E2E_SENSITIVE` names. After the last e2e target `cargo xtask` fails if any of them is
+/// `<target>.sensitive` of the run (see `run.rs`). After the target `cargo xtask` fails if any of them is
 /// in wrangler's output outside its own access-log lines, which print raw paths
 /// (xtask/src/leaks.rs).
 pub(crate) fn sensitive(value: &str) {
     assert!(value.len() >= 8 && !value.contains('\n'), "register values of 8+ bytes on one line");
-    let path = env("LAYERS_E2E_SENSITIVE");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open LAYERS_E2E_SENSITIVE");
-    f.write_all(format!("{value}\n").as_bytes()).expect("append to LAYERS_E2E_SENSITIVE");
+    let path = &run().sensitive;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).expect("open the target's .sensitive file");
+    f.write_all(format!("{value}\n").as_bytes()).expect("append to the target's .sensitive file");
 }
 
 // ---- the subscriber API (`/api/subscribers`, API key) and its unsubscribe tokens ----------------
 // (admin.rs and faults.rs define variants of their own, which shadow these.)
 
 pub(crate) fn unsub_token(email: &str, exp: u64) -> String {
-    let token = layers_core::identity::mint(env("LAYERS_E2E_SIGNING_KEY").as_bytes(), "unsubscribe", email, exp);
+    let token = layers_core::identity::mint(signing_key().as_bytes(), "unsubscribe", email, exp);
     sensitive(&token);
     token
 }
@@ -208,7 +175,8 @@ pub(crate) fn status_of(email: &str) -> Option<String> {
         .map(|s| s["status"].as_str().unwrap().to_owned())
 }
 
-pub(crate) const TEAM: &str = "https://layers-e2e.cloudflareaccess.com";
+/// The Access issuer: the harness's team (`layers_test::TEAM_DOMAIN`).
+pub(crate) const TEAM: &str = "https://layers-test.cloudflareaccess.com";
 
 /// Signs an Access-style RS256 JWT with fixture key `key` (`a` or `b`), header `kid`.
 pub(crate) fn access_token(key: &str, kid: &str, claims: &serde_json::Value) -> String {
@@ -234,14 +202,14 @@ pub(crate) fn user_claims(email: &str) -> serde_json::Value {
     sensitive(email);
     let t = now();
     serde_json::json!({
-        "aud": [env("LAYERS_E2E_ACCESS_AUD")], "email": email, "exp": t + 600, "iat": t - 5, "nbf": t - 5,
+        "aud": [access_aud()], "email": email, "exp": t + 600, "iat": t - 5, "nbf": t - 5,
         "iss": TEAM, "type": "app", "identity_nonce": "n0nce", "sub": "7335d417-61da-459d-899c-0a01c76a2e94",
         "country": "GB",
     })
 }
 
 pub(crate) fn stub(method: &str, path: &str, body: Option<&str>) -> String {
-    let url = env("LAYERS_E2E_STUBS");
+    let url = stubs_url();
     let host = url.trim_start_matches("http://");
     assert!(host.starts_with("127.0.0.1:"), "stubs must be on loopback");
     let mut s = TcpStream::connect(host).expect("connect to stubs");
@@ -324,7 +292,7 @@ pub(crate) fn log_events(text: &str) -> Vec<serde_json::Value> {
 
 /// The log's JSON lines (see [`log_values`]), once `done` holds for them.
 pub(crate) fn wait_log(what: &str, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
-    let path = env("LAYERS_E2E_LOG");
+    let path = log_path();
     for _ in 0..120 {
         let text = std::fs::read_to_string(&path).expect("wrangler log");
         let lines = log_values(&text);
@@ -339,7 +307,7 @@ pub(crate) fn wait_log(what: &str, done: impl Fn(&[serde_json::Value]) -> bool) 
 /// The framework's JSON log lines so far (waits until `pred` holds for one, up to ~4 s).
 pub(crate) fn storage_log_line(pred: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
     for _ in 0..40 {
-        let text = std::fs::read_to_string(env("LAYERS_E2E_LOG")).expect("wrangler log");
+        let text = std::fs::read_to_string(log_path()).expect("wrangler log");
         let found = log_values(&text).into_iter().find(&pred);
         if found.is_some() {
             return found;

@@ -1,0 +1,249 @@
+//! The Worker of one e2e target (test binary): the reference app's test build in workerd,
+//! started by `layers-test` on first use and shared by the target's tests, with what the
+//! harness has no equivalent for started next to it:
+//!
+//! * `layers-stubs` (this crate's binary; one per target, tied to this process): the Access
+//!   JWKS with the fixture keys and its control modes (rotation and outage tests), the slow
+//!   JWKS, Turnstile's siteverify with its fault modes, AWS STS, the mail sink and the
+//!   webmention source pages. `ACCESS_CERTS_URL`, `SLOW_CERTS_URL`, `TURNSTILE_*`, `MAIL_URL`,
+//!   `STS_URL` and `WEBMENTION_ALLOW_ORIGINS` point there; the Access team and AUD, the signing
+//!   key and the webhook secret are the harness's.
+//! * the AI/Vectorize stand-in (`tests/standin/`, its own `wrangler dev`): `AI` and `VECTORIZE`
+//!   are service bindings to it through a dev registry. `cargo xtask e2e` starts one for all
+//!   targets and names its registry in `LAYERS_E2E_REGISTRY`; without it the target starts its
+//!   own (a few seconds more).
+//!
+//! What the leak check (`xtask/src/leaks.rs`) reads after the target ran goes to
+//! `LAYERS_E2E_DIR` (default `target/e2e/`), one set of files per target: `<target>.log`
+//! (wrangler's output), `<target>.secrets` (mode 0600, `name<TAB>value` per line: every secret
+//! the Worker was started with) and `<target>.sensitive` (the values the tests sent that must
+//! never be logged; see `sensitive`). With `LAYERS_E2E_PREBUILT` set (by xtask, which has made
+//! the test build) the harness does not build.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use layers_test::Worker;
+
+/// The role the Worker's `BackupRole` federation assumes (the STS stub accepts only this one).
+const STS_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/layers-backup";
+/// The stand-in's worker name (tests/standin/wrangler.toml).
+const STANDIN: &str = "layers-standin";
+
+/// One target's run: its Worker and the processes next to it (kept for the life of the test
+/// process; the stubs and the stand-in exit when it does, through their stdin pipes).
+pub(crate) struct Run {
+    pub(crate) worker: Worker,
+    pub(crate) stubs_url: String,
+    pub(crate) old_key: String,
+    pub(crate) sensitive: PathBuf,
+    _children: Vec<Child>,
+}
+
+/// This target's run, started on first use.
+pub(crate) fn run() -> &'static Run {
+    static RUN: OnceLock<Result<Run, String>> = OnceLock::new();
+    match RUN.get_or_init(start) {
+        Ok(r) => r,
+        Err(e) => panic!("the e2e Worker did not start: {e}"),
+    }
+}
+
+/// The target's name (the test binary's crate name).
+fn target_name() -> &'static str {
+    env!("CARGO_CRATE_NAME")
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `LAYERS_E2E_DIR`, else `target/e2e/` of the workspace.
+fn out_dir() -> PathBuf {
+    std::env::var_os("LAYERS_E2E_DIR").map_or_else(
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| manifest_dir().join("..").join("target"), PathBuf::from)
+                .join("e2e")
+        },
+        PathBuf::from,
+    )
+}
+
+fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    getrandom::getrandom(&mut buf).expect("the OS random number generator");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn start() -> Result<Run, String> {
+    let t0 = Instant::now();
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let name = target_name();
+    let sensitive = dir.join(format!("{name}.sensitive"));
+    write_private(&sensitive, "")?;
+
+    let turnstile_secret = random_hex(16);
+    let (stubs, stubs_port) = start_stubs(&turnstile_secret)?;
+    let mut children = vec![stubs];
+    let stubs_url = format!("http://127.0.0.1:{stubs_port}");
+
+    let registry = match std::env::var_os("LAYERS_E2E_REGISTRY") {
+        Some(r) => PathBuf::from(r),
+        None => {
+            let registry = dir.join(format!("{name}.registry"));
+            children.push(start_standin(&registry, &dir.join(format!("{name}.standin.log")))?);
+            registry
+        }
+    };
+
+    let fixtures = manifest_dir().join("fixtures").join("access");
+    let federation_key = std::fs::read_to_string(fixtures.join("key-a.pem"))
+        .map_err(|e| format!("the fixture key: {e}"))?
+        .trim()
+        .replace("\r\n", "\n");
+    let (api_key, old_key) = (random_hex(32), random_hex(32));
+    let mut b = Worker::builder()
+        .dir("../app")
+        .features(&["expose-routing", "attack-routes"])
+        .log_file(dir.join(format!("{name}.log")))
+        .dev_registry(&registry)
+        .service("AI", STANDIN, Some("AiStandin"))
+        .service("VECTORIZE", STANDIN, Some("VectorizeStandin"));
+    if std::env::var_os("LAYERS_E2E_PREBUILT").is_some() {
+        b = b.prebuilt();
+    }
+    let vars = [
+        ("API_KEYS", format!("{}:{api_key},old:{old_key}", layers_test::API_KEY_LABEL)),
+        ("ACCESS_CERTS_URL", format!("{stubs_url}/cdn-cgi/access/certs")),
+        ("SLOW_CERTS_URL", format!("{stubs_url}/slow/cdn-cgi/access/certs")),
+        ("ADMIN_EMAILS", "admin@example.com,Ops@Example.com".to_owned()),
+        ("TURNSTILE_SECRET", turnstile_secret),
+        ("TURNSTILE_VERIFY_URL", format!("{stubs_url}/turnstile/v0/siteverify")),
+        ("MAIL_URL", format!("{stubs_url}/mail")),
+        ("ABUSE_LIMIT", "4".to_owned()),
+        ("FEDERATION_KEY", federation_key.clone()),
+        ("FEDERATION_ISSUER", "https://layers.test".to_owned()),
+        ("STS_URL", format!("{stubs_url}/sts")),
+        ("STS_ROLE_ARN", STS_ROLE_ARN.to_owned()),
+        ("STS_AUDIENCE", "sts.amazonaws.com".to_owned()),
+        ("SITE_URL", "https://layers.test".to_owned()),
+        ("WEBMENTION_ALLOW_ORIGINS", stubs_url.clone()),
+        ("WEBMENTION_RETRY_SECS", "1".to_owned()),
+    ];
+    for (k, v) in &vars {
+        b = b.var(k, v);
+    }
+    let worker = b.start().map_err(|e| e.to_string())?;
+
+    // Every secret the Worker holds, for the leak check: the harness's list, the federation
+    // key's PEM body lines, and the STS stub's credentials (they start with these).
+    let mut secrets = worker.secrets();
+    secrets.extend(
+        federation_key
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .enumerate()
+            .map(|(i, l)| (format!("FEDERATION_KEY line {}", i + 2), l.to_owned())),
+    );
+    secrets.push(("STS secret access key".to_owned(), "stubsecret".to_owned()));
+    secrets.push(("STS session token".to_owned(), "stubsession".to_owned()));
+    let text: String = secrets.iter().map(|(k, v)| format!("{k}\t{v}\n")).collect();
+    write_private(&dir.join(format!("{name}.secrets")), &text)?;
+    eprintln!("e2e target `{name}`: Worker on {} ready after {:.1} s", worker.url(), t0.elapsed().as_secs_f64());
+    Ok(Run { worker, stubs_url, old_key, sensitive, _children: children })
+}
+
+/// Starts `layers-stubs` (built by cargo with this test binary) on a free loopback port; it
+/// exits when our end of its stdin closes.
+fn start_stubs(turnstile_secret: &str) -> Result<(Child, u16), String> {
+    let bin = env!("CARGO_BIN_EXE_layers-stubs");
+    let mut child = Command::new(bin)
+        .arg("--exit-on-stdin-eof")
+        .arg("--jwks-dir")
+        .arg(manifest_dir().join("fixtures").join("access"))
+        .args(["--turnstile-secret", turnstile_secret, "--sts-role", STS_ROLE_ARN])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {bin}: {e}"))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    match line.trim().rsplit(':').next().and_then(|p| p.parse().ok()) {
+        Some(port) => Ok((child, port)),
+        None => {
+            let _ = child.kill();
+            Err(format!("layers-stubs did not report its port (said {line:?})"))
+        }
+    }
+}
+
+/// Runs `$0 "$@"` in its own process group and takes the group down when our end of its stdin
+/// closes (this process exited, however): the same watchdog `layers-test` runs wrangler under.
+const WATCHDOG: &str = r#"exec 3<&0
+"$0" "$@" </dev/null 3<&- &
+server=$!
+trap 'wait "$server"; exit 143' TERM
+{ cat <&3 >/dev/null; kill -s TERM -- "-$$" 2>/dev/null; } &
+exec 3<&-
+wait "$server"
+"#;
+
+/// Starts the AI/Vectorize stand-in (tests/standin/) in its own `wrangler dev` registered in
+/// `registry`, and waits until it is.
+fn start_standin(registry: &Path, log: &Path) -> Result<Child, String> {
+    use std::os::unix::process::CommandExt as _;
+    let _ = std::fs::remove_dir_all(registry);
+    std::fs::create_dir_all(registry).map_err(|e| format!("cannot create {}: {e}", registry.display()))?;
+    let out = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?;
+    let wrangler = manifest_dir().join("../app/node_modules/.bin/wrangler");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(WATCHDOG)
+        .arg(&wrangler)
+        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.port().to_string()])
+        .arg("--persist-to")
+        .arg(registry.join("state"))
+        .arg("--show-interactive-dev-session=false")
+        .current_dir(manifest_dir().join("standin"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_REGISTRY_PATH", registry)
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", wrangler.display()))?;
+    let t0 = Instant::now();
+    while !registry.join(STANDIN).exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("the stand-in exited ({status}); see {}", log.display()));
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            return Err(format!("the stand-in did not register within 60 s; see {}", log.display()));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(child)
+}
+
+/// Creates/truncates `path` with mode 0600 and writes `text`.
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
