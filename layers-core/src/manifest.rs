@@ -26,6 +26,7 @@
 //!         obtains: vec![],
 //!         shadows: vec![],
 //!         handler: "dashboard",
+//!         secrets: vec![],
 //!     }],
 //!     crons: vec![],
 //!     queues: vec![],
@@ -64,6 +65,9 @@ pub struct RouteRow {
     pub shadows: Vec<&'static str>,
     /// The handler function.
     pub handler: &'static str,
+    /// The secrets its verifier reads (`Verifier::SECRETS`): what a deployment must set with
+    /// `wrangler secret put`.
+    pub secrets: Vec<&'static str>,
 }
 
 /// One cron or queue consumer; they run as `System`.
@@ -222,6 +226,7 @@ impl Manifest {
                         obtains: granted(m.grants, GrantKind::Federation),
                         shadows: m.shadows.iter().map(|d| d.pattern).collect(),
                         handler: m.handler,
+                        secrets: m.secrets.to_vec(),
                     }
                 })
                 .collect(),
@@ -432,7 +437,7 @@ impl Manifest {
             "routes": self.routes.iter().map(|r| serde_json::json!({
                 "method": r.method, "route": r.pattern, "identity": r.identity,
                 "storage": labels(&r.storage), "mints": r.mints, "obtains": r.obtains, "shadows": r.shadows,
-                "handler": r.handler,
+                "handler": r.handler, "secrets": r.secrets,
             })).collect::<Vec<_>>(),
             "crons": self.crons.iter().map(|c| ev("cron", c)).collect::<Vec<_>>(),
             "queues": self.queues.iter().map(|q| ev("queue", q)).collect::<Vec<_>>(),

@@ -106,6 +106,20 @@ pub(crate) fn d1_bindings(config: &Path) -> Result<Vec<String>, Error> {
         .collect())
 }
 
+/// The bucket name of the config's `[[r2_buckets]]` entry bound as `binding` (what
+/// `wrangler r2 object` commands address), `None` when there is no such binding.
+pub(crate) fn r2_bucket(config: &Path, binding: &str) -> Result<Option<String>, Error> {
+    use layers_spec::wrangler::Value;
+    let doc = layers_spec::wrangler::read(config).map_err(|e| Error::new(e.message))?;
+    Ok(doc
+        .get("r2_buckets")
+        .and_then(Value::as_array)
+        .unwrap_or_default()
+        .iter()
+        .find(|b| b.get("binding").and_then(Value::as_str) == Some(binding))
+        .and_then(|b| b.get("bucket_name")?.as_str().map(str::to_owned)))
+}
+
 /// The env file wrangler reads (`--env-file`, dotenv syntax): a value goes as is when it is
 /// plain, else in quotes.
 ///
@@ -131,20 +145,6 @@ pub(crate) fn dotenv(env: &BTreeMap<String, String>) -> Result<String, Error> {
         out.push_str(&line);
     }
     Ok(out)
-}
-
-/// Creates/truncates `path` with mode 0600 and writes `contents` (it holds secrets).
-pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), Error> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(contents.as_bytes()))
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]

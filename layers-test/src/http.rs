@@ -84,7 +84,7 @@ pub(crate) fn send(
     if no_body {
         body.clear();
     } else if chunked {
-        body = dechunk(&body);
+        body = crate::support::dechunk(&body);
     } else if let Some(l) = length {
         body.truncate(l);
     }
@@ -110,37 +110,10 @@ fn chunked_complete(mut b: &[u8]) -> bool {
     false
 }
 
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
-        let size_line = std::str::from_utf8(&b[..nl]).unwrap_or("0");
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = nl + 2;
-        out.extend_from_slice(&b[start..(start + size).min(b.len())]);
-        b = &b[(start + size + 2).min(b.len())..];
-    }
-    out
-}
-
-/// `s` with every byte outside RFC 3986's unreserved set percent-encoded (a query value).
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{chunked_complete, dechunk, percent_encode};
+    use super::chunked_complete;
+    use crate::support::dechunk;
 
     #[test]
     fn chunked_bodies() {
@@ -149,10 +122,5 @@ mod tests {
         assert!(!chunked_complete(&b[..b.len() - 2]));
         assert!(!chunked_complete(b"5\r\nhel"));
         assert_eq!(dechunk(b), b"hello world");
-    }
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(percent_encode("0 2 * * SUN"), "0%202%20%2A%20%2A%20SUN");
     }
 }

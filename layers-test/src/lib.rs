@@ -64,12 +64,14 @@
 //!
 //! # Storage and logs
 //! [`Worker::d1`] queries the Worker's local D1 (through `wrangler d1 execute --local` on the
-//! run's state), [`Worker::kv`] reads KV; [`Worker::cron`] fires a cron trigger and returns its
+//! run's state), [`Worker::kv`] reads KV, [`Worker::r2`] reads R2 objects; [`Worker::cron`] fires a cron trigger and returns its
 //! log event; [`TestResponse::log`] is the Worker's wide log event of one request (found by the
 //! `cf-ray` header the harness puts on every request), whose [`LogEvent::records`] read the
 //! layers in order, e.g. [`LogEvent::assert_denied_before_storage`]. Events of work no request
 //! of yours carries (a queue consumer's batch) are found with [`Worker::log_mark`] and
-//! [`Worker::wait_for_event`]. To check that no secret ever reaches the log, scan
+//! [`Worker::wait_for_event`]. Queues: `wrangler dev` cannot put a message on a local queue
+//! from outside the Worker, so a test sends through the Worker's own producer route and
+//! [`Worker::watch_queue`] waits for the consumer's batch ([`QueueWatch`]). To check that no secret ever reaches the log, scan
 //! [`Worker::log_path`] (kept after the run when set with [`Builder::log_file`]) for the values
 //! of [`Worker::secrets`].
 //!
@@ -84,13 +86,23 @@
 //! `cargo test` runs a binary's tests on several threads against the shared Worker: give each
 //! test its own data (a unique email, a unique flag name) and assert on that, not on whole
 //! tables. A test that needs state of its own starts its own Worker with [`Builder::start`]
-//! (a few seconds), or clears the tables it uses with [`D1::execute`].
+//! (a few seconds), clears the tables it uses with [`D1::execute`], or returns the whole local
+//! state (D1, KV, R2, Durable Objects) to the freshly migrated one with [`Worker::reset`] (a
+//! restart of wrangler on the same port, about 1.5 s). A reset takes every other test's state
+//! with it: hold [`Worker::serial`] around it (and in the tests it must not interrupt), or put
+//! such tests in a binary of their own.
 //!
 //! # The toolchain
 //! A run needs, besides Rust: the `wasm32-unknown-unknown` target, `worker-build` 0.8.7 and the
 //! `wasm-bindgen` CLI (cargo-installed, on `PATH` or in `$CARGO_HOME/bin`), and wrangler with
 //! binaryen's `wasm-opt` in the Worker's (or a parent's) `node_modules`. When one is missing the
 //! error says what to run; in the layers repository `cargo xtask ensure` installs them all.
+//!
+//! # Your own stubs and tooling
+//! [`support`] holds the building blocks the harness is made of: a process group tied to the
+//! test process (it goes away with it), stopping it, a free loopback port and whether a server
+//! answers there, a mode-0600 file, the tail of a log, a chunked body and a percent-encoded
+//! query value.
 
 #![forbid(unsafe_code)]
 
@@ -100,9 +112,11 @@ mod http;
 mod identity;
 mod logs;
 mod process;
+mod queue;
 mod request;
 mod storage;
 mod stub;
+pub mod support;
 mod template;
 mod toolchain;
 mod worker;
@@ -110,8 +124,9 @@ mod worker;
 pub use builder::Builder;
 pub use identity::{AccessToken, API_KEY_LABEL, TEAM_DOMAIN};
 pub use logs::{LogEvent, LogMark};
+pub use queue::QueueWatch;
 pub use request::{Sending, TestRequest, TestResponse};
-pub use storage::{Kv, D1};
+pub use storage::{Kv, D1, R2};
 pub use toolchain::WORKER_BUILD_VERSION;
 pub use worker::Worker;
 
@@ -133,6 +148,14 @@ impl std::fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The message, for tooling whose errors are strings (`?` on a [`support`] call in a function
+/// returning `Result<_, String>`).
+impl From<Error> for String {
+    fn from(e: Error) -> String {
+        e.0
+    }
+}
 
 /// Unix seconds now.
 pub(crate) fn now() -> u64 {

@@ -63,8 +63,12 @@ impl<'w> TestRequest<'w> {
     /// Appends `name=value` to the query string (the value percent-encoded).
     pub fn query(mut self, name: &str, value: &str) -> Self {
         let sep = if self.target.contains('?') { '&' } else { '?' };
-        self.target =
-            format!("{}{sep}{}={}", self.target, crate::http::percent_encode(name), crate::http::percent_encode(value));
+        self.target = format!(
+            "{}{sep}{}={}",
+            self.target,
+            crate::support::percent_encode(name),
+            crate::support::percent_encode(value)
+        );
         self
     }
 

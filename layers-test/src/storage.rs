@@ -25,6 +25,12 @@ impl Worker {
         D1 { worker: self, binding }
     }
 
+    /// The local R2 bucket bound as `binding` (e.g. `"BUCKET"`).
+    #[must_use]
+    pub fn r2<'w>(&'w self, binding: &'w str) -> R2<'w> {
+        R2 { worker: self, binding }
+    }
+
     /// The local KV namespace bound as `binding`.
     #[must_use]
     pub fn kv<'w>(&'w self, binding: &'w str) -> Kv<'w> {
@@ -40,7 +46,7 @@ impl Worker {
     #[must_use]
     pub fn cron(&self, cron: &str) -> LogEvent {
         let mark = self.log_mark();
-        let target = format!("/__scheduled?cron={}", crate::http::percent_encode(cron));
+        let target = format!("/__scheduled?cron={}", crate::support::percent_encode(cron));
         let resp = self.get(&target).send();
         assert_eq!(resp.status(), 200, "GET {target}: {}", resp.text());
         self.wait_for_event(mark, Duration::from_secs(30), |e| e.event() == "scheduled" && e.route() == cron)
@@ -144,5 +150,60 @@ impl Kv<'_> {
         assert!(out.status.success(), "KV {}: get {key}: {text}{err}", self.binding);
         // wrangler prints the value with a newline after it.
         Some(text.strip_suffix('\n').map(str::to_owned).unwrap_or(text))
+    }
+}
+
+/// A local R2 bucket of the Worker, by binding name: [`Worker::r2`].
+///
+/// Each read runs `wrangler r2 object get <bucket>/<key> --local --persist-to <state> --pipe`
+/// (about a second), the bucket name being the binding's `bucket_name` in the config.
+#[derive(Debug, Clone, Copy)]
+pub struct R2<'w> {
+    worker: &'w Worker,
+    binding: &'w str,
+}
+
+impl R2<'_> {
+    /// The bytes of the object stored under `key` (the full key, as the Worker wrote it);
+    /// `None` when there is none.
+    ///
+    /// # Panics
+    /// When the config has no R2 binding of this name, or wrangler fails for another reason.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let bucket = crate::config::r2_bucket(self.worker.config_path(), self.binding)
+            .unwrap_or_else(|e| panic!("R2 {}: {e}", self.binding))
+            .unwrap_or_else(|| panic!("R2 {}: the config has no `[[r2_buckets]]` binding of this name", self.binding));
+        let path = format!("{bucket}/{key}");
+        let missing = |out: &std::process::Output| {
+            String::from_utf8_lossy(&out.stderr).contains("The specified key does not exist")
+                || String::from_utf8_lossy(&out.stdout).contains("The specified key does not exist")
+        };
+        let args = ["r2", "object", "get", path.as_str(), "--local", "--pipe"];
+        let out = self
+            .worker
+            .storage_command_until(&args, "`wrangler r2 object get --local`", missing)
+            .unwrap_or_else(|e| panic!("R2 {}: get {key}: {e}", self.binding));
+        if !out.status.success() && missing(&out) {
+            return None;
+        }
+        assert!(
+            out.status.success(),
+            "R2 {}: get {key}: {}{}",
+            self.binding,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(out.stdout)
+    }
+
+    /// [`get`](Self::get) as UTF-8 text.
+    ///
+    /// # Panics
+    /// As `get` does, and when the object is not UTF-8.
+    #[must_use]
+    pub fn get_text(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .map(|b| String::from_utf8(b).unwrap_or_else(|e| panic!("R2 {}: {key} is not UTF-8: {e}", self.binding)))
     }
 }

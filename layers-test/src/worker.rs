@@ -11,8 +11,9 @@ use layers_core::identity::{ApiKeyConfig, DefaultApiKey, TokenConfig, WebhookCon
 
 use crate::identity::{random_hex, AccessKey, AccessToken, Secrets, API_KEY_LABEL, TEAM_DOMAIN};
 use crate::logs::{LogEvent, LogMark};
-use crate::process::{free_port, probe, tail, Tied};
+use crate::process::Tied;
 use crate::stub::{Pass, Stub, CERTS_PATH, SITEVERIFY_PATH};
+use crate::support::{answers_http, free_port, tail};
 use crate::toolchain::Tools;
 use crate::{config, Builder, Error, TestRequest};
 
@@ -33,10 +34,16 @@ pub struct Worker {
     /// Which of them hold API keys (`label:key,…`).
     api_key_names: Vec<&'static str>,
     stub: Stub,
+    /// `target/layers-test/` (where the migrated templates are).
+    root: PathBuf,
+    /// How wrangler dev is started (again, by [`Worker::reset`]).
+    launch: Launch,
     server: std::sync::Mutex<Tied>,
     /// One `wrangler d1|kv` command at a time: each starts its own miniflare on the state
     /// directory, and two at once can trip over each other's SQLite locks.
     storage_lock: std::sync::Mutex<()>,
+    /// [`Worker::serial`]'s lock.
+    serial: std::sync::Mutex<()>,
     /// How long the start took, and whether it built.
     started: (Duration, bool),
 }
@@ -86,7 +93,7 @@ impl Worker {
         let stub = Stub::start(access_key.jwks.clone(), secrets.turnstile_secret.clone())?;
         let env = harness_env(&b, &secrets, &stub);
         let env_file = state.join("worker.env");
-        config::write_private(&env_file, &config::dotenv(&env)?)?;
+        crate::support::write_private(&env_file, &config::dotenv(&env)?)?;
 
         let log = b.log_file.clone().unwrap_or_else(|| state.join("wrangler.log"));
         crate::template::migrated_state(&root, &config, &dir, &tools, &state)?;
@@ -112,29 +119,9 @@ impl Worker {
             "--test-scheduled".into(),
             "--show-interactive-dev-session=false".into(),
         ];
-        let envs = [("WRANGLER_SEND_METRICS", "false".as_ref()), ("WRANGLER_REGISTRY_PATH", registry.as_os_str())];
-        let mut server = Tied::spawn(&tools.wrangler, &args, &dir, &envs, &log)?;
+        let launch = Launch { args, registry, ready_timeout: b.ready_timeout };
         let spawned = Instant::now();
-        loop {
-            if let Some(status) = server.exited() {
-                return Err(Error::new(format!(
-                    "wrangler dev exited before it was ready ({status}):\n{}",
-                    tail(&log, 40)
-                )));
-            }
-            if probe(port) {
-                break;
-            }
-            if spawned.elapsed() > b.ready_timeout {
-                server.stop();
-                return Err(Error::new(format!(
-                    "wrangler dev did not answer on 127.0.0.1:{port} within {} s:\n{}",
-                    b.ready_timeout.as_secs(),
-                    tail(&log, 40)
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let server = launch.spawn(&tools, &dir, &log, port, false)?;
         // What the start cost, on stderr (shown by `cargo test` for failing tests, or with
         // `--nocapture`).
         eprintln!(
@@ -167,8 +154,11 @@ impl Worker {
             secret_names,
             api_key_names: b.api_key_secrets.clone(),
             stub,
+            root,
+            launch,
             server: std::sync::Mutex::new(server),
             storage_lock: std::sync::Mutex::new(()),
+            serial: std::sync::Mutex::new(()),
             started: (t0.elapsed(), built),
         })
     }
@@ -378,14 +368,30 @@ impl Worker {
         format!("last {n} lines of {}:\n{}", self.log.display(), tail(&self.log, n))
     }
 
+    /// The wrangler config the Worker runs with.
+    pub(crate) fn config_path(&self) -> &Path {
+        &self.config
+    }
+
     pub(crate) fn wrangler(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(&self.tools.wrangler);
         cmd.current_dir(&self.dir).env("WRANGLER_SEND_METRICS", "false");
         cmd
     }
 
-    /// Runs a `wrangler d1|kv` command on the state, one at a time, retried twice on failure.
+    /// Runs a `wrangler d1|kv|r2` command on the state, one at a time, retried twice on failure.
     pub(crate) fn storage_command(&self, args: &[&str], what: &str) -> Result<std::process::Output, Error> {
+        self.storage_command_until(args, what, |_| false)
+    }
+
+    /// [`storage_command`](Self::storage_command), but a failure for which `settled` holds (an
+    /// answer, e.g. "no such key") is not retried.
+    pub(crate) fn storage_command_until(
+        &self,
+        args: &[&str],
+        what: &str,
+        settled: impl Fn(&std::process::Output) -> bool,
+    ) -> Result<std::process::Output, Error> {
         let _one = self.storage_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut last = None;
         for _ in 0..3 {
@@ -395,13 +401,70 @@ impl Worker {
                 .stdin(std::process::Stdio::null())
                 .output()
                 .map_err(|e| Error::new(format!("could not run {what}: {e}")))?;
-            if out.status.success() {
+            if out.status.success() || settled(&out) {
                 return Ok(out);
             }
             last = Some(out);
             std::thread::sleep(Duration::from_millis(200));
         }
         Ok(last.expect("at least one attempt"))
+    }
+
+    /// Returns the Worker's local state — D1, KV, R2, Durable Objects, queued messages — to what
+    /// a fresh start has (every D1 migration applied, nothing else), and returns how long it
+    /// took (about as long as the start's "wrangler ready": a few seconds). Works on the
+    /// [shared](Builder::shared) Worker too.
+    ///
+    /// It stops `wrangler dev`, replaces the persisted state (`v3/` in the
+    /// [state directory](Self::state_dir)) with a copy of the migrated template, and starts
+    /// wrangler again on the same port, with the same secrets and credentials, appending to the
+    /// same log (so a [`LogMark`] taken before stays valid). The Worker does not answer while it
+    /// restarts, and anything another test wrote is gone after: tests sharing a Worker must not
+    /// run in parallel with one that resets. Hold [`serial`](Self::serial) in every test that
+    /// resets or depends on what it resets, run the test binary with `--test-threads=1`, or give
+    /// such tests a binary of their own.
+    ///
+    /// # Panics
+    /// When wrangler does not start again (with the end of its log).
+    pub fn reset(&self) -> Duration {
+        self.try_reset().unwrap_or_else(|e| panic!("the Worker could not be reset: {e}"))
+    }
+
+    /// [`reset`](Self::reset), with the failure as an error.
+    ///
+    /// # Errors
+    /// When the state cannot be replaced or wrangler does not start again.
+    pub fn try_reset(&self) -> Result<Duration, Error> {
+        let t0 = Instant::now();
+        let mut server = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _storage = self.storage_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        server.stop();
+        let t_stop = t0.elapsed();
+        let persisted = self.state.join("v3");
+        if persisted.exists() {
+            std::fs::remove_dir_all(&persisted)
+                .map_err(|e| Error::new(format!("cannot remove {}: {e}", persisted.display())))?;
+        }
+        crate::template::migrated_state(&self.root, &self.config, &self.dir, &self.tools, &self.state)?;
+        let t_state = t0.elapsed();
+        *server = self.launch.spawn(&self.tools, &self.dir, &self.log, self.port, true)?;
+        let took = t0.elapsed();
+        eprintln!(
+            "layers-test: reset in {:.1} s (stop {:.1} s, state {:.2} s, wrangler ready {:.1} s)",
+            took.as_secs_f64(),
+            t_stop.as_secs_f64(),
+            (t_state - t_stop).as_secs_f64(),
+            (took - t_state).as_secs_f64()
+        );
+        Ok(took)
+    }
+
+    /// The Worker's test lock: while a test holds the guard, other tests calling `serial()` on
+    /// the same Worker wait. Take it in the tests that [`reset`](Self::reset) the Worker and in
+    /// those that must not see a reset (tests that do not take it are not held back). A test
+    /// that panicked while holding it does not poison it.
+    pub fn serial(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.serial.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Stops wrangler and workerd (SIGTERM to the process group, then SIGKILL) and removes the
@@ -415,6 +478,42 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// How `wrangler dev` is started: its arguments, its dev registry, how long to wait for it.
+struct Launch {
+    args: Vec<OsString>,
+    registry: PathBuf,
+    ready_timeout: Duration,
+}
+
+impl Launch {
+    /// Starts `wrangler dev` and waits until it answers on `port`.
+    fn spawn(&self, tools: &Tools, dir: &Path, log: &Path, port: u16, append: bool) -> Result<Tied, Error> {
+        let envs = [("WRANGLER_SEND_METRICS", "false".as_ref()), ("WRANGLER_REGISTRY_PATH", self.registry.as_os_str())];
+        let mut server = Tied::spawn(&tools.wrangler, &self.args, dir, &envs, log, append)?;
+        let spawned = Instant::now();
+        loop {
+            if let Some(status) = server.exited() {
+                return Err(Error::new(format!(
+                    "wrangler dev exited before it was ready ({status}):\n{}",
+                    tail(log, 40)
+                )));
+            }
+            if answers_http(port) {
+                return Ok(server);
+            }
+            if spawned.elapsed() > self.ready_timeout {
+                server.stop();
+                return Err(Error::new(format!(
+                    "wrangler dev did not answer on 127.0.0.1:{port} within {} s:\n{}",
+                    self.ready_timeout.as_secs(),
+                    tail(log, 40)
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

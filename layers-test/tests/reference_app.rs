@@ -176,3 +176,35 @@ fn requests_can_be_awaited_on_any_executor() {
         resp.assert_status(200);
     });
 }
+
+#[test]
+fn an_uploaded_file_is_read_back_from_r2() {
+    let Some(app) = common::app() else { return };
+    let name = unique("file");
+    let bytes: Vec<u8> = (0..=255u8).chain(*b"\r\nend").collect();
+    let resp =
+        app.put(&format!("/api/files/{name}")).with_api_key().body("application/octet-stream", bytes.clone()).send();
+    resp.assert_status(201);
+    assert!(!resp.log().storage_on("BUCKET").is_empty(), "{:?}", resp.log().raw());
+    assert_eq!(app.r2("BUCKET").get(&format!("files/{name}")), Some(bytes));
+    assert_eq!(app.r2("BUCKET").get(&format!("files/{name}-missing")), None);
+}
+
+#[test]
+fn a_queued_job_is_consumed_and_its_effect_read_back() {
+    let Some(app) = common::app() else { return };
+    let slug = unique("post");
+    let reindex = app.watch_queue("reindex");
+    app.post("/api/reindex")
+        .with_api_key()
+        .json(&serde_json::json!({"slug": slug, "reason": "harness"}))
+        .send()
+        .assert_status(202);
+    let batch = reindex.next_batch(Duration::from_secs(30));
+    assert_eq!(batch.verifier(), Some("System"), "{:?}", batch.raw());
+    // Another test's message could share (or precede) the batch: wait for this job's own row.
+    let sql = format!("SELECT COUNT(*) FROM reindexed WHERE slug = '{slug}' AND reason = 'harness'");
+    let batches = reindex.until(Duration::from_secs(30), || app.d1("DB").scalar(&sql) == 1);
+    assert!(batches.iter().all(|b| b.identity_allowed()), "{batches:?}");
+    assert!(batches.iter().any(|b| !b.storage_on("DB").is_empty()), "{batches:?}");
+}

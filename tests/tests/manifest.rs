@@ -205,6 +205,7 @@ fn hostile_names_stay_inside_their_cells() {
             obtains: vec![],
             shadows: vec!["/a|*"],
             handler: "h_1",
+            secrets: vec![],
         }],
         crons: vec![],
         queues: vec![EventRow { source: "q|1", storage: vec![], mints: vec![], handler: "c" }],

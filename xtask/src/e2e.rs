@@ -5,15 +5,15 @@
 //!
 //! Loopback stubs (`layers-stubs`) stand in for Access's JWKS, Turnstile's siteverify, AWS STS
 //! and the mail sender; the Worker's outbound URLs point at them through the env file. Also here:
-//! the process-group helpers `dev`, the stand-in and the benchmarks share.
+//! the wrangler server the benchmarks share, and the stop of a process group that logs a SIGKILL
+//! (the watchdog, ports and probes are `layers_test::support`).
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use layers_test::support;
 
 use crate::util::{self, log, run, Result};
 use crate::Ctx;
@@ -23,21 +23,6 @@ use crate::Ctx;
 const STS_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/layers-backup";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// Runs `wrangler` (`$0`) with its arguments in the background and waits for it. A watchdog
-/// holds the read end of our stdin pipe: when xtask goes away for any reason (even SIGKILL or
-/// Ctrl-C) the pipe closes and the whole process group gets SIGTERM, so no workerd is left
-/// behind holding the port. On SIGTERM (sent to the whole group, so wrangler gets it too) the
-/// shell waits for wrangler to finish shutting down, so reaping the shell means wrangler is gone.
-pub(crate) const WATCHDOG: &str = r#"exec 3<&0
-"$0" "$@" </dev/null 3<&- &
-server=$!
-trap 'wait "$server"; exit 143' TERM
-{ cat <&3 >/dev/null; kill -s TERM -- "-$$" 2>/dev/null; } &
-exec 3<&-
-wait "$server"
-"#;
 
 /// Starts the app for the soak (`soak/`): its own state, secrets, stubs, stand-in and
 /// `wrangler dev`, whose inspector and process group the soak watches; soaks it, stops it all
@@ -116,7 +101,7 @@ pub(crate) fn run_app(ctx: &mut Ctx, soak: &crate::soak::Options) -> Result<()> 
         ctx.step("soak: start wrangler dev", |ctx| Server::start(ctx, port, &state, &env_file, &log_path, &standin))?;
 
     let soaked =
-        ctx.step("soak", |_| crate::soak::drive(port, server.inspector, &api_key, server.pgid, soak, &sensitive));
+        ctx.step("soak", |_| crate::soak::drive(port, server.inspector, &api_key, server.pgid(), soak, &sensitive));
     ctx.step("soak: stop wrangler and stubs", |_| {
         server.stop();
         standin.stop();
@@ -165,17 +150,11 @@ fn print_log_tail(ctx: &Ctx, log_path: &Path) {
     log(format!("(end of {})", log_path.display()));
 }
 
-pub(crate) fn free_port() -> Result<u16> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))
-}
+pub(crate) use layers_test::support::free_port;
 
 /// A running `wrangler dev`, in its own process group; stopped on drop.
 pub(crate) struct Server {
     child: Child,
-    pgid: u32,
     /// The port of wrangler's inspector proxy (`--inspector-port`), where DevTools attach.
     inspector: Option<u16>,
     stopped: bool,
@@ -217,19 +196,17 @@ impl Server {
         let log_file = File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         let log_err = log_file.try_clone().map_err(|e| format!("cannot clone log file handle: {e}"))?;
         let wrangler: PathBuf = ctx.node_bin("wrangler");
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c").arg(WATCHDOG).arg(&wrangler).arg("dev");
-        cmd.args(args)
+        let mut cmd = support::tied_command(&wrangler);
+        cmd.arg("dev")
+            .args(args)
             .args(["--local", "--ip", "127.0.0.1", "--port"])
             .arg(port.to_string())
             .arg("--show-interactive-dev-session=false")
             .current_dir(dir)
             .env("WRANGLER_SEND_METRICS", "false")
             .envs(envs.iter().copied())
-            .stdin(Stdio::piped())
             .stdout(log_file)
-            .stderr(log_err)
-            .process_group(0);
+            .stderr(log_err);
         log(format!(
             "$ (in {}) wrangler dev {} --local --ip 127.0.0.1 --port {port} --show-interactive-dev-session=false  > {}",
             dir.display(),
@@ -237,7 +214,7 @@ impl Server {
             log_path.display()
         ));
         let child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
-        let mut server = Server { pgid: child.id(), child, inspector: None, stopped: false };
+        let mut server = Server { child, inspector: None, stopped: false };
 
         let start = Instant::now();
         loop {
@@ -246,7 +223,7 @@ impl Server {
                 print_log_tail(ctx, log_path);
                 return Err(format!("wrangler dev exited before it was ready ({status})"));
             }
-            if probe(port) {
+            if support::answers_http(port) {
                 log(format!(
                     "wrangler dev answers on http://127.0.0.1:{port} after {}",
                     util::fmt_duration(start.elapsed())
@@ -267,7 +244,7 @@ impl Server {
 
     /// The process group of wrangler and its workerd.
     pub(crate) fn pgid(&self) -> u32 {
-        self.pgid
+        self.child.id()
     }
 
     /// SIGTERM to the process group, up to 5 s grace, then SIGKILL. Idempotent.
@@ -276,7 +253,7 @@ impl Server {
             return;
         }
         self.stopped = true;
-        stop_group(&mut self.child, self.pgid, "wrangler");
+        stop_group(&mut self.child, "wrangler");
     }
 }
 
@@ -351,81 +328,11 @@ impl Drop for Stubs {
     }
 }
 
-/// `kill -s SIG -- -PGID` via the shell builtin (no `unsafe`, no procps needed).
-/// Stops a process group started by the xtask: SIGTERM, up to [`STOP_GRACE`] for the leader to
-/// be reaped and the group to be gone, then SIGKILL.
-pub(crate) fn stop_group(child: &mut std::process::Child, pgid: u32, what: &str) {
-    signal_group(pgid, "TERM");
-    let deadline = Instant::now() + STOP_GRACE;
-    let mut reaped = false;
-    while Instant::now() < deadline {
-        if !reaped {
-            reaped = matches!(child.try_wait(), Ok(Some(_)));
-        }
-        if reaped && !group_alive(pgid) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+/// Stops a process group started by the xtask under the watchdog ([`support::tied_command`]):
+/// SIGTERM, up to [`support::STOP_GRACE`] for the leader to be reaped and the group to be gone,
+/// then SIGKILL (said in the log).
+pub(crate) fn stop_group(child: &mut Child, what: &str) {
+    if !support::stop_group(child, support::STOP_GRACE) {
+        log(format!("{what} did not exit within {}s of SIGTERM; sent SIGKILL", support::STOP_GRACE.as_secs()));
     }
-    log(format!("{what} did not exit within {}s of SIGTERM; sending SIGKILL", STOP_GRACE.as_secs()));
-    signal_group(pgid, "KILL");
-    let _ = child.wait();
-}
-
-pub(crate) fn signal_group(pgid: u32, signal: &str) {
-    let _ = Command::new("sh")
-        .args(["-c", "kill -s \"$0\" -- \"-$1\" 2>/dev/null", signal])
-        .arg(pgid.to_string())
-        .stdin(Stdio::null())
-        .status();
-}
-
-/// Whether any live (non-zombie) process is still in process group `pgid`.
-pub(crate) fn group_alive(pgid: u32) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        // No procfs: fall back to `kill -0`, which also counts zombies.
-        return Command::new("sh")
-            .args(["-c", "kill -0 -- \"-$0\" 2>/dev/null"])
-            .arg(pgid.to_string())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-    };
-    entries.flatten().any(|entry| {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            return false;
-        };
-        // `pid (comm) state ppid pgrp …`; comm may contain spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            return false;
-        };
-        let mut fields = after.split_whitespace();
-        let state = fields.next();
-        let pgrp = fields.nth(1);
-        state != Some("Z") && state != Some("X") && pgrp == Some(pgid.to_string().as_str())
-    })
-}
-
-/// Whether something on 127.0.0.1:`port` answers `GET /` with an HTTP status line.
-pub(crate) fn probe(port: u16) -> bool {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-    // The first request compiles the wasm module; give it time.
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
-    let request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = Vec::new();
-    let mut buf = [0u8; 64];
-    while head.len() < 12 {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    head.starts_with(b"HTTP/1.") && head.len() >= 12
 }

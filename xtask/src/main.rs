@@ -10,6 +10,7 @@ mod audit;
 mod bench;
 mod bench_compile;
 mod cold;
+mod deploy;
 mod devtools;
 mod e2e;
 mod e2e_targets;
@@ -94,6 +95,12 @@ COMMANDS:
                   Public route, one ApiKey route writing D1, a migration, wrangler config, tests
                   with layers-test; depends on this checkout by path; installs its npm tools
                       --name <N>    the Worker's name (default: PATH's last component)
+    deploy        build, then deploy app/ with wrangler: lists the resources a first deployment must
+                  create (placeholder D1/KV ids, R2 buckets, queues) and the remote migrations, the
+                  secrets the app's verifiers read that are not set, each with its exact `wrangler`
+                  command; refuses to deploy while any remains, then `wrangler deploy`
+                      --env <NAME>  a wrangler environment
+                      --dry-run     bundle into target/deploy-dry-run, upload nothing (CI runs this)
     help          print this message
 
 Set CI=true for non-interactive runs (what `.ci/run` does).
@@ -191,7 +198,18 @@ fn main() -> ExitCode {
     }
     if !matches!(
         command.as_str(),
-        "ensure" | "build" | "dev" | "test" | "e2e" | "soak" | "manifest" | "fuzz" | "bench" | "audit" | "new"
+        "ensure"
+            | "build"
+            | "dev"
+            | "test"
+            | "e2e"
+            | "soak"
+            | "manifest"
+            | "fuzz"
+            | "bench"
+            | "audit"
+            | "new"
+            | "deploy"
     ) {
         eprintln!("[xtask] unknown command `{command}`\n");
         eprint!("{USAGE}");
@@ -220,6 +238,8 @@ fn main() -> ExitCode {
         "soak" => soak::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Test).and_then(|_| e2e::run_app(&mut ctx, &o))),
         "new" => new::parse_options(rest).and_then(|o| ensure::ensure(&mut ctx).and_then(|_| new::new(&mut ctx, &o))),
+        "deploy" => deploy::parse_options(rest)
+            .and_then(|o| build(&mut ctx, Flavor::Release).and_then(|_| deploy::deploy(&mut ctx, &o))),
         "manifest" => manifest::parse_options(rest).and_then(|r| manifest::manifest(&mut ctx, &r)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         "bench" => bench::parse_options(rest)
@@ -379,15 +399,12 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
     log("AI and VECTORIZE are bound to the loopback stand-in (tests/standin/): AI routes answer canned text \
          and vectors live in memory; deploy the Worker to use the real services");
     log(format!("starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"));
-    use std::os::unix::process::CommandExt as _;
     let wrangler = ctx.node_bin("wrangler");
-    let mut cmd = Command::new("sh");
-    // The watchdog shell runs wrangler and takes its whole process group down when our end of
-    // its stdin closes (this process exited, whatever the signal), so no workerd lingers.
-    cmd.arg("-c")
-        .arg(e2e::WATCHDOG)
-        .arg(&wrangler)
-        .arg("dev")
+    // The watchdog shell runs wrangler in its own process group and takes the group down when
+    // our end of its stdin closes (this process exited, whatever the signal), so no workerd
+    // lingers: Ctrl-C ends this process; the closed pipe then stops wrangler.
+    let mut cmd = layers_test::support::tied_command(&wrangler);
+    cmd.arg("dev")
         // AI and VECTORIZE go to the loopback stand-in (tests/standin/), never to Cloudflare.
         .args(standin::config_args(&ctx.app)?)
         .arg("--local")
@@ -399,11 +416,7 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
         .arg("--show-interactive-dev-session=false")
         .current_dir(&ctx.app)
         .env("WRANGLER_SEND_METRICS", "false")
-        .env("WRANGLER_REGISTRY_PATH", standin.registry())
-        .stdin(Stdio::piped())
-        // Its own process group, so the watchdog's group kill reaches exactly wrangler's tree
-        // (Ctrl-C ends this process; the closed pipe then stops wrangler).
-        .process_group(0);
+        .env("WRANGLER_REGISTRY_PATH", standin.registry());
     log(format!("$ (in {}) node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port {port} --test-scheduled --show-interactive-dev-session=false", ctx.app.display()));
     let mut child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
     // Hold our end of the watchdog's pipe while waiting (`wait` would close it first).
@@ -480,5 +493,7 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     build(ctx, Flavor::Test)?;
     e2e_targets::e2e(ctx, &[])?;
     new::test_template(ctx)?;
+    build(ctx, Flavor::Release)?;
+    deploy::deploy(ctx, &deploy::DeployOptions { env: None, dry_run: true })?;
     bench::bench(ctx, &bench::Options::SMOKE)
 }

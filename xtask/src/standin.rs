@@ -14,12 +14,13 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::e2e::{free_port, probe, stop_group, WATCHDOG};
+use layers_test::support::{self, answers_http, free_port};
+
+use crate::e2e::stop_group;
 use crate::util::{log, Result};
 use crate::Ctx;
 
@@ -34,7 +35,6 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// watchdog); stopped on drop.
 pub(crate) struct Standin {
     child: Child,
-    pgid: u32,
     registry: PathBuf,
     stopped: bool,
 }
@@ -49,11 +49,8 @@ impl Standin {
         let err = out.try_clone().map_err(|e| format!("cannot clone log file handle: {e}"))?;
         let port = free_port()?;
         let standin_dir = ctx.root.join("tests").join("standin");
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(WATCHDOG)
-            .arg(ctx.node_bin("wrangler"))
-            .args(["dev", "--local", "--ip", "127.0.0.1", "--port"])
+        let mut cmd = support::tied_command(ctx.node_bin("wrangler"));
+        cmd.args(["dev", "--local", "--ip", "127.0.0.1", "--port"])
             .arg(port.to_string())
             .arg("--persist-to")
             .arg(dir.join("standin-state"))
@@ -61,10 +58,8 @@ impl Standin {
             .current_dir(&standin_dir)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("WRANGLER_REGISTRY_PATH", &registry)
-            .stdin(Stdio::piped())
             .stdout(out)
-            .stderr(err)
-            .process_group(0);
+            .stderr(err);
         log(format!(
             "$ (in {}) WRANGLER_REGISTRY_PATH={} wrangler dev --local --ip 127.0.0.1 --port {port}  > {}",
             standin_dir.display(),
@@ -72,14 +67,14 @@ impl Standin {
             log_path.display()
         ));
         let child = cmd.spawn().map_err(|e| format!("could not start the stand-in: {e}"))?;
-        let mut s = Standin { pgid: child.id(), child, registry, stopped: false };
+        let mut s = Standin { child, registry, stopped: false };
         let t0 = Instant::now();
         loop {
             if let Ok(Some(status)) = s.child.try_wait() {
                 s.stop();
                 return Err(format!("the stand-in exited before it was ready ({status}); see {}", log_path.display()));
             }
-            if probe(port) && s.registry.join(STANDIN).exists() {
+            if answers_http(port) && s.registry.join(STANDIN).exists() {
                 log(format!("AI/Vectorize stand-in answers on 127.0.0.1:{port} after {:?}", t0.elapsed()));
                 return Ok(s);
             }
@@ -106,7 +101,7 @@ impl Standin {
             return;
         }
         self.stopped = true;
-        stop_group(&mut self.child, self.pgid, "the AI/Vectorize stand-in");
+        stop_group(&mut self.child, "the AI/Vectorize stand-in");
     }
 }
 

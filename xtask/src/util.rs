@@ -1,12 +1,14 @@
 //! Small helpers: logging, running commands, finding binaries, randomness, formatting.
 
 use std::ffi::OsStr;
-use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// From the harness: `?` turns their `layers_test::Error` into xtask's `String` errors.
+pub(crate) use layers_test::support::{percent_encode, tail, write_private};
 
 /// Errors are human-readable messages; `main` prints them and exits non-zero.
 pub(crate) type Result<T> = std::result::Result<T, String>;
@@ -121,19 +123,6 @@ pub(crate) fn random_hex(n: usize) -> Result<String> {
     Ok(hex(&buf))
 }
 
-/// `s` with every byte outside RFC 3986's unreserved set percent-encoded (a query value).
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -142,18 +131,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 0xf)] as char);
     }
     s
-}
-
-/// Creates/truncates `path` with mode 0600 and writes `contents` (for secrets).
-pub(crate) fn write_private(path: &Path, contents: &str) -> Result<()> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(contents.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Copies the directory tree `from` into `to` (created; files and directories only).
@@ -225,18 +202,6 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
     }
 }
 
-/// The last `n` lines of a (log) file, or a note why it could not be read.
-pub(crate) fn tail(path: &Path, n: usize) -> String {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let lines: Vec<&str> = text.lines().collect();
-            lines[lines.len().saturating_sub(n)..].join("\n")
-        }
-        Err(e) => format!("(cannot read {}: {e})", path.display()),
-    }
-}
-
 /// Reads a subcommand's options, each of which takes a value (`--name value` or
 /// `--name=value`): returns `(name as written, value)` pairs; an argument whose name is not in
 /// `known` is refused with the subcommand's name.
@@ -284,12 +249,6 @@ mod tests {
         assert_eq!(std::fs::read_to_string(to.join("a").join("b").join("deep.sqlite")).unwrap(), "2");
         assert!(copy_dir(&root.join("missing"), &root.join("x")).is_err());
         std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
-    fn percent_encodes_query_values() {
-        assert_eq!(percent_encode("soak-ab-0-12@example.com"), "soak-ab-0-12%40example.com");
-        assert_eq!(percent_encode("a b+c/é~"), "a%20b%2Bc%2F%C3%A9~");
     }
 
     #[test]

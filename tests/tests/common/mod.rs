@@ -17,6 +17,8 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use layers_test::LogEvent;
+
 pub(crate) use run::run;
 
 pub(crate) struct Resp {
@@ -225,61 +227,16 @@ pub(crate) fn stub(method: &str, path: &str, body: Option<&str>) -> String {
     out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
 }
 
-/// Whether `v` is one of the framework's wide events (one per request, cron run, queue batch or
-/// Durable Object call): `ray`, `event`, `method`, `route`, and the `request`, `identity` and
-/// `storage` sections.
-pub(crate) fn is_event(v: &serde_json::Value) -> bool {
-    v.get("ray").is_some_and(serde_json::Value::is_string)
-        && v.get("event").is_some_and(serde_json::Value::is_string)
-        && v.get("request").is_some()
-        && v.get("identity").is_some()
-        && v.get("storage").is_some_and(serde_json::Value::is_array)
-}
-
-/// One wide event seen layer by layer: a value per record — `{"layer":"request"…}`,
-/// `{"layer":"identity"…}`, one `{"layer":"storage"…}` per operation, `{"layer":"error"…}`,
-/// `{"layer":"note"…}` — each with the event's `ray`, `event`, `method` and `route`, so a test
-/// can ask "was there a D1 run on this route" without walking the event itself.
-pub(crate) fn layer_records(ev: &serde_json::Value) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    let mut push = |layer: &str, fields: &serde_json::Value| {
-        let mut v = serde_json::json!({ "layer": layer });
-        for k in ["ray", "event", "method", "route"] {
-            v[k] = ev[k].clone();
-        }
-        if let Some(f) = fields.as_object() {
-            for (k, x) in f {
-                // The record's own fields never hide which event it belongs to.
-                if v.get(k).is_none() {
-                    v[k] = x.clone();
-                }
-            }
-        }
-        out.push(v);
-    };
-    if !ev["request"].is_null() {
-        push("request", &ev["request"]);
-    }
-    if !ev["identity"].is_null() {
-        push("identity", &ev["identity"]);
-    }
-    for (layer, key) in [("storage", "storage"), ("error", "errors"), ("note", "notes")] {
-        for item in ev[key].as_array().into_iter().flatten() {
-            push(layer, item);
-        }
-    }
-    out
-}
-
-/// The JSON lines of a log: each wide event as its [`layer_records`], other JSON lines (the
-/// app's own, `"layer":"app"`) as they are.
+/// The JSON lines of a log: each of the framework's wide events (one per request, cron run,
+/// queue batch or Durable Object call) as its [`LogEvent::records`] — a value per layer, each
+/// with the event's `ray`, `event`, `method` and `route` — and other JSON lines (the app's own,
+/// `"layer":"app"`) as they are.
 pub(crate) fn log_values(text: &str) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
-    for v in text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()) {
-        if is_event(&v) {
-            out.extend(layer_records(&v));
-        } else {
-            out.push(v);
+    for v in json_lines(text) {
+        match LogEvent::from_value(v.clone()) {
+            Some(event) => out.extend(event.records()),
+            None => out.push(v),
         }
     }
     out
@@ -287,7 +244,11 @@ pub(crate) fn log_values(text: &str) -> Vec<serde_json::Value> {
 
 /// The framework's wide events in a log, whole.
 pub(crate) fn log_events(text: &str) -> Vec<serde_json::Value> {
-    text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok()).filter(is_event).collect()
+    json_lines(text).filter_map(LogEvent::from_value).map(|e| e.raw().clone()).collect()
+}
+
+fn json_lines(text: &str) -> impl Iterator<Item = serde_json::Value> + '_ {
+    text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok())
 }
 
 /// The log's JSON lines (see [`log_values`]), once `done` holds for them.

@@ -20,12 +20,13 @@
 //! never be logged; see `sensitive`). With `LAYERS_E2E_PREBUILT` set (by xtask, which has made
 //! the test build) the harness does not build.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use layers_test::support::{self, write_private};
 use layers_test::Worker;
 
 /// The role the Worker's `BackupRole` federation assumes (the STS stub accepts only this one).
@@ -184,42 +185,25 @@ fn start_stubs(turnstile_secret: &str) -> Result<(Child, u16), String> {
     }
 }
 
-/// Runs `$0 "$@"` in its own process group and takes the group down when our end of its stdin
-/// closes (this process exited, however): the same watchdog `layers-test` runs wrangler under.
-const WATCHDOG: &str = r#"exec 3<&0
-"$0" "$@" </dev/null 3<&- &
-server=$!
-trap 'wait "$server"; exit 143' TERM
-{ cat <&3 >/dev/null; kill -s TERM -- "-$$" 2>/dev/null; } &
-exec 3<&-
-wait "$server"
-"#;
-
 /// Starts the AI/Vectorize stand-in (tests/standin/) in its own `wrangler dev` registered in
 /// `registry`, and waits until it is.
 fn start_standin(registry: &Path, log: &Path) -> Result<Child, String> {
-    use std::os::unix::process::CommandExt as _;
     let _ = std::fs::remove_dir_all(registry);
     std::fs::create_dir_all(registry).map_err(|e| format!("cannot create {}: {e}", registry.display()))?;
     let out = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?;
+    let port = support::free_port()?;
     let wrangler = manifest_dir().join("../app/node_modules/.bin/wrangler");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(WATCHDOG)
-        .arg(&wrangler)
-        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.port().to_string()])
+    let mut child = support::tied_command(&wrangler)
+        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
         .arg("--persist-to")
         .arg(registry.join("state"))
         .arg("--show-interactive-dev-session=false")
         .current_dir(manifest_dir().join("standin"))
         .env("WRANGLER_SEND_METRICS", "false")
         .env("WRANGLER_REGISTRY_PATH", registry)
-        .stdin(Stdio::piped())
         .stdout(out)
         .stderr(err)
-        .process_group(0)
         .spawn()
         .map_err(|e| format!("could not start {}: {e}", wrangler.display()))?;
     let t0 = Instant::now();
@@ -233,17 +217,4 @@ fn start_standin(registry: &Path, log: &Path) -> Result<Child, String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(child)
-}
-
-/// Creates/truncates `path` with mode 0600 and writes `text`.
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

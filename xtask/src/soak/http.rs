@@ -122,27 +122,11 @@ fn read_reply(s: &mut TcpStream, method: &str) -> std::io::Result<(Reply, bool)>
     if no_body {
         body.clear();
     } else if chunked {
-        body = dechunk(&body);
+        body = layers_test::support::dechunk(&body);
     } else if let Some(l) = length {
         // Bytes past the declared length would be a second response nobody asked for.
         reusable &= body.len() == l;
         body.truncate(l);
     }
     Ok((Reply { status, body, wasm_memory }, reusable))
-}
-
-/// The payload of a chunked body.
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
-        let size_line = std::str::from_utf8(&b[..nl]).unwrap_or("0");
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = nl + 2;
-        out.extend_from_slice(&b[start..(start + size).min(b.len())]);
-        b = &b[(start + size + 2).min(b.len())..];
-    }
-    out
 }
