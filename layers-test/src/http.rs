@@ -51,16 +51,8 @@ pub(crate) fn send(
         }
         raw.extend_from_slice(&buf[..n]);
         if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-            let mut lines = head.lines();
-            let status: u16 = lines
-                .next()
-                .and_then(|l| l.split(' ').nth(1))
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no status line"))?;
-            let headers: Vec<(String, String)> = lines
-                .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
-                .collect();
+            let head = crate::support::ResponseHead::parse(&raw[..split])?;
+            let (status, headers) = (head.status, head.headers);
             break (split, status, headers);
         }
     };

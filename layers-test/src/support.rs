@@ -1,7 +1,7 @@
 //! The building blocks the harness is made of, for your own stubs and tooling: a server in its
 //! own process group that dies with this process, stopping such a group, a free loopback port
 //! and whether a server there answers, a private (mode 0600) file, the tail of a log, and two
-//! bits of HTTP/1.1 for hand-written clients (a chunked body, a query value).
+//! bits of HTTP/1.1 for hand-written clients (a response head, a chunked body, a query value).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -226,8 +226,51 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// A response head as sent: its status and headers (names and values trimmed, in order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ResponseHead {
+    /// Parses the bytes of an HTTP/1.1 response head (before the blank line).
+    ///
+    /// # Errors
+    /// `InvalidData` when the first line carries no status code.
+    pub fn parse(head: &[u8]) -> std::io::Result<ResponseHead> {
+        let head = String::from_utf8_lossy(head);
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP status line"))?;
+        let headers =
+            lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))).collect();
+        Ok(ResponseHead { status, headers })
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_response_head_parses() {
+        let h = super::ResponseHead::parse(b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-A:  b ").unwrap();
+        assert_eq!(h.status, 404);
+        assert_eq!(h.header("content-length"), Some("3"));
+        assert_eq!(h.header("x-a"), Some("b"));
+        assert!(super::ResponseHead::parse(b"garbage").is_err());
+    }
+
     use super::{dechunk, percent_encode, stop_group, tail, tied_command, write_private, STOP_GRACE};
 
     #[test]

@@ -85,20 +85,9 @@ fn read_reply(s: &mut TcpStream, method: &str) -> std::io::Result<(Reply, bool)>
             break i;
         }
     };
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "no HTTP status line"))?;
-    let header = |name: &str| {
-        head.lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(':'))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_owned())
-    };
+    let head = layers_test::support::ResponseHead::parse(&raw[..split])?;
+    let status = head.status;
+    let header = |name: &str| head.header(name).map(str::to_owned);
     let chunked = header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let length: Option<usize> = header("content-length").and_then(|v| v.parse().ok());
     let no_body = method == "HEAD" || status == 204 || status == 304 || length == Some(0);
