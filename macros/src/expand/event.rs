@@ -36,7 +36,8 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
             format!("The `#[queue]` description of [`{handler}()`]: list it in `app!{{ queues: [..] }}`."),
         ),
     };
-    let grants = checks(h).grants;
+    let checks = checks(h);
+    let grants = checks.grants.clone();
     // A consumer names the type its batch decodes: `app!` checks producers against it.
     let msg_item = (h.kind == HandlerKind::Queue).then(|| match h.of_role(|r| r == Role::Batch).find_map(type_arg) {
         Some(t) => quote_spanned!(t.span()=> type Msg = #t;),
@@ -63,5 +64,5 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
             }
         }
     };
-    described_fn(h, &doc, items)
+    described_fn(h, checks, &doc, items)
 }

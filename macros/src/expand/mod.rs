@@ -124,12 +124,11 @@ fn storage_let(kind: StorageKind, arg: &Ident, ty: &syn::Type) -> TokenStream {
 
 /// A fn handler's expansion: the fn (lifetimes unified), a unit struct of the same name that
 /// `app!` lists (documented by `doc`), and `items` — its checks and the trait it implements —
-/// in an anonymous `const` scope.
-pub(crate) fn described_fn(h: &Handler, doc: &str, items: TokenStream) -> TokenStream {
+/// in an anonymous `const` scope with the handler's `checks`.
+pub(crate) fn described_fn(h: &Handler, checks: Checks, doc: &str, items: TokenStream) -> TokenStream {
     let Item::Fn(f) = &h.item else { unreachable!("only a fn handler is described by a unit struct") };
     let (vis, name) = (&f.vis, &f.sig.ident);
     let unified = h.item.unified();
-    let checks = checks(h);
     let (producer, durable, grant_checks) = (checks.producer, checks.durable, checks.grant_checks);
     quote! {
         #unified

@@ -47,7 +47,8 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     // A body extractor also receives the body a verifier read (it is handed over buffered).
     let takes_request = h.params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
-    let grants = checks(h).grants;
+    let checks = checks(h);
+    let grants = checks.grants.clone();
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
     let items = quote! {
         const _: () = #private::check_body::<#identity>(#takes_request, #handler_name);
@@ -78,5 +79,5 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
             }
         }
     };
-    described_fn(h, &doc, items)
+    described_fn(h, checks, &doc, items)
 }
