@@ -170,7 +170,7 @@ impl Server {
         standin: &crate::standin::Standin,
     ) -> Result<Server> {
         // The app plus the loopback stand-in for Workers AI and Vectorize (see standin.rs).
-        let mut args = crate::standin::config_args(&ctx.app)?;
+        let mut args = crate::standin::config_args(&ctx.app, "")?;
         args.extend(["--persist-to".into(), state.into(), "--env-file".into(), env_file.into()]);
         // Cron triggers are fired by the tests through `GET /__scheduled?cron=…`.
         args.push("--test-scheduled".into());
@@ -195,7 +195,9 @@ impl Server {
     ) -> Result<Server> {
         let log_file = File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         let log_err = log_file.try_clone().map_err(|e| format!("cannot clone log file handle: {e}"))?;
-        let wrangler: PathBuf = ctx.node_bin("wrangler");
+        // The project's own wrangler when it has one (a generated project), else app/'s.
+        let own: PathBuf = dir.join("node_modules").join(".bin").join("wrangler");
+        let wrangler: PathBuf = if own.is_file() { own } else { ctx.node_bin("wrangler") };
         let mut cmd = support::tied_command(&wrangler);
         cmd.arg("dev")
             .args(args)

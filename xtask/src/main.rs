@@ -11,6 +11,8 @@ mod bench;
 mod bench_compile;
 mod cold;
 mod deploy;
+mod devloop;
+mod devloop_check;
 mod devtools;
 mod e2e;
 mod e2e_targets;
@@ -41,9 +43,11 @@ COMMANDS:
     ensure        Install whatever is missing: the wasm32-unknown-unknown target, worker-build,
                   the wasm-bindgen CLI and the npm packages in app/ (idempotent, fast when done)
     build         ensure, then `worker-build --release` in app/; prints the wasm size (raw, gzip -9)
-    dev           build, create app/.dev.vars with random dev secrets if missing, start the local
-                  stubs (Turnstile siteverify, mail: read sent mail at <stubs>/__control/mail),
-                  apply the local D1 migrations and run `wrangler dev` on 127.0.0.1
+    dev           build (without wasm-opt), create app/.dev.vars with random dev secrets if missing,
+                  start the local stubs (Turnstile siteverify, mail: read sent mail at
+                  <stubs>/__control/mail), apply the local D1 migrations and run `wrangler dev` on
+                  127.0.0.1. Saving a .rs file of the app or of layers rebuilds and reloads the
+                  Worker; a build that fails shows the compiler's errors and the old build keeps serving
                       --port <N>    port to listen on (default 8787)
     audit [DIR]   check what Rust's type system cannot about an app crate (default: app/): no direct
                   dependency on worker, worker-macros, worker-sys, wasm-bindgen(-macro,-futures),
@@ -339,9 +343,13 @@ fn build(ctx: &mut Ctx, flavor: Flavor) -> Result<ensure::Tools> {
     Ok(tools)
 }
 
-/// `build`, `.dev.vars`, local D1 migrations, then `wrangler dev` in the foreground.
+/// The dev build, `.dev.vars`, local D1 migrations, then `wrangler dev` in the foreground,
+/// rebuilding on save (devloop.rs).
 fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
-    build(ctx, Flavor::Release)?;
+    let tools = ensure::ensure(ctx)?;
+    ctx.step("dev build (templates/worker/scripts/build.mjs: worker-build --release --no-opt)", |ctx| {
+        devloop::first_build(ctx, &tools)
+    })?;
 
     let dev_vars = ctx.app.join(".dev.vars");
     if dev_vars.exists() {
@@ -399,6 +407,8 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
     log("AI and VECTORIZE are bound to the loopback stand-in (tests/standin/): AI routes answer canned text \
          and vectors live in memory; deploy the Worker to use the real services");
     log(format!("starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"));
+    log("saving a .rs file under app/src or layers' own src/ rebuilds and reloads the Worker (lines marked \
+         `[custom build]`); a failed build keeps the previous one serving");
     let wrangler = ctx.node_bin("wrangler");
     // The watchdog shell runs wrangler in its own process group and takes the group down when
     // our end of its stdin closes (this process exited, whatever the signal), so no workerd
@@ -406,7 +416,7 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
     let mut cmd = layers_test::support::tied_command(&wrangler);
     cmd.arg("dev")
         // AI and VECTORIZE go to the loopback stand-in (tests/standin/), never to Cloudflare.
-        .args(standin::config_args(&ctx.app)?)
+        .args(standin::config_args(&ctx.app, &devloop::build_table(ctx))?)
         .arg("--local")
         .args(["--ip", "127.0.0.1"])
         .arg("--port")
@@ -416,7 +426,9 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
         .arg("--show-interactive-dev-session=false")
         .current_dir(&ctx.app)
         .env("WRANGLER_SEND_METRICS", "false")
-        .env("WRANGLER_REGISTRY_PATH", standin.registry());
+        .env("WRANGLER_REGISTRY_PATH", standin.registry())
+        // The tools `rebuild` (wrangler's build command) runs with.
+        .envs(devloop::tool_env(ctx, &tools));
     log(format!("$ (in {}) node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port {port} --test-scheduled --show-interactive-dev-session=false", ctx.app.display()));
     let mut child = cmd.spawn().map_err(|e| format!("could not start wrangler dev: {e}"))?;
     // Hold our end of the watchdog's pipe while waiting (`wait` would close it first).
@@ -483,7 +495,7 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     })?;
     // layers-test's own tests start the reference app in workerd: the tools first, and with
     // LAYERS_TEST_REQUIRE set a missing tool fails them instead of skipping them.
-    ensure::ensure(ctx)?;
+    let tools = ensure::ensure(ctx)?;
     ctx.step("cargo test --workspace", |ctx| {
         run(ctx.cargo_cmd().args(["test", "--workspace"]).env("LAYERS_TEST_REQUIRE", "1"))
     })?;
@@ -492,7 +504,7 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     }
     build(ctx, Flavor::Test)?;
     e2e_targets::e2e(ctx, &[])?;
-    new::test_template(ctx)?;
+    new::test_template(ctx, &tools)?;
     build(ctx, Flavor::Release)?;
     deploy::deploy(ctx, &deploy::DeployOptions { env: None, dry_run: true })?;
     bench::bench(ctx, &bench::Options::SMOKE)

@@ -128,22 +128,30 @@ fn npm_install(ctx: &Ctx, dir: &Path) -> Result<()> {
 /// The step of `cargo xtask test`: a project generated outside the repository, its tests run
 /// (the Worker built to wasm by worker-build and tested in workerd through layers-test). It
 /// builds in the repository's `target/template` so later runs reuse the build.
-pub(crate) fn test_template(ctx: &mut Ctx) -> Result<()> {
+pub(crate) fn test_template(ctx: &mut Ctx, tools: &crate::ensure::Tools) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("layers-template-{}", std::process::id()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
     }
     let options = NewOptions { path: dir.clone(), name: "layers-template-check".to_owned() };
-    let outcome = new(ctx, &options).and_then(|()| {
-        ctx.step("template: cargo test (the new project's Worker in workerd)", |ctx| {
-            let mut cmd = Command::new(&ctx.cargo);
-            cmd.args(["test"])
-                .current_dir(&dir)
-                .env("CARGO_TARGET_DIR", ctx.root.join("target").join("template"))
-                .env("LAYERS_TEST_REQUIRE", "1");
-            run(&mut cmd)
+    let target_dir = ctx.root.join("target").join("template");
+    let outcome = new(ctx, &options)
+        .and_then(|()| {
+            ctx.step("template: cargo test (the new project's Worker in workerd)", |ctx| {
+                let mut cmd = Command::new(&ctx.cargo);
+                cmd.args(["test"])
+                    .current_dir(&dir)
+                    .env("CARGO_TARGET_DIR", &target_dir)
+                    .env("LAYERS_TEST_REQUIRE", "1");
+                run(&mut cmd)
+            })
         })
-    });
+        .and_then(|()| {
+            ctx.step(
+                "template: the dev loop (wrangler dev; a save rebuilds; a compile error keeps the old build)",
+                |ctx| crate::devloop_check::check(ctx, &dir, &target_dir, tools),
+            )
+        });
     if outcome.is_ok() {
         let _ = std::fs::remove_dir_all(&dir);
     } else {

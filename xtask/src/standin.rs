@@ -112,11 +112,22 @@ impl Drop for Standin {
 }
 
 /// The app's wrangler config arguments (`-c wrangler.local.toml`, relative to app/). Writes
-/// app/wrangler.local.toml (only when its content changes).
-pub(crate) fn config_args(app: &Path) -> Result<Vec<OsString>> {
+/// app/wrangler.local.toml (only when its content changes), with `extra` (e.g. the dev loop's
+/// `[build]` table, [`crate::devloop::build_table`]) appended.
+pub(crate) fn config_args(app: &Path, extra: &str) -> Result<Vec<OsString>> {
     let source = app.join("wrangler.toml");
     let text = std::fs::read_to_string(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
-    let local = local_config(&text)?;
+    let mut local = local_config(&text)?;
+    if !extra.is_empty() {
+        if text.parse::<toml::Table>().is_ok_and(|doc| doc.contains_key("build")) {
+            return Err(format!(
+                "{} has a [build] table; `cargo xtask` builds the app itself (remove it)",
+                source.display()
+            ));
+        }
+        local.push_str(extra);
+        local.parse::<toml::Table>().map_err(|e| format!("the generated {LOCAL_CONFIG} is not valid TOML: {e}"))?;
+    }
     let path = app.join(LOCAL_CONFIG);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(local.as_str()) {
         std::fs::write(&path, &local).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
