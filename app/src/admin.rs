@@ -171,14 +171,14 @@ struct Count {
 }
 
 /// `GET /admin`: the dashboard.
-#[route(GET "/admin", identity = Admin, storage(D1, KV))]
+#[route(GET "/admin", identity = Admin, storage(D1 because(FixedSchema, ComplexSql, "the dashboard's counts"), KV because(FlagsConfig, "feature flags")))]
 pub async fn home(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
     render_dashboard(&req, &who, "", &db, &kv).await
 }
 
 /// Every other `GET` under `/admin/` (`/admin/` included): the dashboard, with the page asked
 /// for.
-#[route(GET "/admin/*", identity = Admin, storage(D1, KV))]
+#[route(GET "/admin/*", identity = Admin, storage(D1 because(FixedSchema, ComplexSql, "the dashboard's counts"), KV because(FlagsConfig, "feature flags")))]
 pub async fn dashboard(req: Request, who: Claims<'_, Admin>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
     let page = req.rest().unwrap_or_default().to_owned();
     render_dashboard(&req, &who, &page, &db, &kv).await
@@ -218,7 +218,7 @@ async fn render_dashboard(
 }
 
 /// Subscribers by email (keyset pagination), optionally one `status`.
-#[route(GET "/admin/subscribers", identity = Admin, storage(D1))]
+#[route(GET "/admin/subscribers", identity = Admin, storage(D1 because(FixedSchema, ComplexSql, "subscribers")))]
 pub async fn subscribers(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     let (req, db) = (&req, &db);
     let limit = page_limit(req.query("limit").as_deref())?;
@@ -252,7 +252,7 @@ async fn by_id_desc(req: &Request, db: &D1<'_>, title: &str, sql: &str) -> Resul
 }
 
 /// Contact messages, newest first.
-#[route(GET "/admin/contacts", identity = Admin, storage(D1))]
+#[route(GET "/admin/contacts", identity = Admin, storage(D1 because(FixedSchema, "contact messages")))]
 pub async fn contacts(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     by_id_desc(
         &req,
@@ -264,7 +264,7 @@ pub async fn contacts(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Resu
 }
 
 /// Stored inbound emails, newest first.
-#[route(GET "/admin/inbound", identity = Admin, storage(D1))]
+#[route(GET "/admin/inbound", identity = Admin, storage(D1 because(FixedSchema, "inbound mail")))]
 pub async fn inbound(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     by_id_desc(
         &req,
@@ -276,7 +276,7 @@ pub async fn inbound(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Resul
 }
 
 /// Weekly digest runs and their counts, newest first.
-#[route(GET "/admin/digests", identity = Admin, storage(D1))]
+#[route(GET "/admin/digests", identity = Admin, storage(D1 because(FixedSchema, "digests sent")))]
 pub async fn digests(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Result<Response> {
     by_id_desc(
         &req,
@@ -288,7 +288,7 @@ pub async fn digests(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> Resul
 }
 
 /// Feature flags (KV `flag:*`).
-#[route(GET "/admin/flags", identity = Admin, storage(KV))]
+#[route(GET "/admin/flags", identity = Admin, storage(KV because(FlagsConfig, PrefixListing, "feature flags")))]
 pub async fn flags(req: Request, _who: Claims<'_, Admin>, kv: Kv<'_>) -> Result<Response> {
     let (req, kv) = (&req, &kv);
     let mut items = Vec::new();
@@ -314,7 +314,7 @@ struct Flag {
 }
 
 /// Turns a feature flag on (`{"on": true}`) or off, with an audit row in D1.
-#[route(POST "/admin/flags/:name", identity = Admin, storage(KV, D1))]
+#[route(POST "/admin/flags/:name", identity = Admin, storage(KV because(FlagsConfig, "feature flags"), D1 because(FixedSchema, "the admin audit log")))]
 pub async fn flag(mut req: Request, who: Claims<'_, Admin>, kv: Kv<'_>, db: D1<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default().to_owned();
     if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -345,7 +345,7 @@ struct ReindexRequest {
 /// the work. Any other content type is refused with 415 and an empty body with 400 (both
 /// problem+json): a cross-site HTML form can only send `text/plain`, urlencoded or multipart
 /// bodies, so it cannot trigger this even if the Access cookie travels with it.
-#[route(POST "/admin/reindex", identity = Admin, storage(Queue = "REINDEX", D1))]
+#[route(POST "/admin/reindex", identity = Admin, storage(Queue = "REINDEX" because(BackgroundJobs, Retries, "reindexing after the response"), D1 because(FixedSchema, "the admin audit log")))]
 pub async fn reindex(
     mut req: Request,
     who: Claims<'_, Admin>,
@@ -392,7 +392,7 @@ fn reindex_body(body: &[u8]) -> Result<ReindexRequest> {
 /// Shows an admin the backup role's current temporary credentials — which access key id, until
 /// when, and whether they came from the KV cache. The secret key and session token never leave
 /// the Worker (and its KV cache): they are for calls the Worker makes itself.
-#[route(GET "/admin/backup-credentials", identity = Admin, storage(KV))]
+#[route(GET "/admin/backup-credentials", identity = Admin, storage(KV because(Sessions, "cached short-lived cloud credentials")))]
 pub async fn backup_credentials(
     _who: Claims<'_, Admin>,
     kv: Kv<'_>,

@@ -42,7 +42,7 @@ struct SummaryOutput {
 }
 
 /// Summarizes `text` with [`SUMMARY_MODEL`].
-#[route(POST "/api/ai/summarize", identity = ApiKey, storage(Ai))]
+#[route(POST "/api/ai/summarize", identity = ApiKey, storage(Ai because(CatalogModel, "summaries by a catalog LLM")))]
 pub async fn summarize(Json(body): Json<SummarizeIn>, _key: Claims<'_, ApiKey>, ai: Ai<'_>) -> Result<Response> {
     let text = body.text.trim();
     if text.is_empty() || text.len() > MAX_TEXT {
@@ -59,7 +59,7 @@ pub struct UpsertIn {
 }
 
 /// Upserts vectors of [`DIMENSIONS`] values.
-#[route(POST "/api/vectors", identity = ApiKey, storage(Vectorize))]
+#[route(POST "/api/vectors", identity = ApiKey, storage(Vectorize because(SemanticSearch, "post embeddings")))]
 pub async fn upsert_vectors(
     Json(body): Json<UpsertIn>,
     _key: Claims<'_, ApiKey>,
@@ -81,7 +81,7 @@ pub struct QueryIn {
 }
 
 /// The vectors nearest to `vector`, best first.
-#[route(POST "/api/vectors/query", identity = ApiKey, storage(Vectorize))]
+#[route(POST "/api/vectors/query", identity = ApiKey, storage(Vectorize because(SemanticSearch, SimilaritySearch, "related posts")))]
 pub async fn query_vectors(
     Json(body): Json<QueryIn>,
     _key: Claims<'_, ApiKey>,
@@ -99,13 +99,13 @@ pub async fn query_vectors(
 }
 
 /// The index's dimensions and vector count.
-#[route(GET "/api/vectors", identity = ApiKey, storage(Vectorize))]
+#[route(GET "/api/vectors", identity = ApiKey, storage(Vectorize because(SemanticSearch, "post embeddings")))]
 pub async fn describe_vectors(_key: Claims<'_, ApiKey>, index: Vectorize<'_>) -> Result<Response> {
     Ok(Response::from_json(&index.describe().await?)?)
 }
 
 /// One vector by id (404 when there is none).
-#[route(GET "/api/vectors/:id", identity = ApiKey, storage(Vectorize))]
+#[route(GET "/api/vectors/:id", identity = ApiKey, storage(Vectorize because(SemanticSearch, "post embeddings")))]
 pub async fn get_vector(req: Request, _key: Claims<'_, ApiKey>, index: Vectorize<'_>) -> Result<Response> {
     let id = req.param("id").unwrap_or_default();
     match index.get_by_ids(&[id]).await?.into_iter().find(|v| v.id == id) {
@@ -115,7 +115,7 @@ pub async fn get_vector(req: Request, _key: Claims<'_, ApiKey>, index: Vectorize
 }
 
 /// Deletes one vector by id.
-#[route(DELETE "/api/vectors/:id", identity = ApiKey, storage(Vectorize))]
+#[route(DELETE "/api/vectors/:id", identity = ApiKey, storage(Vectorize because(SemanticSearch, "post embeddings")))]
 pub async fn delete_vector(req: Request, _key: Claims<'_, ApiKey>, index: Vectorize<'_>) -> Result<Response> {
     let m = index.delete_by_ids(&[req.param("id").unwrap_or_default()]).await?;
     Ok(Response::from_json(&serde_json::json!({ "mutation_id": m.mutation_id }))?)

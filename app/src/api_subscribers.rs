@@ -30,7 +30,7 @@ pub(crate) struct SubscriberPage {
 /// Lists subscribers in email order, one bounded page at a time (API key required):
 /// `?limit=N` (1–1000, default 100) and `?cursor=<next of the previous page>`, as the admin
 /// lists do. The reply's `next` is the cursor of the following page, or `null` on the last one.
-#[route(GET "/api/subscribers", identity = ApiKey, storage(D1))]
+#[route(GET "/api/subscribers", identity = ApiKey, storage(D1 because(FixedSchema, ComplexSql, "subscribers")))]
 pub(crate) async fn list_subscribers(
     Query(page): Query<SubscriberPage>,
     key: Claims<'_, ApiKey>,
@@ -62,7 +62,7 @@ pub(crate) struct NewSubscriber {
 }
 
 /// Adds a subscriber (API key required). Adding an existing one is not an error.
-#[route(POST "/api/subscribers", identity = ApiKey, storage(D1))]
+#[route(POST "/api/subscribers", identity = ApiKey, storage(D1 because(FixedSchema, "subscribers")))]
 pub async fn add_subscriber(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let body: NewSubscriber = req.json().await?;
     insert_subscriber(&db, &body.email, || Error::bad_request("invalid email")).await
@@ -79,7 +79,7 @@ struct Import {
 
 /// Adds a subscriber from a typed JSON body: a wrong content type is 415, more than 1 MiB 413,
 /// a missing or mistyped field 400, each as `application/problem+json`.
-#[route(POST "/api/subscribers/typed", identity = ApiKey, storage(D1))]
+#[route(POST "/api/subscribers/typed", identity = ApiKey, storage(D1 because(FixedSchema, "subscribers")))]
 pub(crate) async fn add_subscriber_typed(
     Json(body): Json<NewSubscriber>,
     _key: Claims<'_, ApiKey>,
@@ -89,7 +89,7 @@ pub(crate) async fn add_subscriber_typed(
 }
 
 /// The same from an HTML form (`application/x-www-form-urlencoded`).
-#[route(POST "/api/subscribers/form", identity = ApiKey, storage(D1))]
+#[route(POST "/api/subscribers/form", identity = ApiKey, storage(D1 because(FixedSchema, "subscribers")))]
 pub(crate) async fn add_subscriber_form(
     Form(body): Form<NewSubscriber>,
     _key: Claims<'_, ApiKey>,
@@ -124,7 +124,7 @@ async fn insert_subscriber(db: &D1<'_>, email: &str, invalid: impl FnOnce() -> E
 /// address that is already subscribed makes its statement fail inside the batch (a `UNIQUE`
 /// violation, caught by D1, not by a check here): 409 `application/problem+json`, and the
 /// statements before it in the batch are rolled back.
-#[route(POST "/api/subscribers/import", identity = ApiKey, storage(D1))]
+#[route(POST "/api/subscribers/import", identity = ApiKey, storage(D1 because(FixedSchema, Transactions, "a batch import, all or nothing")))]
 pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let body: Import = req.json().await?;
     if body.emails.is_empty() || body.emails.len() > 100 {
@@ -148,7 +148,7 @@ pub async fn import_subscribers(mut req: Request, _key: Claims<'_, ApiKey>, db: 
 }
 
 /// Forgets a subscriber entirely: the D1 row and the KV unsubscribe marker.
-#[route(DELETE "/api/subscribers/:email", identity = ApiKey, storage(D1, KV))]
+#[route(DELETE "/api/subscribers/:email", identity = ApiKey, storage(D1 because(FixedSchema, "subscribers"), KV because(Sessions, EventualConsistencyOk, "the record of recent unsubscribes")))]
 pub async fn delete_subscriber(req: Request, _key: Claims<'_, ApiKey>, db: D1<'_>, kv: Kv<'_>) -> Result<Response> {
     // Not validated again: rows stored before the current rules must stay deletable.
     let email = email::canonical(req.param("email").unwrap_or_default());
@@ -161,7 +161,7 @@ pub async fn delete_subscriber(req: Request, _key: Claims<'_, ApiKey>, db: D1<'_
 }
 
 /// Lists the KV unsubscribe markers (paginated with `?cursor=`).
-#[route(GET "/api/unsubscribed", identity = ApiKey, storage(KV))]
+#[route(GET "/api/unsubscribed", identity = ApiKey, storage(KV because(PrefixListing, EventualConsistencyOk, "recent unsubscribes, listed by prefix")))]
 pub async fn list_unsubscribed(req: Request, _key: Claims<'_, ApiKey>, kv: Kv<'_>) -> Result<Response> {
     let page = kv.list("unsubscribed:", 100, req.query("cursor")).await?;
     let emails: Vec<&str> = page.keys.iter().filter_map(|k| k.strip_prefix("unsubscribed:")).collect();

@@ -42,7 +42,7 @@ pub async fn feed_verifier(mut req: Request, _: Claims<'_, Public>, vars: Vars<'
 /// Tries to read, list and overwrite the Federation credential cache through the route's own
 /// `Kv` handle (the same namespace `GET /admin/backup-credentials` caches in): keys under `layers:`
 /// belong to layers. Answers what each attempt got.
-#[route(POST "/__attack/federation-cache", identity = ApiKey, storage(KV))]
+#[route(POST "/__attack/federation-cache", identity = ApiKey, storage(KV because(Sessions, "the federation credential cache it attacks")))]
 pub async fn federation_cache(_: Claims<'_, ApiKey>, kv: Kv<'_>, vars: Vars<'_>) -> Result<Response> {
     let role = vars.get("STS_ROLE_ARN").unwrap_or_default();
     let key = format!("layers:federation:BackupRole:{role}");

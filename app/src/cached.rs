@@ -4,7 +4,7 @@
 use layers_core::prelude::*;
 
 /// A page rendered once and then served from the Cache API for 60 s; `x-cache` says which.
-#[route(GET "/api/cached/:slug", identity = ApiKey, storage(Cache))]
+#[route(GET "/api/cached/:slug", identity = ApiKey, storage(Cache because(HttpCaching, "rendered posts")))]
 pub async fn cached(req: Request, _key: Claims<'_, ApiKey>, cache: Cache<'_>) -> Result<Response> {
     let slug = req.param("slug").unwrap_or_default();
     let key = cache.key(&format!("/api/cached/{slug}"))?;
@@ -24,7 +24,7 @@ pub async fn cached(req: Request, _key: Claims<'_, ApiKey>, cache: Cache<'_>) ->
 }
 
 /// Purges `/api/cached/:slug` from the cache.
-#[route(DELETE "/api/cached/:slug", identity = ApiKey, storage(Cache))]
+#[route(DELETE "/api/cached/:slug", identity = ApiKey, storage(Cache because(HttpCaching, "rendered posts")))]
 pub async fn purge_cached(req: Request, _key: Claims<'_, ApiKey>, cache: Cache<'_>) -> Result<Response> {
     let slug = req.param("slug").unwrap_or_default();
     let existed = cache.delete(&cache.key(&format!("/api/cached/{slug}"))?).await?;

@@ -22,7 +22,7 @@ struct DeadLetter {
 }
 
 /// What the cron and the queue consumers wrote.
-#[route(GET "/api/events", identity = ApiKey, storage(D1))]
+#[route(GET "/api/events", identity = ApiKey, storage(D1 because(FixedSchema, ComplexSql, "the request log")))]
 pub async fn events(_key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let runs: Vec<DigestRun> = db.prepare("SELECT cron, scheduled_at FROM digest_runs ORDER BY id").all().await?;
     let reindexed: Vec<Reindexed> = db.prepare("SELECT slug, reason FROM reindexed ORDER BY slug").all().await?;

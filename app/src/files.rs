@@ -9,7 +9,7 @@ pub const MAX_FILE: u64 = 100 * 1024 * 1024;
 /// Streams the body into R2 under `:name`, with its `content-type` and an optional
 /// `x-file-note` header kept as custom metadata `note`. The client must send
 /// `content-length` (411 without, 413 over [`MAX_FILE`]).
-#[route(PUT "/api/files/:name", identity = ApiKey, storage(R2))]
+#[route(PUT "/api/files/:name", identity = ApiKey, storage(R2 because(BinaryObjects, LargeFiles, "uploaded files")))]
 pub async fn put_file(mut req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default().to_owned();
     let content_type = req.header("content-type");
@@ -24,7 +24,7 @@ pub async fn put_file(mut req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>
 }
 
 /// Streams the R2 object `:name` to the client with its content type, etag and `x-file-note`.
-#[route(GET "/api/files/:name", identity = ApiKey, storage(R2))]
+#[route(GET "/api/files/:name", identity = ApiKey, storage(R2 because(BinaryObjects, LargeFiles, "uploaded files")))]
 pub async fn get_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default();
     let Some(obj) = bucket.get_stream(&format!("files/{name}")).await? else {
@@ -39,7 +39,7 @@ pub async fn get_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) ->
 }
 
 /// Deletes the R2 object `:name`.
-#[route(DELETE "/api/files/:name", identity = ApiKey, storage(R2))]
+#[route(DELETE "/api/files/:name", identity = ApiKey, storage(R2 because(BinaryObjects, "uploaded files")))]
 pub async fn delete_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default();
     bucket.delete(&format!("files/{name}")).await?;
@@ -47,7 +47,7 @@ pub async fn delete_file(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>)
 }
 
 /// Lists stored files (`?prefix=`, paginated with `?cursor=`).
-#[route(GET "/api/files", identity = ApiKey, storage(R2))]
+#[route(GET "/api/files", identity = ApiKey, storage(R2 because(BinaryObjects, "uploaded files")))]
 pub async fn list_files(req: Request, _key: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     let prefix = format!("files/{}", req.query("prefix").unwrap_or_default());
     let page = bucket.list(&prefix, 100, req.query("cursor")).await?;

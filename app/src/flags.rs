@@ -27,7 +27,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// `{"flag": name, "on": bool}`; 400 (problem+json) for a name outside the charset or length.
-#[route(GET "/api/flags/:name", identity = Public, storage(KV))]
+#[route(GET "/api/flags/:name", identity = Public, storage(KV because(FlagsConfig, GlobalReads, "feature flags")))]
 pub async fn public_flag(req: Request, _who: Claims<'_, Public>, kv: Kv<'_>) -> Result<Response> {
     let name = req.param("name").unwrap_or_default();
     if !valid_name(name) {

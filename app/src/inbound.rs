@@ -155,7 +155,7 @@ pub fn parse(body: &str) -> Result<Parsed> {
 }
 
 /// Inbound email events, signed by the mail provider (Svix scheme), parsed and stored once.
-#[route(POST "/api/email-inbound", identity = Webhook, storage(D1))]
+#[route(POST "/api/email-inbound", identity = Webhook, storage(D1 because(FixedSchema, "inbound mail")))]
 pub async fn email_inbound(mut req: Request, hook: Claims<'_, Webhook>, db: D1<'_>) -> Result<Response> {
     let body = req.text().await?;
     if body.len() > MAX_BODY {

@@ -41,7 +41,7 @@ impl RateLimiter {
 }
 
 /// Counts a call against `:bucket` in the [`RateLimiter`] named after it; 429 past [`RATE_LIMIT`].
-#[route(POST "/api/limited/:bucket", identity = ApiKey, storage(DurableObject = "RATE_LIMITER"))]
+#[route(POST "/api/limited/:bucket", identity = ApiKey, storage(DurableObject = "RATE_LIMITER" because(SingleWriter, "a counter per bucket")))]
 pub async fn limited(
     req: Request,
     _key: Claims<'_, ApiKey>,

@@ -23,7 +23,7 @@ enum ReindexBody {
 }
 
 /// Queues one job (`{"slug","reason"}`) or several (`[{…}, …]`, sent as one batch).
-#[route(POST "/api/reindex", identity = ApiKey, storage(Queue = "REINDEX"))]
+#[route(POST "/api/reindex", identity = ApiKey, storage(Queue = "REINDEX" because(BackgroundJobs, Retries, "reindexing a post after the response")))]
 pub async fn request_reindex(
     mut req: Request,
     _key: Claims<'_, ApiKey>,
@@ -47,7 +47,7 @@ pub async fn request_reindex(
 /// decode as a [`ReindexJob`] (how a poison message is retried, then dead-lettered). `app!`
 /// refuses a `Queue<'_, String>` for a queue whose consumer decodes `ReindexJob`;
 /// `Unchecked` is the explicit opt-out for this deliberate mismatch.
-#[route(POST "/api/reindex/raw", identity = ApiKey, storage(Queue = "REINDEX"))]
+#[route(POST "/api/reindex/raw", identity = ApiKey, storage(Queue = "REINDEX" because(BackgroundJobs, Retries, "reindexing a post after the response")))]
 pub async fn request_reindex_raw(
     mut req: Request,
     _key: Claims<'_, ApiKey>,
@@ -61,13 +61,13 @@ pub async fn request_reindex_raw(
 /// Reindexes posts into the search table ([`search::reindex_batch`]: slug `*` rebuilds it all).
 /// A job whose slug starts with `fail-` is retried (and, after `max_retries`, dead-lettered):
 /// the explicit-retry path.
-#[queue("reindex", storage(D1))]
+#[queue("reindex", storage(D1 because(FixedSchema, FullTextSearch, "posts and their search index")))]
 pub async fn reindex(batch: Batch<'_, ReindexJob>, _who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
     search::reindex_batch(&batch, &db).await
 }
 
 /// Keeps what reached the dead-letter queue, whatever its shape.
-#[queue("reindex-dlq", storage(D1))]
+#[queue("reindex-dlq", storage(D1 because(FixedSchema, "dead-lettered reindex jobs")))]
 pub async fn dead_letters(batch: Batch<'_, serde_json::Value>, _who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
     #[allow(clippy::cast_possible_wrap)]
     let now = layers_core::log::now_ms() as i64;

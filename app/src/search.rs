@@ -96,7 +96,7 @@ struct Hit {
 /// title, snippet}]}` (best match first, at most [`MAX_RESULTS`]); an HTML list when the client
 /// asks for `text/html`. A missing, empty or over-long (`>` [`MAX_QUERY_CHARS`]) query is a 400
 /// problem.
-#[route(GET "/search", identity = Public, storage(D1))]
+#[route(GET "/search", identity = Public, storage(D1 because(FullTextSearch, "FTS5 over posts")))]
 pub async fn search(req: Request, _who: Claims<'_, Public>, db: D1<'_>) -> Result<Response> {
     let text = req.query("q").unwrap_or_default();
     if text.chars().count() > MAX_QUERY_CHARS {

@@ -4,6 +4,8 @@
 //!
 //! - [`storage`]: the storage kinds — attribute name, handle type, default binding, how
 //!   wrangler's config declares them — in one table, [`storage::KINDS`];
+//! - [`reasons`]: why a handler uses a storage primitive, in the decision tree's words, and
+//!   which reasons the tree gives to which primitive;
 //! - [`method`]: the HTTP methods a route declares;
 //! - [`pattern`]: route patterns — the parser, the literal and parameter rules, overlap and
 //!   specificity (which route answers a path);
@@ -20,6 +22,7 @@
 pub mod cron;
 pub mod method;
 pub mod pattern;
+pub mod reasons;
 pub mod storage;
 pub mod text;
 #[cfg(feature = "wrangler")]

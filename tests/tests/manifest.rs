@@ -132,8 +132,9 @@ fn reference_app_markdown_and_mermaid() {
     assert!(md.contains("\n## Crons\n") && md.contains("| 0 2 \\* \\* SUN | System |"), "{md}");
     assert!(md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | verify\\_webmentions |"));
     // One table row per route, cron, queue and Durable Object class, each with seven (routes),
-    // five (events) or four (classes) cells.
-    let rows = md
+    // five (events) or four (classes) cells; then one row per storage use, with its reasons.
+    let (tables, why) = md.split_once("\n## Storage, and why\n").expect("a storage section");
+    let rows = tables
         .lines()
         .filter(|l| {
             l.starts_with("| ")
@@ -144,13 +145,29 @@ fn reference_app_markdown_and_mermaid() {
         })
         .count();
     assert_eq!(rows, m.routes.len() + m.crons.len() + m.queues.len() + m.durable_objects.len());
+    assert_eq!(
+        why.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| storage")).count(),
+        m.storage_uses().len()
+    );
+    assert!(
+        why.contains("| D1:DB | GET /admin/\\* | dashboard | FixedSchema; ComplexSql; the dashboard's counts |"),
+        "{why}"
+    );
+    assert!(why.contains("| DurableObject:RATE\\_LIMITER | POST /api/subscribe | subscribe | SingleWriter; "), "{why}");
+    // The reference app gives every storage declaration a reason (`manifest --strict`).
+    assert_eq!(m.missing_reasons(), Vec::<String>::new());
+    assert!(!md.contains("## Warnings"));
     for l in md.lines().filter(|l| l.starts_with('|')) {
         let cells = l.replace("\\|", "").matches('|').count() - 1;
         assert!(cells == 7 || cells == 5 || cells == 4, "{l}");
     }
 
     let mm = m.to_mermaid();
-    assert!(mm.starts_with("flowchart LR\n  subgraph request\n"), "{mm}");
+    assert!(mm.starts_with("flowchart LR\n  subgraph request[\"Request\"]\n"), "{mm}");
+    // Routes grouped by their first segment; the platform's entry points on their own.
+    assert!(
+        mm.contains("    subgraph g") && mm.contains("[\"/admin\"]") && mm.contains("[\"crons · queues · objects\"]")
+    );
     assert!(mm.contains("[\"GET /admin/#42;\"]"), "{mm}");
     assert!(mm.contains("{\"Guarded#lt;AccessJwt#lt;app::AdminAccess#gt;, EmailAllowlist#gt;\"}"), "{mm}");
     assert!(mm.contains("[(\"Queue:WEBMENTIONS\")]"), "{mm}");
@@ -160,7 +177,11 @@ fn reference_app_markdown_and_mermaid() {
     for i in 0..n {
         assert_eq!(mm.lines().filter(|l| l.starts_with(&format!("  r{i} --> i"))).count(), 1, "r{i}");
     }
-    assert!(mm.lines().any(|l| l.starts_with("  i") && l.contains(" --> s")));
+    // An edge per route → binding, labelled with its reasons; identities hold storage in the
+    // third column with invisible links.
+    let uses = m.storage_uses().len();
+    assert_eq!(mm.lines().filter(|l| l.starts_with("  r") && l.contains("-->|\"") && l.contains("| s")).count(), uses);
+    assert!(mm.lines().any(|l| l.starts_with("  i") && l.contains(" ~~~ s")));
     // No raw character Mermaid would read as syntax inside a label.
     for l in mm.lines().filter(|l| l.contains('"')) {
         let label = l.split('"').nth(1).unwrap();
@@ -171,6 +192,11 @@ fn reference_app_markdown_and_mermaid() {
     let admin = json["routes"].as_array().unwrap().iter().find(|r| r["route"] == "/admin/*").unwrap();
     assert_eq!(admin["method"], "GET");
     assert_eq!(admin["storage"], serde_json::json!(["D1:DB", "KV:KV"]));
+    assert_eq!(
+        admin["why"][1],
+        serde_json::json!({"storage": "KV:KV", "reasons": ["FlagsConfig"], "note": "feature flags"})
+    );
+    assert_eq!(json["missing_reasons"], serde_json::json!([]));
 }
 
 #[test]
@@ -200,7 +226,7 @@ fn hostile_names_stay_inside_their_cells() {
             method: "GET",
             pattern: "/a|b/*",
             identity: "AnyOf<X, Y>\"]-->evil[\"".into(),
-            storage: vec![StorageDecl { kind: StorageKind::Kv, binding: "K|V" }],
+            storage: vec![StorageDecl::new(StorageKind::Kv, "K|V")],
             mints: vec!["a|b".into()],
             obtains: vec![],
             shadows: vec!["/a|*"],
@@ -225,5 +251,7 @@ fn hostile_names_stay_inside_their_cells() {
     let mm = m.to_mermaid();
     // The injected `"]-->evil["` is one label, not an extra node and edge.
     assert!(!mm.contains("evil[\""), "{mm}");
-    assert_eq!(mm.lines().filter(|l| l.contains("-->")).count(), 3, "{mm}"); // r0→i, r1→i, i→s
+    assert_eq!(mm.lines().filter(|l| l.contains("-->")).count(), 2, "{mm}"); // r0→i, r1→i
+    assert_eq!(mm.lines().filter(|l| l.contains("-.->|\"no reason\"|")).count(), 1, "{mm}"); // r0→s, no reason
+    assert!(md.contains("\n## Warnings\n\n- GET /a\\|b/\\* (h\\_1): KV:K\\|V has no reason"), "{md}");
 }

@@ -77,7 +77,9 @@ COMMANDS:
                   crons, queues) from the table `app!` dispatches with, as Markdown tables and a
                   Mermaid diagram (request → identity → storage). Fails when the app does not
                   build, e.g. when code and app/wrangler.toml disagree on a binding
-                      --format <F>  markdown, mermaid or json (default: markdown and mermaid)
+                      --format <F>  markdown, mermaid, json or html (default: markdown and mermaid;
+                                    html: a page that renders the diagram offline, Mermaid inlined)
+                      --strict      fail when a storage declaration has no reason (`because(…)`)
                       --write       write the Markdown tables to app/ROUTES.md (the app's crate
                                     docs include it; a test fails when it drifts from the code)
     fuzz          run the cargo-fuzz targets in fuzz/ (nightly + libFuzzer; installs cargo-fuzz if
@@ -502,6 +504,9 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     for dir in [ctx.app.clone(), ctx.root.join("bench").join("layers-worker")] {
         ctx.step(&format!("audit {}", dir.strip_prefix(&ctx.root).unwrap_or(&dir).display()), |_| audit::audit(&dir))?;
     }
+    // Every storage declaration of the reference app has a reason from the decision tree.
+    manifest::manifest(ctx, &manifest::Request::Print { format: "markdown".to_owned(), strict: true })?;
+    manifest::check_diagram(ctx)?;
     build(ctx, Flavor::Test)?;
     e2e_targets::e2e(ctx, &[])?;
     new::test_template(ctx, &tools)?;

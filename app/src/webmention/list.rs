@@ -15,7 +15,7 @@ struct Listed {
 }
 
 /// Lists the webmentions (newest last; at most 500), for operators and the e2e tests.
-#[route(GET "/api/webmentions", identity = ApiKey, storage(D1))]
+#[route(GET "/api/webmentions", identity = ApiKey, storage(D1 because(FixedSchema, "webmentions")))]
 pub async fn list_webmentions(_key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
     let rows: Vec<Listed> = db
         .prepare("SELECT id, source, target, status, reason, attempts, rounds FROM webmentions ORDER BY id LIMIT 500")

@@ -43,19 +43,35 @@ pub trait D1Arg {
     fn to_js(&self) -> Result<JsValue, Error>;
 }
 
+/// The largest text a statement binds: the decision tree keeps blobs over 1 MB out of D1
+/// ("bloated rows, slow queries: use R2"), and D1 refuses rows over 2 MB anyway.
+pub const MAX_D1_VALUE_BYTES: usize = 1_000_000;
+
+/// A text value, refused past [`MAX_D1_VALUE_BYTES`] before D1 sees it.
+fn text_arg(s: &str) -> Result<JsValue, Error> {
+    if s.len() > MAX_D1_VALUE_BYTES {
+        return Err(Error::internal(format!(
+            "D1 bind: a value of {} bytes; values over {MAX_D1_VALUE_BYTES} bytes belong in R2 (the decision tree: \
+             don't use D1 for blobs > 1 MB): store the object in R2 and its key in D1",
+            s.len()
+        )));
+    }
+    Ok(JsValue::from_str(s))
+}
+
 impl D1Arg for str {
     fn to_js(&self) -> Result<JsValue, Error> {
-        Ok(JsValue::from_str(self))
+        text_arg(self)
     }
 }
 impl D1Arg for &str {
     fn to_js(&self) -> Result<JsValue, Error> {
-        Ok(JsValue::from_str(self))
+        text_arg(self)
     }
 }
 impl D1Arg for String {
     fn to_js(&self) -> Result<JsValue, Error> {
-        Ok(JsValue::from_str(self))
+        text_arg(self)
     }
 }
 impl D1Arg for bool {
@@ -243,5 +259,16 @@ impl<'r> Statement<'r> {
         self.db.log("run", t0, res.as_ref().err().map(ToString::to_string));
         let r = res.map_err(|e| write_error("run", &e))?;
         Ok(run_info(&r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_over_1_mb_is_refused_before_d1() {
+        // (Only the refusal runs natively: a JsValue needs the wasm runtime.)
+        let e = super::text_arg(&"x".repeat(super::MAX_D1_VALUE_BYTES + 1)).unwrap_err();
+        let detail = e.detail().unwrap_or_default().to_owned();
+        assert!(detail.contains("1000001 bytes") && detail.contains("R2"), "{detail}");
     }
 }

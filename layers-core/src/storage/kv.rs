@@ -27,6 +27,22 @@ fn reserved(key: &str) -> Result<(), Error> {
     }
 }
 
+/// The largest value KV stores (25 MiB): past it the decision tree says R2 ("don't use KV for
+/// values > 25 MB").
+pub const MAX_KV_VALUE_BYTES: usize = 25 * 1024 * 1024;
+
+/// Refuses a value KV would refuse, before the call, with the tree's advice.
+fn within_kv_limit(value: &str) -> Result<(), Error> {
+    if value.len() > MAX_KV_VALUE_BYTES {
+        return Err(Error::internal(format!(
+            "KV put: a value of {} bytes; KV holds at most {MAX_KV_VALUE_BYTES} bytes (25 MiB) per value — \
+             the decision tree puts larger objects in R2",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
 /// A KV namespace handle, valid for the current request.
 #[derive(Clone)]
 pub struct Kv<'r> {
@@ -138,6 +154,7 @@ impl<'r> Kv<'r> {
     /// When KV fails.
     pub async fn put(&self, key: &str, value: &str) -> Result<(), Error> {
         reserved(key)?;
+        within_kv_limit(value)?;
         let t0 = now_ms();
         let r = match self.store.put(key, value) {
             Ok(b) => b.execute().await,
@@ -160,6 +177,7 @@ impl<'r> Kv<'r> {
         if ttl_secs < MIN_TTL_SECS {
             return Err(Error::internal(format!("KV TTL {ttl_secs}s is below KV's minimum of {MIN_TTL_SECS}s")));
         }
+        within_kv_limit(value)?;
         let t0 = now_ms();
         let r = match self.store.put(key, value) {
             Ok(b) => b.expiration_ttl(ttl_secs).execute().await,
@@ -210,5 +228,13 @@ mod tests {
         for key in ["flag:beta", "unsubscribed:a@b", "Layers:x", "xlayers:", ""] {
             assert!(super::reserved(key).is_ok(), "{key}");
         }
+    }
+
+    #[test]
+    fn values_over_25_mib_are_refused_before_kv() {
+        let limit = super::MAX_KV_VALUE_BYTES;
+        assert!(super::within_kv_limit(&"x".repeat(limit)).is_ok());
+        let e = super::within_kv_limit(&"x".repeat(limit + 1)).unwrap_err();
+        assert!(e.detail().unwrap_or_default().contains("R2"), "{e:?}");
     }
 }

@@ -33,11 +33,29 @@ pub use vectorize::{IndexInfo, Matches, Mutation, QueryOptions, ReturnMetadata, 
 /// bindings and wrangler sections is [`layers_spec::storage::KINDS`]).
 pub use layers_spec::storage::StorageKind;
 
-/// One `storage(…)` entry of a route: a kind and the binding name it opens.
+/// Why a handler uses a storage primitive, in the words of the seed's decision tree
+/// (`storage(D1 because(FixedSchema, ComplexSql))`); [`layers_spec::reasons::REASONS`] lists
+/// them with the primitives each is a reason for.
+pub use layers_spec::reasons::Reason;
+
+/// One `storage(…)` entry of a route: a kind, the binding name it opens, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StorageDecl {
     /// The kind of binding.
     pub kind: StorageKind,
     /// The binding's name in `wrangler.toml`.
     pub binding: &'static str,
+    /// The decision tree's reasons for this primitive (`because(…)`); empty when none was
+    /// given, which the manifest reports (and `cargo xtask manifest --strict` refuses).
+    pub reasons: &'static [Reason],
+    /// The free text of `because(…, "…")`, or `""`.
+    pub note: &'static str,
+}
+
+impl StorageDecl {
+    /// A declaration without reasons (what `storage(KIND = "BINDING")` says).
+    #[must_use]
+    pub const fn new(kind: StorageKind, binding: &'static str) -> StorageDecl {
+        StorageDecl { kind, binding, reasons: &[], note: "" }
+    }
 }

@@ -48,12 +48,19 @@ pub(crate) fn handler(kind: HandlerKind, attr: TokenStream, item: TokenStream) -
 }
 
 impl StorageItem {
-    /// `StorageDecl { kind, binding }` for a handler's `META`.
+    /// `StorageDecl { kind, binding, reasons, note }` for a handler's `META`.
     pub(crate) fn decl_tokens(&self) -> TokenStream {
         let storage = paths::storage();
         let variant = format_ident!("{}", self.kind.spec().variant);
         let binding = &self.binding;
-        quote!(#storage::StorageDecl { kind: #storage::StorageKind::#variant, binding: #binding })
+        let reasons = self.reasons.iter().map(|r| format_ident!("{}", r.spec().name));
+        let note = &self.note;
+        quote!(#storage::StorageDecl {
+            kind: #storage::StorageKind::#variant,
+            binding: #binding,
+            reasons: &[#(#storage::Reason::#reasons),*],
+            note: #note,
+        })
     }
 }
 

@@ -1,7 +1,8 @@
 //! Parsing a handler's attribute: `#[route(METHOD "pattern", identity = Type,
-//! storage(KIND [= "BINDING"], …), shadows("pattern", …))]`, `#[scheduled("cron", storage(…))]`,
+//! storage(KIND [= "BINDING"] [because(Reason, …, "note")], …), shadows("pattern", …))]`, `#[scheduled("cron", storage(…))]`,
 //! `#[queue("name", storage(…))]`, `#[durable_object(storage(…))]`.
 
+use layers_spec::reasons::Reason;
 use layers_spec::storage::{StorageKind, KINDS};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
@@ -13,12 +14,95 @@ use crate::ctxt::Ctxt;
 use layers_spec::method::Method;
 use layers_spec::pattern::{self, Seg};
 
-/// One entry of `storage(…)`: a kind and its binding (the kind's default when not given).
+/// One entry of `storage(…)`: a kind, its binding (the kind's default when not given) and
+/// why (`because(…)`: the decision tree's reasons, and a note).
 #[derive(Clone)]
 pub(crate) struct StorageItem {
     pub(crate) kind: StorageKind,
     pub(crate) binding: String,
     pub(crate) span: Span,
+    pub(crate) reasons: Vec<Reason>,
+    pub(crate) note: String,
+}
+
+/// `because(Reason, …, "note")`, as written.
+struct Because {
+    reasons: Vec<Ident>,
+    note: Option<LitStr>,
+    span: Span,
+}
+
+fn parse_because(c: ParseStream<'_>) -> syn::Result<Option<Because>> {
+    if !(c.peek(Ident) && c.fork().parse::<Ident>().is_ok_and(|i| i == "because")) {
+        return Ok(None);
+    }
+    let key: Ident = c.parse()?;
+    let inner;
+    syn::parenthesized!(inner in c);
+    let mut reasons = Vec::new();
+    let mut note = None;
+    while !inner.is_empty() {
+        if inner.peek(LitStr) {
+            let lit: LitStr = inner.parse()?;
+            if note.is_some() {
+                return Err(syn::Error::new(lit.span(), "`because(…)` takes one note: join the texts"));
+            }
+            note = Some(lit);
+        } else {
+            reasons.push(inner.parse::<Ident>()?);
+        }
+        if inner.is_empty() {
+            break;
+        }
+        inner.parse::<Token![,]>()?;
+    }
+    Ok(Some(Because { reasons, note, span: key.span() }))
+}
+
+/// Checks `because(…)` for `kind` against the decision tree, recording problems in `cx`.
+fn check_because(kind: StorageKind, because: Because, cx: &mut Ctxt) -> (Vec<Reason>, String) {
+    let attr = kind.spec().attr;
+    let mut out = Vec::new();
+    for ident in &because.reasons {
+        let name = ident.to_string();
+        let Some(reason) = Reason::from_name(&name) else {
+            cx.error_spanned(
+                ident,
+                format!(
+                    "unknown reason `{name}`; the decision tree's reasons for {attr} are {} (a note of your own goes in a string: `because({}, \"…\")`)",
+                    Reason::names_for(kind),
+                    Reason::names_for(kind).split(", ").next().unwrap_or("…"),
+                ),
+            );
+            continue;
+        };
+        if let Some(advice) = reason.advice(kind) {
+            cx.error_spanned(
+                ident,
+                format!(
+                    "`{name}` is not a reason for {attr}: {advice}. The tree's reasons for {attr}: {}",
+                    Reason::names_for(kind)
+                ),
+            );
+            continue;
+        }
+        if out.contains(&reason) {
+            cx.error_spanned(ident, format!("`{name}` is given twice"));
+            continue;
+        }
+        out.push(reason);
+    }
+    if because.reasons.is_empty() {
+        cx.push(syn::Error::new(
+            because.span,
+            format!(
+                "`because(…)` needs at least one of the decision tree's reasons for {attr} ({}); a note may follow",
+                Reason::names_for(kind)
+            ),
+        ));
+    }
+    let note = because.note.map(|l| l.value()).unwrap_or_default();
+    (out, note)
 }
 
 /// A handler's attribute, parsed: one vocabulary for every kind (what a kind does not take
@@ -327,21 +411,24 @@ fn parse_shadows(input: ParseStream<'_>, out: &mut HandlerAttr, cx: &mut Ctxt) -
     Ok(())
 }
 
-/// Parses `storage(KIND [= "BINDING"], …)` after the `storage` key, appending to `storage`.
+/// Parses `storage(KIND [= "BINDING"] [because(…)], …)` after the `storage` key, appending to
+/// `storage`.
 pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageItem>, cx: &mut Ctxt) -> syn::Result<()> {
     let content;
     syn::parenthesized!(content in input);
-    let items = Punctuated::<(Ident, Option<LitStr>), Token![,]>::parse_terminated_with(&content, |c| {
-        let kind: Ident = c.parse()?;
-        let binding = if c.peek(Token![=]) {
-            c.parse::<Token![=]>()?;
-            Some(c.parse::<LitStr>()?)
-        } else {
-            None
-        };
-        Ok((kind, binding))
-    })?;
-    for (kind, binding) in items {
+    let items =
+        Punctuated::<(Ident, Option<LitStr>, Option<Because>), Token![,]>::parse_terminated_with(&content, |c| {
+            let kind: Ident = c.parse()?;
+            let binding = if c.peek(Token![=]) {
+                c.parse::<Token![=]>()?;
+                Some(c.parse::<LitStr>()?)
+            } else {
+                None
+            };
+            let because = parse_because(c)?;
+            Ok((kind, binding, because))
+        })?;
+    for (kind, binding, because) in items {
         let name = kind.to_string();
         let Some(k) = StorageKind::from_attr(&name) else {
             let hint = KINDS
@@ -377,7 +464,11 @@ pub(crate) fn parse_storage(input: ParseStream<'_>, storage: &mut Vec<StorageIte
             }
             None => k.spec().default_binding.to_owned(),
         };
-        storage.push(StorageItem { kind: k, binding: b, span: kind.span() });
+        let (reasons, note) = match because {
+            Some(because) => check_because(k, because, cx),
+            None => (Vec::new(), String::new()),
+        };
+        storage.push(StorageItem { kind: k, binding: b, span: kind.span(), reasons, note });
     }
     Ok(())
 }
