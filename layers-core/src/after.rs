@@ -14,13 +14,16 @@ type Task<'r> = Pin<Box<dyn Future<Output = ()> + 'r>>;
 /// claims and storage handles: the framework keeps the request's scope alive until every
 /// task has finished, then ends it.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::prelude::*;
+/// #[route(POST "/hit", identity = Public, storage(D1))]
 /// async fn hit(_: Claims<'_, Public>, db: D1<'_>, after: After<'_>) -> Result<Response> {
 ///     after.spawn(async move {
 ///         let _ = db.prepare("UPDATE stats SET hits = hits + 1").run().await;
 ///     });
 ///     Ok(Response::ok("counted after the response")?)
 /// }
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct After<'r> {

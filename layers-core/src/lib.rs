@@ -3,8 +3,12 @@
 //! A framework for Cloudflare Workers in which the compiler enforces the order
 //! **Request → Identity → Storage**.
 //!
-//! ```ignore
+//! ```no_run
 //! use layers_core::prelude::*;
+//! # #[derive(serde::Deserialize)]
+//! # struct Count { n: u64 }
+//! # #[derive(serde::Deserialize)]
+//! # struct NewPost { title: String }
 //!
 //! #[route(GET "/", identity = Public, storage(D1))]
 //! async fn home(_req: Request, _who: Claims<'_, Public>, db: D1<'_>) -> Result<Response> {
@@ -13,9 +17,17 @@
 //! }
 //!
 //! #[route(POST "/api/posts", identity = ApiKey, storage(D1))]
-//! async fn create(mut req: Request, key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> { /* … */ }
+//! async fn create(mut req: Request, key: Claims<'_, ApiKey>, db: D1<'_>) -> Result<Response> {
+//!     let post: NewPost = req.json().await?;
+//!     db.prepare("INSERT INTO posts (title, author) VALUES (?1, ?2)").bind(&[&post.title, &key.label]).run().await?;
+//!     Ok(Response::empty()?.with_status(201))
+//! }
 //!
-//! app! { routes: [home, create] }
+//! app! {
+//! #   wrangler: "../tests/doc-wrangler.toml",
+//!     routes: [home, create],
+//! }
+//! # fn main() {}
 //! ```
 //!
 //! * Every route declares its identity; `identity = Public` must be said out loud.

@@ -59,7 +59,9 @@ pub fn queue(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Declares a Durable Object class written with layers, on the `impl` block of a `Default`
-/// struct holding its one handler:
+/// struct holding its one handler. (Not compiled here: this crate cannot use `layers-core`,
+/// which depends on it; the same class compiles in `ui-tests/pass/durable_object.rs` and in the
+/// guide's `docs/storage.md`.)
 ///
 /// ```ignore
 /// #[derive(Default)]
@@ -82,7 +84,8 @@ pub fn durable_object(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::handler(HandlerKind::DurableObject, attr.into(), item.into()).into()
 }
 
-/// Lists the app's routes and generates the Worker entry point:
+/// Lists the app's routes and generates the Worker entry point. (Not compiled here: this crate
+/// cannot use `layers-core`, which depends on it; `docs/three-layers.md` has compiled examples.)
 ///
 /// ```ignore
 /// app! {

@@ -49,7 +49,21 @@ impl Minter for System {}
 /// itself never reaches the handler. `Self` must be a configuration of your app, not
 /// [`DefaultToken`].
 ///
-/// ```ignore
+/// ```
+/// # use layers_core::identity::{MayMint, TokenConfig, TokenSource};
+/// # use layers_core::{System, identity::Turnstile};
+/// # struct Confirm;
+/// # impl TokenConfig for Confirm {
+/// #     const SECRET: &'static str = "SIGNING_KEY";
+/// #     const PURPOSE: &'static str = "confirm";
+/// #     const SOURCE: TokenSource = TokenSource::Param("token");
+/// # }
+/// # struct Unsubscribe;
+/// # impl TokenConfig for Unsubscribe {
+/// #     const SECRET: &'static str = "SIGNING_KEY";
+/// #     const PURPOSE: &'static str = "unsubscribe";
+/// #     const SOURCE: TokenSource = TokenSource::Param("token");
+/// # }
 /// impl MayMint<Turnstile> for Confirm {}      // POST /api/subscribe mails a confirm link
 /// impl MayMint<System> for Unsubscribe {}     // the weekly digest carries unsubscribe links
 /// ```
@@ -87,7 +101,15 @@ impl<A: Identifies, B: Identifies> Identifies for AnyOf<A, B> {}
 /// through a [`Federation<'_, Self>`](Federation) parameter. `Self` must be a configuration of
 /// your app, not [`DefaultFederation`](super::DefaultFederation).
 ///
-/// ```ignore
+/// ```
+/// # use layers_core::identity::{AccessJwt, EmailAllowlist, FederationConfig, Guarded, MayFederate};
+/// # type Admin = Guarded<AccessJwt, EmailAllowlist>;
+/// # struct BackupRole;
+/// # impl FederationConfig for BackupRole {
+/// #     const ROLE_VAR: &'static str = "BACKUP_ROLE_ARN";
+/// #     const SESSION_NAME: &'static str = "backup";
+/// #     const NAME: &'static str = "BackupRole";
+/// # }
 /// impl MayFederate<Admin> for BackupRole {}   // GET /admin/backup-credentials
 /// ```
 #[diagnostic::on_unimplemented(
@@ -105,14 +127,26 @@ pub trait MayFederate<V: Identifies>: FederationConfig {}
 /// the route's identity `V` has `C: MayMint<V>`. Like claims and storage handles it lives only
 /// as long as the request, and only the framework makes one.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::identity::{MayMint, TokenConfig, TokenSource};
+/// # use layers_core::prelude::*;
+/// # struct Confirm;
+/// # impl TokenConfig for Confirm {
+/// #     const SECRET: &'static str = "SIGNING_KEY";
+/// #     const PURPOSE: &'static str = "confirm";
+/// #     const SOURCE: TokenSource = TokenSource::Param("token");
+/// # }
 /// impl MayMint<Turnstile> for Confirm {}
 ///
 /// #[route(POST "/api/subscribe", identity = Turnstile, storage(D1))]
-/// async fn subscribe(who: Claims<'_, Turnstile>, confirm: Mint<'_, Confirm>, db: D1<'_>) -> Result<Response> {
-///     let link = confirm.mint("ada@example.com", now + 3 * 86_400)?;
-///     // …
+/// async fn subscribe(mut req: Request, _: Claims<'_, Turnstile>, confirm: Mint<'_, Confirm>, db: D1<'_>) -> Result<Response> {
+///     let email = req.text().await?;
+///     let now = layers_core::log::now_ms() / 1000;
+///     let token = confirm.mint(&email, now + 3 * 86_400)?;
+///     db.prepare("INSERT INTO pending (email, token) VALUES (?1, ?2)").bind(&[&email, &token]).run().await?;
+///     Ok(Response::empty()?.with_status(202))
 /// }
+/// # fn main() {}
 /// ```
 pub struct Mint<'r, C: TokenConfig> {
     env: worker::Env,

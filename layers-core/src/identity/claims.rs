@@ -14,10 +14,13 @@ use super::Verifier;
 /// * `Claims<'_, Public>` and `Claims<'_, ApiKey>` are different types; no conversion exists.
 ///
 /// Read the verified data through `Deref`:
-/// ```ignore
-/// async fn handler(who: Claims<'_, ApiKey>) -> Result<Response> {
-///     Response::ok(format!("hello, {}", who.label))
+/// ```no_run
+/// # use layers_core::prelude::*;
+/// #[route(GET "/hello", identity = ApiKey)]
+/// async fn hello(who: Claims<'_, ApiKey>) -> Result<Response> {
+///     Ok(Response::ok(format!("hello, {}", who.label))?)
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// ```compile_fail

@@ -47,12 +47,14 @@ fn shown(name: &str) -> bool {
 
 /// The request's headers, read-only: take `headers: Headers` as a handler parameter.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::prelude::*;
 /// #[route(GET "/whoami", identity = Public)]
 /// async fn whoami(headers: Headers, _: Claims<'_, Public>) -> Result<Response> {
 ///     let ua = headers.get("user-agent").unwrap_or("unknown");
 ///     Ok(Response::ok(format!("you use {ua}"))?)
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// Names are lowercase. The runtime joins a repeated request header into one value

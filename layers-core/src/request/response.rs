@@ -4,7 +4,8 @@
 //! Both convert into a `Response` with `.into()` (or `.into_response()`), so a handler keeps
 //! its `-> Result<Response>` signature:
 //!
-//! ```ignore
+//! ```no_run
+//! # use layers_core::prelude::*;
 //! #[route(GET "/hello/:name", identity = Public)]
 //! async fn hello(Path(name): Path<String>, _: Claims<'_, Public>) -> Result<Response> {
 //!     Ok(Html(format!("<h1>Hello, {}</h1>", escape_html(&name))).into())
@@ -14,6 +15,7 @@
 //! async fn old(_: Claims<'_, Public>) -> Result<Response> {
 //!     Ok(Redirect::permanent("/new")?.into())
 //! }
+//! # fn main() {}
 //! ```
 
 use std::borrow::Cow;

@@ -13,12 +13,16 @@ use crate::log::{now_ms, LogCx};
 
 /// A D1 database handle, valid for the current request.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::prelude::*;
+/// # #[derive(serde::Serialize, serde::Deserialize)]
+/// # struct Post { slug: String, title: String }
 /// #[route(GET "/posts", identity = Public, storage(D1))]
 /// async fn posts(_: Claims<'_, Public>, db: D1<'_>) -> Result<Response> {
 ///     let rows: Vec<Post> = db.prepare("SELECT slug, title FROM posts").all().await?;
 ///     Ok(Response::from_json(&rows)?)
 /// }
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct D1<'r> {

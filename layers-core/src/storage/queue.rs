@@ -16,12 +16,16 @@ pub const MAX_BATCH: usize = 100;
 /// A producer for the queue bound as the route's `storage(Queue = "BINDING")`, sending
 /// messages of type `T`. Valid for the current request (or event), like every handle.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::prelude::*;
+/// # #[derive(serde::Serialize)]
+/// # struct ReindexJob { slug: String }
 /// #[route(POST "/api/reindex", identity = ApiKey, storage(Queue = "REINDEX"))]
 /// async fn reindex(_: Claims<'_, ApiKey>, q: Queue<'_, ReindexJob>) -> Result<Response> {
 ///     q.send(&ReindexJob { slug: "hello".into() }).await?;
 ///     Ok(Response::empty()?.with_status(202))
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// Messages are sent as structured JS values (`serde_wasm_bindgen`), so the consumer's
@@ -138,12 +142,14 @@ impl<T: Serialize> Queue<'_, T> {
 /// a deliberately undecodable (poison) message, or a queue whose consumer accepts several
 /// shapes. It serializes exactly as the wrapped value.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::prelude::*;
 /// #[route(POST "/api/reindex/raw", identity = ApiKey, storage(Queue = "REINDEX"))]
 /// async fn raw(mut req: Request, _: Claims<'_, ApiKey>, q: Queue<'_, Unchecked<String>>) -> Result<Response> {
 ///     q.send(&Unchecked(req.text().await?)).await?;
 ///     Ok(Response::empty()?.with_status(202))
 /// }
+/// # fn main() {}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unchecked<T>(pub T);

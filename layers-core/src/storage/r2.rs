@@ -181,9 +181,16 @@ impl<'r> R2<'r> {
     /// take it with [`Request::body_stream`](crate::request::Request::body_stream), which
     /// refuses a body without `content-length` (411) or over the route's limit (413).
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use std::collections::HashMap;
+    /// # use layers_core::prelude::*;
+    /// # #[route(PUT "/files/a.bin", identity = ApiKey, storage(R2))]
+    /// # async fn upload(mut req: Request, _: Claims<'_, ApiKey>, bucket: R2<'_>) -> Result<Response> {
     /// let body = req.body_stream(100 * 1024 * 1024)?;
     /// let stored = bucket.put_stream("files/a.bin", body, Some("application/octet-stream"), HashMap::new()).await?;
+    /// # Ok(Response::ok(stored.size.to_string())?)
+    /// # }
+    /// # fn main() {}
     /// ```
     ///
     /// # Errors

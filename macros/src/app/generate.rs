@@ -20,7 +20,10 @@ pub(crate) fn generate(app: &App) -> TokenStream {
         (app.routes_span, app.crons_span, app.queues_span, app.durables_span);
     let (path, wrangler) = (&app.wrangler_path, &app.wrangler);
     let private = paths::private();
-    let path_str = path.to_string_lossy().into_owned();
+    // `include_bytes!` resolves a relative path against the invoking file's directory, but the
+    // path was resolved against this process's directory (a `wrangler: "…"` path joined to a
+    // call-site file that rustc names relative to the workspace root): make it absolute.
+    let path_str = std::path::absolute(path).unwrap_or_else(|_| path.clone()).to_string_lossy().into_owned();
     let entries = routes.iter().map(|r| {
         let c = cfgs(r);
         quote_spanned!(r.span()=> #c #private::entry::<#r>())

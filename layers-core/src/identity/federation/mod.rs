@@ -140,12 +140,23 @@ type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// lives only as long as the request, and only the framework makes one. The key, issuer and
 /// role are read from the secret and vars [`FederationConfig`] names.
 ///
-/// ```ignore
+/// ```no_run
+/// # use layers_core::identity::{AccessJwt, EmailAllowlist, FederationConfig, Guarded};
+/// # use layers_core::prelude::*;
+/// # type Admin = Guarded<AccessJwt, EmailAllowlist>;
+/// # struct BackupRole;
+/// # impl FederationConfig for BackupRole {
+/// #     const ROLE_VAR: &'static str = "BACKUP_ROLE_ARN";
+/// #     const SESSION_NAME: &'static str = "backup";
+/// #     const NAME: &'static str = "BackupRole";
+/// # }
+/// # impl MayFederate<Admin> for BackupRole {}
 /// #[route(GET "/admin/backup-credentials", identity = Admin, storage(KV))]
 /// async fn backup(_: Claims<'_, Admin>, kv: Kv<'_>, sts: Federation<'_, BackupRole>) -> Result<Response> {
 ///     let creds = sts.credentials(&kv).await?;
 ///     Ok(Response::from_json(&serde_json::json!({ "access_key_id": creds.access_key_id }))?)
 /// }
+/// # fn main() {}
 /// ```
 pub struct Federation<'r, C: FederationConfig = DefaultFederation> {
     key: Option<String>,
