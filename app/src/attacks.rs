@@ -20,7 +20,7 @@ const DECADE: u64 = 10 * 365 * 86_400;
 ///
 /// Answers `{"accepted": bool}`: whether that private verification took the token in
 /// `cf-access-jwt-assertion` (it should: the attacker's keys, in the attacker's own state).
-#[route(POST "/__attack/feed-verifier", identity = Public)]
+#[route(POST "/__attack/feed-verifier", identity = Public, vars(ACCESS_TEAM_DOMAIN, ACCESS_AUD, ADMIN_EMAILS))]
 pub async fn feed_verifier(mut req: Request, _: Claims<'_, Public>, vars: Vars<'_>) -> Result<Response> {
     let token = req.header("cf-access-jwt-assertion").unwrap_or_default();
     let certs_url = req.header("x-certs-url").unwrap_or_default();
@@ -42,7 +42,7 @@ pub async fn feed_verifier(mut req: Request, _: Claims<'_, Public>, vars: Vars<'
 /// Tries to read, list and overwrite the Federation credential cache through the route's own
 /// `Kv` handle (the same namespace `GET /admin/backup-credentials` caches in): keys under `layers:`
 /// belong to layers. Answers what each attempt got.
-#[route(POST "/__attack/federation-cache", identity = ApiKey, storage(KV because(Sessions, "the federation credential cache it attacks")))]
+#[route(POST "/__attack/federation-cache", identity = ApiKey, storage(KV because(Sessions, "the federation credential cache it attacks")), vars(STS_ROLE_ARN))]
 pub async fn federation_cache(_: Claims<'_, ApiKey>, kv: Kv<'_>, vars: Vars<'_>) -> Result<Response> {
     let role = vars.get("STS_ROLE_ARN").unwrap_or_default();
     let key = format!("layers:federation:BackupRole:{role}");

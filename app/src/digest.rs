@@ -107,7 +107,7 @@ struct Count {
 
 /// The weekly jobs: the digest mail to every active subscriber ([`run`]: one edition
 /// per week, nobody mailed twice, a `digest_runs` row with the counts of every run).
-#[scheduled("0 2 * * SUN", storage(D1 because(FixedSchema, ComplexSql, "subscribers and the digests sent"), Queue = "WEBMENTIONS" because(Retries, BackgroundJobs, "webmention fetches to retry")))]
+#[scheduled("0 2 * * SUN", storage(D1 because(FixedSchema, ComplexSql, "subscribers and the digests sent"), Queue = "WEBMENTIONS" because(Retries, BackgroundJobs, "webmention fetches to retry")), vars(SITE_NAME, SITE_URL, MAIL_URL, MAIL_FROM))]
 pub async fn weekly_digest(
     who: Claims<'_, System>,
     db: D1<'_>,

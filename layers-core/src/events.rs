@@ -36,6 +36,8 @@ pub struct CronMeta {
     pub handler: &'static str,
     /// The `Mint<'_, C>` parameters it takes.
     pub grants: &'static [Grant],
+    /// The `[vars]` it reads through its `Vars` (`vars(…)`).
+    pub vars: &'static [&'static str],
 }
 
 /// Everything `#[queue]` knows about a queue consumer.
@@ -49,6 +51,8 @@ pub struct QueueMeta {
     pub handler: &'static str,
     /// The `Mint<'_, C>` parameters it takes.
     pub grants: &'static [Grant],
+    /// The `[vars]` it reads through its `Vars` (`vars(…)`).
+    pub vars: &'static [&'static str],
 }
 
 /// A cron handler, described by `#[scheduled]`.
@@ -513,12 +517,7 @@ pub(crate) fn app_refused(event: &'static str, why: &str) {
 
 /// The Worker's `scheduled` entry: finds the handler of the event's cron and runs it with
 /// `Claims<'_, System>`. A cron without a handler is logged.
-pub(crate) async fn serve_scheduled(
-    crons: &'static [CronEntry],
-    vars: &'static [&'static str],
-    event: worker::ScheduledEvent,
-    env: worker::Env,
-) {
+pub(crate) async fn serve_scheduled(crons: &'static [CronEntry], event: worker::ScheduledEvent, env: worker::Env) {
     let cron = event.cron();
     let Some(entry) = crons.iter().find(|c| c.meta.cron == cron) else {
         event_log("scheduled", "-").note("no_handler", &[("cron", cron.into())]);
@@ -529,7 +528,7 @@ pub(crate) async fn serve_scheduled(
     let time_ms = event.schedule() as u64;
     let claims = SystemClaims::new("scheduled", cron, time_ms);
     let scope = ();
-    run_event(&scope, log, env, entry.meta.storage, vars, claims, None, entry.call).await;
+    run_event(&scope, log, env, entry.meta.storage, entry.meta.vars, claims, None, entry.call).await;
 }
 
 /// The Worker's `queue` entry: finds the consumer of the batch's queue and runs it with
@@ -540,7 +539,6 @@ pub(crate) async fn serve_scheduled(
 /// Never: failures are logged and the messages retried (an `Err` would make the glue panic).
 pub(crate) async fn serve_queue(
     queues: &'static [QueueEntry],
-    vars: &'static [&'static str],
     raw: worker::worker_sys::MessageBatch,
     env: worker::Env,
 ) -> worker::Result<()> {
@@ -555,7 +553,8 @@ pub(crate) async fn serve_queue(
     let log = event_log("queue", entry.meta.queue);
     let claims = SystemClaims::new("queue", name, now_ms());
     let scope = ();
-    let ok = run_event(&scope, log.clone(), env, entry.meta.storage, vars, claims, Some(&raw), entry.call).await;
+    let ok =
+        run_event(&scope, log.clone(), env, entry.meta.storage, entry.meta.vars, claims, Some(&raw), entry.call).await;
     if !ok {
         let mut retried = 0_u32;
         for (i, m) in raw.batch.raw_iter().enumerate() {

@@ -2,7 +2,9 @@
 
 use std::marker::PhantomData;
 
-/// The Worker's non-secret vars — only those listed under `[vars]` in `wrangler.toml`.
+/// The Worker's non-secret vars a handler reads — only those its attribute lists in `vars(…)`
+/// (`#[route(GET "/", identity = Public, vars(SITE_NAME))]`), each of which `app!` checks is
+/// under `[vars]` of wrangler's config in every deployment. Any other name reads as `None`.
 /// Secrets are not readable here: they belong to verifiers.
 #[derive(Clone)]
 pub struct Vars<'r> {
@@ -22,13 +24,13 @@ impl<'r> Vars<'r> {
         Vars { env, allowed, scope: PhantomData }
     }
 
-    /// The names that can be read (the keys of `[vars]` in `wrangler.toml`).
+    /// The names that can be read (the handler's `vars(…)`).
     #[must_use]
     pub fn names(&self) -> &'static [&'static str] {
         self.allowed
     }
 
-    /// The value of var `name`, or `None` when it is unset or not a `[vars]` entry.
+    /// The value of var `name`, or `None` when it is unset or not in the handler's `vars(…)`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<String> {
         if !self.allowed.contains(&name) {

@@ -95,7 +95,7 @@ pub(crate) fn config_tokens(w: &Wrangler) -> TokenStream {
     let file = &w.file;
     let scopes = w.scopes().map(|(env, s)| {
         let lists = s.bindings.iter().map(|b| quote!(&[#(#b),*]));
-        let (crons, consumers) = (&s.crons, &s.consumers);
+        let (crons, consumers, vars) = (&s.crons, &s.consumers, &s.vars);
         let classes = s.durable_classes.iter().filter(|(_, _, other)| !other).map(|(_, c, _)| c);
         quote! {
             #private::WranglerScope {
@@ -104,6 +104,7 @@ pub(crate) fn config_tokens(w: &Wrangler) -> TokenStream {
                 crons: &[#(#crons),*],
                 consumers: &[#(#consumers),*],
                 classes: &[#(#classes),*],
+                vars: &[#(#vars),*],
             }
         }
     });

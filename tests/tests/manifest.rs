@@ -133,7 +133,8 @@ fn reference_app_markdown_and_mermaid() {
     assert!(md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | verify\\_webmentions |"));
     // One table row per route, cron, queue and Durable Object class, each with seven (routes),
     // five (events) or four (classes) cells; then one row per storage use, with its reasons.
-    let (tables, why) = md.split_once("\n## Storage, and why\n").expect("a storage section");
+    let (tables, rest) = md.split_once("\n## Secrets and vars\n").expect("a secrets section");
+    let (_, why) = rest.split_once("\n## Storage, and why\n").expect("a storage section");
     let rows = tables
         .lines()
         .filter(|l| {
@@ -197,6 +198,28 @@ fn reference_app_markdown_and_mermaid() {
         serde_json::json!({"storage": "KV:KV", "reasons": ["FlagsConfig"], "note": "feature flags"})
     );
     assert_eq!(json["missing_reasons"], serde_json::json!([]));
+
+    // What each entry point reads: its verifier's, grants' and handler's secrets and vars.
+    let admin = m.route("GET", "/admin/*").unwrap();
+    assert!(admin.secrets.is_empty(), "{:?}", admin.secrets);
+    assert_eq!(admin.vars, ["ACCESS_TEAM_DOMAIN", "ACCESS_AUD", "ACCESS_CERTS_URL", "ADMIN_EMAILS"]);
+    let subscribe = m.route("POST", "/api/subscribe").unwrap();
+    assert_eq!(subscribe.secrets, ["TURNSTILE_SECRET", "SIGNING_KEY"]);
+    for v in ["TURNSTILE_VERIFY_URL", "TURNSTILE_HOSTNAME", "ABUSE_LIMIT", "SITE_URL", "MAIL_URL", "MAIL_FROM"] {
+        assert!(subscribe.vars.contains(&v), "{v} not in {:?}", subscribe.vars);
+    }
+    let backup = m.route("GET", "/admin/backup-credentials").unwrap();
+    assert_eq!(backup.secrets, ["FEDERATION_KEY"]);
+    assert!(
+        backup.vars.ends_with(&["FEDERATION_ISSUER", "STS_AUDIENCE", "STS_URL", "STS_ROLE_ARN"]),
+        "{:?}",
+        backup.vars
+    );
+    assert_eq!(m.crons[0].secrets, ["SIGNING_KEY"]);
+    assert_eq!(m.crons[0].vars, ["SITE_NAME", "SITE_URL", "MAIL_URL", "MAIL_FROM"]);
+    let (_, reads) = md.split_once("\n## Secrets and vars\n").expect("a secrets section");
+    assert!(reads.contains("| POST /api/subscribe | subscribe | TURNSTILE\\_SECRET, SIGNING\\_KEY | "), "{reads}");
+    assert_eq!(json["crons"][0]["secrets"], serde_json::json!(["SIGNING_KEY"]));
 }
 
 #[test]
@@ -232,9 +255,17 @@ fn hostile_names_stay_inside_their_cells() {
             shadows: vec!["/a|*"],
             handler: "h_1",
             secrets: vec![],
+            vars: vec![],
         }],
         crons: vec![],
-        queues: vec![EventRow { source: "q|1", storage: vec![], mints: vec![], handler: "c" }],
+        queues: vec![EventRow {
+            source: "q|1",
+            storage: vec![],
+            mints: vec![],
+            handler: "c",
+            secrets: vec![],
+            vars: vec![],
+        }],
         durable_objects: vec![],
     };
     let md = m.to_markdown();

@@ -6,7 +6,7 @@ struct Row {
     n: i64,
 }
 
-#[route(POST "/api/items/:id", identity = ApiKey, storage(D1, KV))]
+#[route(POST "/api/items/:id", identity = ApiKey, storage(D1, KV), vars(SITE_NAME))]
 async fn item(req: Request, key: Claims<'_, ApiKey>, db: D1<'_>, kv: Kv<'_>, vars: Vars<'_>) -> Result<Response> {
     let id = req.param("id").unwrap_or_default().to_owned();
     let row: Option<Row> = db.prepare("SELECT COUNT(*) AS n FROM items WHERE id = ?1").bind(&[&id]).first().await?;

@@ -7,7 +7,7 @@ struct Job {
     id: u32,
 }
 
-#[scheduled("0 2 * * SUN", storage(D1))]
+#[scheduled("0 2 * * SUN", storage(D1), vars(SITE_NAME))]
 async fn weekly(who: Claims<'_, System>, db: D1<'_>, _vars: Vars<'_>) -> Result<()> {
     let _ = (&who.source, who.time_ms, who.event);
     db.prepare("SELECT 1").run().await?;

@@ -2,7 +2,7 @@
 // and the cron open is declared at the top level and in [env.staging], which inherits the cron.
 use layers_core::prelude::*;
 
-#[route(GET "/", identity = Public, storage(D1, KV))]
+#[route(GET "/", identity = Public, storage(D1, KV), vars(SITE_NAME))]
 async fn home(_who: Claims<'_, Public>, _db: D1<'_>, _kv: Kv<'_>, vars: Vars<'_>) -> Result<Response> {
     Ok(Response::ok(vars.get("SITE_NAME").unwrap_or_default())?)
 }

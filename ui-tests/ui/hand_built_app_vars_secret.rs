@@ -3,7 +3,7 @@
 use layers_core::__private::{entry, App};
 use layers_core::prelude::*;
 
-#[route(GET "/keys", identity = Public)]
+#[route(GET "/keys", identity = Public, vars(API_KEYS))]
 async fn keys(_who: Claims<'_, Public>, vars: Vars<'_>) -> Result<Response> {
     Ok(Response::ok(vars.get("API_KEYS").unwrap_or_default())?)
 }

@@ -30,6 +30,8 @@ impl Route for evil {
         identity_type: layers_core::__private::unnamed,
         secrets: &[],
         tokens: &[],
+        verifier_vars: &[],
+        vars: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

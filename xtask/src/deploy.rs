@@ -126,12 +126,11 @@ fn resources(config: &Value, env: Option<&str>) -> Result<(Vec<Missing>, Vec<Str
     Ok((missing, migrations))
 }
 
-/// The secrets the app's routes read, from its manifest (JSON).
+/// The secrets the app's routes, crons and queue consumers read, from its manifest (JSON).
 fn secrets_of(manifest: &serde_json::Value) -> BTreeSet<String> {
-    manifest["routes"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    ["routes", "crons", "queues"]
+        .iter()
+        .flat_map(|k| manifest[*k].as_array().into_iter().flatten())
         .flat_map(|r| r["secrets"].as_array().into_iter().flatten())
         .filter_map(|s| s.as_str().map(str::to_owned))
         .collect()

@@ -68,7 +68,7 @@ struct ListedPost {
 }
 
 /// The home page: published posts, newest first.
-#[route(GET "/", identity = Public, storage(D1 because(FixedSchema, ComplexSql, "posts")))]
+#[route(GET "/", identity = Public, storage(D1 because(FixedSchema, ComplexSql, "posts")), vars(SITE_NAME))]
 pub async fn home(_who: Claims<'_, Public>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
     let posts: Vec<ListedPost> = db
         .prepare(
@@ -134,7 +134,7 @@ fn not_found_page(site: &str) -> Response {
 
 /// One post (a missing or unpublished one is a 404 page). The view counter is bumped *after*
 /// the response is sent, by a task that keeps using this request's D1 handle.
-#[route(GET "/blog/:slug", identity = Public, storage(D1 because(FixedSchema, "posts")))]
+#[route(GET "/blog/:slug", identity = Public, storage(D1 because(FixedSchema, "posts")), vars(SITE_NAME))]
 pub async fn post(
     req: Request,
     _who: Claims<'_, Public>,
@@ -179,7 +179,7 @@ struct OgPost {
 /// The Open Graph image of a post, `/og/<slug>.png`: generated on a cache miss, then served from
 /// the Cache API for a day (`x-cache: miss` / `hit`). 404 unless the name ends in `.png` and the
 /// post is published.
-#[route(GET "/og/:file", identity = Public, storage(D1 because(FixedSchema, "the post an image is drawn for"), Cache because(HttpCaching, "generated Open Graph images")))]
+#[route(GET "/og/:file", identity = Public, storage(D1 because(FixedSchema, "the post an image is drawn for"), Cache because(HttpCaching, "generated Open Graph images")), vars(SITE_NAME))]
 pub async fn og_image(
     req: Request,
     _who: Claims<'_, Public>,
@@ -347,7 +347,7 @@ fn site_url(vars: &Vars<'_>) -> Result<String> {
 /// address becomes `pending` and is sent a confirmation link (`/api/confirm/:token`) and an
 /// unsubscribe link; a pending one gets a new mail at most every [`RESEND_AFTER_SECS`]; an
 /// active one is left alone. The links travel only by mail, never in the response or the log.
-#[route(POST "/api/subscribe", identity = Turnstile, storage(D1 because(FixedSchema, "subscribers"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")))]
+#[route(POST "/api/subscribe", identity = Turnstile, storage(D1 because(FixedSchema, "subscribers"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")), vars(ABUSE_LIMIT, ABUSE_WINDOW_SECS, SITE_URL, SITE_NAME, MAIL_URL, MAIL_FROM))]
 pub async fn subscribe(
     mut req: Request,
     _who: Claims<'_, Turnstile>,
@@ -421,7 +421,7 @@ pub async fn subscribe(
 /// Shows the confirmation button for a valid confirm link. Opening the link changes nothing:
 /// mail scanners prefetch links, and a prefetch must not subscribe anyone (double opt-in means
 /// a person pressed the button). The form posts to the same URL ([`confirm()`]).
-#[route(GET "/api/confirm/:token", identity = ConfirmToken)]
+#[route(GET "/api/confirm/:token", identity = ConfirmToken, vars(SITE_NAME))]
 pub async fn confirm_page(req: Request, _who: Claims<'_, ConfirmToken>, vars: Vars<'_>) -> Result<Response> {
     let token = req.param("token").unwrap_or_default();
     let body = format!(
@@ -435,7 +435,7 @@ pub async fn confirm_page(req: Request, _who: Claims<'_, ConfirmToken>, vars: Va
 /// Confirms a subscription: `pending` becomes `active`. Idempotent (an active address stays
 /// active); a link for an address that unsubscribed since, or that was never stored, changes
 /// nothing (409 / 404).
-#[route(POST "/api/confirm/:token", identity = ConfirmToken, storage(D1 because(FixedSchema, Transactions, "subscribers: pending to active")))]
+#[route(POST "/api/confirm/:token", identity = ConfirmToken, storage(D1 because(FixedSchema, Transactions, "subscribers: pending to active")), vars(SITE_NAME))]
 pub async fn confirm(who: Claims<'_, ConfirmToken>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
     let now = now_secs();
     db.prepare("UPDATE subscribers SET status = 'active', confirmed_at = ?2 WHERE email = ?1 AND status = 'pending'")
@@ -476,7 +476,7 @@ pub async fn unsubscribe(who: Claims<'_, UnsubscribeToken>, db: D1<'_>, kv: Kv<'
 }
 
 /// Shows the unsubscribe confirmation for a valid link.
-#[route(GET "/api/unsubscribe/:token", identity = UnsubscribeToken, storage(D1 because(FixedSchema, "subscribers")))]
+#[route(GET "/api/unsubscribe/:token", identity = UnsubscribeToken, storage(D1 because(FixedSchema, "subscribers")), vars(SITE_NAME))]
 pub async fn unsubscribe_page(
     req: Request,
     who: Claims<'_, UnsubscribeToken>,
@@ -512,7 +512,7 @@ pub const MAX_MESSAGE: usize = 10_000;
 
 /// The contact form: a solved Turnstile challenge, the abuse guard, then the message
 /// (`name` 1–200, a valid `email`, `message` 1–10 000 characters) is stored.
-#[route(POST "/api/contact", identity = Turnstile, storage(D1 because(FixedSchema, "contact messages"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")))]
+#[route(POST "/api/contact", identity = Turnstile, storage(D1 because(FixedSchema, "contact messages"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")), vars(ABUSE_LIMIT, ABUSE_WINDOW_SECS))]
 pub async fn contact(
     mut req: Request,
     _human: Claims<'_, Turnstile>,

@@ -65,7 +65,7 @@ fn site_url(vars: &Vars<'_>) -> Result<Url> {
 }
 
 /// Receives a webmention (`application/x-www-form-urlencoded` `source=…&target=…`).
-#[route(POST "/api/webmention", identity = Public, storage(D1 because(FixedSchema, "received webmentions"), Queue = "WEBMENTIONS" because(BackgroundJobs, Retries, "fetching the source after the response"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")))]
+#[route(POST "/api/webmention", identity = Public, storage(D1 because(FixedSchema, "received webmentions"), Queue = "WEBMENTIONS" because(BackgroundJobs, Retries, "fetching the source after the response"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")), vars(ABUSE_LIMIT, ABUSE_WINDOW_SECS, WEBMENTION_ALLOW_ORIGINS, SITE_URL))]
 pub async fn receive_webmention(
     mut req: Request,
     _who: Claims<'_, Public>,

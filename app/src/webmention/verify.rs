@@ -69,7 +69,7 @@ fn retry_secs(vars: &Vars<'_>) -> u32 {
 }
 
 /// Verifies queued mentions: fetches each source once (guarded) and records the verdict.
-#[queue("webmentions", storage(D1 because(FixedSchema, "webmentions and their verdicts")))]
+#[queue("webmentions", storage(D1 because(FixedSchema, "webmentions and their verdicts")), vars(WEBMENTION_ALLOW_ORIGINS, WEBMENTION_RETRY_SECS))]
 pub async fn verify_webmentions(
     batch: Batch<'_, WebmentionJob>,
     _who: Claims<'_, System>,

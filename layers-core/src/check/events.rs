@@ -3,7 +3,7 @@
 //! handled in code are exactly the configured ones, each with one handler, and every binding
 //! they and the Durable Object classes open is declared.
 
-use super::{check_storage, contains, section, WranglerConfig, WranglerScope};
+use super::{check_storage, check_vars, contains, section, WranglerConfig, WranglerScope};
 use crate::durable_object::DurableMeta;
 use crate::events::{CronMeta, QueueMeta};
 use crate::request::pattern::ConstMsg;
@@ -70,6 +70,7 @@ const fn check_crons(crons: &[CronMeta], file: &str, scope: &WranglerScope<'_>) 
             j += 1;
         }
         check_storage("cron", c.cron, c.handler, c.storage, file, scope);
+        check_vars("cron", c.cron, c.handler, c.vars, file, scope);
         i += 1;
     }
     let mut i = 0;
@@ -128,6 +129,7 @@ const fn check_queues(queues: &[QueueMeta], file: &str, scope: &WranglerScope<'_
             j += 1;
         }
         check_storage("queue", q.queue, q.handler, q.storage, file, scope);
+        check_vars("queue", q.queue, q.handler, q.vars, file, scope);
         i += 1;
     }
     let mut i = 0;

@@ -112,6 +112,8 @@ pub struct WranglerScope<'a> {
     /// The `class_name`s of `[[durable_objects.bindings]]` without `script_name` (this
     /// Worker's own classes).
     pub classes: &'a [&'a str],
+    /// The `[vars]` names.
+    pub vars: &'a [&'a str],
 }
 
 /// `m` + a section's name in `scope`: `[triggers] crons`, or `[env.NAME.triggers] crons` in an
@@ -138,16 +140,19 @@ pub const fn check_app(routes: &[RouteMeta], wrangler: &WranglerConfig<'_>) {
         let mut i = 0;
         while i < routes.len() {
             let a = &routes[i];
+            let who = ConstMsg::new()
+                .push("route `")
+                .push(a.method.as_str())
+                .push(" ")
+                .push(a.pattern)
+                .push("` (fn ")
+                .push(a.handler)
+                .push(")");
             if let Some(decl) = undeclared_binding(a.storage, scope.bindings) {
-                let who = ConstMsg::new()
-                    .push("route `")
-                    .push(a.method.as_str())
-                    .push(" ")
-                    .push(a.pattern)
-                    .push("` (fn ")
-                    .push(a.handler)
-                    .push(")");
                 panic!("{}", undeclared_msg(who, decl, wrangler.file, scope).as_str());
+            }
+            if let Some(var) = undeclared_var(a.vars, scope.vars) {
+                panic!("{}", undeclared_var_msg(who, var, wrangler.file, scope).as_str());
             }
             i += 1;
         }
@@ -222,6 +227,48 @@ pub(crate) const fn table_problem(
     secret_in_vars(routes, crons, queues, vars)
 }
 
+/// The first of `vars` (a handler's `vars(…)`) that `declared` (a deployment's `[vars]`) lacks.
+const fn undeclared_var<'a>(vars: &[&'a str], declared: &[&str]) -> Option<&'a str> {
+    let mut i = 0;
+    while i < vars.len() {
+        if !contains(declared, vars[i]) {
+            return Some(vars[i]);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// "`who` reads var "NAME", which wrangler.toml's [vars] does not declare…" (or
+/// `[env.NAME.vars]`: environments do not inherit vars).
+const fn undeclared_var_msg(who: ConstMsg, var: &str, file: &str, scope: &WranglerScope<'_>) -> ConstMsg {
+    let m = who.push(" reads var \"").push(var).push("\" (its `vars(…)`), which ").push(file).push("'s ");
+    let m = section(m, scope, "[", "vars", "]").push(" does not declare");
+    let m = if scope.env.is_empty() {
+        m.push(": add `").push(var).push(" = \"…\"` there")
+    } else {
+        m.push(": environments do not inherit `[vars]`, so add it to [env.")
+            .push(scope.env)
+            .push(".vars] too, or name the environments the app is deployed to in `app! { envs: [..] }`")
+    };
+    m.push(" — or, if it is a secret, read it in a verifier (`Verifier::SECRETS`), never through `Vars`.")
+}
+
+/// The var check of one event handler (`kind` "cron" or "queue", `name` its cron or queue).
+pub(super) const fn check_vars(
+    kind: &str,
+    name: &str,
+    handler: &str,
+    vars: &[&str],
+    file: &str,
+    scope: &WranglerScope<'_>,
+) {
+    if let Some(var) = undeclared_var(vars, scope.vars) {
+        let who = ConstMsg::new().push(kind).push(" \"").push(name).push("\" (fn ").push(handler).push(")");
+        panic!("{}", undeclared_var_msg(who, var, file, scope).as_str());
+    }
+}
+
 pub(super) const fn check_storage(
     kind: &str,
     name: &str,
@@ -282,6 +329,8 @@ pub(super) mod tests {
             identity_type: crate::__private::unnamed,
             secrets: &[],
             tokens: &[],
+            verifier_vars: &[],
+            vars: &[],
         }
     }
 

@@ -214,12 +214,14 @@ mod tests {
             secret: "SIGNING_KEY",
             layers_default: false,
             token: "SIGNING_KEY\0confirm\0Reset\0query:t",
+            vars: &[],
         };
         let cron = crate::events::CronEntry::described(CronMeta {
             cron: "0 2 * * SUN",
             storage: &[],
             handler: "digest",
             grants: Box::leak(Box::new([grant])),
+            vars: &[],
         });
         assert!(table_problem(entries(&[a]), &[cron], &[], &[]).is_some());
         assert_eq!(key_field("s\0p\0n\0src", 2), "n");
@@ -241,6 +243,7 @@ mod tests {
             secret: "SIGNING_KEY",
             layers_default: false,
             token: "",
+            vars: &[],
         };
         let mut minting = route(Method::Post, "/api/subscribe");
         minting.grants = Box::leak(Box::new([grant]));
@@ -250,6 +253,7 @@ mod tests {
             storage: &[],
             handler: "digest",
             grants: Box::leak(Box::new([grant])),
+            vars: &[],
         });
         let m = table_problem(&[], &[cron], &[], &["SIGNING_KEY"]).expect("a cron's grant");
         assert!(m.as_str().contains("handler `digest`"), "{}", m.as_str());

@@ -71,9 +71,7 @@ impl App {
     /// The Worker's `scheduled` entry (see [`serve_scheduled`](crate::events::serve_scheduled)).
     pub async fn scheduled(&'static self, event: worker::worker_sys::ScheduledEvent, env: worker::Env) {
         match self.router() {
-            Ok(_) => {
-                crate::events::serve_scheduled(self.crons, self.vars, worker::ScheduledEvent::from(event), env).await
-            }
+            Ok(_) => crate::events::serve_scheduled(self.crons, worker::ScheduledEvent::from(event), env).await,
             Err(why) => crate::events::app_refused("scheduled", why),
         }
     }
@@ -85,7 +83,7 @@ impl App {
     /// Never.
     pub async fn queue(&'static self, batch: worker::worker_sys::MessageBatch, env: worker::Env) -> worker::Result<()> {
         match self.router() {
-            Ok(_) => crate::events::serve_queue(self.queues, self.vars, batch, env).await,
+            Ok(_) => crate::events::serve_queue(self.queues, batch, env).await,
             Err(why) => {
                 crate::events::app_refused("queue", why);
                 worker::MessageBatch::<()>::from(batch).retry_all();

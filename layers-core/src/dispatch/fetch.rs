@@ -272,7 +272,7 @@ async fn route_and_run(
                 params,
                 rest,
                 log,
-                vars: app.vars(),
+                vars: entry.meta.vars,
                 t0,
             };
             let (tx, mut rx) = oneshot::channel();

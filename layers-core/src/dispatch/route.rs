@@ -55,6 +55,11 @@ pub struct RouteMeta {
     /// The signed-token configurations the identity accepts (`Verifier::TOKENS`), set by
     /// [`entry`].
     pub tokens: &'static [&'static str],
+    /// The `[vars]` the identity's verifier reads (`Verifier::VARS`), set by [`entry`].
+    pub verifier_vars: &'static [&'static str],
+    /// The `[vars]` the handler reads through its `Vars` (`vars(…)` in the attribute): all that
+    /// `Vars` hands it.
+    pub vars: &'static [&'static str],
 }
 
 /// A pattern named by a route's `shadows("…")`.
@@ -246,5 +251,6 @@ pub const fn route_meta<H: Route>() -> RouteMeta {
     meta.identity_type = std::any::type_name::<H::Identity>;
     meta.secrets = <H::Identity as Verifier>::SECRETS;
     meta.tokens = <H::Identity as Verifier>::TOKENS;
+    meta.verifier_vars = <H::Identity as Verifier>::VARS;
     meta
 }

@@ -97,6 +97,14 @@ struct DispatchHead {
     params: Vec<(&'static str, String)>,
 }
 
+/// The secrets and vars a verifier declares (`Verifier::SECRETS`, `Verifier::VARS`): all it
+/// can read.
+#[derive(Clone, Copy)]
+struct Declared {
+    secrets: &'static [&'static str],
+    vars: &'static [&'static str],
+}
+
 /// What the route's verifier sees (non-generic: one copy for every route). Headers are read
 /// from the runtime only if the verifier asks for one; `tls_client_auth` is what the caller
 /// read from `request.cf` (only for verifiers with `Verifier::TLS`).
@@ -105,7 +113,7 @@ fn verify_cx<'e>(
     head: DispatchHead,
     req: &'e web_sys::Request,
     env: &'e worker::Env,
-    declared: &'static [&'static str],
+    declared: Declared,
     log: &'e LogCx,
     body: Option<&Vec<u8>>,
     tls_client_auth: Option<std::collections::HashMap<String, String>>,
@@ -126,14 +134,27 @@ fn verify_cx<'e>(
         // Only the secrets the verifier declares (`Verifier::SECRETS`), so that list is the whole
         // truth that `app!` and `Vars` keep secrets apart by.
         secrets: Box::new(move |name: &str| {
-            if declared.contains(&name) {
+            if declared.secrets.contains(&name) {
                 env_string(env, EnvKind::Secret, name)
             } else {
                 log.error(500, &format!("the verifier read secret {name}, which its Verifier::SECRETS does not declare: it reads as unset"));
                 None
             }
         }),
-        vars: Box::new(|name: &str| env_string(env, EnvKind::Var, name)),
+        // Likewise the vars (`Verifier::VARS`): what the manifest lists is all a verifier reads.
+        vars: Box::new(move |name: &str| {
+            if declared.vars.contains(&name) {
+                env_string(env, EnvKind::Var, name)
+            } else {
+                log.error(
+                    500,
+                    &format!(
+                        "the verifier read var {name}, which its Verifier::VARS does not declare: it reads as unset"
+                    ),
+                );
+                None
+            }
+        }),
         now,
         body: body.cloned(),
         tls_client_auth,
@@ -253,7 +274,8 @@ async fn scoped<'r, V: Verifier>(
     let t_id = now_ms();
     // Read here, in the verifier's own code, so Workers without a TLS verifier do not link it.
     let tls = if V::TLS { tls_client_auth(&req) } else { None };
-    let cx = verify_cx(head, &req, &env, V::SECRETS, &log, body.as_ref(), tls, t_id / 1000);
+    let declared = Declared { secrets: V::SECRETS, vars: V::VARS };
+    let cx = verify_cx(head, &req, &env, declared, &log, body.as_ref(), tls, t_id / 1000);
     let verified = V::verify(&cx).await;
     let DispatchHead { method, path, query, params } = into_head(cx);
     let claims: Claims<'r, V> = match verified {

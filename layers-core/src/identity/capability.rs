@@ -206,6 +206,8 @@ pub struct Grant {
     /// A `Mint`'s token configuration key (see [`TokenConfig`]); empty for `Federation`.
     #[doc(hidden)]
     pub token: &'static str,
+    /// The `[vars]` the grant reads (a `Federation`'s issuer, audience, STS URL and role).
+    pub vars: &'static [&'static str],
 }
 
 impl Grant {
@@ -229,6 +231,7 @@ impl<C: TokenConfig> GrantParam for Mint<'_, C> {
         secret: C::SECRET,
         layers_default: C::LAYERS_DEFAULT,
         token: super::signed_token::token_key::<C>(),
+        vars: &[],
     };
 }
 
@@ -239,5 +242,6 @@ impl<C: FederationConfig> GrantParam for super::Federation<'_, C> {
         secret: C::KEY_SECRET,
         layers_default: C::LAYERS_DEFAULT,
         token: "",
+        vars: &[C::ISSUER_VAR, C::AUDIENCE_VAR, C::STS_URL_VAR, C::ROLE_VAR],
     };
 }

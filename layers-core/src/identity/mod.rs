@@ -113,6 +113,11 @@ pub trait Verifier: Sized + 'static {
     /// says why — so the list is the whole truth: `app!` refuses a `[vars]` entry of
     /// wrangler.toml that names one of them, and [`Vars`](crate::Vars) never reads one.
     const SECRETS: &'static [&'static str] = &[];
+    /// The `[vars]` this verifier reads ([`VerifyCx::var`]). As with [`SECRETS`](Self::SECRETS),
+    /// in a Worker a verifier reads only the vars it declares here — any other name reads as
+    /// unset, and the log says why — so the manifest's list of what a route reads is the whole
+    /// truth.
+    const VARS: &'static [&'static str] = &[];
     /// The signed-token configurations this verifier accepts, as keys (see
     /// [`TokenConfig`]): `app!` refuses two different configurations that share a secret and a
     /// purpose, whose tokens would pass for each other. Set by [`SignedToken`] and the

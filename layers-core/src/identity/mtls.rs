@@ -193,6 +193,7 @@ impl<C: MtlsConfig> Verifier for Mtls<C> {
     const TLS: bool = true;
     type Claims = MtlsClaims;
     const NAME: &'static str = C::NAME;
+    const VARS: &'static [&'static str] = &[C::ALLOWLIST_VAR];
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<MtlsClaims, Deny> {
         Self::check(cx.tls_client_auth(), cx.var(C::ALLOWLIST_VAR).as_deref())

@@ -48,6 +48,8 @@ pub trait Policy<V: Verifier>: 'static {
     const NAME: &'static str;
     /// The Worker secrets the policy reads (see [`Verifier::SECRETS`]).
     const SECRETS: &'static [&'static str] = &[];
+    /// The `[vars]` the policy reads (see [`Verifier::VARS`]).
+    const VARS: &'static [&'static str] = &[];
     /// Allows or refuses the request whose claims `V` proved.
     ///
     /// # Errors
@@ -76,6 +78,7 @@ impl<V: Authenticates, P: Policy<V>> fmt::Debug for Guarded<V, P> {
 impl<V: Authenticates, P: Policy<V>> Guarded<V, P> {
     const JOINED: &'static ConstName = &ConstName::join(&[V::NAME, "+", P::NAME]);
     const SECRET_LIST: &'static ConstNames = &ConstNames::join(V::SECRETS, P::SECRETS);
+    const VAR_LIST: &'static ConstNames = &ConstNames::join(V::VARS, P::VARS);
     const TOKEN_LIST: &'static ConstNames = &ConstNames::join(V::TOKENS, &[]);
 }
 
@@ -83,6 +86,7 @@ impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     type Claims = V::Claims;
     const NAME: &'static str = Self::JOINED.as_str();
     const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
+    const VARS: &'static [&'static str] = Self::VAR_LIST.as_slice();
     #[doc(hidden)]
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = V::BODY;
@@ -215,6 +219,7 @@ where
     V::Claims: HasEmail,
 {
     const NAME: &'static str = C::NAME;
+    const VARS: &'static [&'static str] = &[C::VAR];
 
     fn check(claims: &V::Claims, cx: &VerifyCx<'_>) -> Result<(), Deny> {
         let Some(var) = cx.var(C::VAR) else {
@@ -261,6 +266,7 @@ impl<A: Verifier, B: Verifier> fmt::Debug for AnyOf<A, B> {
 impl<A: Verifier, B: Verifier> AnyOf<A, B> {
     const JOINED: &'static ConstName = &ConstName::join(&["AnyOf(", A::NAME, "|", B::NAME, ")"]);
     const SECRET_LIST: &'static ConstNames = &ConstNames::join(A::SECRETS, B::SECRETS);
+    const VAR_LIST: &'static ConstNames = &ConstNames::join(A::VARS, B::VARS);
     const TOKEN_LIST: &'static ConstNames = &ConstNames::join(A::TOKENS, B::TOKENS);
 
     /// The refusal of an `AnyOf` whose two verifiers refused with `a` and `b`.
@@ -282,6 +288,7 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     type Claims = OneOf<A::Claims, B::Claims>;
     const NAME: &'static str = Self::JOINED.as_str();
     const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
+    const VARS: &'static [&'static str] = Self::VAR_LIST.as_slice();
     #[doc(hidden)]
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = A::BODY || B::BODY;

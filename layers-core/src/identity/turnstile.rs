@@ -296,6 +296,7 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
     type Claims = TurnstileClaims;
     const NAME: &'static str = C::NAME;
     const SECRETS: &'static [&'static str] = &[C::SECRET];
+    const VARS: &'static [&'static str] = &[C::VERIFY_URL_VAR, C::HOSTNAME_VAR];
     const BODY: bool = true;
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<TurnstileClaims, Deny> {

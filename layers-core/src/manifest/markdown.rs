@@ -8,7 +8,9 @@ use crate::storage::StorageDecl;
 impl Manifest {
     /// Markdown: a table of routes (`method · route · identity · storage · mints · credentials
     /// · handler`), then crons and queues (`… · identity · storage · mints · handler`), Durable
-    /// Object classes, every storage use with its reasons ("Storage, and why"), and the
+    /// Object classes, what each entry point reads ("Secrets and vars": the secrets a
+    /// deployment must `wrangler secret put`, the `[vars]`), every storage use with its reasons
+    /// ("Storage, and why"), and the
     /// declarations without a reason ("Warnings", [`Manifest::missing_reasons`]). Every cell is
     /// escaped with [`escape_markdown`].
     #[must_use]
@@ -79,6 +81,25 @@ impl Manifest {
                     store(&d.storage),
                     cell(d.handler)
                 );
+            }
+        }
+        let mut reads: Vec<(String, &str, &[&str], &[&str])> = Vec::new();
+        for r in &self.routes {
+            reads.push((format!("{} {}", r.method, r.pattern), r.handler, &r.secrets, &r.vars));
+        }
+        for (what, rows) in [("cron", &self.crons), ("queue", &self.queues)] {
+            for e in rows {
+                reads.push((format!("{what} {}", e.source), e.handler, &e.secrets, &e.vars));
+            }
+        }
+        reads.retain(|(_, _, s, v)| !s.is_empty() || !v.is_empty());
+        if !reads.is_empty() {
+            out.push_str(
+                "\n## Secrets and vars\n\nWhat each entry point reads: secrets (set with `wrangler secret put`) and `[vars]`.\n\n| used by | handler | secrets | vars |\n|---|---|---|---|\n",
+            );
+            let names = |l: &[&str]| if l.is_empty() { "—".to_owned() } else { cell(&l.join(", ")) };
+            for (by, handler, secrets, vars) in &reads {
+                let _ = writeln!(out, "| {} | {} | {} | {} |", cell(by), cell(handler), names(secrets), names(vars));
             }
         }
         let uses = self.storage_uses();

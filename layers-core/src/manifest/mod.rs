@@ -27,6 +27,7 @@
 //!         shadows: vec![],
 //!         handler: "dashboard",
 //!         secrets: vec![],
+//!         vars: vec![],
 //!     }],
 //!     crons: vec![],
 //!     queues: vec![],
@@ -68,9 +69,12 @@ pub struct RouteRow {
     pub shadows: Vec<&'static str>,
     /// The handler function.
     pub handler: &'static str,
-    /// The secrets its verifier reads (`Verifier::SECRETS`): what a deployment must set with
-    /// `wrangler secret put`.
+    /// The secrets its verifier and grants read (`Verifier::SECRETS`; a `Mint`'s signing secret,
+    /// a `Federation`'s key): what a deployment must set with `wrangler secret put`.
     pub secrets: Vec<&'static str>,
+    /// The `[vars]` its verifier, grants and handler read (`Verifier::VARS`, a `Federation`'s
+    /// issuer/audience/STS URL/role, the handler's `vars(…)`).
+    pub vars: Vec<&'static str>,
 }
 
 /// One cron or queue consumer; they run as `System`.
@@ -84,6 +88,10 @@ pub struct EventRow {
     pub mints: Vec<String>,
     /// The handler function.
     pub handler: &'static str,
+    /// The secrets its grants read (a `Mint`'s signing secret).
+    pub secrets: Vec<&'static str>,
+    /// The `[vars]` its handler reads (`vars(…)`).
+    pub vars: Vec<&'static str>,
 }
 
 /// One Durable Object class written with layers; its calls run as `DurableCaller`.
@@ -149,6 +157,27 @@ pub(crate) fn labels(storage: &[StorageDecl]) -> Vec<String> {
     storage.iter().map(binding_label).collect()
 }
 
+/// The secrets `grants` read, in order.
+fn grant_secrets(grants: &[Grant]) -> Vec<&'static str> {
+    union(&[&grants.iter().map(|g| g.secret).collect::<Vec<_>>()])
+}
+
+/// The `[vars]` `grants` read, in order.
+fn grant_vars(grants: &[Grant]) -> Vec<&'static str> {
+    union(&[&grants.iter().flat_map(|g| g.vars.iter().copied()).collect::<Vec<_>>()])
+}
+
+/// The names of `lists`, in order, each once.
+fn union(lists: &[&[&'static str]]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for name in lists.iter().flat_map(|l| l.iter()) {
+        if !out.contains(name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
 /// The configurations of the grants of `kind`, by type.
 fn granted(grants: &[Grant], kind: GrantKind) -> Vec<String> {
     grants.iter().filter(|g| g.kind == kind).map(Grant::config_name).collect()
@@ -174,7 +203,8 @@ impl Manifest {
                         obtains: granted(m.grants, GrantKind::Federation),
                         shadows: m.shadows.iter().map(|d| d.pattern).collect(),
                         handler: m.handler,
-                        secrets: m.secrets.to_vec(),
+                        secrets: union(&[m.secrets, &grant_secrets(m.grants)]),
+                        vars: union(&[m.verifier_vars, &grant_vars(m.grants), m.vars]),
                     }
                 })
                 .collect(),
@@ -188,6 +218,8 @@ impl Manifest {
                         storage: m.storage.to_vec(),
                         mints: granted(m.grants, GrantKind::Mint),
                         handler: m.handler,
+                        secrets: grant_secrets(m.grants),
+                        vars: union(&[&grant_vars(m.grants), m.vars]),
                     }
                 })
                 .collect(),
@@ -201,6 +233,8 @@ impl Manifest {
                         storage: m.storage.to_vec(),
                         mints: granted(m.grants, GrantKind::Mint),
                         handler: m.handler,
+                        secrets: grant_secrets(m.grants),
+                        vars: union(&[&grant_vars(m.grants), m.vars]),
                     }
                 })
                 .collect(),
@@ -277,8 +311,8 @@ impl Manifest {
     }
 
     /// JSON: `{"routes": [{"method","route","identity","storage": ["D1:DB"],"why","mints",
-    /// "obtains","shadows","handler","secrets"}], "crons": [{"cron","identity","storage","why",
-    /// "mints","handler"}], "queues": [{"queue",…}], "durable_objects": [{"class",…}],
+    /// "obtains","shadows","handler","secrets","vars"}], "crons": [{"cron","identity","storage",
+    /// "why","mints","handler","secrets","vars"}], "queues": [{"queue",…}], "durable_objects": [{"class",…}],
     /// "missing_reasons": […]}`, where `why` is `[{"storage": "D1:DB", "reasons":
     /// ["FixedSchema"], "note": ""}]` ([`Manifest::missing_reasons`] for the last).
     #[must_use]
@@ -286,7 +320,7 @@ impl Manifest {
         let ev = |key: &str, e: &EventRow| {
             let mut v = serde_json::json!({
                 "identity": SYSTEM, "storage": labels(&e.storage), "why": why_json(&e.storage),
-                "mints": e.mints, "handler": e.handler,
+                "mints": e.mints, "handler": e.handler, "secrets": e.secrets, "vars": e.vars,
             });
             v[key] = e.source.into();
             v
@@ -296,7 +330,7 @@ impl Manifest {
                 "method": r.method, "route": r.pattern, "identity": r.identity,
                 "storage": labels(&r.storage), "why": why_json(&r.storage),
                 "mints": r.mints, "obtains": r.obtains, "shadows": r.shadows,
-                "handler": r.handler, "secrets": r.secrets,
+                "handler": r.handler, "secrets": r.secrets, "vars": r.vars,
             })).collect::<Vec<_>>(),
             "crons": self.crons.iter().map(|c| ev("cron", c)).collect::<Vec<_>>(),
             "queues": self.queues.iter().map(|q| ev("queue", q)).collect::<Vec<_>>(),

@@ -20,6 +20,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     let name = h.name();
     let handler = name.to_string();
     let decls = h.attr.storage.iter().map(|s| s.decl_tokens());
+    let vars = &h.attr.vars;
     let (lets, args) = arguments(h);
     let call = quote_spanned! {return_span(&f.sig)=> #private::IntoOutcome::into_outcome(#name(#(#args),*).await) };
     let (trait_, meta, field, doc) = match h.kind {
@@ -53,6 +54,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
                 storage: &[#(#decls),*],
                 handler: #handler,
                 grants: &[#(#grants),*],
+                vars: &[#(#vars),*],
             };
             fn call<'r>(
                 mut cx: #private::EventCx<'r>,

@@ -38,6 +38,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     });
     let segs = seg_tokens(pattern);
     let decls = h.attr.storage.iter().map(|s| s.decl_tokens());
+    let vars = &h.attr.vars;
     let identity_name = quote!(#identity).to_string().replace(' ', "");
     let handler_name = name.to_string();
     let (lets, args) = arguments(h);
@@ -68,6 +69,8 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
                 identity_type: #private::unnamed,
                 secrets: &[],
                 tokens: &[],
+                verifier_vars: &[],
+                vars: &[#(#vars),*],
             };
             fn call<'r>(
                 mut cx: #private::RouteCx<'r, Self::Identity>,

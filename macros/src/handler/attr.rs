@@ -121,6 +121,10 @@ pub(crate) struct HandlerAttr {
     pub(crate) shadows: Vec<(String, LitStr)>,
     /// What calls a platform-event handler: a cron's expression, a queue's name.
     pub(crate) source: Option<String>,
+    /// `vars(NAME, …)`: the `[vars]` the handler reads through its `Vars` (routes, crons and
+    /// queue consumers), with the span of `vars`.
+    pub(crate) vars: Vec<String>,
+    pub(crate) vars_span: Option<Span>,
 }
 
 /// Skips the value of an unknown key (`= expr` or `(…)`), so parsing can go on and report
@@ -150,6 +154,8 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
         storage: Vec::new(),
         shadows: Vec::new(),
         source: None,
+        vars: Vec::new(),
+        vars_span: None,
     };
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
         let has_head = match kind {
@@ -213,6 +219,10 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     }
                 }
                 ("shadows", HandlerKind::Route) => parse_shadows(input, &mut out, cx)?,
+                ("vars", HandlerKind::Route | HandlerKind::Cron | HandlerKind::Queue) => {
+                    out.vars_span = Some(key.span());
+                    parse_vars(input, &mut out.vars, cx)?;
+                }
                 (other, HandlerKind::Route) => {
                     let hint = match other {
                         "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
@@ -223,7 +233,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     cx.error_spanned(
                         &key,
                         format!(
-                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)` and `shadows(\"/pattern\", …)`"
+                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)` and `shadows(\"/pattern\", …)`"
                         ),
                     );
                     skip_value(input)?;
@@ -232,8 +242,9 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     cx.error_spanned(
                         &key,
                         format!(
-                            "unknown key `{other}`; a {} takes only `storage(…)`: `{}`",
+                            "unknown key `{other}`; a {} takes only `storage(…)`{}: `{}`",
                             kind.what(),
+                            if kind == HandlerKind::DurableObject { "" } else { " and `vars(…)`" },
                             kind.example()
                         ),
                     );
@@ -407,6 +418,23 @@ fn parse_shadows(input: ParseStream<'_>, out: &mut HandlerAttr, cx: &mut Ctxt) -
             continue;
         }
         out.shadows.push((text, lit));
+    }
+    Ok(())
+}
+
+/// Parses `vars(NAME, …)` after the `vars` key, appending the names to `vars`: identifiers
+/// (what `[vars]` keys are), each once.
+fn parse_vars(input: ParseStream<'_>, vars: &mut Vec<String>, cx: &mut Ctxt) -> syn::Result<()> {
+    let content;
+    syn::parenthesized!(content in input);
+    let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+    for name in names {
+        let n = name.to_string();
+        if vars.contains(&n) {
+            cx.error_spanned(&name, format!("var `{n}` is listed twice"));
+            continue;
+        }
+        vars.push(n);
     }
     Ok(())
 }

@@ -263,6 +263,19 @@ fn check_required(
     cx: &mut Ctxt,
 ) {
     let span_of = |role: Role| first.iter().find(|(r, _)| *r == role).map(|(_, s)| *s);
+    // `Vars` reads only what `vars(…)` lists, and what it lists is what the manifest says the
+    // handler reads: one without the other is a mistake.
+    match (span_of(Role::Vars), attr.vars_span) {
+        (Some(at), None) => cx.error_at(
+            at,
+            "`Vars` reads only the vars the attribute lists: add `vars(NAME, …)` to it with the `[vars]` this handler reads (e.g. `vars(SITE_NAME)`)",
+        ),
+        (None, Some(at)) if kind != HandlerKind::DurableObject => cx.error_at(
+            at,
+            "`vars(…)` lists the vars the handler reads through a `Vars` parameter, but it takes none: add `vars: Vars<'_>`, or remove `vars(…)`",
+        ),
+        _ => {}
+    }
     if let (Some(body), Some(request)) = (span_of(Role::Body), span_of(Role::Request)) {
         let body_name = params
             .iter()

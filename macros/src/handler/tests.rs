@@ -73,7 +73,7 @@ fn a_route_classifies_each_parameter_and_runs_extractors_before_the_request() {
 fn a_queue_handler_takes_its_batch_and_runs_as_system() {
     let h = check(
         HandlerKind::Queue,
-        quote!("reindex", storage(D1)),
+        quote!("reindex", storage(D1), vars(SITE_NAME)),
         quote!(
             async fn q(batch: Batch<'_, Job>, who: Claims<'_, System>, db: D1<'_>, vars: Vars) {}
         ),
@@ -81,6 +81,7 @@ fn a_queue_handler_takes_its_batch_and_runs_as_system() {
     .unwrap();
     assert_eq!(roles(&h), [Role::Batch, Role::Claims, Role::Storage(StorageKind::D1), Role::Vars]);
     assert_eq!(h.attr.source.as_deref(), Some("reindex"));
+    assert_eq!(h.attr.vars, ["SITE_NAME"]);
     let (lets, _) = crate::expand::arguments(&h);
     let claims = lets.iter().map(ToString::to_string).find(|l| l.contains("ClaimsFor")).unwrap();
     assert!(claims.contains("System"), "{claims}");

@@ -247,6 +247,7 @@ impl<C: AccessConfig> AccessJwt<C> {
 impl<C: AccessConfig> Verifier for AccessJwt<C> {
     type Claims = AccessClaims;
     const NAME: &'static str = C::NAME;
+    const VARS: &'static [&'static str] = &[C::TEAM_DOMAIN_VAR, C::AUD_VAR, C::CERTS_URL_VAR];
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
         let settings = Self::settings(cx)?;
