@@ -273,6 +273,7 @@ async fn route_and_run(
                 rest,
                 log,
                 vars: entry.meta.vars,
+                config_vars: app.vars(),
                 t0,
             };
             let (tx, mut rx) = oneshot::channel();

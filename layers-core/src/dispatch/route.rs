@@ -124,6 +124,8 @@ pub struct RouteCx<'r, V: Verifier> {
     /// The claims and the handles the route declared, opened with them.
     pub(super) held: HandlerCx<'r, V>,
     pub(super) vars: Vars<'r>,
+    /// The names under wrangler's `[vars]`: a grant reads its own vars among these only.
+    pub(super) config_vars: &'static [&'static str],
     pub(super) after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
     pub(super) env: worker::Env,
@@ -199,10 +201,19 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     {
         let env = &self.env;
         let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
-        // Only `[vars]` names: a config naming a secret in a `*_VAR` const must not read it
-        // (Workers expose secrets and vars through the same string bindings).
-        let vars = self.vars.clone();
-        let var = move |name: &str| vars.get(name);
+        // Only the grant's own vars (not the handler's `vars(…)`), and only names under
+        // `[vars]`: a config naming a secret in a `*_VAR` const must not read it (Workers expose
+        // secrets and vars through the same string bindings, and `app!` refuses a secret the
+        // app uses under `[vars]`).
+        let own = <Federation<'r, C> as crate::identity::capability::GrantParam>::GRANT.vars;
+        let config = self.config_vars;
+        let var = move |name: &str| {
+            if own.contains(&name) && config.contains(&name) {
+                env.var(name).ok().map(|v| v.to_string())
+            } else {
+                None
+            }
+        };
         Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000, dispatch_pause())
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct Dispatch {
     pub(super) rest: Option<String>,
     pub(super) log: LogCx,
     pub(super) vars: &'static [&'static str],
+    /// The names under wrangler's `[vars]` (`App::vars`): what a grant may read as a var.
+    pub(super) config_vars: &'static [&'static str],
     pub(super) t0: u64,
 }
 
@@ -255,7 +257,7 @@ async fn scoped<'r, V: Verifier>(
     open: OpenFn<V>,
     call: CallFn<V>,
 ) -> worker::Response {
-    let Dispatch { env, req, method, path, query, params, rest, log, vars, t0 } = d;
+    let Dispatch { env, req, method, path, query, params, rest, log, vars, config_vars, t0 } = d;
     let log = Rc::new(log);
     // Boxed, and made only when the verifier reads the body: routes whose verifier does not
     // (most) then carry no body-reading code at all.
@@ -294,6 +296,7 @@ async fn scoped<'r, V: Verifier>(
         request: Some(request),
         held: HandlerCx::new(claims, storage),
         vars: Vars::new(env.clone(), vars),
+        config_vars,
         after,
         env,
     };
