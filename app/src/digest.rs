@@ -107,16 +107,17 @@ struct Count {
 
 /// The weekly jobs: the digest mail to every active subscriber ([`run`]: one edition
 /// per week, nobody mailed twice, a `digest_runs` row with the counts of every run).
-#[scheduled("0 2 * * SUN", storage(D1 because(FixedSchema, ComplexSql, "subscribers and the digests sent"), Queue = "WEBMENTIONS" because(Retries, BackgroundJobs, "webmention fetches to retry")), vars(SITE_NAME, SITE_URL, MAIL_URL, MAIL_FROM))]
+#[scheduled("0 2 * * SUN", storage(D1 because(FixedSchema, ComplexSql, "subscribers and the digests sent"), Queue = "WEBMENTIONS" because(Retries, BackgroundJobs, "webmention fetches to retry")), vars(SITE_NAME, SITE_URL, MAIL_FROM), outbound(MAIL_URL))]
 pub async fn weekly_digest(
     who: Claims<'_, System>,
     db: D1<'_>,
     vars: Vars<'_>,
+    out: Outbound<'_>,
     webmentions: Queue<'_, webmention::WebmentionJob>,
     unsubscribe_links: Mint<'_, Unsubscribe>,
 ) -> Result<()> {
     // The digest's outcome is returned once the other weekly work has run too.
-    let digest = run(&who, &db, &vars, &unsubscribe_links).await;
+    let digest = run(&who, &db, &vars, &out, &unsubscribe_links).await;
     webmention::retry_pending(&db, &webmentions).await?; // mentions still unverified after an hour
     digest.map(|_counts| ())
 }
@@ -130,6 +131,7 @@ pub async fn run(
     who: &Claims<'_, System>,
     db: &D1<'_>,
     vars: &Vars<'_>,
+    out: &Outbound<'_>,
     unsubscribe_links: &Mint<'_, Unsubscribe>,
 ) -> Result<Counts> {
     #[allow(clippy::cast_possible_wrap)] // ms since the epoch
@@ -166,7 +168,7 @@ pub async fn run(
     counts.skipped = skipped.map_or(0, |c| c.n);
 
     if !posts.is_empty() {
-        let result = send_all(unsubscribe_links, db, vars, ed, &posts, &mut counts).await;
+        let result = send_all(unsubscribe_links, db, vars, out, ed, &posts, &mut counts).await;
         record(db, run_id, counts).await?;
         result?;
     } else {
@@ -189,6 +191,7 @@ async fn send_all(
     unsubscribe_links: &Mint<'_, Unsubscribe>,
     db: &D1<'_>,
     vars: &Vars<'_>,
+    out: &Outbound<'_>,
     ed: i64,
     posts: &[DigestPost],
     counts: &mut Counts,
@@ -218,7 +221,7 @@ async fn send_all(
             let subject = subject.as_str();
             let sends = group.iter().zip(&texts).map(|(r, text)| async move {
                 let mail = Mail { to: &r.email, subject, text };
-                (r.email.as_str(), mail::send(vars, &mail).await)
+                (r.email.as_str(), mail::send(out, vars, &mail).await)
             });
             for (email, outcome) in join_all(sends).await {
                 match outcome {

@@ -20,6 +20,7 @@ pub use crate::events::{
 };
 pub use crate::identity::capability::GrantParam;
 pub use crate::identity::ClaimsFor;
+pub use crate::outbound::OutboundDecl;
 pub use crate::storage::durable::typecheck as durable_check;
 pub use crate::storage::open::Handles;
 pub use crate::storage::queue::typecheck as queue_check;

@@ -38,6 +38,8 @@ pub struct CronMeta {
     pub grants: &'static [Grant],
     /// The `[vars]` it reads through its `Vars` (`vars(…)`).
     pub vars: &'static [&'static str],
+    /// The outbound HTTP it declares (`outbound(…)`).
+    pub outbound: &'static [crate::outbound::OutboundDecl],
 }
 
 /// Everything `#[queue]` knows about a queue consumer.
@@ -53,6 +55,8 @@ pub struct QueueMeta {
     pub grants: &'static [Grant],
     /// The `[vars]` it reads through its `Vars` (`vars(…)`).
     pub vars: &'static [&'static str],
+    /// The outbound HTTP it declares (`outbound(…)`).
+    pub outbound: &'static [crate::outbound::OutboundDecl],
 }
 
 /// A cron handler, described by `#[scheduled]`.
@@ -179,6 +183,7 @@ pub struct EventCx<'r> {
     /// The `System` claims and the handles the handler declared, opened with them.
     held: HandlerCx<'r, System>,
     vars: Vars<'r>,
+    outbound: &'static [crate::outbound::OutboundDecl],
     batch: Option<&'r RawBatch>,
     log: Rc<LogCx>,
     /// Read only by [`EventCx::mint`] (its secret by name); never handed out.
@@ -215,6 +220,11 @@ impl<'r> EventCx<'r> {
     #[must_use]
     pub fn vars(&self) -> Vars<'r> {
         self.vars.clone()
+    }
+    /// The outbound HTTP the attribute's `outbound(…)` declares.
+    #[must_use]
+    pub fn outbound(&self) -> crate::outbound::Outbound<'r> {
+        crate::outbound::Outbound::new(self.env.clone(), self.outbound)
     }
     /// The batch, decoded into `T` (once). Messages that do not decode are logged and retried
     /// here, and not handed to the handler.
@@ -465,6 +475,7 @@ async fn run_event<'r>(
     env: worker::Env,
     storage: &'static [StorageDecl],
     vars: &'static [&'static str],
+    outbound: &'static [crate::outbound::OutboundDecl],
     claims: SystemClaims,
     batch: Option<&'r RawBatch>,
     call: Call,
@@ -483,6 +494,7 @@ async fn run_event<'r>(
     let cx = EventCx {
         held: HandlerCx::new(claims, storage),
         vars: Vars::new(env.clone(), vars),
+        outbound,
         batch,
         log: log.clone(),
         env,
@@ -528,7 +540,8 @@ pub(crate) async fn serve_scheduled(crons: &'static [CronEntry], event: worker::
     let time_ms = event.schedule() as u64;
     let claims = SystemClaims::new("scheduled", cron, time_ms);
     let scope = ();
-    run_event(&scope, log, env, entry.meta.storage, entry.meta.vars, claims, None, entry.call).await;
+    let m = &entry.meta;
+    run_event(&scope, log, env, m.storage, m.vars, m.outbound, claims, None, entry.call).await;
 }
 
 /// The Worker's `queue` entry: finds the consumer of the batch's queue and runs it with
@@ -553,8 +566,8 @@ pub(crate) async fn serve_queue(
     let log = event_log("queue", entry.meta.queue);
     let claims = SystemClaims::new("queue", name, now_ms());
     let scope = ();
-    let ok =
-        run_event(&scope, log.clone(), env, entry.meta.storage, entry.meta.vars, claims, Some(&raw), entry.call).await;
+    let m = &entry.meta;
+    let ok = run_event(&scope, log.clone(), env, m.storage, m.vars, m.outbound, claims, Some(&raw), entry.call).await;
     if !ok {
         let mut retried = 0_u32;
         for (i, m) in raw.batch.raw_iter().enumerate() {

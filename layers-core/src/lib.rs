@@ -70,6 +70,7 @@ pub use error::{ConfigError, Error, Result};
 pub use events::{Batch, Message};
 pub use identity::{ApiKey, Claims, Deny, DurableCaller, Mint, Public, SignedToken, System, Verifier};
 pub use layers_macros::{app, durable_object, queue, route, scheduled};
+pub use outbound::Outbound;
 pub use request::extract::{Cf, Form, Json, Path, Query};
 pub use request::headers::{Cookies, Headers};
 pub use request::response::{escape_html, Html, Redirect};
@@ -87,6 +88,7 @@ pub mod prelude {
         AccessJwt, AnyOf, ApiKey, Claims, Deny, DurableCaller, EmailAllowlist, Federation, Guarded, MayFederate,
         MayMint, Mint, Mtls, Public, SignedToken, System, Turnstile, Verifier, Webhook,
     };
+    pub use crate::outbound::Outbound;
     pub use crate::request::extract::{Cf, Form, Json, Path, Query};
     pub use crate::request::headers::{Cookies, Headers};
     pub use crate::request::response::{escape_html, Html, Redirect};

@@ -1,13 +1,18 @@
-//! Outbound HTTP for verifiers (JWKS, Turnstile siteverify, STS): plain data in and out, so a
-//! verifier can be driven natively in tests with a loopback or in-process fetcher.
+//! Outbound HTTP, declared like storage. Handlers call out only through [`Outbound`], which
+//! sends only what their attribute's `outbound(…)` declares: a service at a URL a var names, or
+//! user-supplied URLs through the [`guard`] ([`UrlPolicy`] refuses what could reach the
+//! Worker's own network; redirects are never followed; bodies are capped). Verifiers declare
+//! theirs in [`Verifier::OUTBOUND`](crate::identity::Verifier::OUTBOUND) (JWKS, Turnstile
+//! siteverify); a verifier that declares none cannot fetch.
 //!
-//! URLs that come from *users* (a webmention's `source`) go through [`guard`] instead:
-//! [`UrlPolicy`] refuses what could reach the Worker's own network, and [`fetch_guarded`]
-//! fetches without following redirects and with a body limit.
+//! Requests and responses are plain data in and out, so a verifier can be driven natively in
+//! tests with a loopback or in-process fetcher ([`Fetcher`]).
 
 pub mod guard;
+mod handle;
 
-pub use guard::{fetch_guarded, fetch_guarded_with, GuardedError, Refused, UrlPolicy};
+pub use guard::{GuardedError, Refused, UrlPolicy};
+pub use handle::{Outbound, OutboundDecl, DEFAULT_MAX_BODY};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -138,9 +143,11 @@ pub(crate) fn check_https_or_loopback(u: &str, what: &str) -> Result<(), String>
     Err(format!("{what} must start with https://"))
 }
 
-/// The Workers runtime's `fetch`, aborted after [`DEFAULT_TIMEOUT_MS`].
+/// The Workers runtime's `fetch`, aborted after [`DEFAULT_TIMEOUT_MS`]. Verifiers get it through
+/// their [`VerifyCx`](crate::identity::VerifyCx) when they declare outbound calls; handlers use
+/// [`Outbound`].
 #[must_use]
-pub fn worker_fetch() -> Fetcher {
+pub(crate) fn worker_fetch() -> Fetcher {
     Rc::new(|r: OutboundRequest| -> FetchFuture { Box::pin(send(r)) })
 }
 

@@ -160,7 +160,7 @@ fn reference_app_markdown_and_mermaid() {
     assert!(!md.contains("## Warnings"));
     for l in md.lines().filter(|l| l.starts_with('|')) {
         let cells = l.replace("\\|", "").matches('|').count() - 1;
-        assert!(cells == 7 || cells == 5 || cells == 4, "{l}");
+        assert!(matches!(cells, 7 | 5 | 4 | 3), "{l}");
     }
 
     let mm = m.to_mermaid();
@@ -216,7 +216,26 @@ fn reference_app_markdown_and_mermaid() {
         backup.vars
     );
     assert_eq!(m.crons[0].secrets, ["SIGNING_KEY"]);
-    assert_eq!(m.crons[0].vars, ["SITE_NAME", "SITE_URL", "MAIL_URL", "MAIL_FROM"]);
+    assert_eq!(m.crons[0].vars, ["SITE_NAME", "SITE_URL", "MAIL_FROM", "MAIL_URL"]);
+    // What each entry point calls: the verifier's fetches, STS for a Federation, `outbound(…)`.
+    assert_eq!(admin.outbound.len(), 1);
+    assert!(admin.outbound[0].starts_with("Access JWKS (var ACCESS_CERTS_URL"), "{:?}", admin.outbound);
+    assert_eq!(subscribe.outbound.len(), 2, "{:?}", subscribe.outbound);
+    assert!(subscribe.outbound[0].starts_with("Turnstile siteverify (var TURNSTILE_VERIFY_URL"));
+    assert_eq!(subscribe.outbound[1], "URL in var MAIL_URL");
+    assert!(
+        backup.outbound.iter().any(|c| c.starts_with("AWS STS for app::BackupRole (var STS_URL")),
+        "{:?}",
+        backup.outbound
+    );
+    assert_eq!(m.crons[0].outbound, ["URL in var MAIL_URL"]);
+    let verify = m.queues.iter().find(|q| q.source == "webmentions").unwrap();
+    assert_eq!(verify.outbound, ["public URLs (guarded; allowlist var WEBMENTION_ALLOW_ORIGINS)"]);
+    assert!(m.route("GET", "/").unwrap().outbound.is_empty());
+    let (_, calls) = md.split_once("\n## Outbound HTTP\n").expect("an outbound section");
+    assert!(calls.contains("| POST /api/subscribe | subscribe | Turnstile siteverify "), "{calls}");
+    assert!(mm.contains("subgraph outbound[\"Outbound HTTP\"]") && mm.contains(">\"URL in var MAIL_URL\"]"), "{mm}");
+    assert_eq!(json["crons"][0]["outbound"], serde_json::json!(["URL in var MAIL_URL"]));
     let (_, reads) = md.split_once("\n## Secrets and vars\n").expect("a secrets section");
     assert!(reads.contains("| POST /api/subscribe | subscribe | TURNSTILE\\_SECRET, SIGNING\\_KEY | "), "{reads}");
     assert_eq!(json["crons"][0]["secrets"], serde_json::json!(["SIGNING_KEY"]));
@@ -256,6 +275,7 @@ fn hostile_names_stay_inside_their_cells() {
             handler: "h_1",
             secrets: vec![],
             vars: vec![],
+            outbound: vec!["x|\"]-->o[\"".into()],
         }],
         crons: vec![],
         queues: vec![EventRow {
@@ -265,6 +285,7 @@ fn hostile_names_stay_inside_their_cells() {
             handler: "c",
             secrets: vec![],
             vars: vec![],
+            outbound: vec![],
         }],
         durable_objects: vec![],
     };
@@ -284,5 +305,8 @@ fn hostile_names_stay_inside_their_cells() {
     assert!(!mm.contains("evil[\""), "{mm}");
     assert_eq!(mm.lines().filter(|l| l.contains("-->")).count(), 2, "{mm}"); // r0→i, r1→i
     assert_eq!(mm.lines().filter(|l| l.contains("-.->|\"no reason\"|")).count(), 1, "{mm}"); // r0→s, no reason
+    assert_eq!(mm.lines().filter(|l| l.contains("-.->|\"calls\"| o0")).count(), 1, "{mm}"); // r0→o0
+    assert!(!mm.contains("-->o["), "{mm}");
+    assert!(md.contains("| GET /a\\|b/\\* | h\\_1 | x\\|\"\\]--&gt;o\\[\" |"), "{md}");
     assert!(md.contains("\n## Warnings\n\n- GET /a\\|b/\\* (h\\_1): KV:K\\|V has no reason"), "{md}");
 }

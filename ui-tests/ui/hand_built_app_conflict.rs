@@ -33,6 +33,8 @@ impl Route for sneaky {
         tokens: &[],
         verifier_vars: &[],
         vars: &[],
+        verifier_outbound: &[],
+        outbound: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

@@ -32,6 +32,8 @@ impl Route for evil {
         tokens: &[],
         verifier_vars: &[],
         vars: &[],
+        verifier_outbound: &[],
+        outbound: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

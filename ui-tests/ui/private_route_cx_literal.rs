@@ -11,7 +11,7 @@ async fn admin(_who: Claims<'_, ApiKey>, _db: D1<'_>) -> Result<Response> {
 
 fn forge<'r>(vars: Vars<'r>, after: After<'r>, env: layers_core::__private::worker::Env) -> RouteCx<'r, ApiKey> {
     let held: HandlerCx<'r, ApiKey> = HandlerCx { claims: None, storage: todo_handles() };
-    RouteCx { request: None, held, vars, after, env }
+    RouteCx { request: None, held, vars, config_vars: &[], outbound: &[], after, env }
 }
 
 fn todo_handles<'r>() -> layers_core::__private::Handles<'r> {

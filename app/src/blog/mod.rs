@@ -347,13 +347,15 @@ fn site_url(vars: &Vars<'_>) -> Result<String> {
 /// address becomes `pending` and is sent a confirmation link (`/api/confirm/:token`) and an
 /// unsubscribe link; a pending one gets a new mail at most every [`RESEND_AFTER_SECS`]; an
 /// active one is left alone. The links travel only by mail, never in the response or the log.
-#[route(POST "/api/subscribe", identity = Turnstile, storage(D1 because(FixedSchema, "subscribers"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")), vars(ABUSE_LIMIT, ABUSE_WINDOW_SECS, SITE_URL, SITE_NAME, MAIL_URL, MAIL_FROM))]
+#[route(POST "/api/subscribe", identity = Turnstile, storage(D1 because(FixedSchema, "subscribers"), DurableObject = "RATE_LIMITER" because(SingleWriter, "the per-address abuse guard")), vars(ABUSE_LIMIT, ABUSE_WINDOW_SECS, SITE_URL, SITE_NAME, MAIL_FROM), outbound(MAIL_URL))]
+#[allow(clippy::too_many_arguments)] // each parameter is a capability the route declares
 pub async fn subscribe(
     mut req: Request,
     _who: Claims<'_, Turnstile>,
     db: D1<'_>,
     limiter: DurableObject<'_, RateLimiter>,
     vars: Vars<'_>,
+    out: Outbound<'_>,
     confirm_links: Mint<'_, Confirm>,
     unsubscribe_links: Mint<'_, crate::Unsubscribe>,
 ) -> Result<Response> {
@@ -400,7 +402,7 @@ pub async fn subscribe(
                  Unsubscribe at any time:\n{base}/api/unsubscribe/{unsub}\n"
             );
             let subject = format!("Confirm your subscription to {site}");
-            if let Err(e) = mail::send(&vars, &Mail { to: &email, subject: &subject, text: &text }).await {
+            if let Err(e) = mail::send(&out, &vars, &Mail { to: &email, subject: &subject, text: &text }).await {
                 // Let a retry send again right away.
                 let _ = db
                     .prepare("UPDATE subscribers SET confirm_sent_at = NULL WHERE email = ?1")

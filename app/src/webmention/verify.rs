@@ -2,7 +2,7 @@
 //! judges the answer (a link to the target, a refusal, a transient failure) and records the
 //! verdict, retrying transient failures up to [`MAX_ATTEMPTS`].
 
-use layers_core::outbound::{fetch_guarded, GuardedError, OutboundRequest, UrlPolicy};
+use layers_core::outbound::{GuardedError, OutboundRequest};
 use layers_core::prelude::*;
 use layers_core::Url;
 use serde::Deserialize;
@@ -69,14 +69,14 @@ fn retry_secs(vars: &Vars<'_>) -> u32 {
 }
 
 /// Verifies queued mentions: fetches each source once (guarded) and records the verdict.
-#[queue("webmentions", storage(D1 because(FixedSchema, "webmentions and their verdicts")), vars(WEBMENTION_ALLOW_ORIGINS, WEBMENTION_RETRY_SECS))]
+#[queue("webmentions", storage(D1 because(FixedSchema, "webmentions and their verdicts")), vars(WEBMENTION_RETRY_SECS), outbound(public(allow = WEBMENTION_ALLOW_ORIGINS)))]
 pub async fn verify_webmentions(
     batch: Batch<'_, WebmentionJob>,
     _who: Claims<'_, System>,
     db: D1<'_>,
     vars: Vars<'_>,
+    out: Outbound<'_>,
 ) -> Result<()> {
-    let policy = UrlPolicy::from_var(vars.get("WEBMENTION_ALLOW_ORIGINS").as_deref());
     let delay = retry_secs(&vars);
     for msg in &batch {
         let job = msg.body();
@@ -108,9 +108,10 @@ pub async fn verify_webmentions(
                 ("accept".into(), "text/html, application/xhtml+xml;q=0.9".into()),
                 ("user-agent".into(), "layers-webmention/0.1 (+verification)".into()),
             ],
+            max_body: Some(MAX_SOURCE_BYTES),
             ..OutboundRequest::get(source.as_str())
         };
-        let verdict = judge(fetch_guarded(&policy, req, MAX_SOURCE_BYTES).await, &source, &target);
+        let verdict = judge(out.send(req).await, &source, &target);
         let attempts = row.attempts + 1;
         let (status, reason) = match &verdict {
             Verdict::Verified => ("verified", "link_found".to_owned()),

@@ -70,7 +70,7 @@ const fn check_crons(crons: &[CronMeta], file: &str, scope: &WranglerScope<'_>) 
             j += 1;
         }
         check_storage("cron", c.cron, c.handler, c.storage, file, scope);
-        check_vars("cron", c.cron, c.handler, c.vars, file, scope);
+        check_vars("cron", c.cron, c.handler, c.vars, c.outbound, file, scope);
         i += 1;
     }
     let mut i = 0;
@@ -129,7 +129,7 @@ const fn check_queues(queues: &[QueueMeta], file: &str, scope: &WranglerScope<'_
             j += 1;
         }
         check_storage("queue", q.queue, q.handler, q.storage, file, scope);
-        check_vars("queue", q.queue, q.handler, q.vars, file, scope);
+        check_vars("queue", q.queue, q.handler, q.vars, q.outbound, file, scope);
         i += 1;
     }
     let mut i = 0;

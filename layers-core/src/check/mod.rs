@@ -13,6 +13,7 @@ use crate::__private::{App, RouteEntry, RouteMeta};
 use crate::events::{CronEntry, QueueEntry};
 use crate::identity::capability::{Grant, GrantKind};
 use crate::identity::Verifier;
+use crate::outbound::OutboundDecl;
 use crate::request::pattern::ConstMsg;
 use crate::storage::{StorageDecl, StorageKind};
 
@@ -152,7 +153,10 @@ pub const fn check_app(routes: &[RouteMeta], wrangler: &WranglerConfig<'_>) {
                 panic!("{}", undeclared_msg(who, decl, wrangler.file, scope).as_str());
             }
             if let Some(var) = undeclared_var(a.vars, scope.vars) {
-                panic!("{}", undeclared_var_msg(who, var, wrangler.file, scope).as_str());
+                panic!("{}", undeclared_var_msg(who, var, "vars", wrangler.file, scope).as_str());
+            }
+            if let Some(var) = undeclared_outbound_var(a.outbound, scope.vars) {
+                panic!("{}", undeclared_var_msg(who, var, "outbound", wrangler.file, scope).as_str());
             }
             i += 1;
         }
@@ -239,10 +243,26 @@ const fn undeclared_var<'a>(vars: &[&'a str], declared: &[&str]) -> Option<&'a s
     None
 }
 
-/// "`who` reads var "NAME", which wrangler.toml's [vars] does not declare…" (or
+/// The first var an `outbound(…)` declaration reads that `declared` (a deployment's `[vars]`)
+/// lacks.
+const fn undeclared_outbound_var(outbound: &[OutboundDecl], declared: &[&str]) -> Option<&'static str> {
+    let mut i = 0;
+    while i < outbound.len() {
+        if let Some(v) = outbound[i].var() {
+            if !contains(declared, v) {
+                return Some(v);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// "`who` reads var "NAME" (its `KEY(…)`), which wrangler.toml's [vars] does not declare…" (or
 /// `[env.NAME.vars]`: environments do not inherit vars).
-const fn undeclared_var_msg(who: ConstMsg, var: &str, file: &str, scope: &WranglerScope<'_>) -> ConstMsg {
-    let m = who.push(" reads var \"").push(var).push("\" (its `vars(…)`), which ").push(file).push("'s ");
+const fn undeclared_var_msg(who: ConstMsg, var: &str, key: &str, file: &str, scope: &WranglerScope<'_>) -> ConstMsg {
+    let m =
+        who.push(" reads var \"").push(var).push("\" (its `").push(key).push("(…)`), which ").push(file).push("'s ");
     let m = section(m, scope, "[", "vars", "]").push(" does not declare");
     let m = if scope.env.is_empty() {
         m.push(": add `").push(var).push(" = \"…\"` there")
@@ -260,12 +280,16 @@ pub(super) const fn check_vars(
     name: &str,
     handler: &str,
     vars: &[&str],
+    outbound: &[OutboundDecl],
     file: &str,
     scope: &WranglerScope<'_>,
 ) {
+    let who = ConstMsg::new().push(kind).push(" \"").push(name).push("\" (fn ").push(handler).push(")");
     if let Some(var) = undeclared_var(vars, scope.vars) {
-        let who = ConstMsg::new().push(kind).push(" \"").push(name).push("\" (fn ").push(handler).push(")");
-        panic!("{}", undeclared_var_msg(who, var, file, scope).as_str());
+        panic!("{}", undeclared_var_msg(who, var, "vars", file, scope).as_str());
+    }
+    if let Some(var) = undeclared_outbound_var(outbound, scope.vars) {
+        panic!("{}", undeclared_var_msg(who, var, "outbound", file, scope).as_str());
     }
 }
 
@@ -331,6 +355,8 @@ pub(super) mod tests {
             tokens: &[],
             verifier_vars: &[],
             vars: &[],
+            verifier_outbound: &[],
+            outbound: &[],
         }
     }
 

@@ -222,6 +222,7 @@ mod tests {
             handler: "digest",
             grants: Box::leak(Box::new([grant])),
             vars: &[],
+            outbound: &[],
         });
         assert!(table_problem(entries(&[a]), &[cron], &[], &[]).is_some());
         assert_eq!(key_field("s\0p\0n\0src", 2), "n");
@@ -254,6 +255,7 @@ mod tests {
             handler: "digest",
             grants: Box::leak(Box::new([grant])),
             vars: &[],
+            outbound: &[],
         });
         let m = table_problem(&[], &[cron], &[], &["SIGNING_KEY"]).expect("a cron's grant");
         assert!(m.as_str().contains("handler `digest`"), "{}", m.as_str());

@@ -274,6 +274,7 @@ async fn route_and_run(
                 log,
                 vars: entry.meta.vars,
                 config_vars: app.vars(),
+                outbound: entry.meta.outbound,
                 t0,
             };
             let (tx, mut rx) = oneshot::channel();

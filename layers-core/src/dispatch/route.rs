@@ -60,6 +60,11 @@ pub struct RouteMeta {
     /// The `[vars]` the handler reads through its `Vars` (`vars(…)` in the attribute): all that
     /// `Vars` hands it.
     pub vars: &'static [&'static str],
+    /// The outbound calls of the identity's verifier (`Verifier::OUTBOUND`), set by [`entry`].
+    pub verifier_outbound: &'static [&'static str],
+    /// The outbound HTTP the handler declares (`outbound(…)` in the attribute): all its
+    /// [`Outbound`](crate::outbound::Outbound) sends.
+    pub outbound: &'static [crate::outbound::OutboundDecl],
 }
 
 /// A pattern named by a route's `shadows("…")`.
@@ -126,6 +131,8 @@ pub struct RouteCx<'r, V: Verifier> {
     pub(super) vars: Vars<'r>,
     /// The names under wrangler's `[vars]`: a grant reads its own vars among these only.
     pub(super) config_vars: &'static [&'static str],
+    /// The handler's `outbound(…)`.
+    pub(super) outbound: &'static [crate::outbound::OutboundDecl],
     pub(super) after: After<'r>,
     /// Read only by [`RouteCx::federation`] (secrets and vars by name); never handed out.
     pub(super) env: worker::Env,
@@ -176,6 +183,11 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     #[must_use]
     pub fn vars(&self) -> Vars<'r> {
         self.vars.clone()
+    }
+    /// The outbound HTTP the attribute's `outbound(…)` declares.
+    #[must_use]
+    pub fn outbound(&self) -> crate::outbound::Outbound<'r> {
+        crate::outbound::Outbound::new(self.env.clone(), self.outbound)
     }
     /// The after-the-response scheduler.
     #[must_use]
@@ -263,5 +275,6 @@ pub const fn route_meta<H: Route>() -> RouteMeta {
     meta.secrets = <H::Identity as Verifier>::SECRETS;
     meta.tokens = <H::Identity as Verifier>::TOKENS;
     meta.verifier_vars = <H::Identity as Verifier>::VARS;
+    meta.verifier_outbound = <H::Identity as Verifier>::OUTBOUND;
     meta
 }

@@ -33,6 +33,8 @@ pub(super) struct Dispatch {
     pub(super) vars: &'static [&'static str],
     /// The names under wrangler's `[vars]` (`App::vars`): what a grant may read as a var.
     pub(super) config_vars: &'static [&'static str],
+    /// The handler's `outbound(…)`.
+    pub(super) outbound: &'static [crate::outbound::OutboundDecl],
     pub(super) t0: u64,
 }
 
@@ -100,11 +102,13 @@ struct DispatchHead {
 }
 
 /// The secrets and vars a verifier declares (`Verifier::SECRETS`, `Verifier::VARS`): all it
-/// can read.
+/// can read; and whether it may fetch.
 #[derive(Clone, Copy)]
 struct Declared {
     secrets: &'static [&'static str],
     vars: &'static [&'static str],
+    /// Whether it declares outbound calls (`Verifier::OUTBOUND`).
+    outbound: bool,
 }
 
 /// What the route's verifier sees (non-generic: one copy for every route). Headers are read
@@ -160,7 +164,8 @@ fn verify_cx<'e>(
         now,
         body: body.cloned(),
         tls_client_auth,
-        fetcher: crate::outbound::worker_fetch(),
+        // A verifier that declares no outbound call (`Verifier::OUTBOUND`) cannot make one.
+        fetcher: if declared.outbound { crate::outbound::worker_fetch() } else { crate::outbound::no_fetch() },
         // The isolate's: what verifiers remember between requests belongs to dispatch alone.
         state: crate::identity::state::isolate(),
         pause: dispatch_pause(),
@@ -257,7 +262,7 @@ async fn scoped<'r, V: Verifier>(
     open: OpenFn<V>,
     call: CallFn<V>,
 ) -> worker::Response {
-    let Dispatch { env, req, method, path, query, params, rest, log, vars, config_vars, t0 } = d;
+    let Dispatch { env, req, method, path, query, params, rest, log, vars, config_vars, outbound, t0 } = d;
     let log = Rc::new(log);
     // Boxed, and made only when the verifier reads the body: routes whose verifier does not
     // (most) then carry no body-reading code at all.
@@ -276,7 +281,7 @@ async fn scoped<'r, V: Verifier>(
     let t_id = now_ms();
     // Read here, in the verifier's own code, so Workers without a TLS verifier do not link it.
     let tls = if V::TLS { tls_client_auth(&req) } else { None };
-    let declared = Declared { secrets: V::SECRETS, vars: V::VARS };
+    let declared = Declared { secrets: V::SECRETS, vars: V::VARS, outbound: !V::OUTBOUND.is_empty() };
     let cx = verify_cx(head, &req, &env, declared, &log, body.as_ref(), tls, t_id / 1000);
     let verified = V::verify(&cx).await;
     let DispatchHead { method, path, query, params } = into_head(cx);
@@ -297,6 +302,7 @@ async fn scoped<'r, V: Verifier>(
         held: HandlerCx::new(claims, storage),
         vars: Vars::new(env.clone(), vars),
         config_vars,
+        outbound,
         after,
         env,
     };

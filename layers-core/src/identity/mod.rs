@@ -118,6 +118,10 @@ pub trait Verifier: Sized + 'static {
     /// unset, and the log says why — so the manifest's list of what a route reads is the whole
     /// truth.
     const VARS: &'static [&'static str] = &[];
+    /// The outbound calls this verifier makes, one line each for the manifest (`"JWKS at
+    /// ACCESS_TEAM_DOMAIN/cdn-cgi/access/certs"`). A verifier that declares none is handed a
+    /// [`VerifyCx`] whose fetch refuses every request, so the list cannot leave a call out.
+    const OUTBOUND: &'static [&'static str] = &[];
     /// The signed-token configurations this verifier accepts, as keys (see
     /// [`TokenConfig`]): `app!` refuses two different configurations that share a secret and a
     /// purpose, whose tokens would pass for each other. Set by [`SignedToken`] and the

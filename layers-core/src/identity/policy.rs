@@ -87,6 +87,7 @@ impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     const NAME: &'static str = Self::JOINED.as_str();
     const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
     const VARS: &'static [&'static str] = Self::VAR_LIST.as_slice();
+    const OUTBOUND: &'static [&'static str] = V::OUTBOUND;
     #[doc(hidden)]
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = V::BODY;
@@ -267,6 +268,7 @@ impl<A: Verifier, B: Verifier> AnyOf<A, B> {
     const JOINED: &'static ConstName = &ConstName::join(&["AnyOf(", A::NAME, "|", B::NAME, ")"]);
     const SECRET_LIST: &'static ConstNames = &ConstNames::join(A::SECRETS, B::SECRETS);
     const VAR_LIST: &'static ConstNames = &ConstNames::join(A::VARS, B::VARS);
+    const OUTBOUND_LIST: &'static ConstNames = &ConstNames::join(A::OUTBOUND, B::OUTBOUND);
     const TOKEN_LIST: &'static ConstNames = &ConstNames::join(A::TOKENS, B::TOKENS);
 
     /// The refusal of an `AnyOf` whose two verifiers refused with `a` and `b`.
@@ -289,6 +291,7 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     const NAME: &'static str = Self::JOINED.as_str();
     const SECRETS: &'static [&'static str] = Self::SECRET_LIST.as_slice();
     const VARS: &'static [&'static str] = Self::VAR_LIST.as_slice();
+    const OUTBOUND: &'static [&'static str] = Self::OUTBOUND_LIST.as_slice();
     #[doc(hidden)]
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = A::BODY || B::BODY;

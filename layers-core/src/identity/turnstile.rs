@@ -256,6 +256,13 @@ fn multipart_field(content_type: &str, body: &[u8], field: &str) -> Result<Vec<V
 }
 
 impl<C: TurnstileConfig> Turnstile<C> {
+    const SITEVERIFY_CALL: &'static super::const_text::ConstName = &super::const_text::ConstName::join(&[
+        "Turnstile siteverify (var ",
+        C::VERIFY_URL_VAR,
+        ", else ",
+        SITEVERIFY_URL,
+        ")",
+    ]);
     /// Finds the token: header first, then the form body.
     fn token(cx: &VerifyCx<'_>) -> Result<String, Deny> {
         if cx.header_count(TURNSTILE_FIELD) > 1 {
@@ -297,6 +304,7 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
     const NAME: &'static str = C::NAME;
     const SECRETS: &'static [&'static str] = &[C::SECRET];
     const VARS: &'static [&'static str] = &[C::VERIFY_URL_VAR, C::HOSTNAME_VAR];
+    const OUTBOUND: &'static [&'static str] = &[Self::SITEVERIFY_CALL.as_str()];
     const BODY: bool = true;
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<TurnstileClaims, Deny> {

@@ -102,6 +102,24 @@ impl Manifest {
                 let _ = writeln!(out, "| {} | {} | {} | {} |", cell(by), cell(handler), names(secrets), names(vars));
             }
         }
+        let mut calls: Vec<(String, &str, &[String])> = Vec::new();
+        for r in &self.routes {
+            calls.push((format!("{} {}", r.method, r.pattern), r.handler, &r.outbound));
+        }
+        for (what, rows) in [("cron", &self.crons), ("queue", &self.queues)] {
+            for e in rows {
+                calls.push((format!("{what} {}", e.source), e.handler, &e.outbound));
+            }
+        }
+        calls.retain(|(_, _, c)| !c.is_empty());
+        if !calls.is_empty() {
+            out.push_str(
+                "\n## Outbound HTTP\n\nWhat each entry point calls: its verifier's fetches (`Verifier::OUTBOUND`), STS for a `Federation`, and the handler's `outbound(…)`. Nothing else can be fetched.\n\n| used by | handler | calls |\n|---|---|---|\n",
+            );
+            for (by, handler, c) in &calls {
+                let _ = writeln!(out, "| {} | {} | {} |", cell(by), cell(handler), cell(&c.join("; ")));
+            }
+        }
         let uses = self.storage_uses();
         if !uses.is_empty() {
             out.push_str(

@@ -13,6 +13,8 @@ struct Entry<'m> {
     group: String,
     identity: &'m str,
     storage: &'m [StorageDecl],
+    /// Its outbound HTTP calls.
+    outbound: &'m [String],
     /// Drawn as an event (stadium) rather than a route (box).
     event: bool,
 }
@@ -36,7 +38,9 @@ impl Manifest {
     ///   class — in a group of their own;
     /// - **Identity**: a node per verifier type (`System` for crons and queues, `DurableCaller`
     ///   for objects);
-    /// - **Storage**: a node per binding (`D1:DB`).
+    /// - **Storage**: a node per binding (`D1:DB`);
+    /// - **Outbound HTTP** (when any): a node per outbound call (`URL in var MAIL_URL`), with a
+    ///   dotted `calls` edge from each entry point that makes it.
     ///
     /// Every entry point has an edge to its identity and one to each binding it declares,
     /// labelled with the declaration's reasons (a dotted edge labelled `no reason` when it has
@@ -51,24 +55,34 @@ impl Manifest {
                 group: prefix(r.pattern),
                 identity: &r.identity,
                 storage: &r.storage,
+                outbound: &r.outbound,
                 event: false,
             });
         }
         let events = self
             .crons
             .iter()
-            .map(|c| (format!("cron {}", c.source), SYSTEM, &c.storage))
-            .chain(self.queues.iter().map(|q| (format!("queue {}", q.source), SYSTEM, &q.storage)))
-            .chain(self.durable_objects.iter().map(|d| (format!("object {}", d.class), DURABLE_CALLER, &d.storage)));
-        for (label, identity, storage) in events {
-            entries.push(Entry { label, group: EVENTS.to_owned(), identity, storage, event: true });
+            .map(|c| (format!("cron {}", c.source), SYSTEM, &c.storage, &c.outbound[..]))
+            .chain(self.queues.iter().map(|q| (format!("queue {}", q.source), SYSTEM, &q.storage, &q.outbound[..])))
+            .chain(
+                self.durable_objects
+                    .iter()
+                    .map(|d| (format!("object {}", d.class), DURABLE_CALLER, &d.storage, &[][..])),
+            );
+        for (label, identity, storage, outbound) in events {
+            entries.push(Entry { label, group: EVENTS.to_owned(), identity, storage, outbound, event: true });
         }
 
         // Node numbers in first-seen order; groups in first-seen order, events last.
         let mut groups: Vec<String> = Vec::new();
         let mut identities: BTreeMap<&str, usize> = BTreeMap::new();
         let mut stores: BTreeMap<String, usize> = BTreeMap::new();
+        let mut calls: BTreeMap<&str, usize> = BTreeMap::new();
         for e in &entries {
+            for c in e.outbound {
+                let n = calls.len();
+                calls.entry(c.as_str()).or_insert(n);
+            }
             if !groups.contains(&e.group) {
                 groups.push(e.group.clone());
             }
@@ -102,6 +116,13 @@ impl Manifest {
             let _ = writeln!(out, "    s{s}[(\"{}\")]", escape_mermaid(name));
         }
         out.push_str("  end\n");
+        if !calls.is_empty() {
+            out.push_str("  subgraph outbound[\"Outbound HTTP\"]\n");
+            for (name, o) in &calls {
+                let _ = writeln!(out, "    o{o}>\"{}\"]", escape_mermaid(name));
+            }
+            out.push_str("  end\n");
+        }
 
         let mut columns: Vec<(usize, usize)> = Vec::new();
         for (n, e) in entries.iter().enumerate() {
@@ -118,6 +139,9 @@ impl Manifest {
                 if !columns.contains(&(i, s)) {
                     columns.push((i, s));
                 }
+            }
+            for c in e.outbound {
+                let _ = writeln!(out, "  r{n} -.->|\"calls\"| o{}", calls[c.as_str()]);
             }
         }
         for (i, s) in columns {

@@ -28,6 +28,7 @@
 //!         handler: "dashboard",
 //!         secrets: vec![],
 //!         vars: vec![],
+//!         outbound: vec![],
 //!     }],
 //!     crons: vec![],
 //!     queues: vec![],
@@ -45,6 +46,7 @@ pub use text::{escape_markdown, escape_mermaid, short_type_name};
 
 use crate::__private::App;
 use crate::identity::capability::{Grant, GrantKind};
+use crate::outbound::OutboundDecl;
 use crate::storage::StorageDecl;
 
 /// One route: `method pattern`, its verifier, its storage.
@@ -73,8 +75,11 @@ pub struct RouteRow {
     /// a `Federation`'s key): what a deployment must set with `wrangler secret put`.
     pub secrets: Vec<&'static str>,
     /// The `[vars]` its verifier, grants and handler read (`Verifier::VARS`, a `Federation`'s
-    /// issuer/audience/STS URL/role, the handler's `vars(…)`).
+    /// issuer/audience/STS URL/role, the handler's `vars(…)` and `outbound(…)`).
     pub vars: Vec<&'static str>,
+    /// The outbound HTTP it makes: its verifier's (`Verifier::OUTBOUND`), a `Federation`'s STS
+    /// call, and the handler's `outbound(…)` ([`OutboundDecl::label`]).
+    pub outbound: Vec<String>,
 }
 
 /// One cron or queue consumer; they run as `System`.
@@ -90,8 +95,10 @@ pub struct EventRow {
     pub handler: &'static str,
     /// The secrets its grants read (a `Mint`'s signing secret).
     pub secrets: Vec<&'static str>,
-    /// The `[vars]` its handler reads (`vars(…)`).
+    /// The `[vars]` its handler reads (`vars(…)` and `outbound(…)`).
     pub vars: Vec<&'static str>,
+    /// The outbound HTTP its handler declares (`outbound(…)`, [`OutboundDecl::label`]).
+    pub outbound: Vec<String>,
 }
 
 /// One Durable Object class written with layers; its calls run as `DurableCaller`.
@@ -162,6 +169,28 @@ fn grant_secrets(grants: &[Grant]) -> Vec<&'static str> {
     union(&[&grants.iter().map(|g| g.secret).collect::<Vec<_>>()])
 }
 
+/// What an entry point calls: its verifier's calls, each `Federation`'s STS exchange, then its
+/// handler's `outbound(…)`.
+fn route_outbound(verifier: &[&str], grants: &[Grant], declared: &[OutboundDecl]) -> Vec<String> {
+    let sts = grants.iter().filter(|g| g.kind == GrantKind::Federation).map(|g| match g.vars.get(2) {
+        Some(var) => format!("AWS STS for {} (var {var}, else AWS's)", g.config_name()),
+        None => format!("AWS STS for {}", g.config_name()),
+    });
+    let mut out: Vec<String> = verifier.iter().map(|s| (*s).to_owned()).chain(sts).collect();
+    for d in declared {
+        let label = d.label();
+        if !out.contains(&label) {
+            out.push(label);
+        }
+    }
+    out
+}
+
+/// The `[vars]` `outbound(…)` reads (service URLs, allowlists), in order.
+fn outbound_vars(declared: &[OutboundDecl]) -> Vec<&'static str> {
+    declared.iter().filter_map(OutboundDecl::var).collect()
+}
+
 /// The `[vars]` `grants` read, in order.
 fn grant_vars(grants: &[Grant]) -> Vec<&'static str> {
     union(&[&grants.iter().flat_map(|g| g.vars.iter().copied()).collect::<Vec<_>>()])
@@ -204,7 +233,8 @@ impl Manifest {
                         shadows: m.shadows.iter().map(|d| d.pattern).collect(),
                         handler: m.handler,
                         secrets: union(&[m.secrets, &grant_secrets(m.grants)]),
-                        vars: union(&[m.verifier_vars, &grant_vars(m.grants), m.vars]),
+                        vars: union(&[m.verifier_vars, &grant_vars(m.grants), m.vars, &outbound_vars(m.outbound)]),
+                        outbound: route_outbound(m.verifier_outbound, m.grants, m.outbound),
                     }
                 })
                 .collect(),
@@ -219,7 +249,8 @@ impl Manifest {
                         mints: granted(m.grants, GrantKind::Mint),
                         handler: m.handler,
                         secrets: grant_secrets(m.grants),
-                        vars: union(&[&grant_vars(m.grants), m.vars]),
+                        vars: union(&[&grant_vars(m.grants), m.vars, &outbound_vars(m.outbound)]),
+                        outbound: route_outbound(&[], m.grants, m.outbound),
                     }
                 })
                 .collect(),
@@ -234,7 +265,8 @@ impl Manifest {
                         mints: granted(m.grants, GrantKind::Mint),
                         handler: m.handler,
                         secrets: grant_secrets(m.grants),
-                        vars: union(&[&grant_vars(m.grants), m.vars]),
+                        vars: union(&[&grant_vars(m.grants), m.vars, &outbound_vars(m.outbound)]),
+                        outbound: route_outbound(&[], m.grants, m.outbound),
                     }
                 })
                 .collect(),
@@ -311,8 +343,8 @@ impl Manifest {
     }
 
     /// JSON: `{"routes": [{"method","route","identity","storage": ["D1:DB"],"why","mints",
-    /// "obtains","shadows","handler","secrets","vars"}], "crons": [{"cron","identity","storage",
-    /// "why","mints","handler","secrets","vars"}], "queues": [{"queue",…}], "durable_objects": [{"class",…}],
+    /// "obtains","shadows","handler","secrets","vars","outbound"}], "crons": [{"cron","identity",
+    /// "storage","why","mints","handler","secrets","vars","outbound"}], "queues": [{"queue",…}], "durable_objects": [{"class",…}],
     /// "missing_reasons": […]}`, where `why` is `[{"storage": "D1:DB", "reasons":
     /// ["FixedSchema"], "note": ""}]` ([`Manifest::missing_reasons`] for the last).
     #[must_use]
@@ -321,6 +353,7 @@ impl Manifest {
             let mut v = serde_json::json!({
                 "identity": SYSTEM, "storage": labels(&e.storage), "why": why_json(&e.storage),
                 "mints": e.mints, "handler": e.handler, "secrets": e.secrets, "vars": e.vars,
+                "outbound": e.outbound,
             });
             v[key] = e.source.into();
             v
@@ -331,6 +364,7 @@ impl Manifest {
                 "storage": labels(&r.storage), "why": why_json(&r.storage),
                 "mints": r.mints, "obtains": r.obtains, "shadows": r.shadows,
                 "handler": r.handler, "secrets": r.secrets, "vars": r.vars,
+                "outbound": r.outbound,
             })).collect::<Vec<_>>(),
             "crons": self.crons.iter().map(|c| ev("cron", c)).collect::<Vec<_>>(),
             "queues": self.queues.iter().map(|q| ev("queue", q)).collect::<Vec<_>>(),

@@ -26,7 +26,7 @@
 //! point at loopback stubs that way. Anything not listed stays refused: another port on the same
 //! address is another origin.
 //!
-//! [`fetch_guarded`] checks the URL, then fetches it with `redirect: "manual"` (a 3xx comes back
+//! [`Outbound::send`](crate::outbound::Outbound::send) checks a public URL, then fetches it with `redirect: "manual"` (a 3xx comes back
 //! as is and is **never** followed: its `Location` was not checked), the
 //! [`DEFAULT_TIMEOUT_MS`](super::DEFAULT_TIMEOUT_MS) timeout and a body limit.
 //!
@@ -51,7 +51,8 @@ use worker::Url;
 mod fetch;
 mod host;
 
-pub use fetch::{fetch_guarded, fetch_guarded_with, GuardedError};
+pub(crate) use fetch::fetch_guarded_with;
+pub use fetch::GuardedError;
 use host::{check_name, looks_like_ip, raw_authority, raw_host};
 
 /// The longest URL a policy accepts (raw text and normalized form).
@@ -81,11 +82,14 @@ pub enum Refused {
     SingleLabel,
     /// No host at all.
     NoHost,
+    /// No `outbound(…)` declaration of the handler covers the URL (see
+    /// [`Outbound`](crate::outbound::Outbound)).
+    Undeclared,
 }
 
 impl Refused {
     /// A stable machine-readable code: `too_long`, `bad_characters`, `not_a_url`, `scheme`,
-    /// `userinfo`, `port`, `ip_literal`, `local_name`, `single_label` or `no_host`.
+    /// `userinfo`, `port`, `ip_literal`, `local_name`, `single_label`, `no_host` or `undeclared`.
     #[must_use]
     pub const fn reason(self) -> &'static str {
         match self {
@@ -99,6 +103,7 @@ impl Refused {
             Refused::LocalName => "local_name",
             Refused::SingleLabel => "single_label",
             Refused::NoHost => "no_host",
+            Refused::Undeclared => "undeclared",
         }
     }
 }
@@ -116,6 +121,7 @@ impl fmt::Display for Refused {
             Refused::LocalName => "the host is a local name (localhost, .local, .internal…)",
             Refused::SingleLabel => "the host is a single-label name; a fully qualified name is required",
             Refused::NoHost => "the URL has no host",
+            Refused::Undeclared => "the handler declares no outbound call to this URL (`outbound(…)` in its attribute)",
         })
     }
 }

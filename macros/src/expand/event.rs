@@ -21,6 +21,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     let handler = name.to_string();
     let decls = h.attr.storage.iter().map(|s| s.decl_tokens());
     let vars = &h.attr.vars;
+    let outbound = h.attr.outbound.iter().map(|o| o.decl_tokens());
     let (lets, args) = arguments(h);
     let call = quote_spanned! {return_span(&f.sig)=> #private::IntoOutcome::into_outcome(#name(#(#args),*).await) };
     let (trait_, meta, field, doc) = match h.kind {
@@ -55,6 +56,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
                 handler: #handler,
                 grants: &[#(#grants),*],
                 vars: &[#(#vars),*],
+                outbound: &[#(#outbound),*],
             };
             fn call<'r>(
                 mut cx: #private::EventCx<'r>,

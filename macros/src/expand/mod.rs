@@ -93,6 +93,7 @@ pub(crate) fn arguments(h: &Handler) -> (Vec<TokenStream>, Vec<Ident>) {
             }
             Role::Storage(kind) => storage_let(kind, &arg, ty),
             Role::Vars => quote!(let #arg = cx.vars();),
+            Role::Outbound => quote!(let #arg = cx.outbound();),
             Role::After => quote!(let #arg = cx.after();),
             // The annotated type picks the config (`cx.mint::<C>()` is inferred), and the call
             // carries the parameter's span: an identity that may not have this grant is

@@ -39,6 +39,7 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     let segs = seg_tokens(pattern);
     let decls = h.attr.storage.iter().map(|s| s.decl_tokens());
     let vars = &h.attr.vars;
+    let outbound = h.attr.outbound.iter().map(|o| o.decl_tokens());
     let identity_name = quote!(#identity).to_string().replace(' ', "");
     let handler_name = name.to_string();
     let (lets, args) = arguments(h);
@@ -71,6 +72,8 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
                 tokens: &[],
                 verifier_vars: &[],
                 vars: &[#(#vars),*],
+                verifier_outbound: &[],
+                outbound: &[#(#outbound),*],
             };
             fn call<'r>(
                 mut cx: #private::RouteCx<'r, Self::Identity>,

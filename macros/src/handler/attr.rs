@@ -125,6 +125,19 @@ pub(crate) struct HandlerAttr {
     /// queue consumers), with the span of `vars`.
     pub(crate) vars: Vec<String>,
     pub(crate) vars_span: Option<Span>,
+    /// `outbound(VAR, public, public(allow = VAR))`: the outbound HTTP the handler makes
+    /// through its `Outbound` (routes, crons and queue consumers), with the span of `outbound`.
+    pub(crate) outbound: Vec<OutboundItem>,
+    pub(crate) outbound_span: Option<Span>,
+}
+
+/// One entry of `outbound(…)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum OutboundItem {
+    /// `VAR`: the service at the URL the var holds.
+    Configured(String),
+    /// `public` or `public(allow = VAR)`: user-supplied URLs through the URL guard.
+    Public(Option<String>),
 }
 
 /// Skips the value of an unknown key (`= expr` or `(…)`), so parsing can go on and report
@@ -156,6 +169,8 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
         source: None,
         vars: Vec::new(),
         vars_span: None,
+        outbound: Vec::new(),
+        outbound_span: None,
     };
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
         let has_head = match kind {
@@ -223,6 +238,10 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     out.vars_span = Some(key.span());
                     parse_vars(input, &mut out.vars, cx)?;
                 }
+                ("outbound", HandlerKind::Route | HandlerKind::Cron | HandlerKind::Queue) => {
+                    out.outbound_span = Some(key.span());
+                    parse_outbound(input, &mut out.outbound, cx)?;
+                }
                 (other, HandlerKind::Route) => {
                     let hint = match other {
                         "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
@@ -233,7 +252,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     cx.error_spanned(
                         &key,
                         format!(
-                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)` and `shadows(\"/pattern\", …)`"
+                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)`, `outbound(…)` and `shadows(\"/pattern\", …)`"
                         ),
                     );
                     skip_value(input)?;
@@ -244,7 +263,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                         format!(
                             "unknown key `{other}`; a {} takes only `storage(…)`{}: `{}`",
                             kind.what(),
-                            if kind == HandlerKind::DurableObject { "" } else { " and `vars(…)`" },
+                            if kind == HandlerKind::DurableObject { "" } else { ", `vars(…)` and `outbound(…)`" },
                             kind.example()
                         ),
                     );
@@ -437,6 +456,76 @@ fn parse_vars(input: ParseStream<'_>, vars: &mut Vec<String>, cx: &mut Ctxt) -> 
         vars.push(n);
     }
     Ok(())
+}
+
+/// Parses `outbound(VAR, public, public(allow = VAR))` after the `outbound` key, appending to
+/// `outbound`: vars are identifiers (what `[vars]` keys are), each once; `public` at most once.
+fn parse_outbound(input: ParseStream<'_>, outbound: &mut Vec<OutboundItem>, cx: &mut Ctxt) -> syn::Result<()> {
+    let content;
+    syn::parenthesized!(content in input);
+    while !content.is_empty() {
+        let name: Ident = content.parse()?;
+        let item = if name == "public" {
+            let allow = if content.peek(syn::token::Paren) {
+                let inner;
+                syn::parenthesized!(inner in content);
+                let key: Ident = inner.parse()?;
+                if key != "allow" {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown key `{key}`: `public(allow = VAR)` names the var listing extra allowed origins"
+                        ),
+                    ));
+                }
+                inner.parse::<Token![=]>()?;
+                let var: Ident = inner.parse()?;
+                Some(var.to_string())
+            } else {
+                None
+            };
+            if outbound.iter().any(|o| matches!(o, OutboundItem::Public(_))) {
+                cx.error_spanned(&name, "`public` is listed twice in `outbound(…)`");
+            }
+            OutboundItem::Public(allow)
+        } else {
+            let n = name.to_string();
+            if !n.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+                cx.error_spanned(
+                    &name,
+                    format!("`{n}` is not a var name: `outbound(…)` takes the `[vars]` names whose URLs the handler calls (e.g. `outbound(MAIL_URL)`) and `public` for URLs that came from users"),
+                );
+            }
+            OutboundItem::Configured(n)
+        };
+        let public_again =
+            matches!(item, OutboundItem::Public(_)) && outbound.iter().any(|o| matches!(o, OutboundItem::Public(_)));
+        if outbound.contains(&item) && !public_again {
+            cx.error_spanned(&name, format!("`{name}` is listed twice in `outbound(…)`"));
+        } else if !public_again {
+            outbound.push(item);
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    if outbound.is_empty() {
+        return Err(input.error("`outbound()` is empty: list the vars whose URLs the handler calls, or `public`"));
+    }
+    Ok(())
+}
+
+impl OutboundItem {
+    /// The `OutboundDecl` it stands for.
+    pub(crate) fn decl_tokens(&self) -> proc_macro2::TokenStream {
+        let private = crate::paths::private();
+        match self {
+            OutboundItem::Configured(v) => quote::quote!(#private::OutboundDecl::Configured(#v)),
+            OutboundItem::Public(None) => quote::quote!(#private::OutboundDecl::Public { allow: None }),
+            OutboundItem::Public(Some(v)) => quote::quote!(#private::OutboundDecl::Public { allow: Some(#v) }),
+        }
+    }
 }
 
 /// Parses `storage(KIND [= "BINDING"] [because(…)], …)` after the `storage` key, appending to

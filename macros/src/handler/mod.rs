@@ -105,7 +105,7 @@ impl HandlerKind {
             Role::Request | Role::After | Role::Grant(Grant::Federation) | Role::Part | Role::Body => {
                 self == HandlerKind::Route
             }
-            Role::Vars | Role::Grant(Grant::Mint) => self != HandlerKind::DurableObject,
+            Role::Vars | Role::Outbound | Role::Grant(Grant::Mint) => self != HandlerKind::DurableObject,
             Role::Batch => self == HandlerKind::Queue,
             Role::Message | Role::ObjectStorage => self == HandlerKind::DurableObject,
         }
@@ -121,9 +121,9 @@ impl HandlerKind {
             .collect();
         let handles = handles.join(", ");
         match self {
-            HandlerKind::Route => format!("a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `After`, the grants `Mint<'_, C>` and `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` ({handles})"),
-            HandlerKind::Cron => format!("a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
-            HandlerKind::Queue => format!("a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
+            HandlerKind::Route => format!("a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `Outbound`, `After`, the grants `Mint<'_, C>` and `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` ({handles})"),
+            HandlerKind::Cron => format!("a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, `Outbound`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
+            HandlerKind::Queue => format!("a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, `Outbound`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
             HandlerKind::DurableObject => format!("a Durable Object handler takes `&self`, its message (one `Serialize + Deserialize` type), `Claims<'_, DurableCaller>` (required), `ObjectStorage<'_>` (the object's own storage), and the storage handles `storage(…)` declares ({handles})"),
         }
     }
@@ -149,6 +149,8 @@ pub(crate) enum Role {
     Storage(StorageKind),
     /// `Vars`: plain configuration.
     Vars,
+    /// `Outbound`: the outbound HTTP `outbound(…)` declares.
+    Outbound,
     /// `After<'_>`: work after the response (routes).
     After,
     /// `Mint<'_, C>` or `Federation<'_, C>`.

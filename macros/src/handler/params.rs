@@ -31,6 +31,7 @@ fn named(name: &str) -> Named {
         "Request" => Role::Request,
         "Claims" => Role::Claims,
         "Vars" => Role::Vars,
+        "Outbound" => Role::Outbound,
         "After" => Role::After,
         "Mint" => Role::Grant(Grant::Mint),
         "Federation" => Role::Grant(Grant::Federation),
@@ -273,6 +274,18 @@ fn check_required(
         (None, Some(at)) if kind != HandlerKind::DurableObject => cx.error_at(
             at,
             "`vars(…)` lists the vars the handler reads through a `Vars` parameter, but it takes none: add `vars: Vars<'_>`, or remove `vars(…)`",
+        ),
+        _ => {}
+    }
+    // Likewise `Outbound` sends only what `outbound(…)` declares.
+    match (span_of(Role::Outbound), attr.outbound_span) {
+        (Some(at), None) => cx.error_at(
+            at,
+            "`Outbound` sends only what the attribute declares: add `outbound(…)` to it — `outbound(MAIL_URL)` for the service at the URL a var holds, `outbound(public)` for URLs that came from users",
+        ),
+        (None, Some(at)) if kind != HandlerKind::DurableObject => cx.error_at(
+            at,
+            "`outbound(…)` declares the calls the handler makes through an `Outbound` parameter, but it takes none: add `out: Outbound<'_>`, or remove `outbound(…)`",
         ),
         _ => {}
     }

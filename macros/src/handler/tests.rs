@@ -178,6 +178,7 @@ fn what_each_kind_says_it_accepts_is_what_it_accepts() {
         ("`Request`", Role::Request),
         ("`Claims<", Role::Claims),
         ("`Vars`", Role::Vars),
+        ("`Outbound`", Role::Outbound),
         ("`After`", Role::After),
         ("`Mint<", Role::Grant(Grant::Mint)),
         ("`Federation<", Role::Grant(Grant::Federation)),

@@ -75,7 +75,10 @@ pub(crate) fn unify_lifetimes(sig: &mut Signature) {
             let scoped = last_segment(&pt.ty).is_some_and(|s| {
                 let name = s.ident.to_string();
                 StorageKind::from_handle(&name).is_some()
-                    || matches!(name.as_str(), "Claims" | "Vars" | "After" | "Federation" | "Mint" | "Batch")
+                    || matches!(
+                        name.as_str(),
+                        "Claims" | "Vars" | "Outbound" | "After" | "Federation" | "Mint" | "Batch"
+                    )
             });
             // Without `After`, a lifetime the user wrote (`'_` included) stays as written, with
             // its own span, for rustc to point at.

@@ -212,6 +212,13 @@ impl AccessClaims {
 }
 
 impl<C: AccessConfig> AccessJwt<C> {
+    const JWKS_CALL: &'static super::const_text::ConstName = &super::const_text::ConstName::join(&[
+        "Access JWKS (var ",
+        C::CERTS_URL_VAR,
+        ", else https://<",
+        C::TEAM_DOMAIN_VAR,
+        ">/cdn-cgi/access/certs)",
+    ]);
     /// The token of this request: the header, else the cookie.
     ///
     /// # Errors
@@ -248,6 +255,7 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
     type Claims = AccessClaims;
     const NAME: &'static str = C::NAME;
     const VARS: &'static [&'static str] = &[C::TEAM_DOMAIN_VAR, C::AUD_VAR, C::CERTS_URL_VAR];
+    const OUTBOUND: &'static [&'static str] = &[Self::JWKS_CALL.as_str()];
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
         let settings = Self::settings(cx)?;

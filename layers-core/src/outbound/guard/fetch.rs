@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::{Refused, UrlPolicy};
-use crate::outbound::{send_inner, FetchFuture, Fetcher, OutboundRequest, OutboundResponse, RedirectMode, SendError};
+use crate::outbound::{FetchFuture, Fetcher, OutboundRequest, OutboundResponse, RedirectMode};
 
 /// Why a guarded fetch gave no response. The variants never carry the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,33 +72,17 @@ fn prepare(policy: &UrlPolicy, mut req: OutboundRequest, max_body_bytes: usize) 
     Ok(req)
 }
 
-/// Fetches a user-supplied URL with the Workers `fetch`: [`UrlPolicy::check`] first (nothing is
-/// sent when it refuses), then `redirect: "manual"` — a 3xx is returned as is, never followed —
-/// the [`DEFAULT_TIMEOUT_MS`](crate::outbound::DEFAULT_TIMEOUT_MS) timeout, and at most `max_body_bytes`
-/// of body.
+/// Fetches a user-supplied URL through `fetcher` (the Workers fetch in [`Outbound`], anything in
+/// tests): [`UrlPolicy::check`] first (nothing is sent when it refuses), then `redirect:
+/// "manual"` — a 3xx is returned as is, never followed — and at most `max_body_bytes` of body
+/// (the fetcher receives `max_body` set; a longer body is refused here too).
+///
+/// [`Outbound`]: crate::outbound::Outbound
 ///
 /// # Errors
-/// [`GuardedError`]: refused by the policy, body too large, timeout, network failure.
-pub async fn fetch_guarded(
-    policy: &UrlPolicy,
-    req: OutboundRequest,
-    max_body_bytes: usize,
-) -> Result<OutboundResponse, GuardedError> {
-    let req = prepare(policy, req, max_body_bytes)?;
-    send_inner(req).await.map_err(|e| match e {
-        SendError::TooLarge(limit) => GuardedError::TooLarge { limit },
-        SendError::Timeout => GuardedError::Timeout,
-        SendError::Request(m) | SendError::Network(m) => GuardedError::Network(m),
-    })
-}
-
-/// [`fetch_guarded`] through another [`Fetcher`] (tests). The fetcher receives the request with
-/// `redirect` set to [`RedirectMode::Manual`] and `max_body` set; a body longer than the limit is
-/// refused here too.
-///
-/// # Errors
-/// As [`fetch_guarded`]; a fetcher's error becomes [`GuardedError::Network`].
-pub async fn fetch_guarded_with(
+/// [`GuardedError`]: refused by the policy, body too large, or the fetcher's error as
+/// [`GuardedError::Network`].
+pub(crate) async fn fetch_guarded_with(
     fetcher: &Fetcher,
     policy: &UrlPolicy,
     req: OutboundRequest,
