@@ -264,30 +264,29 @@ fn check_required(
     cx: &mut Ctxt,
 ) {
     let span_of = |role: Role| first.iter().find(|(r, _)| *r == role).map(|(_, s)| *s);
-    // `Vars` reads only what `vars(…)` lists, and what it lists is what the manifest says the
-    // handler reads: one without the other is a mistake.
-    match (span_of(Role::Vars), attr.vars_span) {
-        (Some(at), None) => cx.error_at(
-            at,
+    // `Vars` reads only what `vars(…)` lists and `Outbound` sends only what `outbound(…)`
+    // declares, and what they list is what the manifest says the handler reads and calls: a
+    // parameter without its key, or a key without its parameter, is a mistake.
+    let paired = [
+        (
+            Role::Vars,
+            attr.vars_span,
             "`Vars` reads only the vars the attribute lists: add `vars(NAME, …)` to it with the `[vars]` this handler reads (e.g. `vars(SITE_NAME)`)",
-        ),
-        (None, Some(at)) if kind != HandlerKind::DurableObject => cx.error_at(
-            at,
             "`vars(…)` lists the vars the handler reads through a `Vars` parameter, but it takes none: add `vars: Vars<'_>`, or remove `vars(…)`",
         ),
-        _ => {}
-    }
-    // Likewise `Outbound` sends only what `outbound(…)` declares.
-    match (span_of(Role::Outbound), attr.outbound_span) {
-        (Some(at), None) => cx.error_at(
-            at,
+        (
+            Role::Outbound,
+            attr.outbound_span,
             "`Outbound` sends only what the attribute declares: add `outbound(…)` to it — `outbound(MAIL_URL)` for the service at the URL a var holds, `outbound(public)` for URLs that came from users",
-        ),
-        (None, Some(at)) if kind != HandlerKind::DurableObject => cx.error_at(
-            at,
             "`outbound(…)` declares the calls the handler makes through an `Outbound` parameter, but it takes none: add `out: Outbound<'_>`, or remove `outbound(…)`",
         ),
-        _ => {}
+    ];
+    for (role, key, without_key, without_param) in paired {
+        match (span_of(role), key) {
+            (Some(at), None) => cx.error_at(at, without_key),
+            (None, Some(at)) if kind != HandlerKind::DurableObject => cx.error_at(at, without_param),
+            _ => {}
+        }
     }
     if let (Some(body), Some(request)) = (span_of(Role::Body), span_of(Role::Request)) {
         let body_name = params
