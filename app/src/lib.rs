@@ -31,7 +31,7 @@
 //! - `POST /api/limited/:bucket`: [`RateLimiter`], written with `#[durable_object]`: 429 after
 //!   3 calls per bucket.
 //! - `POST /api/webmention` ([`webmention`]): Public plus an abuse guard and the outbound URL
-//!   guard on `source`; the `webmentions` queue fetches the source with `fetch_guarded`.
+//!   guard on `source`; the `webmentions` queue fetches the source through its declared `Outbound`.
 //! - cron `0 2 * * SUN` ([`digest`]): the weekly digest (`digest_runs`, `digest_sends`) and
 //!   webmention retries.
 //!

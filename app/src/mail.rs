@@ -31,7 +31,7 @@ impl std::fmt::Debug for Mail<'_> {
 }
 
 /// Hands `mail` to the sender at `MAIL_URL`, through the handler's `Outbound` (which must
-/// declare `outbound(MAIL_URL)`; it checks the URL is https://, or http:// on loopback).
+/// declare `outbound(MAIL_URL)`; it checks the URL is `https://`, or `http://` on loopback).
 ///
 /// # Errors
 /// 503 when `MAIL_URL` is unset or not allowed (the detail starts with `MAIL_URL`), the sender

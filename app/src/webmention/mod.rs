@@ -11,7 +11,8 @@
 //!   the two must differ — stores the mention as `pending` (one row per (source, target)) and
 //!   queues a [`WebmentionJob`]. Answer: 202, or 400 problem+json naming the rule broken.
 //! * The `webmentions` consumer ([`verify_webmentions()`]) fetches the source with
-//!   [`fetch_guarded`] (redirects never followed, at most [`MAX_SOURCE_BYTES`]) and marks the
+//!   its [`Outbound`], declared `outbound(public(allow = WEBMENTION_ALLOW_ORIGINS))` (the URL guard
+//!   again, redirects never followed, at most [`MAX_SOURCE_BYTES`]) and marks the
 //!   mention `verified` when the HTML has an `<a|link|area href>` that resolves to the target,
 //!   `rejected` otherwise (with a reason), or — on a timeout, a network error, a 5xx or 429 —
 //!   queues it again after `WEBMENTION_RETRY_SECS`, until [`MAX_ATTEMPTS`], then `failed`. A
@@ -27,7 +28,7 @@
 //! and nothing of a refused source but the guard's reason.
 //!
 //! [`UrlPolicy`]: layers_core::outbound::UrlPolicy
-//! [`fetch_guarded`]: layers_core::outbound::fetch_guarded
+//! [`Outbound`]: layers_core::Outbound
 
 use layers_core::Url;
 use serde::{Deserialize, Serialize};

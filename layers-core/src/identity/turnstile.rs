@@ -256,13 +256,8 @@ fn multipart_field(content_type: &str, body: &[u8], field: &str) -> Result<Vec<V
 }
 
 impl<C: TurnstileConfig> Turnstile<C> {
-    const SITEVERIFY_CALL: &'static super::const_text::ConstName = &super::const_text::ConstName::join(&[
-        "Turnstile siteverify (var ",
-        C::VERIFY_URL_VAR,
-        ", else ",
-        SITEVERIFY_URL,
-        ")",
-    ]);
+    const SITEVERIFY_CALL: &'static super::const_text::ConstName =
+        &super::const_text::ConstName::join(&["Turnstile siteverify (var ", C::VERIFY_URL_VAR, ", else Cloudflare's)"]);
     /// Finds the token: header first, then the form body.
     fn token(cx: &VerifyCx<'_>) -> Result<String, Deny> {
         if cx.header_count(TURNSTILE_FIELD) > 1 {

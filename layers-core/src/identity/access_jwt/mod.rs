@@ -215,7 +215,7 @@ impl<C: AccessConfig> AccessJwt<C> {
     const JWKS_CALL: &'static super::const_text::ConstName = &super::const_text::ConstName::join(&[
         "Access JWKS (var ",
         C::CERTS_URL_VAR,
-        ", else https://<",
+        ", else <",
         C::TEAM_DOMAIN_VAR,
         ">/cdn-cgi/access/certs)",
     ]);
