@@ -32,6 +32,10 @@ impl Route for evil {
         tokens: &[],
         verifier_vars: &[],
         vars: &[],
+        security: layers_core::__private::undescribed,
+        params: &[],
+        verifier_reads_body: false,
+        responses: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

@@ -331,6 +331,10 @@ pub(super) mod tests {
             tokens: &[],
             verifier_vars: &[],
             vars: &[],
+            security: crate::__private::undescribed,
+            params: &[],
+            verifier_reads_body: false,
+            responses: &[],
         }
     }
 

@@ -125,6 +125,8 @@ pub(crate) struct HandlerAttr {
     /// queue consumers), with the span of `vars`.
     pub(crate) vars: Vec<String>,
     pub(crate) vars_span: Option<Span>,
+    /// `responds(STATUS [BODY], …)`: a route's declared success responses (for OpenAPI).
+    pub(crate) responds: Vec<super::responds::RespondsItem>,
 }
 
 /// Skips the value of an unknown key (`= expr` or `(…)`), so parsing can go on and report
@@ -156,6 +158,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
         source: None,
         vars: Vec::new(),
         vars_span: None,
+        responds: Vec::new(),
     };
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
         let has_head = match kind {
@@ -219,6 +222,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     }
                 }
                 ("shadows", HandlerKind::Route) => parse_shadows(input, &mut out, cx)?,
+                ("responds", HandlerKind::Route) => super::responds::parse_responds(input, &mut out.responds, cx)?,
                 ("vars", HandlerKind::Route | HandlerKind::Cron | HandlerKind::Queue) => {
                     out.vars_span = Some(key.span());
                     parse_vars(input, &mut out.vars, cx)?;
@@ -228,12 +232,13 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                         "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
                         "store" | "stores" | "bindings" => " — did you mean `storage(…)`?",
                         "shadow" | "overrides" | "overlaps" | "takes_from" => " — did you mean `shadows(…)`?",
+                        "response" | "responses" | "returns" | "respond" => " — did you mean `responds(…)`?",
                         _ => "",
                     };
                     cx.error_spanned(
                         &key,
                         format!(
-                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)` and `shadows(\"/pattern\", …)`"
+                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)`, `shadows(\"/pattern\", …)` and `responds(STATUS [Json<T>|Html|Text], …)`"
                         ),
                     );
                     skip_value(input)?;
