@@ -288,7 +288,12 @@ fn operation(
     op["responses"] = Value::Object(responses);
     match requirement_and_schemes(&security, schemes) {
         Some(reqs) => op["security"] = Value::Array(reqs),
-        None => op["x-layers-security"] = json!("Credentials OpenAPI cannot state (see x-layers-identity and the verifier's docs)."),
+        // Credentials no OpenAPI scheme type states (a token in the path, a verifier of the
+        // app's own): said in words, never left to read as "anyone".
+        None => {
+            let said: Vec<&str> = security.alternatives().iter().flatten().map(|s| s.description.as_str()).collect();
+            op["x-layers-security"] = json!(said);
+        }
     }
     op
 }

@@ -79,7 +79,27 @@ impl Route for SetFlag {
     }
 }
 
-static ROUTES: [crate::__private::RouteEntry; 2] = [entry::<Show>(), entry::<SetFlag>()];
+struct InPath;
+impl crate::identity::TokenConfig for InPath {
+    const SECRET: &'static str = "SIGNING_KEY";
+    const PURPOSE: &'static str = "unsubscribe";
+    const SOURCE: crate::identity::TokenSource = crate::identity::TokenSource::Param("token");
+}
+type Unsubscribe = crate::identity::SignedToken<InPath>;
+
+struct Unsub;
+impl Route for Unsub {
+    type Identity = Unsubscribe;
+    const META: RouteMeta = RouteMeta {
+        responses: &[Responds { status: 303, body: crate::openapi::Body::Empty }],
+        ..described(Method::Any, "/u/:token", &[Seg::Lit("u"), Seg::Param("token")], "unsub")
+    };
+    fn call<'r>(_: RouteCx<'r, Unsubscribe>) -> LocalBoxFuture<'r, Result<worker::Response, crate::Error>> {
+        Box::pin(async { Err(crate::Error::not_found()) })
+    }
+}
+
+static ROUTES: [crate::__private::RouteEntry; 3] = [entry::<Show>(), entry::<SetFlag>(), entry::<Unsub>()];
 
 fn doc() -> Value {
     let app = App::new(&ROUTES, &[], &[], &[], &["ADMIN_EMAILS"]);
@@ -131,4 +151,18 @@ fn templates_and_tags() {
     assert_eq!(tag(&[Seg::Param("x")]), "root");
     let mut taken = vec![];
     assert_eq!((unique_id("h", &mut taken), unique_id("h", &mut taken)), ("h".into(), "h_2".into()));
+}
+
+#[test]
+fn a_token_in_the_path_is_said_in_words_and_any_is_every_method() {
+    let d = doc();
+    let item = d["paths"]["/u/{token}"].as_object().unwrap();
+    assert_eq!(item.len(), 6, "ANY: get, post, put, patch, delete, options");
+    let op = &item["post"];
+    assert_eq!(op["operationId"], "unsub_post");
+    assert!(op.get("security").is_none(), "no scheme states a token in the path");
+    let said = op["x-layers-security"][0].as_str().unwrap();
+    assert!(said.contains("purpose `unsubscribe`") && said.contains("param `token`"), "{said}");
+    assert!(op["responses"]["303"].get("content").is_none());
+    assert!(op["responses"].get("401").is_some(), "not anonymous");
 }
