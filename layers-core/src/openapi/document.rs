@@ -51,6 +51,32 @@ fn plain(description: &str) -> Value {
     json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}})
 }
 
+/// The responses layers itself gives, under `components.responses` (operations `$ref` them).
+fn shared_responses() -> Value {
+    json!({
+        "BadRequest": {
+            "description": "An extractor could not read the request (problem+json naming the field, never its value); a path that could be read two ways is refused in plain text before routing.",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+                "text/plain": {"schema": {"type": "string"}}
+            }
+        },
+        "Unauthorized": plain("No credentials (the verifier's refusal; no detail is sent)."),
+        "Forbidden": plain("Credentials invalid, expired or not allowed (no detail is sent)."),
+        "PayloadTooLarge": plain("The body is larger than the limit (1 MiB by default)."),
+        "UnsupportedMediaType": problem("The body's content-type is not the extractor's."),
+        "HandlerProblem": problem("The handler's own refusal (`Error::problem`)."),
+        "InternalError": plain("Internal error (logged; no detail is sent)."),
+        "Unavailable": plain("The verifier cannot decide (a secret or var unset, a key server down): fail closed."),
+        "NotFound": plain("No route matches the path (layers' router, plain text)."),
+        "MethodNotAllowed": plain("A route matches the path but not the method; `Allow` lists the methods."),
+    })
+}
+
+fn shared(name: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
 /// The OpenAPI 3.1 document of `app`'s routes.
 ///
 /// ```
@@ -96,10 +122,7 @@ pub fn document(app: &App, info: &Info) -> Value {
         "components": {
             "schemas": schemas,
             "securitySchemes": schemes,
-            "responses": {
-                "NotFound": plain("No route matches the path (layers' router, plain text)."),
-                "MethodNotAllowed": plain("A route matches the path but not the method; `Allow` lists the methods."),
-            }
+            "responses": shared_responses(),
         }
     })
 }
@@ -258,32 +281,23 @@ fn operation(
     }
     let extracts = !meta.params.is_empty();
     if extracts {
-        responses.insert(
-            "400".into(),
-            json!({
-                "description": "An extractor could not read the request (problem+json naming the field, never its value); a path that could be read two ways is refused in plain text before routing.",
-                "content": {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
-                    "text/plain": {"schema": {"type": "string"}}
-                }
-            }),
-        );
+        responses.insert("400".into(), shared("BadRequest"));
     }
     let security = (meta.security)();
     if !security.is_anonymous() {
-        responses.insert("401".into(), plain("No credentials (the verifier's refusal; no detail is sent)."));
-        responses.insert("403".into(), plain("Credentials invalid, expired or not allowed (no detail is sent)."));
+        responses.insert("401".into(), shared("Unauthorized"));
+        responses.insert("403".into(), shared("Forbidden"));
     }
     if body.is_some() || meta.verifier_reads_body {
-        responses.insert("413".into(), plain("The body is larger than the limit (1 MiB by default)."));
+        responses.insert("413".into(), shared("PayloadTooLarge"));
     }
     if body.is_some() {
-        responses.insert("415".into(), problem("The body's content-type is not the extractor's."));
+        responses.insert("415".into(), shared("UnsupportedMediaType"));
     }
-    responses.insert("4XX".into(), problem("The handler's own refusal (`Error::problem`)."));
-    responses.insert("500".into(), plain("Internal error (logged; no detail is sent)."));
+    responses.insert("4XX".into(), shared("HandlerProblem"));
+    responses.insert("500".into(), shared("InternalError"));
     if !security.is_anonymous() {
-        responses.insert("503".into(), plain("The verifier cannot decide (a secret or var unset, a key server down): fail closed."));
+        responses.insert("503".into(), shared("Unavailable"));
     }
     op["responses"] = Value::Object(responses);
     match requirement_and_schemes(&security, schemes) {

@@ -122,7 +122,9 @@ fn paths_become_templates_with_typed_parameters() {
     assert_eq!(by("page")["required"], false);
     assert_eq!(show["responses"]["200"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Flag");
     assert!(show["responses"].get("401").is_none(), "anyone may call: no 401");
-    assert!(show["responses"]["400"]["content"]["application/problem+json"].is_object());
+    assert_eq!(show["responses"]["400"]["$ref"], "#/components/responses/BadRequest");
+    let bad = &d["components"]["responses"]["BadRequest"]["content"];
+    assert_eq!(bad["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
     assert!(d["components"]["schemas"]["Flag"]["properties"]["on"].is_object());
     assert_eq!(d["components"]["schemas"]["Problem"]["required"], json!(["type", "title", "status"]));
 }
@@ -139,7 +141,10 @@ fn a_guarded_wildcard_route_has_access_security_and_body_errors() {
     for status in ["401", "403", "413", "415", "503", "2XX", "4XX"] {
         assert!(op["responses"].get(status).is_some(), "{status} documented");
     }
-    assert_eq!(op["responses"]["415"]["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+    assert_eq!(op["responses"]["415"]["$ref"], "#/components/responses/UnsupportedMediaType");
+    let unsupported = &d["components"]["responses"]["UnsupportedMediaType"]["content"];
+    assert_eq!(unsupported["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+    assert!(d["components"]["responses"]["Unauthorized"]["content"]["text/plain"].is_object(), "denials are plain text");
     let schemes = &d["components"]["securitySchemes"];
     assert_eq!(schemes["AccessJwtCookie"]["in"], "cookie");
 }
