@@ -521,7 +521,16 @@ fn test(ctx: &mut Ctx) -> Result<()> {
         run(ctx.cargo_cmd().args(["test", "-p", "ui-tests", "--features", "openapi"]))
     })?;
     ctx.step("cargo test -p layers-core -p app --features openapi (the document's own tests)", |ctx| {
-        run(ctx.cargo_cmd().args(["test", "-p", "layers-core", "-p", "app", "--features", "layers-core/openapi,app/openapi", "--lib"]))
+        run(ctx.cargo_cmd().args([
+            "test",
+            "-p",
+            "layers-core",
+            "-p",
+            "app",
+            "--features",
+            "layers-core/openapi,app/openapi",
+            "--lib",
+        ]))
     })?;
     // The committed OpenAPI document is the code's, and an independent validator accepts it.
     openapi::openapi(ctx, &openapi::Options { out: None, check: true })?;

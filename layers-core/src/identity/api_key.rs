@@ -162,7 +162,9 @@ impl<C: ApiKeyConfig> Verifier for ApiKey<C> {
 
     fn openapi_security() -> Security {
         let (kind, where_) = match C::HEADER {
-            ApiKeyHeader::Named(name) => (SchemeKind::ApiKey { name, location: Location::Header }, format!("header `{name}`")),
+            ApiKeyHeader::Named(name) => {
+                (SchemeKind::ApiKey { name, location: Location::Header }, format!("header `{name}`"))
+            }
             ApiKeyHeader::Bearer => (SchemeKind::Bearer { format: None }, "`Authorization: Bearer <key>`".to_owned()),
         };
         Security::one(Scheme::new(

@@ -190,12 +190,19 @@ fn properties(schema: &Value, generator: &SchemaGenerator) -> Option<Vec<(String
         None => schema,
     };
     let props = schema.get("properties")?.as_object()?;
-    let required: Vec<&str> =
-        schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     Some(props.iter().map(|(k, v)| (k.clone(), v.clone(), required.contains(&k.as_str()))).collect())
 }
 
-fn path_parameters(names: &[(String, bool)], path: Option<&ParamSchema>, generator: &mut SchemaGenerator) -> Vec<Value> {
+fn path_parameters(
+    names: &[(String, bool)],
+    path: Option<&ParamSchema>,
+    generator: &mut SchemaGenerator,
+) -> Vec<Value> {
     let schema = path.map(|p| p.schema.schema(generator).to_value());
     let props = schema.as_ref().and_then(|s| properties(s, generator));
     let items = schema.as_ref().and_then(|s| s.get("prefixItems")).and_then(Value::as_array).cloned();
@@ -230,7 +237,9 @@ fn query_parameters(query: &ParamSchema, generator: &mut SchemaGenerator) -> Vec
             .map(|(name, s, required)| json!({"name": name, "in": "query", "required": required, "schema": s}))
             .collect(),
         // Not a struct: the whole query string, as one form-style object.
-        None => vec![json!({"name": query.type_name, "in": "query", "style": "form", "explode": true, "schema": schema})],
+        None => {
+            vec![json!({"name": query.type_name, "in": "query", "style": "form", "explode": true, "schema": schema})]
+        }
     }
 }
 
@@ -258,7 +267,8 @@ fn operation(
     let body = meta.params.iter().find(|p| p.kind.media_type().is_some());
     if let Some(b) = body {
         let media = b.kind.media_type().unwrap_or("application/octet-stream");
-        op["requestBody"] = json!({"required": true, "content": {media: {"schema": b.schema.schema(generator).to_value()}}});
+        op["requestBody"] =
+            json!({"required": true, "content": {media: {"schema": b.schema.schema(generator).to_value()}}});
     }
     let mut responses = Map::new();
     for r in meta.responses {
@@ -277,7 +287,10 @@ fn operation(
         responses.insert(status, resp);
     }
     if meta.responses.is_empty() {
-        responses.insert("2XX".into(), json!({"description": "The handler's answer (undeclared: add `responds(…)` to the route to describe it)."}));
+        responses.insert(
+            "2XX".into(),
+            json!({"description": "The handler's answer (undeclared: add `responds(…)` to the route to describe it)."}),
+        );
     }
     let extracts = !meta.params.is_empty();
     if extracts {

@@ -12,9 +12,9 @@
 //! The reference app's document comes from `cargo xtask openapi`; the guide's page is
 //! `docs/openapi.md`.
 
-mod schema;
 #[cfg(feature = "openapi")]
 mod document;
+mod schema;
 #[cfg(feature = "openapi")]
 mod security;
 

@@ -37,7 +37,7 @@ fn schema_of<T: schemars::JsonSchema + ?Sized>(generator: &mut schemars::SchemaG
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no JSON Schema, and the `openapi` feature describes every extractor and `responds(…)` type",
     label = "`{Self}` does not implement `schemars::JsonSchema`",
-    note = "derive it next to `Deserialize`: `#[derive(serde::Deserialize, schemars::JsonSchema)]` (or `#[cfg_attr(feature = \"openapi\", derive(schemars::JsonSchema))]`), or implement `schemars::JsonSchema` by hand for a foreign type's wrapper"
+    note = "derive it next to the serde derives: `#[derive(Deserialize, schemars::JsonSchema)]` (or, to keep it out of the Worker build, `#[cfg_attr(feature = \"openapi\", derive(schemars::JsonSchema))]` with an `openapi` feature of your crate); a foreign type needs a wrapper that implements `schemars::JsonSchema`"
 )]
 pub trait HasSchema {
     /// How to make its schema.

@@ -55,7 +55,8 @@ pub fn requirement_and_schemes(security: &Security, schemes: &mut Map<String, Va
 }
 
 fn free_id(id: &str, object: &Value, schemes: &Map<String, Value>) -> String {
-    let clean: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let clean: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     let mut candidate = clean.clone();
     let mut n = 1;
     while let Some(existing) = schemes.get(&candidate) {

@@ -1,5 +1,6 @@
 //! Parsing a handler's attribute: `#[route(METHOD "pattern", identity = Type,
-//! storage(KIND [= "BINDING"] [because(Reason, …, "note")], …), shadows("pattern", …))]`, `#[scheduled("cron", storage(…))]`,
+//! storage(KIND [= "BINDING"] [because(Reason, …, "note")], …), shadows("pattern", …),
+//! responds(STATUS [Json<T>|Html|Text], …))]` (`responds`: see [`super::responds`]), `#[scheduled("cron", storage(…))]`,
 //! `#[queue("name", storage(…))]`, `#[durable_object(storage(…))]`.
 
 use layers_spec::reasons::Reason;

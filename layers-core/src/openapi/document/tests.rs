@@ -26,7 +26,12 @@ struct Flag {
     on: bool,
 }
 
-const fn described(method: Method, pattern: &'static str, segments: &'static [Seg<'static>], handler: &'static str) -> RouteMeta {
+const fn described(
+    method: Method,
+    pattern: &'static str,
+    segments: &'static [Seg<'static>],
+    handler: &'static str,
+) -> RouteMeta {
     RouteMeta {
         method,
         pattern,
@@ -144,7 +149,10 @@ fn a_guarded_wildcard_route_has_access_security_and_body_errors() {
     assert_eq!(op["responses"]["415"]["$ref"], "#/components/responses/UnsupportedMediaType");
     let unsupported = &d["components"]["responses"]["UnsupportedMediaType"]["content"];
     assert_eq!(unsupported["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
-    assert!(d["components"]["responses"]["Unauthorized"]["content"]["text/plain"].is_object(), "denials are plain text");
+    assert!(
+        d["components"]["responses"]["Unauthorized"]["content"]["text/plain"].is_object(),
+        "denials are plain text"
+    );
     let schemes = &d["components"]["securitySchemes"];
     assert_eq!(schemes["AccessJwtCookie"]["in"], "cookie");
 }
