@@ -2,7 +2,7 @@
 //!
 //! Always here: what `#[route]` writes about a handler's data ([`ParamSchema`], [`Responds`]),
 //! kept empty of schemas unless the `openapi` feature is on. With the feature,
-//! [`document`] describes an app: each route's method and path (`:param` → `{param}`, a trailing
+//! `document` (with the feature) describes an app: each route's method and path (`:param` → `{param}`, a trailing
 //! `*` → `{rest}`), its extractors' schemas (`Path<T>`, `Query<T>`, `Json<T>`, `Form<T>`, from
 //! `schemars::JsonSchema`), the success responses declared with `responds(…)`, the error
 //! responses layers itself produces (RFC 9457 `application/problem+json` for the extractors and
