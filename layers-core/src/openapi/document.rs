@@ -259,7 +259,7 @@ fn operation(
         "operationId": id,
         "tags": [tag(meta.segments)],
         "summary": format!("{} (identity {})", meta.handler, meta.identity),
-        "x-layers-identity": {"verifier": meta.identity, "type": (meta.identity_type)()},
+        "x-layers-identity": {"verifier": meta.identity, "type": crate::manifest::short_type_name((meta.identity_type)())},
     });
     if !parameters.is_empty() {
         op["parameters"] = Value::Array(parameters);
