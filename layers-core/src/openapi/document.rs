@@ -77,14 +77,9 @@ fn shared(name: &str) -> Value {
     json!({"$ref": format!("#/components/responses/{name}")})
 }
 
-/// The OpenAPI 3.1 document of `app`'s routes.
-///
-/// ```
-/// # #[cfg(feature = "openapi")] {
-/// // `app!` emits `layers_app()`; an app's test or an example calls, e.g.:
-/// // let doc = layers_core::openapi::document(layers_app(), &Info { … });
-/// # }
-/// ```
+/// The OpenAPI 3.1 document of `app`'s routes: `app!` emits `layers_app()`, so an app calls
+/// `document(layers_app(), &Info { … })` (the reference app's `app::openapi()`, and the guide's
+/// page `docs/openapi.md`, whose sample compiles in `layers-docs-tests`).
 #[must_use]
 pub fn document(app: &App, info: &Info) -> Value {
     let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12().with(|s| {
