@@ -26,6 +26,7 @@ const MAX_TEXT: usize = 16 * 1024;
 
 /// The body of `POST /api/ai/summarize`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SummarizeIn {
     text: String,
 }
@@ -54,6 +55,7 @@ pub async fn summarize(Json(body): Json<SummarizeIn>, _key: Claims<'_, ApiKey>, 
 
 /// The body of `POST /api/vectors`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UpsertIn {
     vectors: Vec<VectorRecord>,
 }
@@ -71,6 +73,7 @@ pub async fn upsert_vectors(
 
 /// The body of `POST /api/vectors/query`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct QueryIn {
     vector: Vec<f32>,
     top_k: Option<u32>,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::email;
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 struct Subscriber {
     email: String,
     status: String,
@@ -20,6 +21,7 @@ const SUBSCRIBERS_PAGE: u32 = 100;
 const SUBSCRIBERS_PAGE_MAX: u32 = 1000;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct SubscriberPage {
     /// Rows per page: 1 to [`SUBSCRIBERS_PAGE_MAX`], default [`SUBSCRIBERS_PAGE`].
     limit: Option<u32>,
@@ -30,7 +32,7 @@ pub(crate) struct SubscriberPage {
 /// Lists subscribers in email order, one bounded page at a time (API key required):
 /// `?limit=N` (1–1000, default 100) and `?cursor=<next of the previous page>`, as the admin
 /// lists do. The reply's `next` is the cursor of the following page, or `null` on the last one.
-#[route(GET "/api/subscribers", identity = ApiKey, storage(D1 because(FixedSchema, ComplexSql, "subscribers")))]
+#[route(GET "/api/subscribers", identity = ApiKey, storage(D1 because(FixedSchema, ComplexSql, "subscribers")), responds(200 Json<SubscribersPage>))]
 pub(crate) async fn list_subscribers(
     Query(page): Query<SubscriberPage>,
     key: Claims<'_, ApiKey>,
@@ -53,10 +55,23 @@ pub(crate) async fn list_subscribers(
     } else {
         None
     };
-    Ok(Response::from_json(&serde_json::json!({ "key": key.label, "subscribers": rows, "next": next }))?)
+    Ok(Response::from_json(&SubscribersPage { key: key.label.clone(), subscribers: rows, next })?)
+}
+
+/// A page of `GET /api/subscribers`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub(crate) struct SubscribersPage {
+    /// The label of the API key that asked.
+    key: String,
+    /// The subscribers, in email order.
+    subscribers: Vec<Subscriber>,
+    /// The cursor of the following page, `null` on the last one.
+    next: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct NewSubscriber {
     email: String,
 }

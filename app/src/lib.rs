@@ -121,6 +121,45 @@ pub fn routes_doc() -> String {
     )
 }
 
+/// The app's OpenAPI 3.1 document (feature `openapi`): what `cargo xtask openapi` writes to
+/// `app/openapi.json`.
+#[cfg(feature = "openapi")]
+#[must_use]
+pub fn openapi() -> serde_json::Value {
+    let info = layers_core::openapi::Info {
+        title: "layers reference app (a blog Worker)".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        description: Some(
+            "Generated from the route table the Worker dispatches with (`cargo xtask openapi`). Every \
+             route's identity is its security; `x-layers-identity` names the verifier."
+                .to_owned(),
+        ),
+    };
+    layers_core::openapi::document(layers_app(), &info)
+}
+
+#[cfg(all(test, feature = "openapi"))]
+mod openapi_tests {
+    #[test]
+    fn the_document_describes_every_route_with_its_security() {
+        let doc = super::openapi();
+        assert_eq!(doc["openapi"], "3.1.1");
+        let list = &doc["paths"]["/api/subscribers"]["get"];
+        assert_eq!(list["security"], serde_json::json!([{"ApiKey": []}]));
+        assert_eq!(doc["components"]["securitySchemes"]["ApiKey"]["name"], "x-api-key");
+        assert_eq!(
+            list["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/SubscribersPage"
+        );
+        assert!(list["parameters"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == "cursor")));
+        assert_eq!(doc["paths"]["/"]["get"]["security"], serde_json::json!([]), "Public");
+        let admin = &doc["paths"]["/admin/{rest}"]["get"]["security"];
+        assert_eq!(admin.as_array().map(Vec::len), Some(2), "Access: header or cookie");
+        let operations: usize = doc["paths"].as_object().unwrap().values().map(|i| i.as_object().unwrap().len()).sum();
+        assert_eq!(operations, super::layers_app().routes().len(), "one operation per route");
+    }
+}
+
 app! {
     routes: [
         blog::home,

@@ -35,6 +35,7 @@ pub async fn hello(Path(name): Path<String>, _who: Claims<'_, Public>) -> Result
 
 /// The query of `GET /go`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Go {
     /// Where to go: a same-origin path.
     pub next: String,
@@ -47,12 +48,14 @@ pub async fn go(Query(q): Query<Go>, _who: Claims<'_, Public>) -> Result<Respons
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct ExtractPath {
     slug: String,
     n: u32,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub(crate) struct Paging {
     page: Option<u32>,
     tag: Option<String>,

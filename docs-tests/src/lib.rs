@@ -32,3 +32,6 @@ pub mod deploying {}
 
 #[doc = include_str!("../../docs/guarantee.md")]
 pub mod guarantee {}
+
+#[doc = include_str!("../../docs/openapi.md")]
+pub mod openapi {}

@@ -12,7 +12,8 @@ pub(crate) use crate::dispatch::fetch::{error_response, quiet_logs};
 pub use crate::dispatch::fetch::{fetch_export, serve};
 pub use crate::dispatch::handler_cx::HandlerCx;
 pub use crate::dispatch::route::{
-    entry, route_meta, unnamed, IntoResponse, LocalBoxFuture, Route, RouteCx, RouteEntry, RouteMeta, Shadowed,
+    entry, route_meta, undescribed, unnamed, IntoResponse, LocalBoxFuture, Route, RouteCx, RouteEntry, RouteMeta,
+    Shadowed,
 };
 pub use crate::durable_object::{DurableClass, DurableHost, DurableMeta, ObjectCx};
 pub use crate::events::{
@@ -20,6 +21,7 @@ pub use crate::events::{
 };
 pub use crate::identity::capability::GrantParam;
 pub use crate::identity::ClaimsFor;
+pub use crate::openapi::{Body, ParamKind, ParamSchema, Responds};
 pub use crate::outbound::OutboundDecl;
 pub use crate::storage::durable::typecheck as durable_check;
 pub use crate::storage::open::Handles;

@@ -50,6 +50,7 @@ mod events;
 pub mod identity;
 pub mod log;
 pub mod manifest;
+pub mod openapi;
 pub mod outbound;
 pub mod request;
 pub mod storage;

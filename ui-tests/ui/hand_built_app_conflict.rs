@@ -35,6 +35,10 @@ impl Route for sneaky {
         vars: &[],
         verifier_outbound: &[],
         outbound: &[],
+        security: layers_core::__private::undescribed,
+        params: &[],
+        verifier_reads_body: false,
+        responses: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

@@ -34,6 +34,10 @@ impl Route for evil {
         vars: &[],
         verifier_outbound: &[],
         outbound: &[],
+        security: layers_core::__private::undescribed,
+        params: &[],
+        verifier_reads_body: false,
+        responses: &[],
     };
     fn call<'r>(_cx: RouteCx<'r, Public>) -> LocalBoxFuture<'r, Result<Response>> {
         Box::pin(async { Ok(Response::ok("public")?) })

@@ -21,6 +21,7 @@ mod fuzz;
 mod leaks;
 mod manifest;
 mod new;
+mod openapi;
 mod plain;
 mod soak;
 mod standin;
@@ -82,6 +83,12 @@ COMMANDS:
                       --strict      fail when a storage declaration has no reason (`because(…)`)
                       --write       write the Markdown tables to app/ROUTES.md (the app's crate
                                     docs include it; a test fails when it drifts from the code)
+    openapi       the reference app's OpenAPI 3.1 document (paths, extractor schemas, `responds(…)`,
+                  problem+json errors, a security scheme per identity), built natively with the
+                  `openapi` feature, written to app/openapi.json and validated by an independent
+                  validator (@seriousme/openapi-schema-validator, tests/openapi)
+                      --out <PATH>  write it there instead
+                      --check       write nothing: fail when the file differs from the code (CI)
     fuzz          run the cargo-fuzz targets in fuzz/ (nightly + libFuzzer; installs cargo-fuzz if
                   missing) and report executions, coverage (`cov:`) and crashes per target
                       --seconds <N> time per target (default 60)
@@ -211,6 +218,7 @@ fn main() -> ExitCode {
             | "e2e"
             | "soak"
             | "manifest"
+            | "openapi"
             | "fuzz"
             | "bench"
             | "audit"
@@ -247,6 +255,7 @@ fn main() -> ExitCode {
         "deploy" => deploy::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Release).and_then(|_| deploy::deploy(&mut ctx, &o))),
         "manifest" => manifest::parse_options(rest).and_then(|r| manifest::manifest(&mut ctx, &r)),
+        "openapi" => openapi::parse_options(rest).and_then(|o| openapi::openapi(&mut ctx, &o)),
         "fuzz" => fuzz::parse_options(rest).and_then(|o| fuzz::fuzz(&mut ctx, &o)),
         "bench" => bench::parse_options(rest)
             .and_then(|o| build(&mut ctx, Flavor::Release).and_then(|_| bench::bench(&mut ctx, &o))),
@@ -507,6 +516,24 @@ fn test(ctx: &mut Ctx) -> Result<()> {
     // Every storage declaration of the reference app has a reason from the decision tree.
     manifest::manifest(ctx, &manifest::Request::Print { format: "markdown".to_owned(), strict: true })?;
     manifest::check_diagram(ctx)?;
+    // A type without a schema under the openapi feature must not compile (trybuild, ui/openapi).
+    ctx.step("cargo test -p ui-tests --features openapi", |ctx| {
+        run(ctx.cargo_cmd().args(["test", "-p", "ui-tests", "--features", "openapi"]))
+    })?;
+    ctx.step("cargo test -p layers-core -p app --features openapi (the document's own tests)", |ctx| {
+        run(ctx.cargo_cmd().args([
+            "test",
+            "-p",
+            "layers-core",
+            "-p",
+            "app",
+            "--features",
+            "layers-core/openapi,app/openapi",
+            "--lib",
+        ]))
+    })?;
+    // The committed OpenAPI document is the code's, and an independent validator accepts it.
+    openapi::openapi(ctx, &openapi::Options { out: None, check: true })?;
     build(ctx, Flavor::Test)?;
     e2e_targets::e2e(ctx, &[])?;
     new::test_template(ctx, &tools)?;

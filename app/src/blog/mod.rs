@@ -68,7 +68,7 @@ struct ListedPost {
 }
 
 /// The home page: published posts, newest first.
-#[route(GET "/", identity = Public, storage(D1 because(FixedSchema, ComplexSql, "posts")), vars(SITE_NAME))]
+#[route(GET "/", identity = Public, storage(D1 because(FixedSchema, ComplexSql, "posts")), vars(SITE_NAME), responds(200 Html))]
 pub async fn home(_who: Claims<'_, Public>, db: D1<'_>, vars: Vars<'_>) -> Result<Response> {
     let posts: Vec<ListedPost> = db
         .prepare(

@@ -357,6 +357,10 @@ pub(super) mod tests {
             vars: &[],
             verifier_outbound: &[],
             outbound: &[],
+            security: crate::__private::undescribed,
+            params: &[],
+            verifier_reads_body: false,
+            responses: &[],
         }
     }
 

@@ -13,8 +13,9 @@ use super::scope::{dispatch_pause, run_route};
 use crate::after::After;
 use crate::error::Error;
 use crate::identity::capability::{Grant, Identifies, MayFederate, MayMint, Mint, Minter};
-use crate::identity::{Federation, Verifier};
+use crate::identity::{Federation, Security, Verifier};
 use crate::log::now_ms;
+use crate::openapi::{ParamSchema, Responds};
 use crate::request::pattern::{Method, Seg};
 use crate::request::Request;
 use crate::storage::StorageDecl;
@@ -65,6 +66,16 @@ pub struct RouteMeta {
     /// The outbound HTTP the handler declares (`outbound(…)` in the attribute): all its
     /// [`Outbound`](crate::outbound::Outbound) sends.
     pub outbound: &'static [crate::outbound::OutboundDecl],
+    /// Where the identity's credentials travel (`Verifier::openapi_security`), for the OpenAPI
+    /// document; set by [`entry`] with the `openapi` feature ([`undescribed`] without it).
+    pub security: fn() -> Security,
+    /// The handler's extractors (`Path<T>`, `Query<T>`, `Json<T>`, `Form<T>`) with their types'
+    /// schemas (which only the `openapi` feature makes).
+    pub params: &'static [ParamSchema],
+    /// Whether the identity's verifier reads the body (`Verifier::BODY`), set by [`entry`].
+    pub verifier_reads_body: bool,
+    /// The success responses the handler declares with `responds(…)`.
+    pub responses: &'static [Responds],
 }
 
 /// A pattern named by a route's `shadows("…")`.
@@ -80,6 +91,13 @@ pub struct Shadowed {
 #[must_use]
 pub fn unnamed() -> &'static str {
     "?"
+}
+
+/// The placeholder [`RouteMeta::security`] of a description (with the `openapi` feature,
+/// `entry` sets the identity's).
+#[must_use]
+pub fn undescribed() -> Security {
+    Security::undeclared("?")
 }
 
 /// A handler, described by `#[route]`.
@@ -276,5 +294,11 @@ pub const fn route_meta<H: Route>() -> RouteMeta {
     meta.tokens = <H::Identity as Verifier>::TOKENS;
     meta.verifier_vars = <H::Identity as Verifier>::VARS;
     meta.verifier_outbound = <H::Identity as Verifier>::OUTBOUND;
+    meta.verifier_reads_body = <H::Identity as Verifier>::BODY;
+    // Only with the feature: the description code stays out of Worker builds.
+    #[cfg(feature = "openapi")]
+    {
+        meta.security = <H::Identity as Verifier>::openapi_security;
+    }
     meta
 }

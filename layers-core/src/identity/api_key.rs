@@ -1,6 +1,6 @@
 use std::marker::PhantomData;
 
-use super::{constant_time_eq, Deny, Verifier, VerifyCx};
+use super::{constant_time_eq, Deny, Location, Scheme, SchemeKind, Security, Verifier, VerifyCx};
 
 /// Where an [`ApiKey`] is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,5 +158,19 @@ impl<C: ApiKeyConfig> Verifier for ApiKey<C> {
             },
         };
         Self::check(presented, cx.secret(C::SECRET).as_deref())
+    }
+
+    fn openapi_security() -> Security {
+        let (kind, where_) = match C::HEADER {
+            ApiKeyHeader::Named(name) => {
+                (SchemeKind::ApiKey { name, location: Location::Header }, format!("header `{name}`"))
+            }
+            ApiKeyHeader::Bearer => (SchemeKind::Bearer { format: None }, "`Authorization: Bearer <key>`".to_owned()),
+        };
+        Security::one(Scheme::new(
+            C::NAME,
+            kind,
+            format!("An API key in {where_}, one of those listed in secret `{}`.", C::SECRET),
+        ))
     }
 }

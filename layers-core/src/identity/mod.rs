@@ -23,6 +23,7 @@ mod jwt_parse;
 mod mtls;
 mod policy;
 mod public;
+mod security;
 mod signed_token;
 mod single_flight;
 pub mod state;
@@ -54,6 +55,7 @@ pub use policy::{
     AdminEmails, AllowlistConfig, AnyOf, Authenticates, EmailAllowlist, Guarded, HasEmail, OneOf, Policy,
 };
 pub use public::Public;
+pub use security::{Location, Scheme, SchemeKind, Security};
 pub use signed_token::{
     mint, DefaultToken, SignedToken, TokenClaims, TokenConfig, TokenError, TokenSource, MAX_TOKEN_LEN, MIN_KEY_LEN,
 };
@@ -144,6 +146,15 @@ pub trait Verifier: Sized + 'static {
     const PLATFORM_ONLY: bool = false;
     /// Verifies the request, failing closed.
     fn verify(cx: &VerifyCx<'_>) -> impl Future<Output = Result<Self::Claims, Deny>>;
+    /// Where this verifier's credentials travel, for the app's OpenAPI document (feature
+    /// `openapi`): an `apiKey` header, a cookie, a client certificate… The default names the
+    /// verifier and says nothing more ([`Security::undeclared`]); a verifier of your own can say
+    /// where its credential is, e.g. `Security::one(Scheme::new("Probe", SchemeKind::ApiKey {
+    /// name: "x-probe", location: Location::Header }, "…"))`.
+    #[must_use]
+    fn openapi_security() -> Security {
+        Security::undeclared(Self::NAME)
+    }
 }
 
 /// Compares two byte strings in time that depends only on their lengths, never on where

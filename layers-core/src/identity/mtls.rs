@@ -198,4 +198,15 @@ impl<C: MtlsConfig> Verifier for Mtls<C> {
     async fn verify(cx: &VerifyCx<'_>) -> Result<MtlsClaims, Deny> {
         Self::check(cx.tls_client_auth(), cx.var(C::ALLOWLIST_VAR).as_deref())
     }
+
+    fn openapi_security() -> super::Security {
+        super::Security::one(super::Scheme::new(
+            C::NAME,
+            super::SchemeKind::MutualTls,
+            format!(
+                "A client certificate Cloudflare verified and did not find revoked, allowed by var `{}`.",
+                C::ALLOWLIST_VAR
+            ),
+        ))
+    }
 }

@@ -93,6 +93,11 @@ impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     const BODY: bool = V::BODY;
     const TLS: bool = V::TLS;
 
+    /// `V`'s credentials: the policy looks at the claims, not at the request.
+    fn openapi_security() -> super::Security {
+        V::openapi_security()
+    }
+
     async fn verify(cx: &VerifyCx<'_>) -> Result<V::Claims, Deny> {
         let claims = V::verify(cx).await?;
         match P::check(&claims, cx) {
@@ -296,6 +301,11 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = A::BODY || B::BODY;
     const TLS: bool = A::TLS || B::TLS;
+
+    /// `A`'s alternatives, then `B`'s.
+    fn openapi_security() -> super::Security {
+        A::openapi_security().or(B::openapi_security())
+    }
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<Self::Claims, Deny> {
         let da = match A::verify(cx).await {

@@ -1,4 +1,4 @@
-use super::{Deny, Verifier, VerifyCx};
+use super::{Deny, Security, Verifier, VerifyCx};
 
 /// The explicit "anyone may call this" identity. Routes have no identity by default;
 /// a public route says `identity = Public` out loud.
@@ -13,5 +13,8 @@ impl Verifier for Public {
     const NAME: &'static str = "Public";
     async fn verify(_cx: &VerifyCx<'_>) -> Result<(), Deny> {
         Ok(())
+    }
+    fn openapi_security() -> Security {
+        Security::anonymous()
     }
 }

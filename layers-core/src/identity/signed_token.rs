@@ -6,7 +6,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{Deny, Verifier, VerifyCx};
+use super::{Deny, Location, Scheme, SchemeKind, Security, Verifier, VerifyCx};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -273,5 +273,28 @@ impl<C: TokenConfig> Verifier for SignedToken<C> {
             Some(t) => t,
         };
         Self::verify_token(key.as_bytes(), C::PURPOSE, &token, cx.now()).map_err(|e| Deny::invalid(e.to_string()))
+    }
+
+    fn openapi_security() -> Security {
+        let kind = match C::SOURCE {
+            TokenSource::Query(name) => SchemeKind::ApiKey { name, location: Location::Query },
+            TokenSource::Header(name) => SchemeKind::ApiKey { name, location: Location::Header },
+            TokenSource::Cookie(name) => SchemeKind::ApiKey { name, location: Location::Cookie },
+            TokenSource::Bearer => SchemeKind::Bearer { format: None },
+            // OpenAPI's `apiKey` cannot sit in the path: the path parameter documents it.
+            TokenSource::Param(_) => SchemeKind::Undeclared,
+        };
+        let scheme = Scheme::new(
+            C::NAME,
+            kind,
+            format!(
+                "A token signed with HMAC-SHA256 for purpose `{}` (with an expiry), in {} `{}`.",
+                C::PURPOSE,
+                C::SOURCE.kind(),
+                C::SOURCE.name()
+            ),
+        )
+        .with_extension("x-layers-token-source", format!("{}:{}", C::SOURCE.kind(), C::SOURCE.name()));
+        Security::one(scheme)
     }
 }

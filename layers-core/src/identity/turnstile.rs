@@ -302,6 +302,22 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
     const OUTBOUND: &'static [&'static str] = &[Self::SITEVERIFY_CALL.as_str()];
     const BODY: bool = true;
 
+    fn openapi_security() -> super::Security {
+        use super::{Location, Scheme, SchemeKind, Security};
+        let action = C::ACTION.map_or(String::from("any action"), |a| format!("action `{a}`"));
+        Security::one(
+            Scheme::new(
+                C::NAME,
+                SchemeKind::ApiKey { name: TURNSTILE_FIELD, location: Location::Header },
+                format!(
+                    "A Cloudflare Turnstile token in header `{TURNSTILE_FIELD}` or in the form field of that name \
+                     (urlencoded or multipart body), checked once with siteverify ({action})."
+                ),
+            )
+            .with_extension("x-layers-turnstile", format!("single-use; header or form field `{TURNSTILE_FIELD}`")),
+        )
+    }
+
     async fn verify(cx: &VerifyCx<'_>) -> Result<TurnstileClaims, Deny> {
         let Some(secret) = cx.secret(C::SECRET).filter(|s| !s.trim().is_empty()) else {
             return Err(Deny::unavailable(format!("secret {} is not set", C::SECRET)));

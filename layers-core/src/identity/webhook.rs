@@ -216,6 +216,29 @@ impl<C: WebhookConfig> Verifier for Webhook<C> {
     const SECRETS: &'static [&'static str] = &[C::SECRET];
     const BODY: bool = true;
 
+    fn openapi_security() -> super::Security {
+        use super::{Location, Scheme, SchemeKind, Security};
+        Security::one(
+            Scheme::new(
+                C::NAME,
+                SchemeKind::ApiKey { name: "webhook-signature", location: Location::Header },
+                format!(
+                    "A Svix / Standard Webhooks signature: headers `webhook-id`, `webhook-timestamp` and \
+                     `webhook-signature` (or `svix-id`, `svix-timestamp`, `svix-signature`), keyed with secret `{}`.",
+                    C::SECRET
+                ),
+            )
+            .with_extension(
+                "x-layers-signature",
+                format!(
+                    "v1 = base64(HMAC-SHA256(key, \"{{id}}.{{timestamp}}.{{raw body}}\")); timestamp within ±{} s",
+                    C::TOLERANCE_SECS
+                ),
+            )
+            .with_extension("x-layers-signed-headers", "webhook-id webhook-timestamp webhook-signature"),
+        )
+    }
+
     async fn verify(cx: &VerifyCx<'_>) -> Result<WebhookClaims, Deny> {
         let Some(secret) = cx.secret(C::SECRET) else {
             return Err(Deny::unavailable(format!("secret {} is not set", C::SECRET)));

@@ -79,6 +79,7 @@ impl Default for QueryOptions {
 /// A vector with its id and optional metadata and namespace: what [`Vectorize::insert`] and
 /// [`Vectorize::upsert`] take and [`Vectorize::get_by_ids`] returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VectorRecord {
     /// The id (1..=64 bytes).
     pub id: String,

@@ -211,5 +211,13 @@ fn manifest_tokens() -> TokenStream {
         pub fn manifest() -> #core::manifest::Manifest {
             #core::manifest::Manifest::from_app(&__LAYERS_APP)
         }
+
+        /// The app's route table as the Worker dispatches with it: what
+        /// `layers_core::openapi::document` describes (layers' `openapi` feature).
+        #[allow(dead_code, unreachable_pub)]
+        #[must_use]
+        pub fn layers_app() -> &'static #core::__private::App {
+            &__LAYERS_APP
+        }
     }
 }

@@ -8,6 +8,8 @@ use syn::spanned::Spanned;
 
 use super::{arguments, checks, described_fn, return_span};
 use crate::handler::attr::segments;
+use crate::handler::responds::responds_tokens;
+use crate::handler::types::{last_segment, type_arg};
 use crate::handler::{Handler, Role};
 use crate::paths;
 use layers_spec::pattern::Seg;
@@ -49,6 +51,8 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
     // A body extractor also receives the body a verifier read (it is handed over buffered).
     let takes_request = h.params.iter().any(|p| matches!(p.role, Role::Request | Role::Body));
     let identity_item = quote_spanned! {identity.span()=> type Identity = #identity;};
+    let params = param_schemas(h, &private);
+    let responses = responds_tokens(&h.attr.responds, &private);
     let checks = checks(h);
     let grants = checks.grants.clone();
     let doc = format!("The `#[route]` description of [`{handler_name}()`]: list it in `app!{{ routes: [..] }}`.");
@@ -74,6 +78,10 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
                 vars: &[#(#vars),*],
                 verifier_outbound: &[],
                 outbound: &[#(#outbound),*],
+                security: #private::undescribed,
+                params: &[#(#params),*],
+                verifier_reads_body: false,
+                responses: &[#(#responses),*],
             };
             fn call<'r>(
                 mut cx: #private::RouteCx<'r, Self::Identity>,
@@ -86,4 +94,26 @@ pub(crate) fn expand(h: &Handler) -> TokenStream {
         }
     };
     described_fn(h, checks, &doc, items)
+}
+
+/// The `&[ParamSchema]` of a route's `META`: each `Path<T>`, `Query<T>`, `Json<T>`, `Form<T>`
+/// parameter with its `T`'s schema, asked of `T` at its span (so, with layers' `openapi`
+/// feature, a `T` without `schemars::JsonSchema` is reported where it is written).
+fn param_schemas(h: &Handler, private: &TokenStream) -> Vec<TokenStream> {
+    h.of_role(|r| matches!(r, Role::Part | Role::Body))
+        .filter_map(|ty| {
+            let kind = match last_segment(ty)?.ident.to_string().as_str() {
+                "Path" => quote!(Path),
+                "Query" => quote!(Query),
+                "Json" => quote!(Json),
+                "Form" => quote!(Form),
+                _ => return None,
+            };
+            let inner = type_arg(ty)?;
+            let name = quote!(#inner).to_string().replace(' ', "");
+            Some(quote_spanned! {inner.span()=>
+                #private::ParamSchema::of::<#inner>(#private::ParamKind::#kind, #name)
+            })
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! Parsing a handler's attribute: `#[route(METHOD "pattern", identity = Type,
-//! storage(KIND [= "BINDING"] [because(Reason, …, "note")], …), shadows("pattern", …))]`, `#[scheduled("cron", storage(…))]`,
+//! storage(KIND [= "BINDING"] [because(Reason, …, "note")], …), shadows("pattern", …),
+//! responds(STATUS [Json<T>|Html|Text], …))]` (`responds`: see [`super::responds`]), `#[scheduled("cron", storage(…))]`,
 //! `#[queue("name", storage(…))]`, `#[durable_object(storage(…))]`.
 
 use layers_spec::reasons::Reason;
@@ -129,6 +130,8 @@ pub(crate) struct HandlerAttr {
     /// through its `Outbound` (routes, crons and queue consumers), with the span of `outbound`.
     pub(crate) outbound: Vec<OutboundItem>,
     pub(crate) outbound_span: Option<Span>,
+    /// `responds(STATUS [BODY], …)`: a route's declared success responses (for OpenAPI).
+    pub(crate) responds: Vec<super::responds::RespondsItem>,
 }
 
 /// One entry of `outbound(…)`.
@@ -171,6 +174,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
         vars_span: None,
         outbound: Vec::new(),
         outbound_span: None,
+        responds: Vec::new(),
     };
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
         let has_head = match kind {
@@ -234,6 +238,7 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                     }
                 }
                 ("shadows", HandlerKind::Route) => parse_shadows(input, &mut out, cx)?,
+                ("responds", HandlerKind::Route) => super::responds::parse_responds(input, &mut out.responds, cx)?,
                 ("vars", HandlerKind::Route | HandlerKind::Cron | HandlerKind::Queue) => {
                     out.vars_span = Some(key.span());
                     parse_vars(input, &mut out.vars, cx)?;
@@ -247,12 +252,13 @@ pub(crate) fn parse(kind: HandlerKind, tokens: TokenStream, cx: &mut Ctxt) -> Ha
                         "id" | "ident" | "identify" | "auth" | "verifier" => " — did you mean `identity`?",
                         "store" | "stores" | "bindings" => " — did you mean `storage(…)`?",
                         "shadow" | "overrides" | "overlaps" | "takes_from" => " — did you mean `shadows(…)`?",
+                        "response" | "responses" | "returns" | "respond" => " — did you mean `responds(…)`?",
                         _ => "",
                     };
                     cx.error_spanned(
                         &key,
                         format!(
-                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)`, `outbound(…)` and `shadows(\"/pattern\", …)`"
+                            "unknown key `{other}`{hint}; a route takes `identity = …`, `storage(…)`, `vars(…)`, `outbound(…)`, `shadows(\"/pattern\", …)` and `responds(STATUS [Json<T>|Html|Text], …)`"
                         ),
                     );
                     skip_value(input)?;

@@ -10,6 +10,7 @@
 pub(crate) mod attr;
 pub(crate) mod item;
 pub(crate) mod params;
+pub(crate) mod responds;
 pub(crate) mod types;
 
 use layers_spec::storage::{StorageKind, KINDS};

@@ -257,6 +257,27 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
     const VARS: &'static [&'static str] = &[C::TEAM_DOMAIN_VAR, C::AUD_VAR, C::CERTS_URL_VAR];
     const OUTBOUND: &'static [&'static str] = &[Self::JWKS_CALL.as_str()];
 
+    fn openapi_security() -> super::Security {
+        use super::{Location, Scheme, SchemeKind, Security};
+        let what = format!(
+            "A Cloudflare Access JWT (RS256, audience from var `{}`, team from var `{}`)",
+            C::AUD_VAR,
+            C::TEAM_DOMAIN_VAR
+        );
+        Security::any_of([
+            Scheme::new(
+                format!("{}Header", C::NAME),
+                SchemeKind::ApiKey { name: ACCESS_JWT_HEADER, location: Location::Header },
+                format!("{what} in header `{ACCESS_JWT_HEADER}`, as Access sends it to the origin."),
+            ),
+            Scheme::new(
+                format!("{}Cookie", C::NAME),
+                SchemeKind::ApiKey { name: ACCESS_JWT_COOKIE, location: Location::Cookie },
+                format!("{what} in cookie `{ACCESS_JWT_COOKIE}` (read when the header is absent)."),
+            ),
+        ])
+    }
+
     async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
         let settings = Self::settings(cx)?;
         let token = Self::token(cx)?;
