@@ -51,7 +51,7 @@ use worker::Url;
 mod fetch;
 mod host;
 
-pub(crate) use fetch::fetch_guarded_with;
+pub(crate) use fetch::prepare;
 pub use fetch::GuardedError;
 use host::{check_name, looks_like_ip, raw_authority, raw_host};
 

@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::guard::{fetch_guarded_with, GuardedError, Refused, UrlPolicy};
-use super::{check_https_or_loopback, Fetcher, OutboundRequest, OutboundResponse, RedirectMode, SendError};
+use super::guard::{prepare, GuardedError, Refused, UrlPolicy};
+use super::{check_https_or_loopback, OutboundRequest, OutboundResponse, RedirectMode, SendError};
 use crate::error::Error;
 
 /// The response body limit of a request that does not set [`OutboundRequest::max_body`]: 1 MiB.
@@ -77,7 +77,7 @@ type Lookup = Rc<dyn Fn(&str) -> Option<String>>;
 pub struct Outbound<'r> {
     decls: &'static [OutboundDecl],
     var: Lookup,
-    fetcher: Fetcher,
+    fetch: GuardedFetch,
     scope: PhantomData<fn(&'r ()) -> &'r ()>,
 }
 
@@ -99,12 +99,17 @@ impl<'r> Outbound<'r> {
                 None
             }
         });
-        Outbound::with(decls, var, url_free_fetch())
+        Outbound { decls, var, fetch: url_free_fetch(), scope: PhantomData }
     }
 
     /// As [`new`](Outbound::new), with the vars and the fetch given (native tests).
-    pub(crate) fn with(decls: &'static [OutboundDecl], var: Lookup, fetcher: Fetcher) -> Outbound<'r> {
-        Outbound { decls, var, fetcher, scope: PhantomData }
+    #[cfg(test)]
+    pub(crate) fn with(decls: &'static [OutboundDecl], var: Lookup, fetcher: super::Fetcher) -> Outbound<'r> {
+        let fetch: GuardedFetch = Rc::new(move |r: OutboundRequest| -> GuardedFuture {
+            let f = fetcher(r);
+            Box::pin(async move { f.await.map_err(GuardedError::Network) })
+        });
+        Outbound { decls, var, fetch, scope: PhantomData }
     }
 
     /// What the attribute declared.
@@ -142,11 +147,7 @@ impl<'r> Outbound<'r> {
         if self.configured_covers(&req.url) {
             req.redirect = RedirectMode::Manual;
             req.max_body = Some(max_body);
-            let resp = (self.fetcher)(req).await.map_err(GuardedError::Network)?;
-            if resp.body.len() > max_body {
-                return Err(GuardedError::TooLarge { limit: max_body });
-            }
-            return Ok(resp);
+            return self.fetch_capped(req, max_body).await;
         }
         let Some(allow) = self.decls.iter().find_map(|d| match d {
             OutboundDecl::Public { allow } => Some(*allow),
@@ -155,7 +156,17 @@ impl<'r> Outbound<'r> {
             return Err(GuardedError::Refused(Refused::Undeclared));
         };
         let policy = UrlPolicy::from_var(allow.and_then(|v| (self.var)(v)).as_deref());
-        fetch_guarded_with(&self.fetcher, &policy, req, max_body).await
+        let req = prepare(&policy, req, max_body)?;
+        self.fetch_capped(req, max_body).await
+    }
+
+    /// Sends `req`; a body longer than `max_body` is refused here too.
+    async fn fetch_capped(&self, req: OutboundRequest, max_body: usize) -> Result<OutboundResponse, GuardedError> {
+        let resp = (self.fetch)(req).await?;
+        if resp.body.len() > max_body {
+            return Err(GuardedError::TooLarge { limit: max_body });
+        }
+        Ok(resp)
     }
 
     /// Whether `url` is on the origin of one of the configured (`outbound(VAR)`) URLs.
@@ -170,16 +181,20 @@ impl<'r> Outbound<'r> {
     }
 }
 
+type GuardedFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<OutboundResponse, GuardedError>>>>;
+/// A fetch whose errors keep their kind (a timeout stays a timeout, a cut-off body `TooLarge`).
+type GuardedFetch = Rc<dyn Fn(OutboundRequest) -> GuardedFuture>;
+
 /// The Workers fetch, with errors that never repeat the URL (a configured URL may carry a key in
 /// its query; a user's URL is the user's).
-fn url_free_fetch() -> Fetcher {
-    Rc::new(|r: OutboundRequest| -> super::FetchFuture {
+fn url_free_fetch() -> GuardedFetch {
+    Rc::new(|r: OutboundRequest| -> GuardedFuture {
         Box::pin(async move {
             super::send_inner(r).await.map_err(|e| match e {
-                SendError::Request(m) => format!("the request could not be built: {m}"),
-                SendError::Network(m) => m,
-                SendError::Timeout => format!("no answer within {} ms", super::DEFAULT_TIMEOUT_MS),
-                SendError::TooLarge(n) => format!("the response body is larger than {n} bytes"),
+                SendError::Request(m) => GuardedError::Network(format!("the request could not be built: {m}")),
+                SendError::Network(m) => GuardedError::Network(m),
+                SendError::Timeout => GuardedError::Timeout,
+                SendError::TooLarge(limit) => GuardedError::TooLarge { limit },
             })
         })
     })
@@ -200,7 +215,7 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
-    use crate::outbound::FetchFuture;
+    use crate::outbound::{FetchFuture, Fetcher};
 
     type Seen = Rc<RefCell<Vec<OutboundRequest>>>;
 

@@ -5,7 +5,9 @@
 use std::fmt;
 
 use super::{Refused, UrlPolicy};
-use crate::outbound::{FetchFuture, Fetcher, OutboundRequest, OutboundResponse, RedirectMode};
+#[cfg(test)]
+use crate::outbound::{FetchFuture, Fetcher, OutboundResponse};
+use crate::outbound::{OutboundRequest, RedirectMode};
 
 /// Why a guarded fetch gave no response. The variants never carry the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +66,11 @@ impl From<Refused> for GuardedError {
 
 /// Checks `req.url` and prepares the request: the normalized URL, redirects never followed, the
 /// body limit.
-fn prepare(policy: &UrlPolicy, mut req: OutboundRequest, max_body_bytes: usize) -> Result<OutboundRequest, Refused> {
+pub(crate) fn prepare(
+    policy: &UrlPolicy,
+    mut req: OutboundRequest,
+    max_body_bytes: usize,
+) -> Result<OutboundRequest, Refused> {
     let url = policy.check(&req.url)?;
     req.url = url.into();
     req.redirect = RedirectMode::Manual;
@@ -82,6 +88,7 @@ fn prepare(policy: &UrlPolicy, mut req: OutboundRequest, max_body_bytes: usize) 
 /// # Errors
 /// [`GuardedError`]: refused by the policy, body too large, or the fetcher's error as
 /// [`GuardedError::Network`].
+#[cfg(test)]
 pub(crate) async fn fetch_guarded_with(
     fetcher: &Fetcher,
     policy: &UrlPolicy,
