@@ -8,7 +8,7 @@ use std::rc::Rc;
 use futures::executor::block_on;
 use layers_core::identity::{
     Deny, DenyKind, Turnstile, TurnstileClaims, TurnstileConfig, Verifier, VerifyCx, VerifyCxBuilder,
-    MAX_TURNSTILE_TOKEN_LEN, SITEVERIFY_URL,
+    MAX_TURNSTILE_TOKEN_LEN, SITEVERIFY_URL, TURNSTILE_FIELD,
 };
 use layers_core::outbound::{FetchFuture, Fetcher, OutboundRequest, OutboundResponse};
 use layers_core::request::parse_query;
@@ -514,4 +514,79 @@ fn missing_secret_is_503_without_calling_siteverify() {
         assert_eq!(deny(verify::<Turnstile>(c)), DenyKind::Unavailable, "{secret:?}");
     }
     assert_eq!(sv.calls(), 0);
+}
+
+// ---- one siteverify call per token at a time ---------------------------------------------------
+
+/// `sv`'s fetcher, answering only after giving other futures `turns` turns (a slow siteverify).
+fn slow(sv: &Rc<FakeSiteverify>, turns: usize) -> Fetcher {
+    let inner = sv.fetcher();
+    Rc::new(move |req: OutboundRequest| -> FetchFuture {
+        let answer = inner(req);
+        Box::pin(async move {
+            for _ in 0..turns {
+                let mut yielded = false;
+                std::future::poll_fn(|c| {
+                    if yielded {
+                        std::task::Poll::Ready(())
+                    } else {
+                        yielded = true;
+                        c.waker().wake_by_ref();
+                        std::task::Poll::Pending
+                    }
+                })
+                .await;
+            }
+            answer.await
+        })
+    })
+}
+
+/// `n` verifications of `token` at once, through contexts sharing one verifier state.
+fn concurrent(sv: &Rc<FakeSiteverify>, token: &str, n: usize) -> Vec<Result<TurnstileClaims, Deny>> {
+    let state = Rc::new(layers_core::identity::VerifierState::new());
+    let cxs: Vec<VerifyCx<'_>> = (0..n)
+        .map(|_| cx(sv).fetcher(slow(sv, 10)).state(state.clone()).header(TURNSTILE_FIELD, token).build())
+        .collect();
+    block_on(futures::future::join_all(cxs.iter().map(|c| <Turnstile as Verifier>::verify(c))))
+}
+
+#[test]
+fn concurrent_requests_with_one_token_make_one_call_and_only_one_passes() {
+    let sv = FakeSiteverify::new();
+    let answers = concurrent(&sv, TOKEN, 30);
+    assert_eq!(sv.calls(), 1, "one siteverify call for 30 requests carrying one token");
+    assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1, "a token verifies once");
+    for a in answers.into_iter().filter(Result::is_err) {
+        assert_eq!(deny(a), DenyKind::Invalid, "the others are a duplicate: 403");
+    }
+    // The turn is over: the next request with the token asks siteverify, which says spent.
+    let again = verify::<Turnstile>(cx(&sv).header(TURNSTILE_FIELD, TOKEN).build());
+    assert_eq!(deny(again), DenyKind::Invalid);
+    assert_eq!(sv.calls(), 2);
+}
+
+#[test]
+fn a_refusal_or_an_outage_is_shared_by_the_requests_that_waited() {
+    let sv = FakeSiteverify::new();
+    let refused = concurrent(&sv, "bad-token", 10);
+    assert_eq!(sv.calls(), 1);
+    assert!(refused.into_iter().all(|a| deny(a) == DenyKind::Invalid));
+    let outage = concurrent(&sv, "boom", 10);
+    assert_eq!(sv.calls(), 2);
+    assert!(outage.into_iter().all(|a| deny(a) == DenyKind::Unavailable));
+}
+
+#[test]
+fn different_tokens_are_not_coalesced() {
+    let sv = FakeSiteverify::new();
+    let state = Rc::new(layers_core::identity::VerifierState::new());
+    let tokens = ["ok.1.aaaa", "ok.2.bbbb", "ok.3.cccc"];
+    let cxs: Vec<VerifyCx<'_>> = tokens
+        .iter()
+        .map(|t| cx(&sv).fetcher(slow(&sv, 5)).state(state.clone()).header(TURNSTILE_FIELD, t).build())
+        .collect();
+    let answers = block_on(futures::future::join_all(cxs.iter().map(|c| <Turnstile as Verifier>::verify(c))));
+    assert_eq!(sv.calls(), 3);
+    assert!(answers.iter().all(Result::is_ok));
 }

@@ -8,7 +8,8 @@
 //! the slot is gone as soon as the turn ended and its last waiter took the answer, so
 //! nothing is remembered here beyond the calls in flight.
 //!
-//! Used by [`Federation`](super::Federation) (one STS exchange per role). `AccessJwt` keeps
+//! Used by [`Federation`](super::Federation) (one STS exchange per role) and
+//! [`Turnstile`](super::Turnstile) (one siteverify call per token). `AccessJwt` keeps
 //! its own equivalent in its key-set state, where the answer is also the cache.
 
 use std::cell::RefCell;

@@ -2,6 +2,7 @@ use std::marker::PhantomData;
 
 use serde::Deserialize;
 
+use super::single_flight::{Entry, Flights, NoAnswer};
 use super::{Deny, Verifier, VerifyCx};
 use crate::outbound::{check_https_or_loopback, form_encode, OutboundRequest, RedirectMode};
 
@@ -55,6 +56,14 @@ pub const TURNSTILE_FIELD: &str = "cf-turnstile-response";
 /// Most parts looked at in a `multipart/form-data` body.
 const MAX_PARTS: usize = 1000;
 
+/// How often a request carrying a token that another request is verifying looks for that
+/// verification's answer (ms).
+const WAIT_STEP_MS: u32 = 25;
+
+/// The siteverify calls in flight, by token: a verifier's state, so one dispatcher's
+/// verifications never see another's.
+type SiteverifyFlights = Flights<Result<TurnstileClaims, Deny>>;
+
 /// A Cloudflare Turnstile token, checked with siteverify (single use: a token verifies once).
 ///
 /// The token is read from the `cf-turnstile-response` header, else from the
@@ -63,6 +72,13 @@ const MAX_PARTS: usize = 1000;
 /// handler still reads the same bytes). It is posted, form-encoded, with the secret and the
 /// visitor's `cf-connecting-ip` to siteverify. No `idempotency_key` is sent: the call is not
 /// retried.
+///
+/// One siteverify call per token at a time: a request whose token another request of the
+/// isolate is verifying waits for that answer (on its own timer, at most the fetch timeout)
+/// instead of calling too. A token verifies once, so a success is the first request's alone:
+/// the others are refused as a duplicate (403), as siteverify would refuse them; a refusal or
+/// an outage is the same for all of them. A single token thus costs one call however many
+/// requests carry it at once.
 ///
 /// * 401: no token (no header, and no field in a form body; a JSON body is not searched).
 /// * 403: token longer than [`MAX_TURNSTILE_TOKEN_LEN`], sent twice, or refused by siteverify
@@ -326,6 +342,34 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
         if token.len() > MAX_TURNSTILE_TOKEN_LEN {
             return Err(Deny::invalid(format!("Turnstile token longer than {MAX_TURNSTILE_TOKEN_LEN} bytes")));
         }
+        // Keyed by configuration as well: two configurations' verdicts on a token differ.
+        let key = format!("{}\n{}\n{token}", C::SECRET, C::VERIFY_URL_VAR);
+        let flights = cx.state::<SiteverifyFlights>();
+        let turn = match flights.enter(&key) {
+            Entry::Lead(turn) => turn,
+            Entry::Follow(wait) => {
+                let max = crate::outbound::DEFAULT_TIMEOUT_MS + WAIT_STEP_MS;
+                return match wait.answer(&cx.pause, WAIT_STEP_MS, max).await {
+                    Ok(Ok(_)) => Err(Deny::invalid("Turnstile token spent by a concurrent request")),
+                    Ok(Err(deny)) => Err(deny),
+                    Err(NoAnswer::Abandoned) => Err(Deny::unavailable(
+                        "the siteverify call another request started for this token was abandoned",
+                    )),
+                    Err(NoAnswer::TimedOut) => {
+                        Err(Deny::unavailable("the siteverify call another request started for this token did not end"))
+                    }
+                };
+            }
+        };
+        let answer = Self::siteverify(cx, secret.trim(), &token).await;
+        turn.finish(answer.clone());
+        answer
+    }
+}
+
+impl<C: TurnstileConfig> Turnstile<C> {
+    /// One siteverify call for `token`, and what its answer proves.
+    async fn siteverify(cx: &VerifyCx<'_>, secret: &str, token: &str) -> Result<TurnstileClaims, Deny> {
         let url = match cx.var(C::VERIFY_URL_VAR) {
             None => SITEVERIFY_URL.to_owned(),
             Some(u) => {
@@ -337,7 +381,7 @@ impl<C: TurnstileConfig> Verifier for Turnstile<C> {
             }
         };
         let url = url.as_str();
-        let mut form = vec![("secret", secret.trim()), ("response", token.as_str())];
+        let mut form = vec![("secret", secret), ("response", token)];
         let ip = cx.header("cf-connecting-ip").map(str::trim).filter(|ip| !ip.is_empty() && ip.len() <= 64);
         if let Some(ip) = ip {
             form.push(("remoteip", ip));
