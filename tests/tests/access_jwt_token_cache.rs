@@ -169,3 +169,40 @@ fn a_remembered_token_lives_sixty_seconds_at_most() {
     verify::<AccessJwt<NoTime>>(&at(&none, NOW)).unwrap();
     assert_eq!(none.state.remembered_access_tokens(), 0);
 }
+
+/// Settings made from vars are kept per isolate, but only for the var values they were made
+/// from: when a var's value is another (another configuration in the same state, a test
+/// changing a var), the settings are made again and the token is checked against those.
+#[test]
+fn kept_settings_follow_the_var_values() {
+    let server = Server::new("settings", JWKS_AB);
+    let token = mint_a(&user_payload());
+    let with_aud = |aud: &'static str| {
+        VerifyCx::builder()
+            .now(NOW)
+            .vars({
+                let url = server.url.clone();
+                move |name| match name {
+                    "ACCESS_AUD" => Some(aud.to_owned()),
+                    other => vars(url.clone(), vec![])(other),
+                }
+            })
+            .fetcher(server.fetcher())
+            .state(server.state())
+            .header("Cf-Access-Jwt-Assertion", &token)
+            .build()
+    };
+    verify::<AccessJwt<NoMemory>>(&with_aud(AUD)).expect("the token's AUD");
+    let other = verify::<AccessJwt<NoMemory>>(&with_aud("another-application-aud"));
+    assert_denied(other, DenyKind::Invalid, "the same state, another AUD var value");
+    verify::<AccessJwt<NoMemory>>(&with_aud(AUD)).expect("the first settings again");
+    // An unset var is a misconfiguration however many settings are kept.
+    let unset = VerifyCx::builder()
+        .now(NOW)
+        .vars(|name| (name == "ACCESS_TEAM_DOMAIN").then(|| TEAM.to_owned()))
+        .fetcher(server.fetcher())
+        .state(server.state())
+        .header("Cf-Access-Jwt-Assertion", &token)
+        .build();
+    assert_denied(verify::<AccessJwt<NoMemory>>(&unset), DenyKind::Unavailable, "AUD unset");
+}

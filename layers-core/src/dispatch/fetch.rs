@@ -2,11 +2,11 @@
 //! from URL to route (parse, normalize, route, 404/405) and from the route's answer back to the
 //! runtime (`HEAD` without a body, the scope's pending work handed to `waitUntil`).
 
-use std::future::Future;
+use std::rc::Rc;
 
-use futures_channel::oneshot;
 use worker::web_sys;
 
+use super::answer::Answer;
 use super::app::App;
 use super::scope::Dispatch;
 use crate::error::Error;
@@ -47,39 +47,106 @@ pub async fn serve(
     env: worker::Env,
     ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
-    #[cfg(feature = "expose-routing")]
-    let runtime_url = req.url();
-    let mut view = RouteView::default();
-    let resp = route_and_run(app, req, env, ctx, &mut view).await;
-    #[cfg(feature = "expose-routing")]
-    let resp = view.stamp(resp, &runtime_url);
-    Ok(resp)
+    let (outcome, finish) = start(app, req, env, &ctx);
+    let resp = match outcome {
+        Outcome::Now(resp) => resp,
+        Outcome::Later(answer) => {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            answer.on_answer(Box::new(move |resp| {
+                let _ = tx.send(resp);
+            }));
+            rx.await.unwrap_or_else(|_| plain(500, "internal error\n"))
+        }
+    };
+    Ok(finish.apply(resp))
 }
 
 /// The body of the `fetch` export that `app!` writes: [`serve`], answered without a
-/// JavaScript promise when it can be.
+/// JavaScript promise when it can be, and otherwise with one promise that the route's scope
+/// resolves itself.
 ///
-/// [`serve`] is polled once, right here. A request that never waits on the runtime (a public
-/// route, a token the verified-token cache remembers, a rejected path) is finished by then,
-/// and the `Response` goes back to workerd as is; a `fetch` handler may return a `Response`
-/// or a promise of one. Otherwise the same future, already started, is handed to
-/// `wasm-bindgen-futures` and a promise is returned. This saves a promise, a closure and a
-/// microtask hop per request that `#[worker::event(fetch)]`'s `async` export always pays.
+/// Routing and the route's scope start right here, and the scope is polled once. A request
+/// that never waits on the runtime (a public route, a token the verified-token cache
+/// remembers, a rejected path) is finished by then, and the `Response` goes back to workerd as
+/// is; a `fetch` handler may return a `Response` or a promise of one. Otherwise the scope,
+/// already started, goes to `waitUntil` (it must run to its end even if the client hangs up),
+/// and the handler returns a bare promise whose resolve function the scope calls the moment it
+/// answers ([`Answer`]). `#[worker::event(fetch)]`'s `async` export would instead make a second
+/// task that polls for the answer: a promise, a closure and microtask hops per request more.
 ///
 /// Polling once with a no-op waker is sound: every `Future` must store the waker of its
-/// latest poll, and the executor polls the future again as soon as it takes it over.
+/// latest poll, and `waitUntil`'s executor polls the future again as soon as it takes it over.
 pub fn fetch_export(
     app: &'static App,
     req: web_sys::Request,
     env: worker::Env,
     ctx: worker::worker_sys::Context,
 ) -> worker::wasm_bindgen::JsValue {
-    use std::task::{Context, Poll, Waker};
-    let mut fut = Box::pin(serve(app, req, env, worker::Context::new(ctx)));
-    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(resp) => into_js(resp),
-        Poll::Pending => worker::wasm_bindgen_futures::future_to_promise(async move { Ok(into_js(fut.await)) }).into(),
+    let (outcome, finish) = start(app, req, env, &worker::Context::new(ctx));
+    match outcome {
+        Outcome::Now(resp) => into_js(Ok(finish.apply(resp))),
+        Outcome::Later(answer) => {
+            let mut finish = Some(finish);
+            worker::js_sys::Promise::new(&mut |resolve, _reject| {
+                let finish = finish.take();
+                answer.on_answer(Box::new(move |resp| {
+                    let resp = match finish {
+                        Some(f) => f.apply(resp),
+                        None => resp,
+                    };
+                    let _ = resolve.call1(&worker::wasm_bindgen::JsValue::UNDEFINED, &into_js(Ok(resp)));
+                }));
+            })
+            .into()
+        }
     }
+}
+
+/// What routing and the route's first steps came to.
+enum Outcome {
+    /// Answered already: a rejected path, a 404 or 405, or a route that never waited.
+    Now(worker::Response),
+    /// The route's scope waits on the runtime (and runs on under `waitUntil`); its answer
+    /// arrives through this.
+    Later(Rc<Answer>),
+}
+
+/// What is done to every response on its way out: a `HEAD` answered by a `GET` route loses
+/// its body; builds with `expose-routing` add the routing headers.
+struct Finish {
+    head_from_get: bool,
+    view: RouteView,
+    #[cfg(feature = "expose-routing")]
+    runtime_url: String,
+}
+
+impl Finish {
+    fn new(_req: &web_sys::Request) -> Finish {
+        Finish {
+            head_from_get: false,
+            view: RouteView::default(),
+            #[cfg(feature = "expose-routing")]
+            runtime_url: _req.url(),
+        }
+    }
+
+    fn apply(self, resp: worker::Response) -> worker::Response {
+        let resp = if self.head_from_get {
+            worker::ResponseBuilder::new().with_status(resp.status_code()).with_headers(resp.headers().clone()).empty()
+        } else {
+            resp
+        };
+        #[cfg(feature = "expose-routing")]
+        let resp = self.view.stamp(resp, &self.runtime_url);
+        resp
+    }
+}
+
+/// Routes the request and starts its route's scope (see [`fetch_export`]).
+fn start(app: &'static App, req: web_sys::Request, env: worker::Env, ctx: &worker::Context) -> (Outcome, Finish) {
+    let mut finish = Finish::new(&req);
+    let outcome = route_and_run(app, req, env, ctx, &mut finish);
+    (outcome, finish)
 }
 
 /// `worker`'s own conversion to the runtime's `Response`, with the fallback of
@@ -195,13 +262,14 @@ pub(crate) fn quiet_logs(env: &worker::Env) -> bool {
     })
 }
 
-async fn route_and_run(
+fn route_and_run(
     app: &'static App,
     req: web_sys::Request,
     env: worker::Env,
-    ctx: worker::Context,
-    view: &mut RouteView,
-) -> worker::Response {
+    ctx: &worker::Context,
+    finish: &mut Finish,
+) -> Outcome {
+    let view = &mut finish.view;
     let t0 = now_ms();
     let method = req.method();
     let ray = crate::log::Ray::of(&req);
@@ -220,7 +288,7 @@ async fn route_and_run(
             Err(_) => {
                 log.request(400, now_ms().saturating_sub(t0), "bad_url");
                 view.rejected(&"unparsable URL");
-                return plain(400, "bad request\n");
+                return Outcome::Now(plain(400, "bad request\n"));
             }
         },
     };
@@ -229,7 +297,7 @@ async fn route_and_run(
         Err(e) => {
             log.request(e.status(), now_ms().saturating_sub(t0), &format!("path_rejected: {e}"));
             view.rejected(&e);
-            return plain(e.status(), if e.status() == 414 { "uri too long\n" } else { "bad request\n" });
+            return Outcome::Now(plain(e.status(), if e.status() == 414 { "uri too long\n" } else { "bad request\n" }));
         }
     };
     view.routed_path(&path);
@@ -237,23 +305,23 @@ async fn route_and_run(
         Ok(r) => r,
         Err(e) => {
             log.error(500, e);
-            return plain(500, "internal error\n");
+            return Outcome::Now(plain(500, "internal error\n"));
         }
     };
     match router.route(Method::from_request(&method), &path) {
         Routed::NotFound => {
             log.request(404, now_ms().saturating_sub(t0), "not_found");
-            plain(404, "not found\n")
+            Outcome::Now(plain(404, "not found\n"))
         }
         Routed::MethodNotAllowed(allow) => {
             log.request(405, now_ms().saturating_sub(t0), "method_not_allowed");
             let resp = plain(405, "method not allowed\n");
             let _ = resp.headers().set("allow", &allow.to_string());
-            resp
+            Outcome::Now(resp)
         }
         Routed::Found { index, params, rest, head_from_get } => {
             let Some(entry) = app.routes().get(index) else {
-                return plain(500, "internal error\n");
+                return Outcome::Now(plain(500, "internal error\n"));
             };
             log.route = entry.meta.pattern;
             view.route(entry.meta.pattern);
@@ -277,29 +345,23 @@ async fn route_and_run(
                 outbound: entry.meta.outbound,
                 t0,
             };
-            let (tx, mut rx) = oneshot::channel();
+            let (answer, tx) = Answer::new(|| plain(500, "internal error\n"));
             let mut run = (entry.run)(d, tx);
+            finish.head_from_get = head_from_get;
             // The route's scope (verifier, storage, handler, then its `After` tasks) must run to
-            // completion even if the client hangs up, so whatever of it is still pending when
-            // this fetch handler yields goes to `waitUntil`. The runtime can only cancel at such
-            // a yield, so the first poll is made here: a handler that answers without waiting on
-            // I/O costs no `waitUntil` promise and no extra task hop.
-            let finished = std::future::poll_fn(|cx| std::task::Poll::Ready(run.as_mut().poll(cx).is_ready())).await;
-            let answered = rx.try_recv().ok().flatten();
+            // completion even if the client hangs up, so whatever of it is still pending after
+            // this first poll goes to `waitUntil`. The runtime can only cancel at a yield, so
+            // the first poll is made here: a handler that answers without waiting on I/O costs
+            // no `waitUntil` promise and no task.
+            let waker = std::task::Waker::noop();
+            let finished = run.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready();
             if !finished {
                 ctx.wait_until(run);
             }
-            let resp = match answered {
-                Some(resp) => resp,
-                None => rx.await.unwrap_or_else(|_| plain(500, "internal error\n")),
-            };
-            if head_from_get {
-                return worker::ResponseBuilder::new()
-                    .with_status(resp.status_code())
-                    .with_headers(resp.headers().clone())
-                    .empty();
+            match answer.take() {
+                Some(resp) => Outcome::Now(resp),
+                None => Outcome::Later(answer),
             }
-            resp
         }
     }
 }

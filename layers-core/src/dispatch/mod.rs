@@ -7,6 +7,7 @@
 //! Object calls by [`crate::durable_object`]. What the macros expand to reaches these items
 //! through [`crate::__private`].
 
+pub(crate) mod answer;
 pub(crate) mod app;
 pub(crate) mod fetch;
 pub(crate) mod handler_cx;

@@ -5,8 +5,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use futures_channel::oneshot;
-
 use super::handler_cx::{taken, HandlerCx};
 use super::scope::Dispatch;
 use super::scope::{dispatch_pause, run_route};
@@ -248,7 +246,7 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     }
 }
 
-type RunFn = fn(Dispatch, oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()>;
+type RunFn = fn(Dispatch, super::answer::AnswerTx) -> LocalBoxFuture<'static, ()>;
 
 /// One entry of the app's route table.
 #[derive(Clone, Copy)]

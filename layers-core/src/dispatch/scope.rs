@@ -5,8 +5,9 @@
 
 use std::rc::Rc;
 
-use futures_channel::oneshot;
 use worker::web_sys;
+
+use super::answer::AnswerTx;
 
 use super::fetch::{error_response, plain};
 use super::handler_cx::HandlerCx;
@@ -43,7 +44,7 @@ type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc
 /// A route's handler ([`Route::call`]).
 type CallFn<V> = for<'r> fn(RouteCx<'r, V>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
 
-pub(super) fn run_route<H: Route>(d: Dispatch, tx: oneshot::Sender<worker::Response>) -> LocalBoxFuture<'static, ()> {
+pub(super) fn run_route<H: Route>(d: Dispatch, tx: AnswerTx) -> LocalBoxFuture<'static, ()> {
     // Only what is specific to the route is generic over it: which storage it opens and its
     // handler, passed as two function pointers. The scope itself (body, verification, the
     // reply, the `After` tasks) is generic over the verifier only: one copy per identity
@@ -51,13 +52,13 @@ pub(super) fn run_route<H: Route>(d: Dispatch, tx: oneshot::Sender<worker::Respo
     Box::pin(drive::<H::Identity>(d, tx, crate::storage::open::open_for_route::<H>, H::call))
 }
 
-async fn drive<V: Verifier>(d: Dispatch, tx: oneshot::Sender<worker::Response>, open: OpenFn<V>, call: CallFn<V>) {
+async fn drive<V: Verifier>(d: Dispatch, tx: AnswerTx, open: OpenFn<V>, call: CallFn<V>) {
     // The request's scope: every Claims, handle and After task of this request borrows
     // `scope`'s lifetime, which ends when this future does.
     let scope = ();
     let after = After::new();
     let resp = scoped::<V>(&scope, d, after.clone(), open, call).await;
-    let _ = tx.send(resp);
+    tx.send(resp);
     after.run_all().await;
 }
 

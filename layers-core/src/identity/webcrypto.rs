@@ -1,6 +1,6 @@
 //! RS256 signature checks through the runtime's WebCrypto (`crypto.subtle`), for
-//! [`AccessJwt`](super::AccessJwt) in Workers (wasm32 only): pure-Rust RSA compiled to wasm at
-//! `opt-level = "z"` is far slower than the runtime's native implementation.
+//! [`AccessJwt`](super::AccessJwt) in Workers (wasm32 only): pure-Rust RSA compiled to wasm is
+//! far slower than the runtime's native implementation.
 //!
 //! Only the signature moves here; the token is parsed and its claims checked in Rust exactly
 //! as natively. The key handed to WebCrypto is re-encoded from the parsed, size-checked
@@ -28,6 +28,32 @@ const MAX_CACHED_KEYS: usize = 64;
 /// isolate runs one thread, so a `JsValue` may live there).
 pub(super) type KeyCache = RefCell<Vec<(RsaPublicKey, JsValue)>>;
 
+/// `crypto.subtle`, its `verify` and `importKey`, and RS256's algorithm object, looked up
+/// once per isolate (every verification would otherwise ask the global scope for them again).
+struct Subtle {
+    subtle: JsValue,
+    verify: Function,
+    import_key: Function,
+    /// `{ name: "RSASSA-PKCS1-v1_5" }`, as `verify` takes it (never changed after it is made).
+    rsassa: Object,
+}
+
+impl Subtle {
+    fn find() -> Result<Subtle, JsValue> {
+        let subtle = subtle()?;
+        let method =
+            |name: &str| -> Result<Function, JsValue> { Reflect::get(&subtle, &JsValue::from_str(name))?.dyn_into() };
+        let (verify, import_key) = (method("verify")?, method("importKey")?);
+        let rsassa = object(&[("name", &JsValue::from_str(RSASSA))])?;
+        Ok(Subtle { subtle, verify, import_key, rsassa })
+    }
+}
+
+thread_local! {
+    // `None` when the runtime has no WebCrypto: every signature is then "does not verify".
+    static SUBTLE: Option<Subtle> = Subtle::find().ok();
+}
+
 /// Whether `signature` is an RSASSA-PKCS1-v1_5 / SHA-256 signature (RS256) of `signing_input`
 /// by `key`. A signature whose length is not the modulus length is refused before WebCrypto is
 /// asked; any failure on the way is `false`.
@@ -35,20 +61,28 @@ pub(super) async fn verify_rs256(key: &RsaPublicKey, keys: &KeyCache, signing_in
     if signature.len() != key.size() {
         return false;
     }
-    let Ok(subtle) = subtle() else { return false };
-    let Ok(crypto_key) = imported(&subtle, keys, key).await else { return false };
-    let Ok(algorithm) = object(&[("name", &JsValue::from_str(RSASSA))]) else { return false };
+    let Some((subtle, verify, algorithm, import_key)) = SUBTLE
+        .with(|s| s.as_ref().map(|s| (s.subtle.clone(), s.verify.clone(), s.rsassa.clone(), s.import_key.clone())))
+    else {
+        return false;
+    };
+    let Ok(crypto_key) = imported(&subtle, &import_key, keys, key).await else { return false };
     // Copies into JS memory: nothing refers to wasm memory across the await.
-    let args =
-        [algorithm.into(), crypto_key, Uint8Array::from(signature).into(), Uint8Array::from(signing_input).into()];
-    match call(&subtle, "verify", &args).await {
+    let (signature, data) = (Uint8Array::from(signature), Uint8Array::from(signing_input));
+    let verdict = verify.call4(&subtle, &algorithm, &crypto_key, &signature, &data);
+    match awaited(verdict).await {
         Ok(verdict) => verdict.as_bool() == Some(true),
         Err(_) => false,
     }
 }
 
 /// The `CryptoKey` for `key`, imported once per key cache.
-async fn imported(subtle: &JsValue, keys: &KeyCache, key: &RsaPublicKey) -> Result<JsValue, JsValue> {
+async fn imported(
+    subtle: &JsValue,
+    import_key: &Function,
+    keys: &KeyCache,
+    key: &RsaPublicKey,
+) -> Result<JsValue, JsValue> {
     if let Some(k) = keys.borrow().iter().find(|(known, _)| known == key).map(|(_, k)| k.clone()) {
         return Ok(k);
     }
@@ -63,8 +97,9 @@ async fn imported(subtle: &JsValue, keys: &KeyCache, key: &RsaPublicKey) -> Resu
     ])?;
     let algorithm = object(&[("name", &JsValue::from_str(RSASSA)), ("hash", &JsValue::from_str("SHA-256"))])?;
     let usages = Array::of1(&JsValue::from_str("verify"));
-    let args = [JsValue::from_str("jwk"), jwk.into(), algorithm.into(), JsValue::FALSE, usages.into()];
-    let crypto_key = call(subtle, "importKey", &args).await?;
+    let args: Array =
+        [JsValue::from_str("jwk"), jwk.into(), algorithm.into(), JsValue::FALSE, usages.into()].iter().collect();
+    let crypto_key = awaited(Reflect::apply(import_key, subtle, &args)).await?;
     if !crypto_key.is_object() {
         return Err(JsValue::from_str("importKey gave no key"));
     }
@@ -102,12 +137,9 @@ fn subtle() -> Result<JsValue, JsValue> {
     }
 }
 
-/// `subtle[method](...args)`, awaited.
-async fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(subtle, &JsValue::from_str(method))?.dyn_into()?;
-    let js_args: Array = args.iter().collect();
-    let out = Reflect::apply(&f, subtle, &js_args)?;
-    JsFuture::from(js_sys::Promise::resolve(&out)).await
+/// What a WebCrypto call returned (a promise), awaited; a throw is an error too.
+async fn awaited(out: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(js_sys::Promise::resolve(&out?)).await
 }
 
 /// A plain object with these members.

@@ -25,7 +25,7 @@
 //!
 //! # What is measured (per crate, seconds)
 //! Every build is `cargo build --locked --target wasm32-unknown-unknown -p <crate>` in the
-//! bench workspace, `--release` where stated (our release profile: `opt-level = "z"`, fat
+//! bench workspace, `--release` where stated (our release profile: `opt-level = 3`, fat
 //! LTO, one codegen unit — what worker-build compiles).
 //! - **cold release**: with the dependencies already compiled,
 //!   `cargo clean -p <crate> --release --target wasm32-unknown-unknown`, then the timed

@@ -13,6 +13,7 @@
 //! * `state`: what those keep between requests, in a [`VerifierState`](super::VerifierState).
 
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -33,7 +34,7 @@ pub use settings::fuzz_check_unsigned;
 pub use settings::AccessSettings;
 #[cfg(test)]
 pub(crate) use signature::verify_rs256;
-use state::AccessState;
+use state::{AccessState, SettingsInputs, SETTINGS_KEPT};
 use token_cache::Verified;
 
 /// The header Cloudflare Access puts the token in.
@@ -236,17 +237,48 @@ impl<C: AccessConfig> AccessJwt<C> {
         }
     }
 
+    /// [`settings`](Self::settings), made once per distinct set of var values and kept in
+    /// `state` (making them parses the team domain and AUD list and formats two URLs).
+    fn settings_kept(cx: &VerifyCx<'_>, state: &AccessState) -> Result<Rc<AccessSettings>, Deny> {
+        let inputs = Self::settings_inputs(cx);
+        if let Some(s) = state.settings.borrow().iter().find(|(i, _)| *i == inputs).map(|(_, s)| Rc::clone(s)) {
+            return Ok(s);
+        }
+        let settings = Rc::new(Self::settings_from(&inputs)?);
+        let mut kept = state.settings.borrow_mut();
+        if kept.len() >= SETTINGS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((inputs, Rc::clone(&settings)));
+        Ok(settings)
+    }
+
     /// The settings from this request's vars.
     ///
     /// # Errors
     /// 503 when the team domain or AUD var is unset or unusable.
     pub fn settings(cx: &VerifyCx<'_>) -> Result<AccessSettings, Deny> {
-        let team = cx
-            .var(C::TEAM_DOMAIN_VAR)
-            .ok_or_else(|| Deny::unavailable(format!("var {} is not set", C::TEAM_DOMAIN_VAR)))?;
-        let aud = cx.var(C::AUD_VAR).ok_or_else(|| Deny::unavailable(format!("var {} is not set", C::AUD_VAR)))?;
-        let certs = cx.var(C::CERTS_URL_VAR);
-        AccessSettings::new(&team, &aud, certs.as_deref(), C::LEEWAY_SECS)
+        Self::settings_from(&Self::settings_inputs(cx))
+    }
+
+    /// The vars (and leeway) settings are made from.
+    fn settings_inputs(cx: &VerifyCx<'_>) -> SettingsInputs {
+        SettingsInputs {
+            team: cx.var(C::TEAM_DOMAIN_VAR),
+            aud: cx.var(C::AUD_VAR),
+            certs: cx.var(C::CERTS_URL_VAR),
+            leeway: C::LEEWAY_SECS,
+        }
+    }
+
+    fn settings_from(inputs: &SettingsInputs) -> Result<AccessSettings, Deny> {
+        let Some(team) = inputs.team.as_deref() else {
+            return Err(Deny::unavailable(format!("var {} is not set", C::TEAM_DOMAIN_VAR)));
+        };
+        let Some(aud) = inputs.aud.as_deref() else {
+            return Err(Deny::unavailable(format!("var {} is not set", C::AUD_VAR)));
+        };
+        AccessSettings::new(team, aud, inputs.certs.as_deref(), inputs.leeway)
             .map_err(|e| Deny::unavailable(format!("Access configuration: {e}")))
     }
 }
@@ -279,11 +311,11 @@ impl<C: AccessConfig> Verifier for AccessJwt<C> {
     }
 
     async fn verify(cx: &VerifyCx<'_>) -> Result<AccessClaims, Deny> {
-        let settings = Self::settings(cx)?;
-        let token = Self::token(cx)?;
         // What this context's family remembers: the isolate's in dispatch, a private one for
         // a built context (which can therefore never feed keys or tokens to dispatch's).
         let state = cx.state::<AccessState>();
+        let settings = Self::settings_kept(cx, &state)?;
+        let token = Self::token(cx)?;
         let remember_secs = C::VERIFIED_TOKEN_SECS.min(MAX_VERIFIED_TOKEN_SECS);
         let remembering = C::VERIFIED_TOKENS > 0 && remember_secs > 0;
         if remembering {

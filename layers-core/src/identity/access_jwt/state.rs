@@ -15,6 +15,19 @@ use std::rc::Rc;
 use super::key_cache::{CacheEntry, Fetched};
 use super::token_cache::Verified;
 
+/// How many distinct [`SettingsInputs`] keep their settings.
+pub(super) const SETTINGS_KEPT: usize = 8;
+
+/// What [`AccessSettings`](super::AccessSettings) are made from: the team domain, AUD and JWKS
+/// URL vars as read, and the leeway.
+#[derive(PartialEq, Eq)]
+pub(super) struct SettingsInputs {
+    pub(super) team: Option<String>,
+    pub(super) aud: Option<String>,
+    pub(super) certs: Option<String>,
+    pub(super) leeway: u64,
+}
+
 /// Everything `AccessJwt` keeps in one [`VerifierState`](crate::identity::VerifierState).
 #[derive(Default)]
 pub(super) struct AccessState {
@@ -36,6 +49,10 @@ pub(super) struct AccessState {
     /// Header segments that passed the strict check, with the kid each names, oldest first
     /// (`header`).
     pub(super) checked_headers: RefCell<Vec<(String, Option<String>)>>,
+    /// Settings made from vars, with the var values they were made from (the vars do not
+    /// change while an isolate lives, so this is one entry per configuration; a request whose
+    /// values differ from every entry makes its own). At most [`SETTINGS_KEPT`] entries.
+    pub(super) settings: RefCell<Vec<(SettingsInputs, Rc<super::AccessSettings>)>>,
     /// Imported `CryptoKey`s (Workers only).
     #[cfg(target_arch = "wasm32")]
     pub(super) crypto_keys: crate::identity::webcrypto::KeyCache,

@@ -36,7 +36,7 @@ pub(super) struct Verified {
     /// [`AccessState::tag_of`] the token.
     pub(super) tag: u64,
     pub(super) token: String,
-    pub(super) settings: AccessSettings,
+    pub(super) settings: std::rc::Rc<AccessSettings>,
     pub(super) kid: String,
     pub(super) key: RsaPublicKey,
     pub(super) times: Times,
@@ -94,7 +94,7 @@ impl AccessState {
     ) -> Option<Rc<Verified>> {
         let tag = self.tag_of(token)?;
         let hit =
-            self.verified.borrow().iter().find(|e| is_token(e, tag, token) && e.settings == *settings).cloned()?;
+            self.verified.borrow().iter().find(|e| is_token(e, tag, token) && *e.settings == *settings).cloned()?;
         if hit.fresh(now, secs) {
             Some(hit)
         } else {
@@ -186,7 +186,16 @@ mod tests {
         let key = private(KEY_A).to_public_key();
         let claims = AccessClaims::Service { common_name: "c".into(), sub: String::new() };
         let times = Times { exp: Some(1), nbf: None, iat: None };
-        let e = Verified { tag: ta, token: a.into(), settings, kid: "k".into(), key, times, claims, at: 0 };
+        let e = Verified {
+            tag: ta,
+            token: a.into(),
+            settings: settings.into(),
+            kid: "k".into(),
+            key,
+            times,
+            claims,
+            at: 0,
+        };
         assert!(is_token(&e, ta, a));
         // A token with the same tag (a collision) but other bytes, or another length, is not it.
         assert!(!is_token(&e, ta, b));
