@@ -222,21 +222,42 @@ pub(crate) fn bench(ctx: &mut Ctx, opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Cold starts of the reference app, the bench layers Worker and the hand-written one: a new
-/// plain workerd per sample (10, or 3 in a smoke run), each answering one public request.
+/// Labels of the cold-start rows (the targets find them by these).
+pub(crate) mod cold_label {
+    pub(crate) const APP: &str = "reference app (app/)";
+    pub(crate) const LAYERS: &str = "layers (bench/)";
+    pub(crate) const LAYERS_QUIET: &str = "layers, LAYERS_LOG=errors (bench/)";
+    pub(crate) const HAND: &str = "hand-written workers-rs (bench/)";
+    pub(crate) const HAND_LOG: &str = "hand-written, one JSON line per request (bench/)";
+}
+
+/// Cold starts of the reference app, the bench layers Worker and the hand-written one, each
+/// with and without its log line (the first `console.log` of an isolate has a cost of its own):
+/// a new plain workerd per sample (10, or 3 in a smoke run), the Workers taking turns sample by
+/// sample, each answering one public request.
 fn cold_starts(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<Vec<(String, Vec<crate::cold::ColdStart>)>> {
     let samples = if opts.smoke { 3 } else { 10 };
     let root = ctx.root.join("target").join("bench-cold");
-    let workers = [
-        ("reference app (app/)", ctx.app.join("build"), "/hello/cold", "app"),
-        ("layers (bench/)", bench_dir.join("layers-worker").join("build"), "/hello", "layers"),
-        ("hand-written workers-rs (bench/)", bench_dir.join("hand-worker").join("build"), "/hello", "hand"),
+    let (layers, hand) = (bench_dir.join("layers-worker").join("build"), bench_dir.join("hand-worker").join("build"));
+    // (label, build, path, state directory, vars)
+    type ColdWorker<'a> = (&'a str, &'a Path, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let workers: [ColdWorker<'_>; 5] = [
+        (cold_label::APP, &ctx.app.join("build"), "/hello/cold", "app", &[]),
+        (cold_label::LAYERS, &layers, "/hello", "layers", &[]),
+        (cold_label::LAYERS_QUIET, &layers, "/hello", "layers-quiet", &[("LAYERS_LOG", "errors")]),
+        (cold_label::HAND, &hand, "/hello", "hand", &[]),
+        (cold_label::HAND_LOG, &hand, "/hello", "hand-log", &[("HAND_LOG", "wide")]),
     ];
+    let mut runs: Vec<Vec<crate::cold::ColdStart>> = vec![Vec::with_capacity(samples); workers.len()];
+    for _ in 0..samples {
+        for (i, (_, build, path, key, vars)) in workers.iter().enumerate() {
+            let (js, wasm) = (build.join("index.js"), build.join("index_bg.wasm"));
+            let modules = [plain::Module::Es("index.js", &js), plain::Module::Wasm("index_bg.wasm", &wasm)];
+            runs[i].extend(crate::cold::measure(ctx, &root.join(key), &modules, vars, path, 1)?);
+        }
+    }
     let mut out = Vec::new();
-    for (label, build, path, key) in workers {
-        let (js, wasm) = (build.join("index.js"), build.join("index_bg.wasm"));
-        let modules = [plain::Module::Es("index.js", &js), plain::Module::Wasm("index_bg.wasm", &wasm)];
-        let runs = crate::cold::measure(ctx, &root.join(key), &modules, &[], path, samples)?;
+    for ((label, ..), runs) in workers.iter().zip(runs) {
         let med = |f: fn(&crate::cold::ColdStart) -> f64| f(&median(&runs, f));
         log(format!(
             "cold start {label}: startup {:.1} ms, first response {:.1} ms, total {:.1} ms (medians of {samples})",
@@ -244,7 +265,7 @@ fn cold_starts(ctx: &mut Ctx, opts: &Options, bench_dir: &Path) -> Result<Vec<(S
             med(|c| c.first_ms),
             med(|c| c.total_ms())
         ));
-        out.push((label.to_owned(), runs));
+        out.push(((*label).to_owned(), runs));
     }
     let _ = std::fs::remove_dir_all(&root);
     Ok(out)

@@ -225,7 +225,9 @@ fn render_cold(s: &mut String, fig: &Figures) {
         "## Cold start (plain workerd, a new process per sample, median of {n})\n\n\
          *startup*: spawning workerd until its socket accepts (it loads the Worker — glue, wasm compile and \
          instantiation — before it listens); *first response*: from then to the first request's complete answer \
-         (everything the Worker builds on first use).\n"
+         (everything the Worker builds on first use). The first `console.log` of a workerd isolate loads Node's \
+         `inspect` formatter, which a Worker that logs pays on its first request: hence the rows with and without \
+         a log line.\n"
     );
     let _ = writeln!(s, "| Worker | startup | first response | total |\n|---|---|---|---|");
     let med = |runs: &[ColdStart], f: fn(&ColdStart) -> f64| f(&median(runs, f));
