@@ -71,7 +71,7 @@ pub async fn serve(
 /// is; a `fetch` handler may return a `Response` or a promise of one. Otherwise the scope,
 /// already started, goes to `waitUntil` (it must run to its end even if the client hangs up),
 /// and the handler returns a bare promise whose resolve function the scope calls the moment it
-/// answers ([`Answer`]). `#[worker::event(fetch)]`'s `async` export would instead make a second
+/// answers (`dispatch::answer`). `#[worker::event(fetch)]`'s `async` export would instead make a second
 /// task that polls for the answer: a promise, a closure and microtask hops per request more.
 ///
 /// Polling once with a no-op waker is sound: every `Future` must store the waker of its
