@@ -321,7 +321,7 @@ pub(crate) const fn contains(list: &[&str], s: &str) -> bool {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::request::pattern::{Method, Seg};
 
@@ -344,25 +344,34 @@ pub(super) mod tests {
             method,
             pattern: leak(pattern.to_owned()),
             segments: Box::leak(segments.into_boxed_slice()),
-            identity: "Public",
-            identity_as_written: "Public",
-            shadows: &[],
-            storage: &[],
             handler: leak(format!("h{}", pattern.replace(['/', ':', '*'], "_"))),
-            grants: &[],
-            identity_type: crate::__private::unnamed,
-            secrets: &[],
-            tokens: &[],
-            verifier_vars: &[],
-            vars: &[],
-            verifier_outbound: &[],
-            outbound: &[],
-            security: crate::__private::undescribed,
-            params: &[],
-            verifier_reads_body: false,
-            responses: &[],
+            ..BLANK
         }
     }
+
+    /// A `Public` route that declares nothing: what the tests' routes start from.
+    pub(crate) const BLANK: RouteMeta = RouteMeta {
+        method: Method::Get,
+        pattern: "",
+        segments: &[],
+        identity: "Public",
+        identity_as_written: "Public",
+        shadows: &[],
+        storage: &[],
+        handler: "",
+        grants: &[],
+        identity_type: crate::__private::unnamed,
+        secrets: &[],
+        tokens: &[],
+        verifier_vars: &[],
+        vars: &[],
+        verifier_outbound: &[],
+        outbound: &[],
+        security: crate::__private::undescribed,
+        params: &[],
+        verifier_reads_body: false,
+        responses: &[],
+    };
 
     pub(super) fn entries(metas: &[RouteMeta]) -> &'static [RouteEntry] {
         Box::leak(metas.iter().map(|m| RouteEntry::described(*m)).collect::<Vec<_>>().into_boxed_slice())

@@ -38,21 +38,8 @@ const fn described(
         segments,
         identity: "?",
         identity_as_written: "?",
-        shadows: &[],
-        storage: &[],
         handler,
-        grants: &[],
-        identity_type: crate::__private::unnamed,
-        secrets: &[],
-        tokens: &[],
-        verifier_vars: &[],
-        vars: &[],
-        verifier_outbound: &[],
-        outbound: &[],
-        security: crate::__private::undescribed,
-        params: &[],
-        verifier_reads_body: false,
-        responses: &[],
+        ..crate::check::tests::BLANK
     }
 }
 
