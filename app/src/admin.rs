@@ -161,7 +161,7 @@ fn html_table(
     html
 }
 
-fn admin_email(who: &Claims<'_, Admin>) -> String {
+pub(crate) fn admin_email(who: &Claims<'_, Admin>) -> String {
     who.email().unwrap_or_default().to_owned()
 }
 
@@ -200,7 +200,7 @@ async fn render_dashboard(
             "<!doctype html><meta charset=utf-8><title>admin</title><h1>admin</h1><p>Signed in as {}</p><p>{subscribers} subscribers</p><ul>",
             escape(&admin_email(who))
         );
-        for p in ["subscribers", "contacts", "inbound", "digests", "flags"] {
+        for p in ["subscribers", "contacts", "inbound", "digests", "flags", "webmentions"] {
             html.push_str(&format!("<li><a href=\"/admin/{p}\">{p}</a></li>"));
         }
         html.push_str("</ul>");
@@ -242,7 +242,7 @@ pub async fn subscribers(req: Request, _who: Claims<'_, Admin>, db: D1<'_>) -> R
 }
 
 /// A list ordered by a numeric `id`, newest first, with keyset pagination on it.
-async fn by_id_desc(req: &Request, db: &D1<'_>, title: &str, sql: &str) -> Result<Response> {
+pub(crate) async fn by_id_desc(req: &Request, db: &D1<'_>, title: &str, sql: &str) -> Result<Response> {
     let limit = page_limit(req.query("limit").as_deref())?;
     let cursor = id_cursor(req.query("cursor").as_deref())?;
     let rows: Vec<serde_json::Value> = db.prepare(sql).bind(&[&cursor, &(limit + 1)]).all().await?;
@@ -374,7 +374,7 @@ pub async fn reindex(
 
 /// 415 problem+json unless the media type is exactly `application/json` (parameters such as
 /// `charset` allowed).
-fn reindex_content_type(ct: Option<&str>) -> Result<()> {
+pub(crate) fn reindex_content_type(ct: Option<&str>) -> Result<()> {
     let mime = ct.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if mime == "application/json" {
         Ok(())

@@ -106,19 +106,26 @@ struct Count {
 }
 
 /// The weekly jobs: the digest mail to every active subscriber ([`run`]: one edition
-/// per week, nobody mailed twice, a `digest_runs` row with the counts of every run).
-#[scheduled("0 2 * * SUN", storage(D1 because(FixedSchema, ComplexSql, "subscribers and the digests sent"), Queue = "WEBMENTIONS" because(Retries, BackgroundJobs, "webmention fetches to retry")), vars(SITE_NAME, SITE_URL, MAIL_FROM), outbound(MAIL_URL))]
+/// per week, nobody mailed twice, a `digest_runs` row with the counts of every run), the retry of
+/// received webmentions still unverified and of webmention sends that failed
+/// (`WEBMENTION_SEND_BACKOFF_SECS`: the base of their doubling wait, default three days).
+#[scheduled("0 2 * * SUN", storage(D1 because(FixedSchema, ComplexSql, "subscribers and the digests sent"), Queue = "WEBMENTIONS" because(Retries, BackgroundJobs, "webmention fetches and sends to retry")), vars(SITE_NAME, SITE_URL, MAIL_FROM, WEBMENTION_SEND_BACKOFF_SECS), outbound(MAIL_URL))]
 pub async fn weekly_digest(
     who: Claims<'_, System>,
     db: D1<'_>,
     vars: Vars<'_>,
     out: Outbound<'_>,
-    webmentions: Queue<'_, webmention::WebmentionJob>,
+    webmentions: Queue<'_, webmention::WebmentionTask>,
     unsubscribe_links: Mint<'_, Unsubscribe>,
 ) -> Result<()> {
     // The digest's outcome is returned once the other weekly work has run too.
     let digest = run(&who, &db, &vars, &out, &unsubscribe_links).await;
     webmention::retry_pending(&db, &webmentions).await?; // mentions still unverified after an hour
+    let base = vars
+        .get("WEBMENTION_SEND_BACKOFF_SECS")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(webmention::DEFAULT_SEND_BACKOFF_SECS);
+    webmention::retry_sends(&db, &webmentions, base).await?;
     digest.map(|_counts| ())
 }
 

@@ -32,8 +32,11 @@
 //!   3 calls per bucket.
 //! - `POST /api/webmention` ([`webmention`]): Public plus an abuse guard and the outbound URL
 //!   guard on `source`; the `webmentions` queue fetches the source through its declared `Outbound`.
+//! - `POST /admin/posts` ([`posts`]): publishes a post; queues its reindex and a webmention to
+//!   every outside page it links to (`webmention-sends`: endpoint discovery and sending through
+//!   the outbound URL guard, doubling retries); `GET /admin/webmentions` lists them.
 //! - cron `0 2 * * SUN` ([`digest`]): the weekly digest (`digest_runs`, `digest_sends`) and
-//!   webmention retries.
+//!   webmention retries (received mentions to verify, sends that failed).
 //!
 #![doc = include_str!("../ROUTES.md")]
 #![forbid(unsafe_code)]
@@ -53,6 +56,7 @@ pub mod files;
 pub mod flags;
 pub mod inbound;
 pub mod mail;
+pub mod posts;
 pub mod rate_limiter;
 pub mod reindex;
 pub mod request_demo;
@@ -206,6 +210,8 @@ app! {
         ai::summarize, ai::upsert_vectors, ai::query_vectors, ai::describe_vectors, ai::get_vector, ai::delete_vector,
         webmention::receive_webmention,
         webmention::list_webmentions,
+        webmention::sent_webmentions,
+        posts::publish,
         request_demo::show_headers, request_demo::hello, request_demo::go,
         flags::public_flag,
         #[cfg(feature = "attack-routes")]
@@ -216,6 +222,6 @@ app! {
         attacks::slow_keys,
     ],
     crons: [digest::weekly_digest],
-    queues: [webmention::verify_webmentions, reindex::reindex, reindex::dead_letters],
+    queues: [webmention::webmention_tasks, reindex::reindex, reindex::dead_letters],
     durable_objects: [rate_limiter::RateLimiter],
 }

@@ -5,6 +5,7 @@ use layers_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::search;
+use crate::webmention::{self, WebmentionTask};
 
 /// A request to reindex one post, sent by `POST /api/reindex` and consumed by [`reindex()`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,12 +59,43 @@ pub async fn request_reindex_raw(
     Ok(Response::from_json(&serde_json::json!({ "queued": 1 }))?.with_status(202))
 }
 
+/// The reason `POST /admin/posts` gives its jobs: after the reindex, the consumer queues the
+/// post's webmentions.
+pub const PUBLISH: &str = "publish";
+
+#[derive(Deserialize)]
+struct Body {
+    body: String,
+}
+
 /// Reindexes posts into the search table ([`search::reindex_batch`]: slug `*` rebuilds it all).
 /// A job whose slug starts with `fail-` is retried (and, after `max_retries`, dead-lettered):
-/// the explicit-retry path.
-#[queue("reindex", storage(D1 because(FixedSchema, FullTextSearch, "posts and their search index")))]
-pub async fn reindex(batch: Batch<'_, ReindexJob>, _who: Claims<'_, System>, db: D1<'_>) -> Result<()> {
-    search::reindex_batch(&batch, &db).await
+/// the explicit-retry path. For a job with reason [`PUBLISH`], a webmention to every outside page
+/// the post links to is then queued ([`webmention::SendJob`]).
+#[queue("reindex", storage(D1 because(FixedSchema, FullTextSearch, "posts and their search index"), Queue = "WEBMENTIONS" because(BackgroundJobs, Retries, "webmentions of published posts")), vars(SITE_URL))]
+pub async fn reindex(
+    batch: Batch<'_, ReindexJob>,
+    _who: Claims<'_, System>,
+    db: D1<'_>,
+    webmentions: Queue<'_, WebmentionTask>,
+    vars: Vars<'_>,
+) -> Result<()> {
+    search::reindex_batch(&batch, &db).await?;
+    let published: Vec<&str> =
+        (&batch).into_iter().map(|m| m.body()).filter(|j| j.reason == PUBLISH).map(|j| j.slug.as_str()).collect();
+    if published.is_empty() {
+        return Ok(());
+    }
+    let site = crate::blog::site_url(&vars)?;
+    let site = layers_core::Url::parse(&site)
+        .map_err(|_| Error::new(503, "service unavailable").with_detail("var SITE_URL is not a URL"))?;
+    for slug in published {
+        let post: Option<Body> = db.prepare("SELECT body FROM posts WHERE slug = ?1").bind(&[&slug]).first().await?;
+        if let Some(post) = post {
+            webmention::queue_for_post(&db, &webmentions, slug, &post.body, &site).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Keeps what reached the dead-letter queue, whatever its shape.

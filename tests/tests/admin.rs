@@ -12,28 +12,8 @@ use common::*;
 
 const ADMIN: &str = "admin@example.com";
 
-/// A valid Access token of an allowlisted admin (fixture key a). The e2e target's rotation tests
-/// leave the JWKS stub serving key b: switch it back to a, and wait out the Worker's refetch
-/// interval if a refetch happened just before.
 fn admin_token() -> String {
-    assert_eq!(stub("POST", "/__control/jwks", Some("a")), "ok");
-    let token = access_token("a", &kid("a"), &user_claims(ADMIN));
-    for _ in 0..10 {
-        if send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", &token)], None).status == 200 {
-            return token;
-        }
-        std::thread::sleep(Duration::from_millis(1_000));
-    }
-    panic!("the admin token never passed");
-}
-
-fn as_admin(method: &str, path: &str, token: &str, body: Option<&str>) -> Resp {
-    let h = [("cf-access-jwt-assertion", token), ("content-type", "application/json")];
-    send(method, path, &h, body)
-}
-
-fn json(r: &Resp) -> serde_json::Value {
-    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
+    admin_token_of(ADMIN)
 }
 
 /// Every item of an admin list, following `next` (asserting each page's size).
@@ -124,6 +104,14 @@ fn admin_a_every_row_refuses_the_wrong_identity() {
         ("GET", "/admin/no-such-page".into(), None, 200),
         ("POST", format!("/admin/flags/{flag}"), Some("{\"on\":false}".into()), 200),
         ("POST", "/admin/reindex".into(), Some("{\"slug\":\"hello-layers\"}".into()), 202),
+        ("GET", "/admin/webmentions".into(), None, 200),
+        ("GET", "/admin/webmentions?dir=received".into(), None, 200),
+        (
+            "POST",
+            "/admin/posts".into(),
+            Some(format!("{{\"slug\":\"{flag}\",\"title\":\"Rows\",\"body\":\"No links here.\"}}")),
+            201,
+        ),
     ];
     for (method, path, body, want) in &rows {
         let b = body.as_deref();

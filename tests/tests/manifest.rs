@@ -89,9 +89,11 @@ fn reference_app_crons_and_queues() {
     let s = event_storage(cron);
     assert!(s.contains(&"D1:DB".to_owned()) && s.contains(&"Queue:WEBMENTIONS".to_owned()), "{s:?}");
     let wm = m.queues.iter().find(|q| q.source == "webmentions").expect("the webmentions consumer");
-    assert_eq!(wm.handler, "verify_webmentions");
+    assert_eq!(wm.handler, "webmention_tasks");
     assert_eq!(event_storage(wm), ["D1:DB"]);
-    assert!(m.queues.iter().any(|q| q.source == "reindex"));
+    // Publishing fans out through the reindex consumer: it queues the post's webmentions.
+    let reindex = m.queues.iter().find(|q| q.source == "reindex").expect("the reindex consumer");
+    assert_eq!(event_storage(reindex), ["D1:DB", "Queue:WEBMENTIONS"]);
     assert!(m.queues.iter().any(|q| q.source == "reindex-dlq"));
     // The Durable Object class written with layers, with the identity its calls run as.
     let limiter = m.durable_objects.iter().find(|d| d.class == "RateLimiter").expect("the RateLimiter class");
@@ -130,7 +132,11 @@ fn reference_app_markdown_and_mermaid() {
     assert!(md.contains("| app::blog::Confirm, app::Unsubscribe | — | subscribe |"), "{md}");
     assert!(md.contains("| — | app::BackupRole | backup\\_credentials |"), "{md}");
     assert!(md.contains("\n## Crons\n") && md.contains("| 0 2 \\* \\* SUN | System |"), "{md}");
-    assert!(md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | verify\\_webmentions |"));
+    assert!(
+        md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | webmention\\_tasks |"),
+        "{md}"
+    );
+    assert!(md.contains("| POST | /admin/posts | Guarded&lt;AccessJwt&lt;app::AdminAccess&gt;, EmailAllowlist&gt; | D1:DB, Queue:REINDEX | — | — | publish |"), "{md}");
     // One table row per route, cron, queue and Durable Object class, each with seven (routes),
     // five (events) or four (classes) cells; then one row per storage use, with its reasons.
     let (tables, rest) = md.split_once("\n## Secrets and vars\n").expect("a secrets section");
@@ -216,7 +222,7 @@ fn reference_app_markdown_and_mermaid() {
         backup.vars
     );
     assert_eq!(m.crons[0].secrets, ["SIGNING_KEY"]);
-    assert_eq!(m.crons[0].vars, ["SITE_NAME", "SITE_URL", "MAIL_FROM", "MAIL_URL"]);
+    assert_eq!(m.crons[0].vars, ["SITE_NAME", "SITE_URL", "MAIL_FROM", "WEBMENTION_SEND_BACKOFF_SECS", "MAIL_URL"]);
     // What each entry point calls: the verifier's fetches, STS for a Federation, `outbound(…)`.
     assert_eq!(admin.outbound.len(), 1);
     assert!(admin.outbound[0].starts_with("Access JWKS (var ACCESS_CERTS_URL"), "{:?}", admin.outbound);

@@ -119,8 +119,32 @@ async fn published(db: &D1<'_>, slug: &str) -> Result<Option<FullPost>> {
     .await
 }
 
+/// `text` as HTML: escaped, with each `http(s)://` URL (trailing punctuation left out) made a link
+/// — what a webmention receiver looks for in our page.
+fn linkify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("https://").or_else(|| rest.find("http://")) {
+        let end = rest[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .map_or(rest.len(), |e| start + e);
+        let raw = &rest[start..end];
+        let url = raw.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'']);
+        out.push_str(&escape_html(&rest[..start]));
+        if layers_core::Url::parse(url).is_ok_and(|u| u.host_str().is_some()) {
+            out.push_str(&format!("<a href=\"{0}\">{0}</a>", escape_html(url)));
+            out.push_str(&escape_html(&raw[url.len()..]));
+        } else {
+            out.push_str(&escape_html(raw));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(&escape_html(rest));
+    out
+}
+
 /// Slugs are 1–100 of `a-z 0-9 -`.
-fn valid_slug(slug: &str) -> bool {
+pub(crate) fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 100
         && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -154,8 +178,7 @@ pub async fn post(
         summary = escape_html(&p.summary),
         title = escape_html(&p.title),
     );
-    let paragraphs: String =
-        p.body.split("\n\n").map(|para| format!("<p>{}</p>\n", escape_html(para.trim()))).collect();
+    let paragraphs: String = p.body.split("\n\n").map(|para| format!("<p>{}</p>\n", linkify(para.trim()))).collect();
     let body = format!(
         "<article><h1>{title}</h1><p class=meta>{author} · <time>{date}</time></p>\n{paragraphs}\
          <p class=views>{views} views</p></article>",
@@ -333,7 +356,11 @@ struct SubscriberState {
 
 /// The link base for mails: var `SITE_URL` (never the request's `Host`, which the client
 /// chooses). Unset or not an http(s) origin → 503, nothing is mailed.
-fn site_url(vars: &Vars<'_>) -> Result<String> {
+/// `SITE_URL` without a trailing `/`: the public origin links and mentions point at.
+///
+/// # Errors
+/// 503 when the var is unset or not an http(s) URL.
+pub(crate) fn site_url(vars: &Vars<'_>) -> Result<String> {
     vars.get("SITE_URL")
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
         .map(|u| u.trim_end_matches('/').to_owned())
@@ -564,6 +591,17 @@ mod tests {
         assert_eq!(date(951_782_400), "2000-02-29");
         assert!(valid_slug("hello-layers") && valid_slug("a1"));
         assert!(!valid_slug("") && !valid_slug("Hello") && !valid_slug("a/b") && !valid_slug("a.png"));
+    }
+
+    #[test]
+    fn linkify_links_urls_and_escapes_the_rest() {
+        assert_eq!(linkify("plain <b>"), "plain &lt;b&gt;");
+        assert_eq!(
+            linkify("See https://a.example/x?y=1&z=2. Or (http://b.example/)"),
+            "See <a href=\"https://a.example/x?y=1&amp;z=2\">https://a.example/x?y=1&amp;z=2</a>. Or (<a href=\"http://b.example/\">http://b.example/</a>)"
+        );
+        assert_eq!(linkify("https://\"onmouseover=x"), "https://&quot;onmouseover=x");
+        assert_eq!(linkify("javascript:alert(1) https://"), "javascript:alert(1) https://");
     }
 
     #[test]

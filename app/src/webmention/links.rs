@@ -31,6 +31,32 @@ pub(crate) fn links_to(html: &str, base: &Url, target: &Url) -> bool {
 /// The `href` values of `<a>`, `<link>` and `<area>` start tags, entity-decoded, in order.
 /// Comments and the contents of `<script>`, `<style>`, `<textarea>`, `<title>` are skipped.
 fn hrefs(html: &str) -> Vec<String> {
+    start_tags(html)
+        .into_iter()
+        .filter(|t| matches!(t.name.as_str(), "a" | "link" | "area"))
+        .filter_map(|t| t.attr("href").map(str::to_owned))
+        .collect()
+}
+
+/// A start tag: its lower-case name and its attributes (lower-case names, entity-decoded
+/// values; the first of duplicate attributes wins, as in HTML).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct StartTag {
+    pub(super) name: String,
+    attrs: Vec<(String, String)>,
+}
+
+impl StartTag {
+    /// The value of attribute `name` (lower-case), if present (`""` for a bare attribute).
+    pub(super) fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The start tags of `html`, in document order. Comments and the contents of `<script>`,
+/// `<style>`, `<textarea>`, `<title>` are skipped; a tag cut off by the end of the document is
+/// dropped, as HTML parsers do.
+pub(super) fn start_tags(html: &str) -> Vec<StartTag> {
     let b = html.as_bytes();
     let lower = html.to_ascii_lowercase();
     let mut out = Vec::new();
@@ -50,19 +76,16 @@ fn hrefs(html: &str) -> Vec<String> {
             continue;
         }
         let tag = lower[name_start..i].to_owned();
-        // Attributes up to the end of the tag; a tag cut off by the end of the document is
-        // dropped, as HTML parsers do.
-        let mut found = None;
-        loop {
+        let mut attrs: Vec<(String, String)> = Vec::new();
+        let complete = loop {
             while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
                 i += 1;
             }
             if i >= b.len() {
-                found = None;
-                break;
+                break false;
             }
             if b[i] == b'>' {
-                break;
+                break true;
             }
             let an = i;
             while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
@@ -93,12 +116,15 @@ fn hrefs(html: &str) -> Vec<String> {
                 }
             }
             // The first of duplicate attributes wins.
-            if attr == "href" && found.is_none() && matches!(tag.as_str(), "a" | "link" | "area") {
-                found = value.map(decode_entities);
+            if !attrs.iter().any(|(k, _)| k == attr) {
+                attrs.push((attr.to_owned(), value.map(decode_entities).unwrap_or_default()));
             }
+        };
+        let skip_text = matches!(tag.as_str(), "script" | "style" | "textarea" | "title");
+        if complete {
+            out.push(StartTag { name: tag.clone(), attrs });
         }
-        out.extend(found);
-        if matches!(tag.as_str(), "script" | "style" | "textarea" | "title") {
+        if skip_text {
             let close = format!("</{tag}");
             i = lower[i.min(b.len())..].find(&close).map_or(b.len(), |e| i + e);
         }

@@ -8,7 +8,7 @@ use layers_core::Url;
 use serde::Deserialize;
 
 use super::links::same_resource;
-use super::{log_event, now_s, WebmentionJob};
+use super::{log_event, now_s, WebmentionJob, WebmentionTask};
 
 /// The W3C Webmention request body (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize)]
@@ -70,7 +70,7 @@ pub async fn receive_webmention(
     mut req: Request,
     _who: Claims<'_, Public>,
     db: D1<'_>,
-    queue: Queue<'_, WebmentionJob>,
+    queue: Queue<'_, WebmentionTask>,
     limiter: DurableObject<'_, crate::rate_limiter::RateLimiter>,
     vars: Vars<'_>,
 ) -> Result<Response> {
@@ -128,7 +128,7 @@ pub async fn receive_webmention(
         }
     };
     if queued {
-        queue.send(&WebmentionJob { id, source: source_s, target }).await?;
+        queue.send(&WebmentionTask::Verify(WebmentionJob { id, source: source_s, target })).await?;
     }
     log_event("accepted", if queued { "queued" } else { "already_pending" }, Some(id), Some(&source));
     Ok(Response::from_json(&serde_json::json!({ "id": id, "status": "pending" }))?.with_status(202))

@@ -1,6 +1,7 @@
-//! The `webmentions` queue consumer: fetches each source once through the outbound URL guard,
-//! judges the answer (a link to the target, a refusal, a transient failure) and records the
-//! verdict, retrying transient failures up to [`MAX_ATTEMPTS`].
+//! The `webmentions` queue consumer ([`webmention_tasks()`]): a verification fetches the source
+//! once through the outbound URL guard, judges the answer (a link to the target, a refusal, a
+//! transient failure) and records the verdict, retrying transient failures up to
+//! [`MAX_ATTEMPTS`]; a send is [`super::send`]'s.
 
 use layers_core::outbound::{GuardedError, OutboundRequest};
 use layers_core::prelude::*;
@@ -8,7 +9,7 @@ use layers_core::Url;
 use serde::Deserialize;
 
 use super::links::links_to;
-use super::{log_event, now_s, WebmentionJob, MAX_ATTEMPTS, MAX_SOURCE_BYTES};
+use super::{log_event, now_s, send, Next, WebmentionJob, WebmentionTask, MAX_ATTEMPTS, MAX_SOURCE_BYTES};
 
 /// Default delay before a transient failure is tried again (`WEBMENTION_RETRY_SECS` overrides).
 const DEFAULT_RETRY_SECS: u32 = 300;
@@ -68,10 +69,11 @@ fn retry_secs(vars: &Vars<'_>) -> u32 {
     vars.get("WEBMENTION_RETRY_SECS").and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_RETRY_SECS)
 }
 
-/// Verifies queued mentions: fetches each source once (guarded) and records the verdict.
-#[queue("webmentions", storage(D1 because(FixedSchema, "webmentions and their verdicts")), vars(WEBMENTION_RETRY_SECS), outbound(public(allow = WEBMENTION_ALLOW_ORIGINS)))]
-pub async fn verify_webmentions(
-    batch: Batch<'_, WebmentionJob>,
+/// Runs the queued webmention tasks: verifies received mentions (fetches each source once,
+/// guarded, and records the verdict) and sends ours (see [the module](super#sending)).
+#[queue("webmentions", storage(D1 because(FixedSchema, "webmentions received and sent")), vars(WEBMENTION_RETRY_SECS, SITE_URL), outbound(public(allow = WEBMENTION_ALLOW_ORIGINS)))]
+pub async fn webmention_tasks(
+    batch: Batch<'_, WebmentionTask>,
     _who: Claims<'_, System>,
     db: D1<'_>,
     vars: Vars<'_>,
@@ -79,7 +81,21 @@ pub async fn verify_webmentions(
 ) -> Result<()> {
     let delay = retry_secs(&vars);
     for msg in &batch {
-        let job = msg.body();
+        let next = match msg.body() {
+            WebmentionTask::Verify(job) => verify(job, &db, &out, delay).await?,
+            WebmentionTask::Send(job) => send::send_one(job, &db, &vars, &out, delay).await?,
+        };
+        match next {
+            Next::Ack => msg.ack(),
+            Next::RetryAfter(secs) => msg.retry_after(secs),
+        }
+    }
+    Ok(())
+}
+
+/// Verifies one received mention.
+async fn verify(job: &WebmentionJob, db: &D1<'_>, out: &Outbound<'_>, delay: u32) -> Result<Next> {
+    {
         let row: Option<Row> = db
             .prepare("SELECT status, attempts, source, target FROM webmentions WHERE id = ?1")
             .bind(&[&job.id])
@@ -90,8 +106,7 @@ pub async fn verify_webmentions(
             (r.status == "pending" || r.status == "retry") && r.source == job.source && r.target == job.target
         }) else {
             log_event("skipped", "stale_job", Some(job.id), None);
-            msg.ack();
-            continue;
+            return Ok(Next::Ack);
         };
         let (Ok(source), Ok(target)) = (Url::parse(&row.source), Url::parse(&row.target)) else {
             db.prepare(
@@ -100,8 +115,7 @@ pub async fn verify_webmentions(
             .bind(&[&job.id, &now_s()])
             .run()
             .await?;
-            msg.ack();
-            continue;
+            return Ok(Next::Ack);
         };
         let req = OutboundRequest {
             headers: vec![
@@ -124,13 +138,8 @@ pub async fn verify_webmentions(
             .run()
             .await?;
         log_event(status, &reason, Some(job.id), Some(&source));
-        if status == "retry" {
-            msg.retry_after(delay);
-        } else {
-            msg.ack();
-        }
+        Ok(if status == "retry" { Next::RetryAfter(delay) } else { Next::Ack })
     }
-    Ok(())
 }
 
 #[cfg(test)]

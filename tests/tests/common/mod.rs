@@ -307,6 +307,32 @@ pub(crate) fn admin(token: &str) -> Resp {
     send("GET", "/admin/dashboard", &[("cf-access-jwt-assertion", token)], None)
 }
 
+/// A valid Access token of allowlisted admin `email` (fixture key a). Rotation tests leave the
+/// JWKS stub serving key b: switch it back to a, and wait out the Worker's refetch interval if a
+/// refetch happened just before.
+pub(crate) fn admin_token_of(email: &str) -> String {
+    assert_eq!(stub("POST", "/__control/jwks", Some("a")), "ok");
+    let token = access_token("a", &kid("a"), &user_claims(email));
+    for _ in 0..10 {
+        if admin(&token).status == 200 {
+            return token;
+        }
+        std::thread::sleep(Duration::from_millis(1_000));
+    }
+    panic!("the admin token never passed");
+}
+
+/// A request with an admin's Access token and a JSON content type.
+pub(crate) fn as_admin(method: &str, path: &str, token: &str, body: Option<&str>) -> Resp {
+    let h = [("cf-access-jwt-assertion", token), ("content-type", "application/json")];
+    send(method, path, &h, body)
+}
+
+/// The response body as JSON (panics, showing it, when it is not).
+pub(crate) fn json(r: &Resp) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", r.status, r.body))
+}
+
 /// Waits out the refetch interval the app configures for Access keys (`AdminAccess`: 5 s),
 /// plus a margin.
 pub(crate) fn wait_refetch_interval() {

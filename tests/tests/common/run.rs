@@ -135,6 +135,9 @@ fn start() -> Result<Run, String> {
         ("SITE_URL", "https://layers.test".to_owned()),
         ("WEBMENTION_ALLOW_ORIGINS", stubs_url.clone()),
         ("WEBMENTION_RETRY_SECS", "1".to_owned()),
+        // Every failed webmention send is due again at the next cron run (the doubling wait is
+        // unit-tested: `webmention::send_round_due`).
+        ("WEBMENTION_SEND_BACKOFF_SECS", "0".to_owned()),
     ];
     for (k, v) in &vars {
         b = b.var(k, v);

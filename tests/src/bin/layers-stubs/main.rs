@@ -49,8 +49,20 @@
 //!   after 7 s (past the Worker's 5 s outbound timeout); `GET /wm/big?to=URL` — 1.5 MB of HTML
 //!   whose link comes last.
 //! - `GET /__control/wm-hits` — `{"total": N, "paths": {"/wm/…?…": n, …}}`.
+//! - Webmention targets (pages a published post links to; every `/wt/…` request is counted):
+//!   `GET /wt/header` advertises `/wt/endpoint?via=header` in a `Link` header (and a decoy in its
+//!   HTML: the header wins); `GET /wt/html` in an `<a rel="nofollow webmention">` (after decoys
+//!   in a comment and a script); `GET /wt/redirect` — 301 to `/wt/html`; `GET /wt/none` — no
+//!   endpoint; `GET /wt/flaky` — an endpoint that answers 500 (`POST /wt/endpoint-500`);
+//!   `GET /wt/ssrf` — an endpoint on 169.254.169.254; `GET /wt/gone` — 410. `POST /wt/endpoint`
+//!   takes the form `source`, `target` (400 without them) and answers 201.
+//! - `GET /__control/wt` — `{"received": [{"via", "source", "target"}, …], "hits": {"/wt/…?…": n}}`.
 
 #![forbid(unsafe_code)]
+
+mod http;
+mod sts;
+mod webmention;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -59,9 +71,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_compact::alg::{Rsa, RsaPublicKey};
-use jwt_compact::{AlgorithmExt as _, UntrustedToken};
 use rsa::pkcs8::DecodePrivateKey as _;
+
+use http::{form, respond};
+use sts::{sts_error, Sts};
+use webmention::webmention_source;
 
 struct State {
     jwks_dir: PathBuf,
@@ -78,6 +92,8 @@ struct State {
     mail_count: u64,
     /// Requests to `/wm/…`, by request target.
     wm_hits: std::collections::BTreeMap<String, u64>,
+    /// The webmention targets (`/wt/…`).
+    wt: webmention::Targets,
 }
 
 /// Cloudflare's documented Turnstile test secret keys (developers.cloudflare.com/turnstile/troubleshooting/testing):
@@ -89,18 +105,6 @@ const TURNSTILE_ALWAYS_SPENT: &str = "3x0000000000000000000000000000000AA";
 /// Messages `GET /__control/mail` keeps.
 const MAIL_KEPT: usize = 500;
 
-/// The STS stand-in's state.
-struct Sts {
-    role: String,
-    key: RsaPublicKey,
-    refuse: bool,
-    exchanges: u64,
-    seen_jti: HashSet<String>,
-}
-
-/// Why an exchange is refused: an AWS error code and message.
-type StsError = (&'static str, String);
-
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -108,136 +112,6 @@ fn now() -> u64 {
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds `t`.
 fn iso8601(t: u64) -> String {
     layers_core::time::iso8601(i64::try_from(t).unwrap_or(i64::MAX))
-}
-
-impl Sts {
-    fn exchange(&mut self, f: &[(String, String)]) -> Result<String, StsError> {
-        let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let need =
-            |k: &'static str| get(k).filter(|v| !v.is_empty()).ok_or(("MissingParameter", format!("{k} is required")));
-        if need("Action")? != "AssumeRoleWithWebIdentity" {
-            return Err(("InvalidAction", "unsupported Action".into()));
-        }
-        if need("Version")? != "2011-06-15" {
-            return Err(("InvalidParameterValue", "unsupported Version".into()));
-        }
-        let session = need("RoleSessionName")?;
-        if session.len() < 2 || session.len() > 64 {
-            return Err(("InvalidParameterValue", "RoleSessionName must be 2-64 characters".into()));
-        }
-        let duration: u64 = need("DurationSeconds")?
-            .parse()
-            .map_err(|_| ("InvalidParameterValue", "DurationSeconds is not a number".to_owned()))?;
-        if !(900..=43_200).contains(&duration) {
-            return Err(("InvalidParameterValue", "DurationSeconds must be 900-43200".into()));
-        }
-        let role = need("RoleArn")?;
-        let token = need("WebIdentityToken")?;
-        if self.refuse {
-            return Err(("InvalidIdentityToken", "refusing every token (control mode)".into()));
-        }
-        let bad = |why: &str| ("InvalidIdentityToken", why.to_owned());
-        let untrusted = UntrustedToken::new(token).map_err(|_| bad("not a JWS"))?;
-        let header = untrusted.header();
-        if header.key_id.as_deref().is_none_or(str::is_empty) || header.token_type.as_deref() != Some("JWT") {
-            return Err(bad("header needs kid and typ JWT"));
-        }
-        let verified = Rsa::rs256()
-            .validator::<serde_json::Value>(&self.key)
-            .validate(&untrusted)
-            .map_err(|_| bad("signature does not verify"))?;
-        let claims = verified.claims();
-        let t = i64::try_from(now()).unwrap_or(i64::MAX);
-        let exp = claims.expiration.map(|e| e.timestamp()).ok_or_else(|| bad("no exp"))?;
-        if exp <= t {
-            return Err(("ExpiredTokenException", "token expired".into()));
-        }
-        if exp > t + 3600 + 60 {
-            return Err(bad("token lives longer than an hour"));
-        }
-        if claims.not_before.is_some_and(|n| n.timestamp() > t + 60) || claims.issued_at.is_none() {
-            return Err(bad("nbf in the future or no iat"));
-        }
-        let c = &claims.custom;
-        let text = |k: &str| c.get(k).and_then(serde_json::Value::as_str).filter(|v| !v.is_empty());
-        if text("aud") != Some("sts.amazonaws.com") {
-            return Err(bad("aud is not sts.amazonaws.com"));
-        }
-        if text("iss").is_none() || text("sub").is_none() {
-            return Err(bad("iss and sub are required"));
-        }
-        let jti = text("jti").ok_or_else(|| bad("no jti"))?.to_owned();
-        if role != self.role {
-            return Err(("AccessDenied", "not authorized to perform sts:AssumeRoleWithWebIdentity".into()));
-        }
-        if !self.seen_jti.insert(jti) {
-            return Err(bad("jti replayed"));
-        }
-        self.exchanges += 1;
-        let n = self.exchanges;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        Ok(format!(
-            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
-             <AssumeRoleWithWebIdentityResult>\n\
-             <SubjectFromWebIdentityToken>{sub}</SubjectFromWebIdentityToken>\n\
-             <Audience>sts.amazonaws.com</Audience>\n\
-             <AssumedRoleUser><Arn>{role}/{session}</Arn><AssumedRoleId>AROASTUB:{session}</AssumedRoleId></AssumedRoleUser>\n\
-             <Credentials>\n\
-             <SessionToken>stubsession{n}x{nanos}FwoGZXIvYXdzEBYaDHVzLWVhc3QtMSJHMEUCIQ+/=</SessionToken>\n\
-             <SecretAccessKey>stubsecret{n}x{nanos}wJalrXUtnFEMI/K7MDENG</SecretAccessKey>\n\
-             <Expiration>{exp}</Expiration>\n\
-             <AccessKeyId>ASIA{n:016}</AccessKeyId>\n\
-             </Credentials>\n\
-             <Provider>{iss}</Provider>\n\
-             </AssumeRoleWithWebIdentityResult>\n\
-             <ResponseMetadata><RequestId>stub-{n}</RequestId></ResponseMetadata>\n\
-             </AssumeRoleWithWebIdentityResponse>\n",
-            sub = xml_escape(text("sub").unwrap_or_default()),
-            iss = xml_escape(text("iss").unwrap_or_default()),
-            role = xml_escape(role),
-            session = xml_escape(session),
-            exp = iso8601(now() + 3600),
-        ))
-    }
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn sts_error(code: &str, message: &str) -> String {
-    format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
-         <Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error>\n\
-         <RequestId>stub-error</RequestId>\n</ErrorResponse>\n",
-        xml_escape(message)
-    )
-}
-
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    out.push(v);
-                    i += 2;
-                } else {
-                    out.push(b'%');
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn form(body: &str) -> Vec<(String, String)> {
-    body.split('&').filter_map(|p| p.split_once('=').map(|(k, v)| (decode(k), decode(v)))).collect()
 }
 
 /// The JWKS document `doc` with every `"n"` (RSA modulus) replaced by text that is not
@@ -254,14 +128,6 @@ fn corrupt_jwks(doc: &str) -> String {
         }
     }
     v.to_string()
-}
-
-fn respond(s: &mut TcpStream, status: &str, ctype: &str, body: &str) {
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
@@ -290,6 +156,9 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         *st.wm_hits.entry(path.clone()).or_insert(0) += 1;
         drop(st);
         return webmention_source(&mut s, &method, &path);
+    }
+    if path.starts_with("/wt/") {
+        return st.wt.serve(&mut s, &method, &path, &body);
     }
     match (method.as_str(), path.split('?').next().unwrap_or("")) {
         ("GET", "/slow/cdn-cgi/access/certs") => {
@@ -417,6 +286,10 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             }
             _ => respond(&mut s, "400 Bad Request", "text/plain", "body must be a JSON object"),
         },
+        ("GET", "/__control/wt") => {
+            let doc = st.wt.report();
+            respond(&mut s, "200 OK", "application/json", &doc);
+        }
         ("GET", "/__control/wm-hits") => {
             let total: u64 = st.wm_hits.values().sum();
             let doc = serde_json::json!({ "total": total, "paths": st.wm_hits });
@@ -431,51 +304,6 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             respond(&mut s, "200 OK", "application/json", &all);
         }
         _ => respond(&mut s, "404 Not Found", "text/plain", "no such stub"),
-    }
-    Ok(())
-}
-
-/// The webmention source pages (see the module docs).
-fn webmention_source(s: &mut TcpStream, method: &str, path: &str) -> std::io::Result<()> {
-    let (route, query) = path.split_once('?').unwrap_or((path, ""));
-    let to = form(query).into_iter().find(|(k, _)| k == "to").map(|(_, v)| v).unwrap_or_default();
-    let attr = to.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
-    let html = "text/html; charset=utf-8";
-    if method != "GET" {
-        respond(s, "405 Method Not Allowed", "text/plain", "GET only");
-        return Ok(());
-    }
-    match route {
-        "/wm/link" => respond(
-            s,
-            "200 OK",
-            html,
-            &format!("<!doctype html><title>A reply</title><article class=h-entry><p>Replying to <a class=\"u-in-reply-to\" href=\"{attr}\">this post</a>.</p></article>"),
-        ),
-        "/wm/nolink" => respond(
-            s,
-            "200 OK",
-            html,
-            &format!("<!doctype html><p>I read {attr} today.</p><!-- <a href=\"{attr}\">x</a> --><script>var u = '<a href=\"{attr}\">';</script><span data-href=\"{attr}\">no link here</span>"),
-        ),
-        "/wm/redirect" => {
-            write!(s, "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
-        }
-        "/wm/redirect-link" => {
-            write!(s, "HTTP/1.1 302 Found\r\nLocation: /wm/link?{query}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
-        }
-        "/wm/error" => respond(s, "500 Internal Server Error", "text/plain", "the source is having a bad day"),
-        "/wm/slow" => {
-            std::thread::sleep(std::time::Duration::from_secs(7));
-            respond(s, "200 OK", html, "<!doctype html><p>too late</p>");
-        }
-        "/wm/big" => {
-            let mut page = String::from("<!doctype html><p>");
-            page.push_str(&"filler ".repeat(1536 * 1024 / 7));
-            page.push_str(&format!("</p><a href=\"{attr}\">finally</a>"));
-            respond(s, "200 OK", html, &page);
-        }
-        _ => respond(s, "404 Not Found", "text/plain", "no such webmention source"),
     }
     Ok(())
 }
@@ -527,6 +355,7 @@ fn main() {
         mail: Vec::new(),
         mail_count: 0,
         wm_hits: std::collections::BTreeMap::new(),
+        wt: webmention::Targets::default(),
     }));
     for conn in listener.incoming().flatten() {
         let state = Arc::clone(&state);
