@@ -10,6 +10,7 @@
 
 pub mod guard;
 mod handle;
+pub mod sigv4;
 
 pub use guard::{GuardedError, Refused, UrlPolicy};
 pub use handle::{Outbound, OutboundDecl, DEFAULT_MAX_BODY};

@@ -14,7 +14,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::identity::cx::Pause;
-use crate::outbound::Fetcher;
+use crate::outbound::sigv4::{SignError, SigningParams};
+use crate::outbound::{Fetcher, OutboundRequest};
 
 mod assertion;
 mod exchange;
@@ -127,6 +128,41 @@ impl fmt::Debug for TempCredentials {
             .field("expiration", &self.expiration)
             .field("from_cache", &self.from_cache)
             .finish()
+    }
+}
+
+impl TempCredentials {
+    /// Signs `req` with these credentials for `service` in `region` at `time` (seconds since
+    /// the Unix epoch), with AWS Signature Version 4: [`sigv4::sign`](crate::outbound::sigv4::sign)
+    /// with the session token (an empty one is left out).
+    ///
+    /// ```no_run
+    /// # use layers_core::identity::TempCredentials;
+    /// # use layers_core::outbound::OutboundRequest;
+    /// # fn f(creds: TempCredentials) -> Result<(), layers_core::outbound::sigv4::SignError> {
+    /// let mut req = OutboundRequest::post(
+    ///     "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-v2%3A1/invoke",
+    ///     "application/json",
+    ///     br#"{"prompt":"\n\nHuman: Hello\n\nAssistant:","max_tokens_to_sample":300}"#.to_vec(),
+    /// );
+    /// creds.sign(&mut req, "us-east-1", "bedrock", layers_core::log::now_ms() / 1000)?;
+    /// // then `out.send(req)` through the handler's `Outbound`
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SignError`] when the request, region, service or time cannot be signed as they are;
+    /// `req` is then unchanged.
+    pub fn sign(&self, req: &mut OutboundRequest, region: &str, service: &str, time: u64) -> Result<(), SignError> {
+        let params = SigningParams {
+            access_key_id: &self.access_key_id,
+            secret_access_key: &self.secret_access_key,
+            session_token: Some(self.session_token.as_str()).filter(|t| !t.is_empty()),
+            region,
+            service,
+            time,
+        };
+        crate::outbound::sigv4::sign(req, &params)
     }
 }
 
