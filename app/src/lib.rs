@@ -35,6 +35,11 @@
 //! - `POST /admin/posts` ([`posts`]): publishes a post; queues its reindex and a webmention to
 //!   every outside page it links to (`webmention-sends`: endpoint discovery and sending through
 //!   the outbound URL guard, doubling retries); `GET /admin/webmentions` lists them.
+//! - `POST /admin/posts/:slug/summary` ([`summaries`]): an AI summary of the post by Amazon
+//!   Bedrock, reached with `Federation<SummaryRole>` credentials (STS) and a SigV4-signed
+//!   `InvokeModel`; cached in D1 `ai_summaries` and shown on the post. `GET
+//!   /.well-known/openid-configuration` and `GET /.well-known/jwks.json` publish what AWS needs to
+//!   trust the Worker's assertions (the public half of `FEDERATION_KEY`).
 //! - cron `0 2 * * SUN` ([`digest`]): the weekly digest (`digest_runs`, `digest_sends`) and
 //!   webmention retries (received mentions to verify, sends that failed).
 //!
@@ -61,6 +66,7 @@ pub mod rate_limiter;
 pub mod reindex;
 pub mod request_demo;
 pub mod search;
+pub mod summaries;
 pub mod webmention;
 pub mod whoami;
 
@@ -106,7 +112,7 @@ pub type Admin = Guarded<AccessJwt<AdminAccess>, EmailAllowlist>;
 pub struct BackupRole;
 
 impl FederationConfig for BackupRole {
-    const KEY_ID: &'static str = "layers-backup-1";
+    const KEY_ID: &'static str = summaries::FEDERATION_KID;
     const SUBJECT: &'static str = "layers-app:backup";
     const SESSION_NAME: &'static str = "layers-backup";
     const NAME: &'static str = "BackupRole";
@@ -212,6 +218,9 @@ app! {
         webmention::list_webmentions,
         webmention::sent_webmentions,
         posts::publish,
+        summaries::openid_configuration,
+        summaries::jwks,
+        summaries::summarize_post,
         request_demo::show_headers, request_demo::hello, request_demo::go,
         flags::public_flag,
         #[cfg(feature = "attack-routes")]

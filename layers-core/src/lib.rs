@@ -86,8 +86,8 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::events::{Batch, Message};
     pub use crate::identity::{
-        AccessJwt, AnyOf, ApiKey, Claims, Deny, DurableCaller, EmailAllowlist, Federation, Guarded, MayFederate,
-        MayMint, Mint, Mtls, Public, SignedToken, System, Turnstile, Verifier, Webhook,
+        AccessJwt, AnyOf, ApiKey, Claims, Deny, DurableCaller, EmailAllowlist, Federation, FederationIssuer, Guarded,
+        MayFederate, MayMint, Mint, Mtls, Public, SignedToken, System, Turnstile, Verifier, Webhook,
     };
     pub use crate::outbound::Outbound;
     pub use crate::request::extract::{Cf, Form, Json, Path, Query};

@@ -131,6 +131,9 @@ fn reference_app_markdown_and_mermaid() {
     );
     assert!(md.contains("| app::blog::Confirm, app::Unsubscribe | — | subscribe |"), "{md}");
     assert!(md.contains("| — | app::BackupRole | backup\\_credentials |"), "{md}");
+    // Bedrock summaries obtain their own role; the issuer documents read the key, publicly.
+    assert!(md.contains("| D1:DB, KV:KV | — | app::summaries::SummaryRole | summarize\\_post |"), "{md}");
+    assert!(md.contains("| GET /.well-known/jwks.json | jwks | FEDERATION\\_KEY | FEDERATION\\_ISSUER |"), "{md}");
     assert!(md.contains("\n## Crons\n") && md.contains("| 0 2 \\* \\* SUN | System |"), "{md}");
     assert!(
         md.contains("\n## Queues\n") && md.contains("| webmentions | System | D1:DB | — | webmention\\_tasks |"),

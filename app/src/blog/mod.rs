@@ -104,6 +104,8 @@ struct FullPost {
     author: String,
     published_at: i64,
     views: i64,
+    /// The cached AI summary (`ai_summaries`), if one was written.
+    ai_summary: Option<String>,
 }
 
 async fn published(db: &D1<'_>, slug: &str) -> Result<Option<FullPost>> {
@@ -111,12 +113,18 @@ async fn published(db: &D1<'_>, slug: &str) -> Result<Option<FullPost>> {
         return Ok(None);
     }
     db.prepare(
-        "SELECT title, summary, body, author, published_at, views FROM posts \
-         WHERE slug = ?1 AND published_at IS NOT NULL AND published_at <= ?2",
+        "SELECT title, posts.summary AS summary, body, author, published_at, views, ai_summaries.summary AS ai_summary \
+         FROM posts LEFT JOIN ai_summaries ON ai_summaries.slug = posts.slug \
+         WHERE posts.slug = ?1 AND published_at IS NOT NULL AND published_at <= ?2",
     )
     .bind(&[&slug, &now_secs()])
     .first()
     .await
+}
+
+/// The AI summary block of a post page (`summaries`: written by Bedrock, cached in D1).
+fn ai_summary_html(summary: &str) -> String {
+    format!("<section class=ai-summary><h2>AI summary</h2><p>{}</p></section>\n", escape_html(summary))
 }
 
 /// `text` as HTML: escaped, with each `http(s)://` URL (trailing punctuation left out) made a link
@@ -180,12 +188,13 @@ pub async fn post(
     );
     let paragraphs: String = p.body.split("\n\n").map(|para| format!("<p>{}</p>\n", linkify(para.trim()))).collect();
     let body = format!(
-        "<article><h1>{title}</h1><p class=meta>{author} · <time>{date}</time></p>\n{paragraphs}\
+        "<article><h1>{title}</h1><p class=meta>{author} · <time>{date}</time></p>\n{ai}{paragraphs}\
          <p class=views>{views} views</p></article>",
         title = escape_html(&p.title),
         author = escape_html(&p.author),
         date = date(p.published_at),
         views = p.views,
+        ai = p.ai_summary.as_deref().map(ai_summary_html).unwrap_or_default(),
     );
     after.spawn(async move {
         // Best effort: a failed counter update is logged by the storage layer, never shown.

@@ -35,6 +35,7 @@ pub const fn check_grant(grant: Grant, handler: &str) {
         let (what, default, config, opt_in) = match grant.kind {
             GrantKind::Mint => ("a `Mint` of", "DefaultToken", "TokenConfig", "MayMint"),
             GrantKind::Federation => ("a `Federation` of", "DefaultFederation", "FederationConfig", "MayFederate"),
+            GrantKind::Issuer => ("a `FederationIssuer` of", "DefaultFederation", "FederationConfig", "MayFederate"),
         };
         let m = ConstMsg::new()
             .push("handler `")

@@ -159,6 +159,7 @@ const fn grant_secret_in_vars(grants: &[Grant], handler: &str, vars: &[&str]) ->
             let what = match grants[g].kind {
                 GrantKind::Mint => "the `Mint` of handler `",
                 GrantKind::Federation => "the `Federation` of handler `",
+                GrantKind::Issuer => "the `FederationIssuer` of handler `",
             };
             return Some(secret_msg(grants[g].secret, ConstMsg::new().push(what).push(handler).push("`")));
         }

@@ -11,7 +11,7 @@ use super::scope::{dispatch_pause, run_route};
 use crate::after::After;
 use crate::error::Error;
 use crate::identity::capability::{Grant, Identifies, MayFederate, MayMint, Mint, Minter};
-use crate::identity::{Federation, Security, Verifier};
+use crate::identity::{Federation, FederationConfig, FederationIssuer, Security, Verifier};
 use crate::log::now_ms;
 use crate::openapi::{ParamSchema, Responds};
 use crate::request::pattern::{Method, Seg};
@@ -227,22 +227,37 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     where
         V: Identifies,
     {
-        let env = &self.env;
-        let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
-        // Only the grant's own vars (not the handler's `vars(…)`), and only names under
-        // `[vars]`: a config naming a secret in a `*_VAR` const must not read it (Workers expose
-        // secrets and vars through the same string bindings, and `app!` refuses a secret the
-        // app uses under `[vars]`).
         let own = <Federation<'r, C> as crate::identity::capability::GrantParam>::GRANT.vars;
-        let config = self.config_vars;
-        let var = move |name: &str| {
-            if own.contains(&name) && config.contains(&name) {
-                env.var(name).ok().map(|v| v.to_string())
+        let (secret, var) = (self.secret_lookup(), self.grant_vars(own));
+        Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000, dispatch_pause())
+    }
+
+    /// The public side of federation config `C` (its discovery document and JWKS): granted to
+    /// every identity, since it hands out nothing secret. Reads the key secret and only the
+    /// grant's own `[vars]` (the issuer).
+    #[must_use]
+    pub fn federation_issuer<C: FederationConfig>(&self) -> FederationIssuer<'r, C> {
+        let own = <FederationIssuer<'r, C> as crate::identity::capability::GrantParam>::GRANT.vars;
+        FederationIssuer::new(&self.secret_lookup(), &self.grant_vars(own))
+    }
+
+    /// Reads a secret of the Worker (a grant's key).
+    fn secret_lookup(&self) -> impl Fn(&str) -> Option<String> + use<'_, 'r, V> {
+        |name: &str| self.env.secret(name).ok().map(|s| s.to_string())
+    }
+
+    /// Reads a grant's own vars (not the handler's `vars(…)`), and only names under `[vars]`: a
+    /// config naming a secret in a `*_VAR` const must not read it (Workers expose secrets and
+    /// vars through the same string bindings, and `app!` refuses a secret the app uses under
+    /// `[vars]`).
+    fn grant_vars(&self, own: &'static [&'static str]) -> impl Fn(&str) -> Option<String> + use<'_, 'r, V> {
+        move |name: &str| {
+            if own.contains(&name) && self.config_vars.contains(&name) {
+                self.env.var(name).ok().map(|v| v.to_string())
             } else {
                 None
             }
-        };
-        Federation::new(&secret, &var, crate::outbound::worker_fetch(), || now_ms() / 1000, dispatch_pause())
+        }
     }
 }
 

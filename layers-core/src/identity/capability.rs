@@ -190,6 +190,9 @@ pub enum GrantKind {
     Mint,
     /// A [`Federation<'_, C>`](Federation) parameter.
     Federation,
+    /// A [`FederationIssuer<'_, C>`](super::FederationIssuer) parameter: the public half only,
+    /// granted to every identity.
+    Issuer,
 }
 
 /// A grant a handler takes: its kind, its configuration's type and the secret it uses.
@@ -232,6 +235,17 @@ impl<C: TokenConfig> GrantParam for Mint<'_, C> {
         layers_default: C::LAYERS_DEFAULT,
         token: super::signed_token::token_key::<C>(),
         vars: &[],
+    };
+}
+
+impl<C: FederationConfig> GrantParam for super::FederationIssuer<'_, C> {
+    const GRANT: Grant = Grant {
+        kind: GrantKind::Issuer,
+        config: std::any::type_name::<C>,
+        secret: C::KEY_SECRET,
+        layers_default: C::LAYERS_DEFAULT,
+        token: "",
+        vars: &[C::ISSUER_VAR],
     };
 }
 

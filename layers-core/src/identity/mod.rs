@@ -47,8 +47,8 @@ pub use cx::{VerifyCx, VerifyCxBuilder};
 pub use deny::{Deny, DenyKind};
 pub use durable_caller::{DurableCaller, DurableCallerClaims};
 pub use federation::{
-    DefaultFederation, Federation, FederationConfig, FederationKey, TempCredentials, DEFAULT_STS_AUDIENCE,
-    DEFAULT_STS_URL, MAX_FEDERATION_KEY_LEN, MAX_STS_RESPONSE_LEN,
+    DefaultFederation, Federation, FederationConfig, FederationIssuer, FederationKey, TempCredentials,
+    DEFAULT_STS_AUDIENCE, DEFAULT_STS_URL, DISCOVERY_PATH, JWKS_PATH, MAX_FEDERATION_KEY_LEN, MAX_STS_RESPONSE_LEN,
 };
 pub use mtls::{DefaultMtls, Mtls, MtlsAllowed, MtlsClaims, MtlsConfig};
 pub use policy::{

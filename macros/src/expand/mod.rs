@@ -100,6 +100,7 @@ pub(crate) fn arguments(h: &Handler) -> (Vec<TokenStream>, Vec<Ident>) {
             // reported at the parameter.
             Role::Grant(Grant::Mint) => quote_spanned!(at=> let #arg: #ty = cx.mint();),
             Role::Grant(Grant::Federation) => quote_spanned!(at=> let #arg: #ty = cx.federation();),
+            Role::Grant(Grant::Issuer) => quote_spanned!(at=> let #arg: #ty = cx.federation_issuer();),
             Role::Part => quote_spanned!(at=> let #arg = cx.parts::<#ty>()?;),
             Role::Body => quote_spanned!(at=> let #arg = cx.body::<#ty>().await?;),
             Role::Batch => quote_spanned!(at=> let #arg: #ty = cx.batch()?;),

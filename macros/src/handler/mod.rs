@@ -103,7 +103,7 @@ impl HandlerKind {
     pub(crate) fn accepts(self, role: Role) -> bool {
         match role {
             Role::Claims | Role::Storage(_) => true,
-            Role::Request | Role::After | Role::Grant(Grant::Federation) | Role::Part | Role::Body => {
+            Role::Request | Role::After | Role::Grant(Grant::Federation | Grant::Issuer) | Role::Part | Role::Body => {
                 self == HandlerKind::Route
             }
             Role::Vars | Role::Outbound | Role::Grant(Grant::Mint) => self != HandlerKind::DurableObject,
@@ -122,7 +122,7 @@ impl HandlerKind {
             .collect();
         let handles = handles.join(", ");
         match self {
-            HandlerKind::Route => format!("a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `Outbound`, `After`, the grants `Mint<'_, C>` and `Federation<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` ({handles})"),
+            HandlerKind::Route => format!("a handler's parameters are `Request`, `Claims<'_, V>` (required), `Vars`, `Outbound`, `After`, the grants `Mint<'_, C>`, `Federation<'_, C>` and `FederationIssuer<'_, C>`, the extractors `Path<T>`, `Query<T>`, `Cf`, `Headers`, `Cookies` and one body extractor (`Json<T>` or `Form<T>`), and the storage handles its route declares in `storage(…)` ({handles})"),
             HandlerKind::Cron => format!("a cron handler's parameters are `Claims<'_, System>` (required), `Vars`, `Outbound`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
             HandlerKind::Queue => format!("a queue handler's parameters are `Batch<'_, T>` (required), `Claims<'_, System>` (required), `Vars`, `Outbound`, `Mint<'_, C>`, and the storage handles its attribute declares in `storage(…)` ({handles})"),
             HandlerKind::DurableObject => format!("a Durable Object handler takes `&self`, its message (one `Serialize + Deserialize` type), `Claims<'_, DurableCaller>` (required), `ObjectStorage<'_>` (the object's own storage), and the storage handles `storage(…)` declares ({handles})"),
@@ -137,6 +137,8 @@ pub(crate) enum Grant {
     Mint,
     /// `Federation<'_, C>`: outbound credentials of configuration `C`.
     Federation,
+    /// `FederationIssuer<'_, C>`: the public documents of configuration `C`'s issuer.
+    Issuer,
 }
 
 /// What a handler parameter is, decided by the type it names.

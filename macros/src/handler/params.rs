@@ -35,6 +35,7 @@ fn named(name: &str) -> Named {
         "After" => Role::After,
         "Mint" => Role::Grant(Grant::Mint),
         "Federation" => Role::Grant(Grant::Federation),
+        "FederationIssuer" => Role::Grant(Grant::Issuer),
         "Path" | "Query" | "Cf" | "Headers" | "Cookies" => Role::Part,
         "Json" | "Form" => Role::Body,
         "Batch" => Role::Batch,

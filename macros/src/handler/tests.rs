@@ -182,6 +182,7 @@ fn what_each_kind_says_it_accepts_is_what_it_accepts() {
         ("`After`", Role::After),
         ("`Mint<", Role::Grant(Grant::Mint)),
         ("`Federation<", Role::Grant(Grant::Federation)),
+        ("`FederationIssuer<", Role::Grant(Grant::Issuer)),
         ("`Path<T>`", Role::Part),
         ("`Json<T>`", Role::Body),
         ("`Batch<", Role::Batch),

@@ -77,7 +77,7 @@ pub(crate) fn unify_lifetimes(sig: &mut Signature) {
                 StorageKind::from_handle(&name).is_some()
                     || matches!(
                         name.as_str(),
-                        "Claims" | "Vars" | "Outbound" | "After" | "Federation" | "Mint" | "Batch"
+                        "Claims" | "Vars" | "Outbound" | "After" | "Federation" | "FederationIssuer" | "Mint" | "Batch"
                     )
             });
             // Without `After`, a lifetime the user wrote (`'_` included) stays as written, with

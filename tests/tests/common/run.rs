@@ -20,7 +20,7 @@
 //! never be logged; see `sensitive`). With `LAYERS_E2E_PREBUILT` set (by xtask, which has made
 //! the test build) the harness does not build.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -29,8 +29,12 @@ use std::time::{Duration, Instant};
 use layers_test::support::{self, write_private};
 use layers_test::Worker;
 
-/// The role the Worker's `BackupRole` federation assumes (the STS stub accepts only this one).
+/// The role the Worker's `BackupRole` federation assumes.
 const STS_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/layers-backup";
+/// The role `SummaryRole` assumes to call Bedrock (the STS stub grants these two only).
+const BEDROCK_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/layers-summaries";
+/// The Bedrock model the summaries ask for: its `:` travels as `%3A` and is signed as `%253A`.
+pub(crate) const BEDROCK_MODEL: &str = "us.anthropic.claude-opus-4-1-20250805-v1:0";
 /// The stand-in's worker name (tests/standin/wrangler.toml).
 const STANDIN: &str = "layers-standin";
 
@@ -132,6 +136,10 @@ fn start() -> Result<Run, String> {
         ("STS_URL", format!("{stubs_url}/sts")),
         ("STS_ROLE_ARN", STS_ROLE_ARN.to_owned()),
         ("STS_AUDIENCE", "sts.amazonaws.com".to_owned()),
+        ("BEDROCK_ROLE_ARN", BEDROCK_ROLE_ARN.to_owned()),
+        ("BEDROCK_URL", format!("{stubs_url}/bedrock")),
+        ("BEDROCK_REGION", "us-east-1".to_owned()),
+        ("BEDROCK_MODEL", BEDROCK_MODEL.to_owned()),
         ("SITE_URL", "https://layers.test".to_owned()),
         ("WEBMENTION_ALLOW_ORIGINS", stubs_url.clone()),
         ("WEBMENTION_RETRY_SECS", "1".to_owned()),
@@ -143,6 +151,9 @@ fn start() -> Result<Run, String> {
         b = b.var(k, v);
     }
     let worker = b.start().map_err(|e| e.to_string())?;
+    // From now on the STS stub checks assertions the way AWS does: with the key the Worker
+    // publishes at its issuer's /.well-known/ documents (served by this Worker).
+    control_post(&stubs_url, "/__control/sts-issuer", &worker.url())?;
 
     // Every secret the Worker holds, for the leak check: the harness's list, the federation
     // key's PEM body lines, and the STS stub's credentials (they start with these).
@@ -162,6 +173,25 @@ fn start() -> Result<Run, String> {
     Ok(Run { worker, stubs_url, old_key, sensitive, _children: children })
 }
 
+/// `POST`s `body` to the stubs' control `path`, expecting `ok`.
+fn control_post(stubs_url: &str, path: &str, body: &str) -> Result<(), String> {
+    let authority = stubs_url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(authority).map_err(|e| format!("the stubs: {e}"))?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    if answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok") {
+        Ok(())
+    } else {
+        Err(format!("the stubs answered {path} with {answer:?}"))
+    }
+}
+
 /// Starts `layers-stubs` (built by cargo with this test binary) on a free loopback port; it
 /// exits when our end of its stdin closes.
 fn start_stubs(turnstile_secret: &str) -> Result<(Child, u16), String> {
@@ -170,7 +200,7 @@ fn start_stubs(turnstile_secret: &str) -> Result<(Child, u16), String> {
         .arg("--exit-on-stdin-eof")
         .arg("--jwks-dir")
         .arg(manifest_dir().join("fixtures").join("access"))
-        .args(["--turnstile-secret", turnstile_secret, "--sts-role", STS_ROLE_ARN])
+        .args(["--turnstile-secret", turnstile_secret, "--sts-role", &format!("{STS_ROLE_ARN},{BEDROCK_ROLE_ARN}")])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

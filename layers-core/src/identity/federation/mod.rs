@@ -8,7 +8,9 @@
 //! * `exchange`: one exchange per role at a time, the credentials cached in KV;
 //! * `assertion`: the signing key ([`FederationKey`]) and the web identity token it signs;
 //! * `sts_response`: reading the STS's answer (AWS's XML or JSON) or its error code;
-//! * `iso8601`: the UTC timestamps of that answer.
+//! * `iso8601`: the UTC timestamps of that answer;
+//! * `issuer`: what the STS fetches to trust the assertions ([`FederationIssuer`]: the OIDC
+//!   discovery document and the JWKS).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -20,9 +22,11 @@ use crate::outbound::{Fetcher, OutboundRequest};
 mod assertion;
 mod exchange;
 mod iso8601;
+mod issuer;
 mod sts_response;
 
 pub use assertion::FederationKey;
+pub use issuer::{FederationIssuer, DISCOVERY_PATH, JWKS_PATH};
 
 /// AWS STS's global endpoint, used when the STS URL var is unset.
 pub const DEFAULT_STS_URL: &str = "https://sts.amazonaws.com/";

@@ -36,6 +36,20 @@
 //! - `POST /__control/sts` with body `ok|refuse` — `refuse` answers every exchange with
 //!   `InvalidIdentityToken`.
 //! - `GET /__control/sts-count` — how many exchanges succeeded.
+//! - `POST /__control/sts-issuer` with body `http://127.0.0.1:PORT` (the Worker) — from then on
+//!   the STS checks each assertion as AWS does: it reads `/.well-known/openid-configuration`
+//!   there (whose `issuer` must be the token's `iss`), follows its `jwks_uri` (under the issuer)
+//!   and verifies with the published key of the token's `kid`; until then (and with an empty
+//!   body) it trusts `DIR/key-a.pem`. `GET /__control/sts-issuer-fetches` — how many
+//!   exchanges read the published keys. `--sts-role` may list several ARNs, comma-separated.
+//! - `POST /bedrock/model/{modelId}/invoke` — Amazon Bedrock's `InvokeModel`: the AWS Signature
+//!   Version 4 of the request as received (raw path, headers, body) must verify with credentials
+//!   this STS issued (`x-amz-security-token` their session token, `X-Amz-Date` within 5 minutes,
+//!   scope `…/bedrock/aws4_request`), else 403 with `x-amzn-ErrorType`
+//!   (`InvalidSignatureException`, `UnrecognizedClientException`…); the body must be Anthropic's
+//!   Messages format with a `Title: …` first line, answered with a deterministic summary.
+//!   `GET /__control/bedrock` — `{"answered", "refused", "last_refusal"}`; `POST
+//!   /__control/bedrock` `ok|fail` (`fail`: verified calls get 500).
 //! - `POST /mail` — the mail sender the Worker's `MAIL_URL` points at: stores the JSON body
 //!   (400 unless it is a JSON object) and answers 202 with `{"id": N}`.
 //! - `GET /__control/mail[?to=ADDRESS]` — the stored messages (the last 500; only those to
@@ -60,6 +74,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bedrock;
 mod http;
 mod sts;
 mod webmention;
@@ -94,6 +109,8 @@ struct State {
     wm_hits: std::collections::BTreeMap<String, u64>,
     /// The webmention targets (`/wt/…`).
     wt: webmention::Targets,
+    /// The Bedrock stand-in.
+    bedrock: bedrock::Bedrock,
 }
 
 /// Cloudflare's documented Turnstile test secret keys (developers.cloudflare.com/turnstile/troubleshooting/testing):
@@ -137,6 +154,8 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
     let mut len = 0usize;
+    // Every header as received: lower-case name, value trimmed.
+    let mut headers: Vec<(String, String)> = Vec::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -146,12 +165,28 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             if k.trim().eq_ignore_ascii_case("content-length") {
                 len = v.trim().parse().unwrap_or(0);
             }
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
     }
-    let mut body = vec![0u8; len.min(1 << 20)];
-    reader.read_exact(&mut body)?;
-    let body = String::from_utf8_lossy(&body).into_owned();
+    let mut raw_body = vec![0u8; len.min(1 << 20)];
+    reader.read_exact(&mut raw_body)?;
+    let body = String::from_utf8_lossy(&raw_body).into_owned();
+    // The STS checks an assertion with the key its issuer publishes — fetched from the Worker,
+    // without holding the state (the Worker may call us meanwhile).
+    let published = if method == "POST" && path == "/sts" {
+        let base = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).sts.issuer_base.clone();
+        let token = form(&body).into_iter().find(|(k, _)| k == "WebIdentityToken").map(|(_, v)| v);
+        match (base, token) {
+            (Some(base), Some(token)) => Some(sts::published_key(&base, &token)),
+            _ => None,
+        }
+    } else {
+        None
+    };
     let mut st = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if published.is_some() {
+        st.sts.issuer_fetches += 1;
+    }
     if path.starts_with("/wm/") {
         *st.wm_hits.entry(path.clone()).or_insert(0) += 1;
         drop(st);
@@ -259,9 +294,59 @@ fn handle(mut s: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
             };
             respond(&mut s, "200 OK", "application/json", &out);
         }
-        ("POST", "/sts") => match st.sts.exchange(&form(&body)) {
+        ("POST", "/sts") => match published.transpose().and_then(|key| st.sts.exchange(&form(&body), key)) {
             Ok(xml) => respond(&mut s, "200 OK", "text/xml", &xml),
             Err((code, message)) => respond(&mut s, "400 Bad Request", "text/xml", &sts_error(code, &message)),
+        },
+        ("POST", "/__control/sts-issuer") => {
+            let base = body.trim();
+            st.sts.issuer_base = (!base.is_empty()).then(|| base.to_owned());
+            respond(&mut s, "200 OK", "text/plain", "ok");
+        }
+        ("GET", "/__control/sts-issuer-fetches") => {
+            let n = st.sts.issuer_fetches.to_string();
+            respond(&mut s, "200 OK", "text/plain", &n);
+        }
+        ("POST", route) if route.starts_with("/bedrock/model/") && route.ends_with("/invoke") => {
+            let model = crate::http::decode(&route["/bedrock/model/".len()..route.len() - "/invoke".len()]);
+            let answer = bedrock::verify(&method, &path, &headers, &raw_body, &st.sts.issued, now())
+                .and_then(|_| {
+                    if st.bedrock.failing {
+                        Err((500, "InternalServerException", "failing (control mode)".into()))
+                    } else {
+                        Ok(())
+                    }
+                })
+                .and_then(|()| bedrock::invoke(&model, &raw_body));
+            match answer {
+                Ok(json) => {
+                    st.bedrock.answered += 1;
+                    respond(&mut s, "200 OK", "application/json", &json);
+                }
+                Err((status, kind, message)) => {
+                    st.bedrock.refused += 1;
+                    st.bedrock.last_refusal = format!("{kind}: {message}");
+                    let doc = serde_json::json!({ "message": message }).to_string();
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 {status} Refused\r\nContent-Type: application/json\r\nx-amzn-ErrorType: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+                        doc.len()
+                    );
+                }
+            }
+        }
+        ("GET", "/__control/bedrock") => {
+            let doc = serde_json::json!({
+                "answered": st.bedrock.answered, "refused": st.bedrock.refused, "last_refusal": st.bedrock.last_refusal,
+            });
+            respond(&mut s, "200 OK", "application/json", &doc.to_string());
+        }
+        ("POST", "/__control/bedrock") => match body.trim() {
+            "ok" | "fail" => {
+                st.bedrock.failing = body.trim() == "fail";
+                respond(&mut s, "200 OK", "text/plain", "ok");
+            }
+            _ => respond(&mut s, "400 Bad Request", "text/plain", "mode must be ok or fail"),
         },
         ("POST", "/__control/sts") => match body.trim() {
             "ok" | "refuse" => {
@@ -351,11 +436,21 @@ fn main() {
         turnstile_secret,
         turnstile_mode: "ok".into(),
         spent: HashSet::new(),
-        sts: Sts { role: sts_role, key: sts_key, refuse: false, exchanges: 0, seen_jti: HashSet::new() },
+        sts: Sts {
+            roles: sts_role.split(',').map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect(),
+            key: sts_key,
+            issuer_base: None,
+            issuer_fetches: 0,
+            refuse: false,
+            exchanges: 0,
+            seen_jti: HashSet::new(),
+            issued: std::collections::HashMap::new(),
+        },
         mail: Vec::new(),
         mail_count: 0,
         wm_hits: std::collections::BTreeMap::new(),
         wt: webmention::Targets::default(),
+        bedrock: bedrock::Bedrock::default(),
     }));
     for conn in listener.incoming().flatten() {
         let state = Arc::clone(&state);
