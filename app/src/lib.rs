@@ -8,6 +8,8 @@
 //! What the routes do, beyond their identity and storage:
 //! - `GET /`, `GET /blog/:slug`: published posts; the view counter runs after the response.
 //! - `GET /og/:slug.png`: a generated PNG, cached a day (`x-cache`).
+//! - `GET /static/*`, `GET /favicon.svg` (Public) and `GET /admin/app.js` (Admin) ([`assets`]):
+//!   files of `app/public/` through the Workers Assets binding, each after its route's verifier.
 //! - `POST /api/subscribe`: Turnstile plus an abuse guard; mints the confirm and unsubscribe
 //!   links (`Mint<'_, Confirm>`, `MayMint<Turnstile>`); mail via `MAIL_URL`.
 //! - `GET|POST /api/confirm/:token`: GET shows a button (mail scanners prefetch links), POST
@@ -50,6 +52,7 @@ pub mod admin;
 pub mod ai;
 pub mod analytics;
 pub mod api_subscribers;
+pub mod assets;
 #[cfg(feature = "attack-routes")]
 pub mod attacks;
 pub mod blog;
@@ -221,6 +224,9 @@ app! {
         summaries::openid_configuration,
         summaries::jwks,
         summaries::summarize_post,
+        assets::static_files,
+        assets::favicon,
+        assets::admin_script,
         request_demo::show_headers, request_demo::hello, request_demo::go,
         flags::public_flag,
         #[cfg(feature = "attack-routes")]

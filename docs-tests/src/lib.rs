@@ -27,6 +27,9 @@ pub mod queues_crons_durable_objects {}
 #[doc = include_str!("../../docs/testing.md")]
 pub mod testing {}
 
+#[doc = include_str!("../../docs/blog.md")]
+pub mod blog {}
+
 #[doc = include_str!("../../docs/deploying.md")]
 pub mod deploying {}
 

@@ -95,7 +95,7 @@ pub mod prelude {
     pub use crate::request::response::{escape_html, Html, Redirect};
     pub use crate::request::Request;
     pub use crate::storage::{
-        Ai, AnalyticsEngine, Cache, DurableObject, Kv, ObjectStorage, Queue, Unchecked, Vectorize, D1, R2,
+        Ai, AnalyticsEngine, Assets, Cache, DurableObject, Kv, ObjectStorage, Queue, Unchecked, Vectorize, D1, R2,
     };
     pub use crate::vars::Vars;
     pub use layers_macros::{app, durable_object, queue, route, scheduled};

@@ -30,6 +30,9 @@ pub(crate) struct Scope {
     pub(crate) consumers: Vec<String>,
     /// `[[queues.producers]]` as `(binding, queue)`.
     pub(crate) producer_queues: Vec<(String, String)>,
+    /// Why `[assets]` would let the platform answer before the Worker (a `directory` without
+    /// `run_worker_first = true`), if it does.
+    pub(crate) assets_first: Option<String>,
 }
 
 /// What `app!` reads from wrangler's config.
@@ -86,6 +89,21 @@ fn scope(config: &Value, env: Option<&Value>) -> Scope {
             .filter_map(|t| Some((s(t, "name")?, s(t, "class_name")?, t.get("script_name").is_some())))
             .collect(),
         vars: get(&["vars"]).and_then(Value::as_table).unwrap_or_default().iter().map(|(k, _)| k.clone()).collect(),
+        assets_first: get(&["assets"]).and_then(assets_first),
+    }
+}
+
+/// Why an `[assets]` table would serve files before the Worker runs: with a `directory`,
+/// wrangler's default (and `run_worker_first = false`, or a list of patterns layers cannot
+/// check against the routes) answers a request for an existing file from the platform, before
+/// any verifier.
+fn assets_first(assets: &Value) -> Option<String> {
+    assets.get("directory")?;
+    match assets.get("run_worker_first") {
+        Some(v) if v.as_bool() == Some(true) => None,
+        None => Some("has a `directory` but no `run_worker_first`".to_owned()),
+        Some(v) if v.as_array().is_some() => Some("lists `run_worker_first` patterns".to_owned()),
+        Some(_) => Some("sets `run_worker_first` to something other than `true`".to_owned()),
     }
 }
 
@@ -155,4 +173,32 @@ pub(crate) fn read_wrangler(path: &Path, envs: Option<&[String]>) -> Result<Wran
             .map(|(n, e)| ((*n).to_owned(), scope(&config, Some(e))))
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assets_first;
+    use layers_spec::wrangler::{parse, Format};
+
+    fn assets(toml: &str) -> Option<String> {
+        let doc = parse(toml, Format::Toml).unwrap();
+        doc.get("assets").and_then(assets_first)
+    }
+
+    #[test]
+    fn assets_must_reach_the_worker_first() {
+        assert_eq!(assets("[assets]\ndirectory = \"public\"\nrun_worker_first = true\n"), None);
+        // A binding alone (no directory) serves nothing by itself.
+        assert_eq!(assets("[assets]\nbinding = \"ASSETS\"\n"), None);
+        for bad in [
+            "[assets]\ndirectory = \"public\"\n",
+            "[assets]\ndirectory = \"public\"\nrun_worker_first = false\n",
+            "[assets]\ndirectory = \"public\"\nrun_worker_first = [\"/admin/*\"]\n",
+            "[assets]\ndirectory = \"public\"\nrun_worker_first = \"true\"\n",
+        ] {
+            assert!(assets(bad).is_some(), "{bad}");
+        }
+        let json = parse(r#"{"assets": {"directory": "public", "run_worker_first": true}}"#, Format::Jsonc).unwrap();
+        assert_eq!(json.get("assets").and_then(assets_first), None);
+    }
 }

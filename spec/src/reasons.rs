@@ -49,6 +49,7 @@ pub enum Reason {
     QueryContents,
     PrefixListing,
     CrossRequestSharing,
+    StaticFiles,
 }
 
 /// One row of [`REASONS`].
@@ -67,7 +68,7 @@ pub struct ReasonSpec {
 use StorageKind as K;
 
 /// Every reason, in [`Reason`] order.
-pub const REASONS: [ReasonSpec; 34] = [
+pub const REASONS: [ReasonSpec; 35] = [
     r(Reason::FixedSchema, "FixedSchema", "the data has a fixed schema (users, posts, orders)", &[K::D1]),
     r(Reason::ComplexSql, "ComplexSql", "complex SQL (JOIN, GROUP BY, window functions)", &[K::D1]),
     r(Reason::Transactions, "Transactions", "transactions (atomic batch insert, rollback)", &[K::D1, K::DurableObject]),
@@ -137,6 +138,12 @@ pub const REASONS: [ReasonSpec; 34] = [
     r(Reason::QueryContents, "QueryContents", "querying the contents of what is stored", &[K::D1, K::Vectorize]),
     r(Reason::PrefixListing, "PrefixListing", "very fast prefix listing (KV metadata)", &[K::Kv]),
     r(Reason::CrossRequestSharing, "CrossRequestSharing", "data shared across non-HTTP requests", &[K::Kv]),
+    r(
+        Reason::StaticFiles,
+        "StaticFiles",
+        "static files deployed with the Worker: CSS, images, the favicon (the seed's table: Workers Assets)",
+        &[K::Assets],
+    ),
 ];
 
 const fn r(reason: Reason, name: &'static str, says: &'static str, fits: &'static [StorageKind]) -> ReasonSpec {

@@ -39,6 +39,9 @@ pub enum StorageKind {
     /// A Vectorize index (`storage(Vectorize)`, default binding `VECTORIZE`, `[[vectorize]]`),
     /// handle `Vectorize`.
     Vectorize,
+    /// Workers Static Assets (`storage(Assets)`, default binding `ASSETS`, `[assets]`), handle
+    /// `Assets`. Routes only.
+    Assets,
 }
 
 /// Where wrangler's config declares a kind's bindings.
@@ -199,11 +202,23 @@ pub const KINDS: [KindSpec; StorageKind::COUNT] = [
         declare_hint:
             " A Vectorize index is declared as `[[vectorize]]` with `binding = \"…\"` and `index_name = \"…\"`.",
     },
+    KindSpec {
+        kind: StorageKind::Assets,
+        attr: "Assets",
+        handle: "Assets",
+        variant: "Assets",
+        default_binding: "ASSETS",
+        accessor: "assets",
+        typed: false,
+        outside_requests: false,
+        declared: Some(Declared { section: &["assets"], many: false, key: "binding", requires: Some("directory") }),
+        declare_hint: " Static assets are declared as `[assets]` with `directory = \"…\"`, `binding = \"ASSETS\"` and `run_worker_first = true` (so that every request meets its route's verifier first).",
+    },
 ];
 
 impl StorageKind {
     /// How many kinds there are.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
 
     /// This kind's row of [`KINDS`].
     #[must_use]
@@ -255,12 +270,15 @@ mod tests {
             assert!(crate::text::is_ident(k.default_binding) && crate::text::is_ident(k.accessor));
         }
         assert_eq!(StorageKind::from_attr("Kv"), None, "the attribute says KV");
-        assert_eq!(StorageKind::list(), "D1, KV, Queue, R2, Cache, AnalyticsEngine, DurableObject, Ai and Vectorize");
-        // Only the Cache API has no binding in wrangler's config, and only it is for requests
-        // alone.
+        assert_eq!(
+            StorageKind::list(),
+            "D1, KV, Queue, R2, Cache, AnalyticsEngine, DurableObject, Ai, Vectorize and Assets"
+        );
+        // Only the Cache API has no binding in wrangler's config; it and static assets are for
+        // requests alone.
         for k in KINDS {
             assert_eq!(k.declared.is_none(), k.kind == StorageKind::Cache);
-            assert_eq!(!k.outside_requests, k.kind == StorageKind::Cache);
+            assert_eq!(!k.outside_requests, matches!(k.kind, StorageKind::Cache | StorageKind::Assets));
         }
     }
 }

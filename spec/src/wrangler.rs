@@ -27,7 +27,7 @@ pub const CONFIG_FILES: [&str; 3] = ["wrangler.json", "wrangler.jsonc", "wrangle
 
 /// The top-level keys of the config an environment inherits when it does not set them (those
 /// layers reads; wrangler has more, e.g. `main`, `compatibility_date`, `observability`).
-pub const INHERITED: [&str; 1] = ["triggers"];
+pub const INHERITED: [&str; 2] = ["triggers", "assets"];
 
 /// The file wrangler reads when run in `dir` without `--config`: the first of
 /// [`CONFIG_FILES`] found in `dir` or any directory above it, in that order of names (see the
@@ -69,7 +69,9 @@ pub enum Value {
     Array(Vec<Value>),
     /// A table or object, sorted by key.
     Table(Vec<(String, Value)>),
-    /// A number, boolean, date or `null`: present, but nothing layers reads.
+    /// A boolean (`[assets] run_worker_first = true`).
+    Bool(bool),
+    /// A number, date or `null`: present, but nothing layers reads.
     Other,
 }
 
@@ -94,6 +96,15 @@ impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    #[must_use]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
             _ => None,
         }
     }
@@ -247,6 +258,7 @@ fn from_toml(v: toml::Value) -> Value {
         toml::Value::String(s) => Value::String(s),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(from_toml).collect()),
         toml::Value::Table(t) => Value::Table(t.into_iter().map(|(k, v)| (k, from_toml(v))).collect()),
+        toml::Value::Boolean(b) => Value::Bool(b),
         _ => Value::Other,
     }
 }
@@ -262,6 +274,7 @@ fn from_jsonc(v: jsonc_parser::JsonValue<'_>) -> Value {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             Value::Table(entries)
         }
+        JsonValue::Boolean(b) => Value::Bool(b),
         _ => Value::Other,
     }
 }

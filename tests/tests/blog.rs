@@ -118,6 +118,33 @@ fn blog_post_pages_escape_and_missing_ones_are_404() {
     assert!(r.body.contains("Not found"), "{}", r.body);
 }
 
+/// The seed's "page views" in D1: each view of a post counts once, after the response.
+#[test]
+#[ignore = "needs workerd: run through `cargo xtask test`"]
+fn blog_post_views_are_counted_in_d1() {
+    let views = |body: &str| -> u64 {
+        let end = body.find(" views</p>").expect("a view count");
+        let start = body[..end].rfind('>').expect("the count's element") + 1;
+        body[start..end].parse().expect("a number")
+    };
+    let before = views(&get("/blog/why-claims").body);
+    for _ in 0..3 {
+        assert_eq!(get("/blog/why-claims").status, 200);
+    }
+    // The counter runs after each response: wait until the last three landed. A page shows the
+    // count before its own view, and each read here is a view too.
+    let start = std::time::Instant::now();
+    for reads in 0u64.. {
+        let now = views(&get("/blog/why-claims").body);
+        if now >= before + 4 {
+            assert!(now <= before + 4 + reads, "{before} then {now} after {reads} reads: views counted more than once");
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "views stayed at {now} (from {before})");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// Checks the PNG structure natively: signature, chunk CRCs, IHDR, and that the image data is
 /// a zlib stream whose Adler-32 trailer is present (decoding is tested natively in app's tests).
 fn check_png(b: &[u8]) -> (u32, u32) {

@@ -47,9 +47,7 @@ fn layout(site: &str, title: &str, head: &str, body: &str) -> String {
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>\
          <meta name=viewport content=\"width=device-width,initial-scale=1\">\
          <title>{title}</title>{head}\
-         <style>body{{font:18px/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}}\
-         header a{{color:inherit;text-decoration:none;font-weight:700}}article p.meta,li p{{color:#666}}\
-         footer{{margin-top:3rem;color:#888;font-size:.9rem}}</style></head>\n\
+         <link rel=stylesheet href=\"/static/site.css\"><link rel=icon href=\"/favicon.svg\" type=\"image/svg+xml\"></head>\n\
          <body><header><a href=\"/\">{site}</a></header><main>{body}</main>\
          <footer>Built with layers: request, then identity, then storage.</footer></body></html>\n"
     )

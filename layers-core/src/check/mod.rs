@@ -35,7 +35,13 @@ pub const fn check_grant(grant: Grant, handler: &str) {
         let (what, default, config, opt_in) = match grant.kind {
             GrantKind::Mint => ("a `Mint` of", "DefaultToken", "TokenConfig", "MayMint"),
             GrantKind::Federation => ("a `Federation` of", "DefaultFederation", "FederationConfig", "MayFederate"),
-            GrantKind::Issuer => ("a `FederationIssuer` of", "DefaultFederation", "FederationConfig", "MayFederate"),
+            GrantKind::Issuer => {
+                let m = ConstMsg::new()
+                    .push("handler `")
+                    .push(handler)
+                    .push("` takes a `FederationIssuer` of layers' default configuration `DefaultFederation`, which no app's `Federation` may use: publish the issuer of your own `FederationConfig` — the one your `Federation<'_, C>` signs assertions with, whose `KEY_ID` is the `kid` they carry.");
+                panic!("{}", m.as_str());
+            }
         };
         let m = ConstMsg::new()
             .push("handler `")

@@ -7,6 +7,7 @@
 
 pub mod ai;
 pub mod analytics;
+pub mod assets;
 pub mod cache;
 pub mod d1;
 pub mod durable;
@@ -20,6 +21,7 @@ pub mod vectorize;
 
 pub use ai::Ai;
 pub use analytics::AnalyticsEngine;
+pub use assets::Assets;
 pub use cache::{Cache, CacheKey};
 pub use d1::{D1Arg, RunInfo, Statement, D1};
 pub use durable::{DoStub, DurableObject};

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::durable::DurableBinding;
 use super::queue::QueueBinding;
-use super::{Ai, AnalyticsEngine, Cache, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
+use super::{Ai, AnalyticsEngine, Assets, Cache, Kv, StorageDecl, StorageKind, Vectorize, D1, R2};
 use crate::dispatch::route::Route;
 use crate::error::Error;
 use crate::identity::{Claims, Verifier};
@@ -130,6 +130,7 @@ handles! {
     durable: DurableBinding [typed],
     ai: Ai,
     vectorize: Vectorize,
+    assets: Assets,
 }
 
 // Every storage kind is opened, once.
@@ -203,7 +204,8 @@ const fn declares(storage: &[StorageDecl], kind: StorageKind) -> bool {
 }
 
 /// Opens every binding route `H` declares, with the request's claims as the proof: what
-/// [`open_declared`] does for events, plus the Cache API (keyed under the request's origin).
+/// [`open_declared`] does for events, plus the Cache API (keyed under the request's origin) and
+/// static assets (fetched under it).
 /// Each arm is compiled only for routes that declare that kind (`declares` is const), so a
 /// route carries only the code of its own storage kinds.
 ///
@@ -215,7 +217,8 @@ pub(crate) fn open_for_route<'r, H: Route>(
     claims: &Claims<'r, H::Identity>,
     log: &Rc<LogCx>,
 ) -> Result<Handles<'r>, Error> {
-    let origin = if const { declares(H::META.storage, StorageKind::Cache) } {
+    let origin = if const { declares(H::META.storage, StorageKind::Cache) || declares(H::META.storage, StorageKind::Assets) }
+    {
         Some(worker::Url::parse(&req.url()).map(|u| u.origin().ascii_serialization()).unwrap_or_default())
     } else {
         None

@@ -76,6 +76,18 @@ pub(crate) fn check(parsed: AppInput, call_site_file: Option<PathBuf>, cx: &mut 
             Wrangler::default()
         }
     };
+    for (env, scope) in wrangler.scopes() {
+        if let Some(why) = &scope.assets_first {
+            let section = if env.is_empty() { "[assets]".to_owned() } else { format!("[env.{env}.assets]") };
+            cx.error_at(
+                parsed.wrangler.as_ref().map_or_else(Span::call_site, LitStr::span),
+                format!(
+                    "{section} of {} {why}: the platform would then answer a request for an existing file itself, before the Worker and so before any route's verifier (an `/admin/app.js` would be public). Set `run_worker_first = true` and serve files from routes that declare their identity and `storage(Assets)`",
+                    wrangler.file
+                ),
+            );
+        }
+    }
     if cx.has_errors() {
         return None;
     }

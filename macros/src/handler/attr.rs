@@ -378,7 +378,8 @@ fn queue_name_problem(name: &str) -> Option<&'static str> {
 }
 
 /// Outside a request (a platform event, a Durable Object call) there is no origin to key a
-/// cache under: storage kinds that need one are reported and dropped.
+/// cache under and no request to serve a static file to: storage kinds that need one are
+/// reported and dropped.
 fn refuse_request_storage(kind: HandlerKind, storage: &mut Vec<StorageItem>, cx: &mut Ctxt) {
     if let Some(c) = storage.iter().find(|s| !s.kind.spec().outside_requests) {
         let (who, none) = match kind {
@@ -389,7 +390,11 @@ fn refuse_request_storage(kind: HandlerKind, storage: &mut Vec<StorageItem>, cx:
         };
         cx.push(syn::Error::new(
             c.span,
-            format!("{who} cannot use `{}`: cache keys live under the origin of {none}", c.kind.as_str()),
+            if c.kind == StorageKind::Assets {
+                format!("{who} cannot use `{}`: static assets answer {none}", c.kind.as_str())
+            } else {
+                format!("{who} cannot use `{}`: cache keys live under the origin of {none}", c.kind.as_str())
+            },
         ));
         storage.retain(|s| s.kind.spec().outside_requests);
     }
