@@ -102,7 +102,7 @@ fn ctx_access(ctx: &worker::Context) -> Option<worker::wasm_bindgen::JsValue> {
 /// `ctx.access` as plain data for the verifier: its `aud`, and what its `getIdentity()`
 /// resolves to, read as JSON (non-generic: one copy).
 async fn runtime_access(access: Option<worker::wasm_bindgen::JsValue>) -> RuntimeAccess {
-    use worker::js_sys::{Function, Promise, Reflect, JSON};
+    use worker::js_sys::{Function, JsString, Promise, Reflect, JSON};
     use worker::wasm_bindgen::{JsCast, JsValue};
     use worker::wasm_bindgen_futures::JsFuture;
     let unreadable = |why: &str| RuntimeAccess::Unreadable(why.to_owned());
@@ -123,18 +123,24 @@ async fn runtime_access(access: Option<worker::wasm_bindgen::JsValue>) -> Runtim
     };
     let text = if identity.is_undefined() || identity.is_null() {
         "null".to_owned()
+    } else if !identity.is_object() {
+        return unreadable("getIdentity() resolved to something other than an object");
     } else {
-        let Ok(json) = JSON::stringify(&identity) else {
-            return unreadable("getIdentity() resolved to something JSON cannot hold");
+        // `JSON.stringify` throws (a BigInt, a cycle) or yields `undefined` (a `toJSON` that
+        // returns nothing): both unreadable, checked before the string is looked at.
+        let json: JsValue = match JSON::stringify(&identity) {
+            Ok(json) => json.into(),
+            Err(_) => JsValue::UNDEFINED,
         };
+        if !json.is_string() {
+            return unreadable("getIdentity() resolved to something JSON cannot hold");
+        }
+        let json: &JsString = json.unchecked_ref();
         // UTF-16 units: never more than the UTF-8 bytes, so a longer string is too long.
         if json.length() as usize > MAX_ACCESS_IDENTITY_LEN {
             return unreadable("getIdentity() resolved to an identity that is too large");
         }
-        match json.as_string() {
-            Some(t) => t,
-            None => return unreadable("getIdentity() resolved to something JSON cannot hold"),
-        }
+        String::from(json)
     };
     match AccessIdentity::from_json(&aud, &text) {
         Ok(a) => RuntimeAccess::Present(a),
