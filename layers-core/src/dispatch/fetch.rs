@@ -346,7 +346,7 @@ fn route_and_run(
                 t0,
             };
             let (answer, tx) = Answer::new(|| plain(500, "internal error\n"));
-            let mut run = (entry.run)(d, tx);
+            let mut run = (entry.run)(d, ctx, tx);
             finish.head_from_get = head_from_get;
             // The route's scope (verifier, storage, handler, then its `After` tasks) must run to
             // completion even if the client hangs up, so whatever of it is still pending after

@@ -261,7 +261,7 @@ impl<'r, V: Verifier> RouteCx<'r, V> {
     }
 }
 
-type RunFn = fn(Dispatch, super::answer::AnswerTx) -> LocalBoxFuture<'static, ()>;
+type RunFn = fn(Dispatch, &worker::Context, super::answer::AnswerTx) -> LocalBoxFuture<'static, ()>;
 
 /// One entry of the app's route table.
 #[derive(Clone, Copy)]
@@ -280,7 +280,7 @@ impl RouteEntry {
     /// An entry that describes `meta` and runs nothing (the checks' unit tests).
     #[cfg(test)]
     pub(crate) fn described(meta: RouteMeta) -> RouteEntry {
-        RouteEntry { meta, run: |_, _| Box::pin(async {}) }
+        RouteEntry { meta, run: |_, _, _| Box::pin(async {}) }
     }
 
     /// The route's description.

@@ -15,7 +15,7 @@ use super::route::{LocalBoxFuture, Route, RouteCx};
 use crate::after::After;
 use crate::error::Error;
 use crate::identity::cx::RuntimeHeaders;
-use crate::identity::{Claims, Verifier, VerifyCx};
+use crate::identity::{AccessIdentity, Claims, RuntimeAccess, Verifier, VerifyCx, MAX_ACCESS_IDENTITY_LEN};
 use crate::log::{now_ms, LogCx};
 use crate::request::Request;
 use crate::storage::open::Handles;
@@ -44,20 +44,28 @@ type OpenFn<V> = for<'r> fn(&worker::Env, &web_sys::Request, &Claims<'r, V>, &Rc
 /// A route's handler ([`Route::call`]).
 type CallFn<V> = for<'r> fn(RouteCx<'r, V>) -> LocalBoxFuture<'r, Result<worker::Response, Error>>;
 
-pub(super) fn run_route<H: Route>(d: Dispatch, tx: AnswerTx) -> LocalBoxFuture<'static, ()> {
+pub(super) fn run_route<H: Route>(d: Dispatch, ctx: &worker::Context, tx: AnswerTx) -> LocalBoxFuture<'static, ()> {
     // Only what is specific to the route is generic over it: which storage it opens and its
     // handler, passed as two function pointers. The scope itself (body, verification, the
     // reply, the `After` tasks) is generic over the verifier only: one copy per identity
     // type in the wasm, not one per route.
-    Box::pin(drive::<H::Identity>(d, tx, crate::storage::open::open_for_route::<H>, H::call))
+    // `ctx.access` only for a verifier that reads it (a constant: the others never look).
+    let access = if <H::Identity as Verifier>::ACCESS { ctx_access(ctx) } else { None };
+    Box::pin(drive::<H::Identity>(d, access, tx, crate::storage::open::open_for_route::<H>, H::call))
 }
 
-async fn drive<V: Verifier>(d: Dispatch, tx: AnswerTx, open: OpenFn<V>, call: CallFn<V>) {
+async fn drive<V: Verifier>(
+    d: Dispatch,
+    access: Option<worker::wasm_bindgen::JsValue>,
+    tx: AnswerTx,
+    open: OpenFn<V>,
+    call: CallFn<V>,
+) {
     // The request's scope: every Claims, handle and After task of this request borrows
     // `scope`'s lifetime, which ends when this future does.
     let scope = ();
     let after = After::new();
-    let resp = scoped::<V>(&scope, d, after.clone(), open, call).await;
+    let resp = scoped::<V>(&scope, d, access, after.clone(), open, call).await;
     tx.send(resp);
     after.run_all().await;
 }
@@ -80,6 +88,64 @@ fn tls_client_auth(req: &web_sys::Request) -> Option<std::collections::HashMap<S
         }
     }
     Some(out)
+}
+
+/// The runtime's `ctx.access` object (Cloudflare's Worker-scoped Access), or `None` when it is
+/// `undefined` (Access did not authenticate the request) or cannot be read.
+fn ctx_access(ctx: &worker::Context) -> Option<worker::wasm_bindgen::JsValue> {
+    use worker::js_sys::Reflect;
+    use worker::wasm_bindgen::JsValue;
+    let raw: &worker::worker_sys::Context = ctx.as_ref();
+    Reflect::get(raw, &JsValue::from_str("access")).ok().filter(|a| !a.is_undefined() && !a.is_null())
+}
+
+/// `ctx.access` as plain data for the verifier: its `aud`, and what its `getIdentity()`
+/// resolves to, read as JSON (non-generic: one copy).
+async fn runtime_access(access: Option<worker::wasm_bindgen::JsValue>) -> RuntimeAccess {
+    use worker::js_sys::{Function, JsString, Promise, Reflect, JSON};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    use worker::wasm_bindgen_futures::JsFuture;
+    let unreadable = |why: &str| RuntimeAccess::Unreadable(why.to_owned());
+    let Some(access) = access else { return RuntimeAccess::Absent };
+    let Some(aud) = Reflect::get(&access, &JsValue::from_str("aud")).ok().and_then(|a| a.as_string()) else {
+        return unreadable("its aud is not a string");
+    };
+    let Some(get) = Reflect::get(&access, &JsValue::from_str("getIdentity")).ok().filter(JsValue::is_function) else {
+        return unreadable("it has no getIdentity()");
+    };
+    let get: Function = get.unchecked_into();
+    let identity = match get.call0(&access) {
+        Ok(out) => JsFuture::from(Promise::resolve(&out)).await,
+        Err(e) => Err(e),
+    };
+    let Ok(identity) = identity else {
+        return unreadable("getIdentity() threw or rejected");
+    };
+    let text = if identity.is_undefined() || identity.is_null() {
+        "null".to_owned()
+    } else if !identity.is_object() {
+        return unreadable("getIdentity() resolved to something other than an object");
+    } else {
+        // `JSON.stringify` throws (a BigInt, a cycle) or yields `undefined` (a `toJSON` that
+        // returns nothing): both unreadable, checked before the string is looked at.
+        let json: JsValue = match JSON::stringify(&identity) {
+            Ok(json) => json.into(),
+            Err(_) => JsValue::UNDEFINED,
+        };
+        if !json.is_string() {
+            return unreadable("getIdentity() resolved to something JSON cannot hold");
+        }
+        let json: &JsString = json.unchecked_ref();
+        // UTF-16 units: never more than the UTF-8 bytes, so a longer string is too long.
+        if json.length() as usize > MAX_ACCESS_IDENTITY_LEN {
+            return unreadable("getIdentity() resolved to an identity that is too large");
+        }
+        String::from(json)
+    };
+    match AccessIdentity::from_json(&aud, &text) {
+        Ok(a) => RuntimeAccess::Present(a),
+        Err(e) => RuntimeAccess::Unreadable(format!("getIdentity(): {e}")),
+    }
 }
 
 /// Reads the raw body for a verifier with `Verifier::BODY` (non-generic: one copy).
@@ -124,6 +190,7 @@ fn verify_cx<'e>(
     log: &'e LogCx,
     body: Option<&Vec<u8>>,
     tls_client_auth: Option<std::collections::HashMap<String, String>>,
+    access: RuntimeAccess,
     now: u64,
 ) -> VerifyCx<'e> {
     // Built in one step (what `VerifyCx::builder()` would make from the same parts). The
@@ -165,6 +232,8 @@ fn verify_cx<'e>(
         now,
         body: body.cloned(),
         tls_client_auth,
+        // Only from the runtime (`ctx.access`), only for a verifier with `Verifier::ACCESS`.
+        access,
         // A verifier that declares no outbound call (`Verifier::OUTBOUND`) cannot make one.
         fetcher: if declared.outbound { crate::outbound::worker_fetch() } else { crate::outbound::no_fetch() },
         // The isolate's: what verifiers remember between requests belongs to dispatch alone.
@@ -259,6 +328,7 @@ fn handled(log: &LogCx, t0: u64, result: Result<worker::Response, Error>) -> wor
 async fn scoped<'r, V: Verifier>(
     _scope: &'r (),
     d: Dispatch,
+    access: Option<worker::wasm_bindgen::JsValue>,
     after: After<'r>,
     open: OpenFn<V>,
     call: CallFn<V>,
@@ -282,8 +352,18 @@ async fn scoped<'r, V: Verifier>(
     let t_id = now_ms();
     // Read here, in the verifier's own code, so Workers without a TLS verifier do not link it.
     let tls = if V::TLS { tls_client_auth(&req) } else { None };
+    // Likewise `ctx.access`, its `getIdentity()` awaited only for a verifier that reads it — and
+    // boxed, as the body read is, so the other verifiers' scopes carry none of it.
+    let access = {
+        let read: Option<LocalBoxFuture<'_, RuntimeAccess>> =
+            if V::ACCESS { Some(Box::pin(runtime_access(access))) } else { None };
+        match read {
+            Some(read) => read.await,
+            None => RuntimeAccess::Absent,
+        }
+    };
     let declared = Declared { secrets: V::SECRETS, vars: V::VARS, outbound: !V::OUTBOUND.is_empty() };
-    let cx = verify_cx(head, &req, &env, declared, &log, body.as_ref(), tls, t_id / 1000);
+    let cx = verify_cx(head, &req, &env, declared, &log, body.as_ref(), tls, access, t_id / 1000);
     let verified = V::verify(&cx).await;
     let DispatchHead { method, path, query, params } = into_head(cx);
     let claims: Claims<'r, V> = match verified {

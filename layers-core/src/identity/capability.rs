@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 use super::policy::{AnyOf, Authenticates, Guarded, Policy};
 use super::{
     AccessConfig, AccessJwt, ApiKey, ApiKeyConfig, FederationConfig, Mtls, MtlsConfig, SignedToken, System,
-    TokenConfig, Verifier, Webhook, WebhookConfig,
+    TokenConfig, Verifier, Webhook, WebhookConfig, WorkerAccess, WorkerAccessConfig,
 };
 #[cfg(doc)]
 use super::{DefaultToken, Federation};
@@ -93,6 +93,7 @@ impl<C: ApiKeyConfig> Identifies for ApiKey<C> {}
 impl<C: TokenConfig> Identifies for SignedToken<C> {}
 impl<C: MtlsConfig> Identifies for Mtls<C> {}
 impl<C: WebhookConfig> Identifies for Webhook<C> {}
+impl<C: WorkerAccessConfig> Identifies for WorkerAccess<C> {}
 impl Identifies for System {}
 impl<V: Authenticates + Identifies, P: Policy<V>> Identifies for Guarded<V, P> {}
 impl<A: Identifies, B: Identifies> Identifies for AnyOf<A, B> {}

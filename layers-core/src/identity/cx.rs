@@ -3,6 +3,8 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::state::VerifierState;
+use super::worker_access::{AccessIdentity, RuntimeAccess};
+use super::Deny;
 use crate::outbound::{no_fetch, Fetcher, OutboundRequest, OutboundResponse};
 
 type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
@@ -72,6 +74,10 @@ pub struct VerifyCx<'a> {
     pub(crate) now: u64,
     pub(crate) body: Option<Vec<u8>>,
     pub(crate) tls_client_auth: Option<HashMap<String, String>>,
+    /// `ctx.access` (Worker-scoped Access): in a Worker, what dispatch read from the runtime for a
+    /// verifier with `Verifier::ACCESS` (absent for the others); in a built context, what the
+    /// builder was given.
+    pub(crate) access: RuntimeAccess,
     pub(crate) fetcher: Fetcher,
     /// What verifiers remember between requests: the isolate's (dispatch) or a private one.
     pub(crate) state: Rc<VerifierState>,
@@ -133,6 +139,7 @@ impl<'a> VerifyCx<'a> {
                 now: 0,
                 body: None,
                 tls_client_auth: None,
+                access: RuntimeAccess::Absent,
                 fetcher: no_fetch(),
                 state: Rc::new(VerifierState::new()),
                 pause: yield_once(),
@@ -257,6 +264,22 @@ impl<'a> VerifyCx<'a> {
     pub fn tls_client_auth(&self) -> Option<&HashMap<String, String>> {
         self.tls_client_auth.as_ref()
     }
+    /// Cloudflare's Worker-scoped Access (`ctx.access`): `None` when the runtime gave none —
+    /// Access did not authenticate the request, or the verifier does not set
+    /// [`Verifier::ACCESS`](super::Verifier::ACCESS) — else its AUD tag and the identity its
+    /// `getIdentity()` resolved to. In a context made with [`VerifyCx::builder`], what
+    /// [`VerifyCxBuilder::access`] set.
+    ///
+    /// # Errors
+    /// 503 when the runtime's `ctx.access` was there but could not be read (its `aud` not a
+    /// string, `getIdentity()` failing, an identity that is too large or not an object).
+    pub fn access(&self) -> Result<Option<&AccessIdentity>, Deny> {
+        match &self.access {
+            RuntimeAccess::Absent => Ok(None),
+            RuntimeAccess::Present(a) => Ok(Some(a)),
+            RuntimeAccess::Unreadable(why) => Err(Deny::unavailable(format!("ctx.access: {why}"))),
+        }
+    }
     /// Waits `ms` milliseconds on this request's own timer (in a context made with
     /// [`VerifyCx::builder`], gives other futures one turn instead).
     pub(crate) async fn pause(&self, ms: u32) {
@@ -344,6 +367,13 @@ impl<'a> VerifyCxBuilder<'a> {
     #[must_use]
     pub fn tls_client_auth(mut self, fields: HashMap<String, String>) -> Self {
         self.cx.tls_client_auth = Some(fields);
+        self
+    }
+    /// Sets what the runtime's `ctx.access` holds (Worker-scoped Access; without this call it is
+    /// absent). Only this context sees it: dispatch builds its own contexts from the runtime.
+    #[must_use]
+    pub fn access(mut self, access: AccessIdentity) -> Self {
+        self.cx.access = RuntimeAccess::Present(access);
         self
     }
     /// Sets how outbound calls are made (tests: a loopback or in-process fetcher).

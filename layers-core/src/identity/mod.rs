@@ -32,6 +32,7 @@ mod turnstile;
 #[cfg(target_arch = "wasm32")]
 mod webcrypto;
 mod webhook;
+mod worker_access;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -69,11 +70,16 @@ pub use webhook::{
     sign_webhook, webhook_key, DefaultWebhook, Webhook, WebhookClaims, WebhookConfig, MAX_WEBHOOK_ID_LEN,
     MAX_WEBHOOK_SIGNATURES, MAX_WEBHOOK_SIGNATURE_LEN, MIN_WEBHOOK_KEY_LEN,
 };
+pub(crate) use worker_access::RuntimeAccess;
+pub use worker_access::{
+    AccessIdentity, DefaultWorkerAccess, Fallback, WorkerAccess, WorkerAccessClaims, WorkerAccessConfig,
+    MAX_ACCESS_IDENTITY_LEN,
+};
 
 use std::future::Future;
 
-/// Decides who is calling. Implemented by [`Public`], [`ApiKey`], [`SignedToken`], and by
-/// your own types for schemes of your own.
+/// Decides who is calling. Implemented by [`Public`], [`ApiKey`], [`SignedToken`],
+/// [`AccessJwt`], [`WorkerAccess`]…, and by your own types for schemes of your own.
 ///
 /// A verifier sees the request head, the secrets and vars it asks for by name, and
 /// nothing else: storage is out of its reach, as it is out of reach of a handler
@@ -139,6 +145,11 @@ pub trait Verifier: Sized + 'static {
     /// framework only looks at `request.cf` for verifiers that say so; for the others
     /// `tls_client_auth()` is `None` — a verifier that forgets to set this fails closed.
     const TLS: bool = false;
+    /// Whether the verifier reads [`VerifyCx::access`] (Cloudflare's Worker-scoped Access,
+    /// `ctx.access`). The framework reads `ctx.access` — and awaits its `getIdentity()` — only
+    /// for verifiers that say so; for the others `access()` is absent, so a verifier that forgets
+    /// to set this fails closed (401), as with [`TLS`](Self::TLS).
+    const ACCESS: bool = false;
     /// Set only by [`System`]: claims that the platform's event entry points make, which no
     /// fetch route may ask for (`#[route(…, identity = System)]` fails to compile). Setting
     /// it on your own verifier only makes the routes using it fail to compile.

@@ -17,7 +17,8 @@ use std::marker::PhantomData;
 use super::const_text::{ConstName, ConstNames};
 use super::{
     AccessClaims, AccessConfig, AccessJwt, ApiKey, ApiKeyConfig, Deny, DenyKind, Mtls, MtlsConfig, SignedToken,
-    TokenConfig, Turnstile, TurnstileConfig, Verifier, VerifyCx, Webhook, WebhookConfig,
+    TokenConfig, Turnstile, TurnstileConfig, Verifier, VerifyCx, Webhook, WebhookConfig, WorkerAccess,
+    WorkerAccessClaims, WorkerAccessConfig,
 };
 
 /// Marks verifiers that establish *who* (or *what*) is calling, so that a policy on their
@@ -36,6 +37,7 @@ impl<C: TokenConfig> Authenticates for SignedToken<C> {}
 impl<C: MtlsConfig> Authenticates for Mtls<C> {}
 impl<C: TurnstileConfig> Authenticates for Turnstile<C> {}
 impl<C: WebhookConfig> Authenticates for Webhook<C> {}
+impl<C: WorkerAccessConfig> Authenticates for WorkerAccess<C> {}
 impl<V: Authenticates, P: Policy<V>> Authenticates for Guarded<V, P> {}
 impl<A: Authenticates, B: Authenticates> Authenticates for AnyOf<A, B> {}
 
@@ -92,6 +94,7 @@ impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = V::BODY;
     const TLS: bool = V::TLS;
+    const ACCESS: bool = V::ACCESS;
 
     /// `V`'s credentials: the policy looks at the claims, not at the request.
     fn openapi_security() -> super::Security {
@@ -114,7 +117,7 @@ impl<V: Authenticates, P: Policy<V>> Verifier for Guarded<V, P> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` carries no email address, so an email allowlist cannot check it",
     label = "the guarded verifier's claims have no email",
-    note = "`EmailAllowlist` guards verifiers that prove an email, such as `AccessJwt`; implement `HasEmail` for your own claims type if it has one"
+    note = "`EmailAllowlist` guards verifiers that prove an email, such as `AccessJwt` or `WorkerAccess`; implement `HasEmail` for your own claims type if it has one"
 )]
 pub trait HasEmail {
     /// The verified email, if these claims have one.
@@ -124,6 +127,12 @@ pub trait HasEmail {
 impl HasEmail for AccessClaims {
     fn email(&self) -> Option<&str> {
         AccessClaims::email(self)
+    }
+}
+
+impl HasEmail for WorkerAccessClaims {
+    fn email(&self) -> Option<&str> {
+        WorkerAccessClaims::email(self)
     }
 }
 
@@ -301,6 +310,7 @@ impl<A: Verifier, B: Verifier> Verifier for AnyOf<A, B> {
     const TOKENS: &'static [&'static str] = Self::TOKEN_LIST.as_slice();
     const BODY: bool = A::BODY || B::BODY;
     const TLS: bool = A::TLS || B::TLS;
+    const ACCESS: bool = A::ACCESS || B::ACCESS;
 
     /// `A`'s alternatives, then `B`'s.
     fn openapi_security() -> super::Security {

@@ -29,6 +29,7 @@ mod token_cache;
 
 use header::check_token_header;
 pub use jwks::Jwks;
+pub(crate) use settings::audience_tags;
 #[cfg(feature = "fuzzing")]
 pub use settings::fuzz_check_unsigned;
 pub use settings::AccessSettings;

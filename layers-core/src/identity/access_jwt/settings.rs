@@ -36,8 +36,7 @@ impl AccessSettings {
     /// off loopback).
     pub fn new(team: &str, aud: &str, certs_url: Option<&str>, leeway_secs: u64) -> Result<Self, crate::ConfigError> {
         let host = normalize_team_domain(team)?;
-        let audiences: Vec<String> =
-            aud.split([',', ' ', '\t', '\n', '\r']).filter(|a| !a.is_empty()).map(str::to_owned).collect();
+        let audiences: Vec<String> = audience_tags(aud).map(str::to_owned).collect();
         if audiences.is_empty() {
             return Err("the AUD var is empty".into());
         }
@@ -215,6 +214,12 @@ impl AccessSettings {
             _ => Err(Deny::invalid("token has neither email nor common_name")),
         }
     }
+}
+
+/// The AUD tags an AUD var lists, separated by commas or whitespace (empty entries skipped):
+/// how [`AccessSettings::new`] and [`WorkerAccess`](crate::identity::WorkerAccess) read the var.
+pub(crate) fn audience_tags(aud: &str) -> impl Iterator<Item = &str> {
+    aud.split([',', ' ', '\t', '\n', '\r']).filter(|a| !a.is_empty())
 }
 
 fn opt_string(claims: &mut Map<String, Value>, name: &'static str) -> Result<Option<String>, Deny> {
