@@ -6,7 +6,8 @@
 //! `cargo xtask manifest --write`; a test fails when they drift from the code.
 //!
 //! What the routes do, beyond their identity and storage:
-//! - `GET /`, `GET /blog/:slug`: published posts; the view counter runs after the response.
+//! - `GET /`, `GET /blog/:slug`: published posts; the view counter runs after the response. A
+//!   post's page lists up to 3 related posts, nearest in `POSTS_INDEX` ([`embeddings`]).
 //! - `GET /og/:slug.png`: a generated PNG, cached a day (`x-cache`).
 //! - `POST /api/subscribe`: Turnstile plus an abuse guard; mints the confirm and unsubscribe
 //!   links (`Mint<'_, Confirm>`, `MayMint<Turnstile>`); mail via `MAIL_URL`.
@@ -22,6 +23,8 @@
 //!   list page; `GET /admin/backup-credentials` obtains `Federation<BackupRole>` credentials
 //!   (STS, `MayFederate<Admin>`).
 //! - `GET /search?q=` ([`search`]): FTS5 over `post_search`.
+//! - `GET /search/semantic?q=` ([`semantic`]): the query embedded by Workers AI, the nearest
+//!   posts in `POSTS_INDEX`; counted by the abuse guard (each call is an inference).
 //! - `POST /api/email-inbound` ([`inbound`]: the payload it accepts): Svix-signed webhooks.
 //! - `POST /api/reindex/raw`: `Unchecked<String>`, the poison-message path, opted out of the
 //!   queue type check.
@@ -32,9 +35,10 @@
 //!   3 calls per bucket.
 //! - `POST /api/webmention` ([`webmention`]): Public plus an abuse guard and the outbound URL
 //!   guard on `source`; the `webmentions` queue fetches the source through its declared `Outbound`.
-//! - `POST /admin/posts` ([`posts`]): publishes a post; queues its reindex and a webmention to
-//!   every outside page it links to (`webmention-sends`: endpoint discovery and sending through
-//!   the outbound URL guard, doubling retries); `GET /admin/webmentions` lists them.
+//! - `POST /admin/posts` ([`posts`]): publishes a post; queues its reindex (search, then its
+//!   embedding in `POSTS_INDEX`: [`embeddings`]) and a webmention to every outside page it links
+//!   to (`webmention-sends`: endpoint discovery and sending through the outbound URL guard,
+//!   doubling retries); `GET /admin/webmentions` lists them.
 //! - cron `0 2 * * SUN` ([`digest`]): the weekly digest (`digest_runs`, `digest_sends`) and
 //!   webmention retries (received mentions to verify, sends that failed).
 //!
@@ -51,6 +55,7 @@ pub mod blog;
 pub mod cached;
 pub mod digest;
 pub mod email;
+pub mod embeddings;
 pub mod events;
 pub mod files;
 pub mod flags;
@@ -61,6 +66,7 @@ pub mod rate_limiter;
 pub mod reindex;
 pub mod request_demo;
 pub mod search;
+pub mod semantic;
 pub mod webmention;
 pub mod whoami;
 
@@ -192,6 +198,7 @@ app! {
         admin::flag,
         admin::reindex,
         search::search,
+        semantic::semantic_search,
         whoami::whoami,
         blog::contact,
         inbound::email_inbound,
