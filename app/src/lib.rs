@@ -6,7 +6,8 @@
 //! `cargo xtask manifest --write`; a test fails when they drift from the code.
 //!
 //! What the routes do, beyond their identity and storage:
-//! - `GET /`, `GET /blog/:slug`: published posts; the view counter runs after the response.
+//! - `GET /`, `GET /blog/:slug`: published posts; the view counter runs after the response. A
+//!   post's page lists up to 3 related posts, nearest in `POSTS_INDEX` ([`embeddings`]).
 //! - `GET /og/:slug.png`: a generated PNG, cached a day (`x-cache`).
 //! - `GET /static/*`, `GET /favicon.svg` (Public) and `GET /admin/app.js` (Admin) ([`assets`]):
 //!   files of `app/public/` through the Workers Assets binding, each after its route's verifier.
@@ -24,6 +25,8 @@
 //!   list page; `GET /admin/backup-credentials` obtains `Federation<BackupRole>` credentials
 //!   (STS, `MayFederate<Admin>`).
 //! - `GET /search?q=` ([`search`]): FTS5 over `post_search`.
+//! - `GET /search/semantic?q=` ([`semantic`]): the query embedded by Workers AI, the nearest
+//!   posts in `POSTS_INDEX`; counted by the abuse guard (each call is an inference).
 //! - `POST /api/email-inbound` ([`inbound`]: the payload it accepts): Svix-signed webhooks.
 //! - `POST /api/reindex/raw`: `Unchecked<String>`, the poison-message path, opted out of the
 //!   queue type check.
@@ -34,9 +37,10 @@
 //!   3 calls per bucket.
 //! - `POST /api/webmention` ([`webmention`]): Public plus an abuse guard and the outbound URL
 //!   guard on `source`; the `webmentions` queue fetches the source through its declared `Outbound`.
-//! - `POST /admin/posts` ([`posts`]): publishes a post; queues its reindex and a webmention to
-//!   every outside page it links to (`webmention-sends`: endpoint discovery and sending through
-//!   the outbound URL guard, doubling retries); `GET /admin/webmentions` lists them.
+//! - `POST /admin/posts` ([`posts`]): publishes a post; queues its reindex (search, then its
+//!   embedding in `POSTS_INDEX`: [`embeddings`]) and a webmention to every outside page it links
+//!   to (sent by the `webmentions` consumer: endpoint discovery and sending through the outbound
+//!   URL guard, doubling retries); `GET /admin/webmentions` lists them.
 //! - `POST /admin/posts/:slug/summary` ([`summaries`]): an AI summary of the post by Amazon
 //!   Bedrock, reached with `Federation<SummaryRole>` credentials (STS) and a SigV4-signed
 //!   `InvokeModel`; cached in D1 `ai_summaries` and shown on the post. `GET
@@ -59,6 +63,7 @@ pub mod blog;
 pub mod cached;
 pub mod digest;
 pub mod email;
+pub mod embeddings;
 pub mod events;
 pub mod files;
 pub mod flags;
@@ -69,6 +74,7 @@ pub mod rate_limiter;
 pub mod reindex;
 pub mod request_demo;
 pub mod search;
+pub mod semantic;
 pub mod summaries;
 pub mod webmention;
 pub mod whoami;
@@ -201,6 +207,7 @@ app! {
         admin::flag,
         admin::reindex,
         search::search,
+        semantic::semantic_search,
         whoami::whoami,
         blog::contact,
         inbound::email_inbound,

@@ -4,8 +4,8 @@
 use layers_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::search;
 use crate::webmention::{self, WebmentionTask};
+use crate::{embeddings, search};
 
 /// A request to reindex one post, sent by `POST /api/reindex` and consumed by [`reindex()`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,8 +59,8 @@ pub async fn request_reindex_raw(
     Ok(Response::from_json(&serde_json::json!({ "queued": 1 }))?.with_status(202))
 }
 
-/// The reason `POST /admin/posts` gives its jobs: after the reindex, the consumer queues the
-/// post's webmentions.
+/// The reason `POST /admin/posts` gives its jobs: after the reindex (search and embedding), the
+/// consumer queues the post's webmentions.
 pub const PUBLISH: &str = "publish";
 
 #[derive(Deserialize)]
@@ -68,34 +68,49 @@ struct Body {
     body: String,
 }
 
-/// Reindexes posts into the search table ([`search::reindex_batch`]: slug `*` rebuilds it all).
-/// A job whose slug starts with `fail-` is retried (and, after `max_retries`, dead-lettered):
-/// the explicit-retry path. For a job with reason [`PUBLISH`], a webmention to every outside page
-/// the post links to is then queued ([`webmention::SendJob`]).
-#[queue("reindex", storage(D1 because(FixedSchema, FullTextSearch, "posts and their search index"), Queue = "WEBMENTIONS" because(BackgroundJobs, Retries, "webmentions of published posts")), vars(SITE_URL))]
+/// Reindexes posts: first the search table ([`search::reindex_batch`]: slug `*` rebuilds it
+/// all), then each post's embedding in `POSTS_INDEX` ([`embeddings`]: an embedding that fails
+/// retries the message once, then is given up, and never undoes the search entry). A job whose slug starts with `fail-` is retried (and, after
+/// `max_retries`, dead-lettered): the explicit-retry path. For a job with reason [`PUBLISH`], a
+/// webmention to every outside page the post links to is then queued ([`webmention::SendJob`]).
+#[queue("reindex", storage(D1 because(FixedSchema, FullTextSearch, "posts and their search index"), Ai because(CatalogModel, "post embeddings"), Vectorize = "POSTS_INDEX" because(SemanticSearch, SimilaritySearch, "post embeddings for related posts and semantic search"), Queue = "WEBMENTIONS" because(BackgroundJobs, Retries, "webmentions of published posts")), vars(SITE_URL))]
 pub async fn reindex(
     batch: Batch<'_, ReindexJob>,
     _who: Claims<'_, System>,
     db: D1<'_>,
+    ai: Ai<'_>,
+    posts_index: Vectorize<'_>,
     webmentions: Queue<'_, WebmentionTask>,
     vars: Vars<'_>,
 ) -> Result<()> {
-    search::reindex_batch(&batch, &db).await?;
-    let published: Vec<&str> =
-        (&batch).into_iter().map(|m| m.body()).filter(|j| j.reason == PUBLISH).map(|j| j.slug.as_str()).collect();
-    if published.is_empty() {
-        return Ok(());
-    }
-    let site = crate::blog::site_url(&vars)?;
-    let site = layers_core::Url::parse(&site)
-        .map_err(|_| Error::new(503, "service unavailable").with_detail("var SITE_URL is not a URL"))?;
-    for slug in published {
-        let post: Option<Body> = db.prepare("SELECT body FROM posts WHERE slug = ?1").bind(&[&slug]).first().await?;
-        if let Some(post) = post {
-            webmention::queue_for_post(&db, &webmentions, slug, &post.body, &site).await?;
+    let indexed = search::reindex_batch(&batch, &db).await?;
+    let site = if indexed.iter().any(|m| m.body().reason == PUBLISH) { Some(site_url(&vars)?) } else { None };
+    for msg in indexed {
+        let job = msg.body();
+        if let Err(e) = embeddings::index_post(&db, &ai, &posts_index, &job.slug).await {
+            let retry = embeddings::retry_embedding(msg.attempts());
+            embeddings::log_failure(&job.slug, msg.attempts(), retry, &e);
+            if retry {
+                msg.retry_after(embeddings::RETRY_DELAY_SECS);
+                continue;
+            }
         }
+        if let Some(site) = site.as_ref().filter(|_| job.reason == PUBLISH) {
+            let post: Option<Body> =
+                db.prepare("SELECT body FROM posts WHERE slug = ?1").bind(&[&job.slug]).first().await?;
+            if let Some(post) = post {
+                webmention::queue_for_post(&db, &webmentions, &job.slug, &post.body, site).await?;
+            }
+        }
+        msg.ack();
     }
     Ok(())
+}
+
+fn site_url(vars: &Vars<'_>) -> Result<layers_core::Url> {
+    let site = crate::blog::site_url(vars)?;
+    layers_core::Url::parse(&site)
+        .map_err(|_| Error::new(503, "service unavailable").with_detail("var SITE_URL is not a URL"))
 }
 
 /// Keeps what reached the dead-letter queue, whatever its shape.

@@ -45,11 +45,18 @@ pub fn fts_query(text: &str) -> Option<String> {
 /// whose slug starts with `fail-` is retried (and, after `max_retries`, dead-lettered): the
 /// explicit-retry path the e2e suite exercises.
 ///
+/// Returns the messages indexed, left unsettled: the caller acknowledges (or retries) each once
+/// the rest of its work for it is done.
+///
 /// # Errors
 /// A D1 failure (the batch is then retried by the platform).
-pub async fn reindex_batch(batch: &Batch<'_, ReindexJob>, db: &D1<'_>) -> Result<()> {
+pub async fn reindex_batch<'a, 'r>(
+    batch: &'a Batch<'r, ReindexJob>,
+    db: &D1<'_>,
+) -> Result<Vec<&'a Message<'r, ReindexJob>>> {
     #[allow(clippy::cast_possible_wrap)] // ms since the epoch
     let now = layers_core::log::now_ms() as i64;
+    let mut indexed = Vec::with_capacity(batch.len());
     for msg in batch {
         let job = msg.body();
         if job.slug.starts_with("fail-") {
@@ -80,9 +87,9 @@ pub async fn reindex_batch(batch: &Batch<'_, ReindexJob>, db: &D1<'_>) -> Result
             ]),
         );
         db.batch(statements).await?;
-        msg.ack();
+        indexed.push(msg);
     }
-    Ok(())
+    Ok(indexed)
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -68,6 +68,12 @@ fn reference_app_rows_match_their_routes() {
     assert_eq!(storage(row("GET", "/admin/flags")), ["KV:KV"]);
     let limited = row("POST", "/api/limited/:bucket");
     assert_eq!(storage(limited), ["DurableObject:RATE_LIMITER"]);
+    // The post embeddings: a second Vectorize index, read by the post page and semantic search.
+    assert_eq!(storage(row("GET", "/blog/:slug")), ["D1:DB", "Vectorize:POSTS_INDEX"]);
+    let semantic = row("GET", "/search/semantic");
+    assert_eq!(semantic.identity, "Public");
+    assert_eq!(storage(semantic), ["D1:DB", "Ai:AI", "Vectorize:POSTS_INDEX", "DurableObject:RATE_LIMITER"]);
+    assert_eq!(storage(row("POST", "/api/vectors")), ["Vectorize:VECTORIZE"], "the demo index is another");
     // Every route is a row, once.
     for (i, r) in m.routes.iter().enumerate() {
         assert!(
@@ -91,9 +97,10 @@ fn reference_app_crons_and_queues() {
     let wm = m.queues.iter().find(|q| q.source == "webmentions").expect("the webmentions consumer");
     assert_eq!(wm.handler, "webmention_tasks");
     assert_eq!(event_storage(wm), ["D1:DB"]);
-    // Publishing fans out through the reindex consumer: it queues the post's webmentions.
+    // Publishing fans out through the reindex consumer: it embeds the post and queues its
+    // webmentions.
     let reindex = m.queues.iter().find(|q| q.source == "reindex").expect("the reindex consumer");
-    assert_eq!(event_storage(reindex), ["D1:DB", "Queue:WEBMENTIONS"]);
+    assert_eq!(event_storage(reindex), ["D1:DB", "Ai:AI", "Vectorize:POSTS_INDEX", "Queue:WEBMENTIONS"]);
     assert!(m.queues.iter().any(|q| q.source == "reindex-dlq"));
     // The Durable Object class written with layers, with the identity its calls run as.
     let limiter = m.durable_objects.iter().find(|d| d.class == "RateLimiter").expect("the RateLimiter class");
@@ -103,7 +110,7 @@ fn reference_app_crons_and_queues() {
     assert!(m.to_markdown().contains("| RateLimiter | DurableCaller | — | call |"));
     // And the bindings, all together.
     let all = m.bindings();
-    for b in ["D1:DB", "KV:KV", "Queue:REINDEX", "Queue:WEBMENTIONS", "R2:BUCKET"] {
+    for b in ["D1:DB", "KV:KV", "Queue:REINDEX", "Queue:WEBMENTIONS", "R2:BUCKET", "Vectorize:POSTS_INDEX"] {
         assert!(all.contains(&b.to_owned()), "{b} not in {all:?}");
     }
 }

@@ -408,15 +408,16 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
         "Turnstile in dev: siteverify is the local stub with Cloudflare's always-pass test secret; \
          send any token, e.g. `cf-turnstile-response: {DEV_TURNSTILE_TOKEN}`"
     ));
-    // Workers AI and Vectorize only run on Cloudflare: AI and VECTORIZE go to the loopback
-    // stand-in (tests/standin/, its own `wrangler dev`, tied to this process like the stubs).
+    // Workers AI and Vectorize only run on Cloudflare: AI, VECTORIZE and POSTS_INDEX go to the
+    // loopback stand-in (tests/standin/, its own `wrangler dev`, tied to this process like the stubs).
     let standin_dir = ctx.app.join(".wrangler").join("standin");
     std::fs::create_dir_all(&standin_dir).map_err(|e| format!("cannot create {}: {e}", standin_dir.display()))?;
     let mut standin = ctx.step("start the AI/Vectorize stand-in", |ctx| {
         standin::Standin::start(ctx, &standin_dir, &standin_dir.join("standin.log"))
     })?;
-    log("AI and VECTORIZE are bound to the loopback stand-in (tests/standin/): AI routes answer canned text \
-         and vectors live in memory; deploy the Worker to use the real services");
+    log("AI, VECTORIZE and POSTS_INDEX are bound to the loopback stand-in (tests/standin/): AI routes answer \
+         canned text, embeddings are a hashed bag of words, vectors live in memory; deploy the Worker to use \
+         the real services");
     log(format!("starting wrangler dev on http://127.0.0.1:{port} (Ctrl-C to stop)"));
     log("saving a .rs file under app/src or layers' own src/ rebuilds and reloads the Worker (lines marked \
          `[custom build]`); a failed build keeps the previous one serving");
@@ -426,7 +427,7 @@ fn dev(ctx: &mut Ctx, port: u16) -> Result<()> {
     // lingers: Ctrl-C ends this process; the closed pipe then stops wrangler.
     let mut cmd = layers_test::support::tied_command(&wrangler);
     cmd.arg("dev")
-        // AI and VECTORIZE go to the loopback stand-in (tests/standin/), never to Cloudflare.
+        // AI and the Vectorize indexes go to the loopback stand-in (tests/standin/), never to Cloudflare.
         .args(standin::config_args(&ctx.app, &devloop::build_table(ctx))?)
         .arg("--local")
         .args(["--ip", "127.0.0.1"])

@@ -2,7 +2,8 @@
 //! services (wrangler would open a remote proxy session and ask for a login), so the app's
 //! `[ai]` and `[[vectorize]]` bindings are replaced, in a generated copy of app/wrangler.toml,
 //! by RPC service bindings of the same names to the loopback stand-in in tests/standin/
-//! (entrypoints `AiStandin` and `VectorizeStandin`).
+//! (entrypoints `AiStandin`, and per index [`vectorize_entrypoint`]: each index has its own
+//! in-memory map and dimensions there).
 //!
 //! The stand-in runs as its own `wrangler dev` (a second process, not a second `-c`: with two
 //! workers in one process workerd prefixes every log line with `[worker-name]`, and the tests
@@ -135,6 +136,15 @@ pub(crate) fn config_args(app: &Path, extra: &str) -> Result<Vec<OsString>> {
     Ok(vec!["-c".into(), LOCAL_CONFIG.into()])
 }
 
+/// The stand-in's entrypoint for a `[[vectorize]]` binding: the post embeddings (`POSTS_INDEX`,
+/// 384 dimensions) have their own, every other index shares the demo one (`DIMENSIONS`, 4).
+fn vectorize_entrypoint(binding: &str) -> &'static str {
+    match binding {
+        "POSTS_INDEX" => "PostsIndexStandin",
+        _ => "VectorizeStandin",
+    }
+}
+
 /// app/wrangler.toml without its `[ai]` and `[[vectorize]]` tables, plus one `[[services]]`
 /// binding to the stand-in for each of their binding names.
 fn local_config(text: &str) -> Result<String> {
@@ -164,7 +174,7 @@ fn local_config(text: &str) -> Result<String> {
         }
     }
     for (binding, entrypoint) in
-        ai.iter().map(|b| (*b, "AiStandin")).chain(vectorize.iter().map(|b| (*b, "VectorizeStandin")))
+        ai.iter().map(|b| (*b, "AiStandin")).chain(vectorize.iter().map(|b| (*b, vectorize_entrypoint(b))))
     {
         out.push_str(&format!(
             "\n[[services]]\nbinding = \"{binding}\"\nservice = \"{STANDIN}\"\nentrypoint = \"{entrypoint}\"\n"
@@ -183,18 +193,22 @@ mod tests {
 
     #[test]
     fn remote_bindings_become_standin_services() {
-        let src = "name = \"x\"\n[vars]\nA = \"1\"\n\n[ai]\nbinding = \"AI\"\n\n[[vectorize]]\nbinding = \"VEC\"\nindex_name = \"i\"\n\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"0\"\n";
+        let src = "name = \"x\"\n[vars]\nA = \"1\"\n\n[ai]\nbinding = \"AI\"\n\n[[vectorize]]\nbinding = \"VEC\"\nindex_name = \"i\"\n\n[[vectorize]]\nbinding = \"POSTS_INDEX\"\nindex_name = \"p\"\n\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"0\"\n";
         let out = local_config(src).unwrap();
         let doc: toml::Table = out.parse().unwrap();
         assert!(!doc.contains_key("ai") && !doc.contains_key("vectorize"));
         assert_eq!(doc["kv_namespaces"][0]["binding"].as_str(), Some("KV"));
         assert_eq!(doc["vars"]["A"].as_str(), Some("1"));
         let services = doc["services"].as_array().unwrap();
-        assert_eq!(services.len(), 2);
+        assert_eq!(services.len(), 3);
         assert_eq!(services[0]["binding"].as_str(), Some("AI"));
         assert_eq!(services[0]["entrypoint"].as_str(), Some("AiStandin"));
         assert_eq!(services[1]["binding"].as_str(), Some("VEC"));
         assert_eq!(services[1]["service"].as_str(), Some("layers-standin"));
+        assert_eq!(services[1]["entrypoint"].as_str(), Some("VectorizeStandin"));
+        // The post index has an entrypoint (an in-memory index) of its own.
+        assert_eq!(services[2]["binding"].as_str(), Some("POSTS_INDEX"));
+        assert_eq!(services[2]["entrypoint"].as_str(), Some("PostsIndexStandin"));
         // Without remote bindings nothing is added.
         let plain = local_config("name = \"x\"\n").unwrap();
         assert!(!plain.parse::<toml::Table>().unwrap().contains_key("services"));

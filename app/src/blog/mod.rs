@@ -8,6 +8,7 @@
 //! `ABUSE_WINDOW_SECS` per form, 429 with `retry-after` past it.
 
 pub mod og;
+mod related;
 
 use layers_core::identity::{SignedToken, TokenConfig, TokenSource, Turnstile};
 
@@ -164,11 +165,12 @@ fn not_found_page(site: &str) -> Response {
 
 /// One post (a missing or unpublished one is a 404 page). The view counter is bumped *after*
 /// the response is sent, by a task that keeps using this request's D1 handle.
-#[route(GET "/blog/:slug", identity = Public, storage(D1 because(FixedSchema, "posts")), vars(SITE_NAME))]
+#[route(GET "/blog/:slug", identity = Public, storage(D1 because(FixedSchema, "posts"), Vectorize = "POSTS_INDEX" because(SimilaritySearch, "related posts")), vars(SITE_NAME))]
 pub async fn post(
     req: Request,
     _who: Claims<'_, Public>,
     db: D1<'_>,
+    posts_index: Vectorize<'_>,
     vars: Vars<'_>,
     after: After<'_>,
 ) -> Result<Response> {
@@ -187,12 +189,13 @@ pub async fn post(
     let paragraphs: String = p.body.split("\n\n").map(|para| format!("<p>{}</p>\n", linkify(para.trim()))).collect();
     let body = format!(
         "<article><h1>{title}</h1><p class=meta>{author} · <time>{date}</time></p>\n{ai}{paragraphs}\
-         <p class=views>{views} views</p></article>",
+         {related}<p class=views>{views} views</p></article>",
         title = escape_html(&p.title),
         author = escape_html(&p.author),
         date = date(p.published_at),
         views = p.views,
         ai = p.ai_summary.as_deref().map(ai_summary_html).unwrap_or_default(),
+        related = related::related_html(&db, &posts_index, &slug).await,
     );
     after.spawn(async move {
         // Best effort: a failed counter update is logged by the storage layer, never shown.

@@ -8,10 +8,12 @@
 //!   webmention source pages. `ACCESS_CERTS_URL`, `SLOW_CERTS_URL`, `TURNSTILE_*`, `MAIL_URL`,
 //!   `STS_URL` and `WEBMENTION_ALLOW_ORIGINS` point there; the Access team and AUD, the signing
 //!   key and the webhook secret are the harness's.
-//! * the AI/Vectorize stand-in (`tests/standin/`, its own `wrangler dev`): `AI` and `VECTORIZE`
-//!   are service bindings to it through a dev registry. `cargo xtask e2e` starts one for all
-//!   targets and names its registry in `LAYERS_E2E_REGISTRY`; without it the target starts its
-//!   own (a few seconds more).
+//! * the AI/Vectorize stand-in (`tests/standin/`, its own `wrangler dev`): `AI`, `VECTORIZE` and
+//!   `POSTS_INDEX` are service bindings to it through a dev registry (each index an entrypoint
+//!   with its own in-memory vectors). `cargo xtask e2e` starts one for all targets (so the
+//!   indexes outlive a target: tests use fresh ids, and the app checks matches against its own
+//!   D1) and names its registry in `LAYERS_E2E_REGISTRY`; without it the target starts its own
+//!   (a few seconds more).
 //!
 //! What the leak check (`xtask/src/leaks.rs`) reads after the target ran goes to
 //! `LAYERS_E2E_DIR` (default `target/e2e/`), one set of files per target: `<target>.log`
@@ -118,7 +120,8 @@ fn start() -> Result<Run, String> {
         .log_file(dir.join(format!("{name}.log")))
         .dev_registry(&registry)
         .service("AI", STANDIN, Some("AiStandin"))
-        .service("VECTORIZE", STANDIN, Some("VectorizeStandin"));
+        .service("VECTORIZE", STANDIN, Some("VectorizeStandin"))
+        .service("POSTS_INDEX", STANDIN, Some("PostsIndexStandin"));
     if std::env::var_os("LAYERS_E2E_PREBUILT").is_some() {
         b = b.prebuilt();
     }
