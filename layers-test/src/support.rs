@@ -125,6 +125,63 @@ fn group_alive(pgid: u32) -> bool {
     })
 }
 
+/// What [`start_registered_worker`] starts: a Worker other Workers bind to by name (a loopback
+/// stand-in for a remote-only service, say), run by `wrangler dev --local` in its own process
+/// group and registered in a private dev registry.
+#[derive(Debug, Clone)]
+pub struct RegisteredWorker<'a> {
+    /// The `wrangler` binary.
+    pub wrangler: &'a Path,
+    /// The Worker's directory (its wrangler config is read there).
+    pub dir: &'a Path,
+    /// Its `name` in that config: what appears in the registry once it is up.
+    pub name: &'a str,
+    /// The dev registry (`WRANGLER_REGISTRY_PATH`) the Workers that bind to it also use.
+    pub registry: &'a Path,
+    /// Its local state (`--persist-to`).
+    pub state: &'a Path,
+    /// Where its output goes.
+    pub log: &'a Path,
+}
+
+/// Starts `w` on a free loopback port ([`tied_command`]: it goes away with this process) and
+/// waits until it registered in `w.registry`, at most 60 s.
+///
+/// # Errors
+/// When it cannot be started, exits, or does not register in time (the message names its log).
+pub fn start_registered_worker(w: &RegisteredWorker<'_>) -> Result<Child, Error> {
+    std::fs::create_dir_all(w.registry)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", w.registry.display())))?;
+    let out =
+        std::fs::File::create(w.log).map_err(|e| Error::new(format!("cannot create {}: {e}", w.log.display())))?;
+    let err = out.try_clone().map_err(|e| Error::new(e.to_string()))?;
+    let port = free_port()?;
+    let mut child = tied_command(w.wrangler)
+        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--persist-to")
+        .arg(w.state)
+        .arg("--show-interactive-dev-session=false")
+        .current_dir(w.dir)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_REGISTRY_PATH", w.registry)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| Error::new(format!("could not start {}: {e}", w.wrangler.display())))?;
+    let t0 = Instant::now();
+    while !w.registry.join(w.name).exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(Error::new(format!("{} exited ({status}); see {}", w.name, w.log.display())));
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            return Err(Error::new(format!("{} did not register within 60 s; see {}", w.name, w.log.display())));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(child)
+}
+
 /// A free TCP port on 127.0.0.1 (bound, then released).
 ///
 /// # Errors

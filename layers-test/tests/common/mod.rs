@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use layers_test::support;
 use layers_test::Worker;
@@ -57,35 +56,16 @@ fn standin() -> Result<&'static Path, String> {
 
 fn start_standin(dir: &Path) -> Result<Child, String> {
     let _ = std::fs::remove_dir_all(dir);
-    let registry = dir.join("registry");
-    std::fs::create_dir_all(&registry).map_err(|e| format!("cannot create {}: {e}", registry.display()))?;
-    let log = dir.join("standin.log");
-    let out = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
-    let port = support::free_port().map_err(|e| e.to_string())?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let wrangler = root.join("app/node_modules/.bin/wrangler");
-    let mut child = support::tied_command(&wrangler)
-        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
-        .arg("--persist-to")
-        .arg(dir.join("state"))
-        .arg("--show-interactive-dev-session=false")
-        .current_dir(root.join("tests/standin"))
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("WRANGLER_REGISTRY_PATH", &registry)
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| format!("could not start {}: {e}", wrangler.display()))?;
-    let t0 = Instant::now();
-    while !registry.join(STANDIN).exists() {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the stand-in exited ({status}); see {}", log.display()));
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            return Err(format!("the stand-in did not register within 60 s; see {}", log.display()));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(child)
+    let (wrangler, standin) = (root.join("app/node_modules/.bin/wrangler"), root.join("tests/standin"));
+    let (registry, state, log) = (dir.join("registry"), dir.join("state"), dir.join("standin.log"));
+    support::start_registered_worker(&support::RegisteredWorker {
+        wrangler: &wrangler,
+        dir: &standin,
+        name: STANDIN,
+        registry: &registry,
+        state: &state,
+        log: &log,
+    })
+    .map_err(|e| e.to_string())
 }

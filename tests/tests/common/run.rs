@@ -26,7 +26,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use layers_test::support::{self, write_private};
 use layers_test::Worker;
@@ -225,32 +225,15 @@ fn start_stubs(turnstile_secret: &str) -> Result<(Child, u16), String> {
 /// `registry`, and waits until it is.
 fn start_standin(registry: &Path, log: &Path) -> Result<Child, String> {
     let _ = std::fs::remove_dir_all(registry);
-    std::fs::create_dir_all(registry).map_err(|e| format!("cannot create {}: {e}", registry.display()))?;
-    let out = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
-    let port = support::free_port()?;
     let wrangler = manifest_dir().join("../app/node_modules/.bin/wrangler");
-    let mut child = support::tied_command(&wrangler)
-        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
-        .arg("--persist-to")
-        .arg(registry.join("state"))
-        .arg("--show-interactive-dev-session=false")
-        .current_dir(manifest_dir().join("standin"))
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("WRANGLER_REGISTRY_PATH", registry)
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| format!("could not start {}: {e}", wrangler.display()))?;
-    let t0 = Instant::now();
-    while !registry.join(STANDIN).exists() {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the stand-in exited ({status}); see {}", log.display()));
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            return Err(format!("the stand-in did not register within 60 s; see {}", log.display()));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(child)
+    let (dir, state) = (manifest_dir().join("standin"), registry.join("state"));
+    support::start_registered_worker(&support::RegisteredWorker {
+        wrangler: &wrangler,
+        dir: &dir,
+        name: STANDIN,
+        registry,
+        state: &state,
+        log,
+    })
+    .map_err(|e| e.to_string())
 }
