@@ -3,12 +3,14 @@
 //! `{issuer}/.well-known/openid-configuration`, follows its `jwks_uri`, and checks each
 //! assertion's signature with the key whose `kid` the assertion names.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rsa::traits::PublicKeyParts as _;
+use sha2::{Digest as _, Sha256};
 
 use super::{FederationConfig, FederationKey};
 use crate::Error;
@@ -19,6 +21,24 @@ pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// JWKs already derived in this isolate, by SHA-256 of the `kid` and the key secret: the
+/// documents are public and fetched by anyone, and parsing an RSA private key on every request
+/// would let a stranger make the Worker do that work at will. Only the public JWK is kept, under
+/// a hash (never the secret); a rotated secret hashes differently. At most [`KEPT_JWKS`].
+const KEPT_JWKS: usize = 4;
+
+thread_local! {
+    static JWKS: RefCell<Vec<([u8; 32], serde_json::Value)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn jwk_key(kid: &str, secret: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(kid.as_bytes());
+    h.update([0]);
+    h.update(secret.as_bytes());
+    h.finalize().into()
+}
 
 /// The public side of a [`FederationConfig`]: the issuer's OIDC discovery document and its
 /// JWKS, built from the issuer var and the *public* half of the key secret. It grants nothing —
@@ -90,16 +110,28 @@ impl<C: FederationConfig> FederationIssuer<'_, C> {
     /// the secret holds).
     pub fn jwk(&self) -> Result<serde_json::Value, Error> {
         let secret = self.key.as_deref().ok_or_else(|| unavailable(format!("secret {} is unset", C::KEY_SECRET)))?;
+        let cache_key = jwk_key(C::KEY_ID, secret);
+        if let Some(jwk) = JWKS.with(|j| j.borrow().iter().find(|(k, _)| *k == cache_key).map(|(_, v)| v.clone())) {
+            return Ok(jwk);
+        }
         let key = FederationKey::parse(secret).map_err(|e| unavailable(format!("secret {}: {e}", C::KEY_SECRET)))?;
         let public = key.public_key();
-        Ok(serde_json::json!({
+        let jwk = serde_json::json!({
             "kty": "RSA",
             "use": "sig",
             "alg": "RS256",
             "kid": C::KEY_ID,
             "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
             "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
-        }))
+        });
+        JWKS.with(|j| {
+            let mut j = j.borrow_mut();
+            if j.len() >= KEPT_JWKS {
+                j.remove(0);
+            }
+            j.push((cache_key, jwk.clone()));
+        });
+        Ok(jwk)
     }
 
     /// The JWKS document: `{"keys": [jwk]}`.
@@ -168,6 +200,23 @@ mod tests {
         assert_eq!(doc["issuer"], "https://blog.example.com");
         assert_eq!(doc["jwks_uri"], "https://blog.example.com/.well-known/jwks.json");
         assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+    }
+
+    #[test]
+    fn the_jwk_is_derived_once_per_key_and_follows_a_rotation() {
+        const OTHER: &str = include_str!("../../../../tests/fixtures/access/key-b.pem");
+        let a = issuer(Some(KEY), Some("https://a.example")).jwk().unwrap();
+        assert!(JWKS.with(|j| j.borrow().iter().any(|(k, v)| *k == jwk_key("test-kid", KEY.trim()) && *v == a)));
+        assert_eq!(issuer(Some(KEY), Some("https://a.example")).jwk().unwrap(), a, "from the isolate's cache");
+        let b = issuer(Some(OTHER), Some("https://a.example")).jwk().unwrap();
+        assert_ne!(a["n"], b["n"], "a rotated secret is another key");
+        for _ in 0..KEPT_JWKS + 2 {
+            let _ = issuer(Some(OTHER), None).jwk();
+        }
+        assert!(JWKS.with(|j| j.borrow().len()) <= KEPT_JWKS);
+        // What is kept is the public JWK under a hash: nothing of the secret.
+        let kept = JWKS.with(|j| format!("{:?}", j.borrow()));
+        assert!(!kept.contains("PRIVATE") && !kept.contains(KEY.lines().nth(1).unwrap()), "{kept}");
     }
 
     #[test]
