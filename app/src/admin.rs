@@ -354,7 +354,7 @@ pub async fn reindex(
 ) -> Result<Response> {
     // The content type first: nothing of a form post is read.
     let ct = req.header("content-type");
-    reindex_content_type(ct.as_deref())?;
+    require_json(ct.as_deref())?;
     let body = req.bytes_limited(4096).await.map_err(Error::into_problem)?;
     let ask = reindex_body(&body)?;
     let slug = ask.slug.unwrap_or_else(|| ALL_POSTS.to_owned());
@@ -374,7 +374,7 @@ pub async fn reindex(
 
 /// 415 problem+json unless the media type is exactly `application/json` (parameters such as
 /// `charset` allowed).
-pub(crate) fn reindex_content_type(ct: Option<&str>) -> Result<()> {
+pub(crate) fn require_json(ct: Option<&str>) -> Result<()> {
     let mime = ct.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if mime == "application/json" {
         Ok(())
@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn reindex_needs_a_json_body() {
         for ok in ["application/json", "Application/JSON; charset=utf-8", " application/json "] {
-            assert!(reindex_content_type(Some(ok)).is_ok(), "{ok}");
+            assert!(require_json(Some(ok)).is_ok(), "{ok}");
         }
         for bad in [
             None,
@@ -426,7 +426,7 @@ mod tests {
             Some("application/jsonx"),
             Some("text/plain; application/json"),
         ] {
-            let e = reindex_content_type(bad).unwrap_err();
+            let e = require_json(bad).unwrap_err();
             assert_eq!(e.status(), 415, "{bad:?}");
             assert!(e.problem_json().is_some(), "{bad:?}");
         }

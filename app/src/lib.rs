@@ -76,6 +76,7 @@ pub mod request_demo;
 pub mod search;
 pub mod semantic;
 pub mod summaries;
+pub mod text_urls;
 pub mod webmention;
 pub mod whoami;
 

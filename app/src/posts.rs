@@ -8,7 +8,7 @@ use layers_core::prelude::*;
 use layers_core::Url;
 use serde::Deserialize;
 
-use crate::admin::{admin_email, reindex_content_type};
+use crate::admin::{admin_email, require_json};
 use crate::reindex::ReindexJob;
 use crate::Admin;
 
@@ -60,7 +60,7 @@ pub async fn publish(
     reindex: Queue<'_, ReindexJob>,
     vars: Vars<'_>,
 ) -> Result<Response> {
-    reindex_content_type(req.header("content-type").as_deref())?;
+    require_json(req.header("content-type").as_deref())?;
     let raw = req.bytes_limited(MAX_POST_BYTES).await.map_err(Error::into_problem)?;
     let post: NewPost = serde_json::from_slice(&raw)
         .map_err(|e| Error::new(400, "the body is not a post").with_detail(e.to_string()).into_problem())?;

@@ -23,7 +23,7 @@ use layers_core::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::admin::{admin_email, reindex_content_type};
+use crate::admin::{admin_email, require_json};
 use crate::{Admin, BackupRole};
 
 /// The `kid` of `FEDERATION_KEY` in the published JWKS, shared by every federation role of the
@@ -128,16 +128,7 @@ pub fn answer_text(answer: &serde_json::Value) -> Option<String> {
 /// id's `:` travels as `%3A`, as AWS's SDKs send it).
 #[must_use]
 pub fn model_segment(model: &str) -> String {
-    model
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    layers_core::outbound::percent_encode(model)
 }
 
 fn bad_gateway(detail: String) -> Error {
@@ -157,7 +148,7 @@ pub async fn summarize_post(
     vars: Vars<'_>,
     out: Outbound<'_>,
 ) -> Result<Response> {
-    reindex_content_type(req.header("content-type").as_deref())?;
+    require_json(req.header("content-type").as_deref())?;
     let slug = req.param("slug").unwrap_or_default().to_owned();
     let post: Option<Post> = db.prepare("SELECT title, body FROM posts WHERE slug = ?1").bind(&[&slug]).first().await?;
     let Some(post) = post else {

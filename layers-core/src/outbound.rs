@@ -94,27 +94,39 @@ pub fn no_fetch() -> Fetcher {
     })
 }
 
+/// Appends `bytes` percent-encoded as RFC 3986 wants a URI component: `A-Z a-z 0-9 - . _ ~`
+/// as they are, every other byte `%XX` (upper-case hex). What form bodies, SigV4's canonical
+/// request and a path segment built from a value (a Bedrock model id's `:` → `%3A`) all use.
+pub fn percent_encode_into(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// `s` percent-encoded ([`percent_encode_into`]): safe as one path segment or query value.
+#[must_use]
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    percent_encode_into(&mut out, s.as_bytes());
+    out
+}
+
 /// `application/x-www-form-urlencoded` encoding of `pairs` (every byte but `A-Z a-z 0-9 - . _ ~`
 /// percent-encoded).
 #[must_use]
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
-    fn enc(out: &mut String, s: &str) {
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        enc(&mut out, k);
+        percent_encode_into(&mut out, k.as_bytes());
         out.push('=');
-        enc(&mut out, v);
+        percent_encode_into(&mut out, v.as_bytes());
     }
     out
 }

@@ -126,27 +126,17 @@ fn ai_summary_html(summary: &str) -> String {
     format!("<section class=ai-summary><h2>AI summary</h2><p>{}</p></section>\n", escape_html(summary))
 }
 
-/// `text` as HTML: escaped, with each `http(s)://` URL (trailing punctuation left out) made a link
-/// — what a webmention receiver looks for in our page.
+/// `text` as HTML: escaped, with each `http(s)://` URL ([`crate::text_urls`]) made a link —
+/// what a webmention receiver looks for in our page.
 fn linkify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("https://").or_else(|| rest.find("http://")) {
-        let end = rest[start..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
-            .map_or(rest.len(), |e| start + e);
-        let raw = &rest[start..end];
-        let url = raw.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'']);
-        out.push_str(&escape_html(&rest[..start]));
-        if layers_core::Url::parse(url).is_ok_and(|u| u.host_str().is_some()) {
-            out.push_str(&format!("<a href=\"{0}\">{0}</a>", escape_html(url)));
-            out.push_str(&escape_html(&raw[url.len()..]));
-        } else {
-            out.push_str(&escape_html(raw));
-        }
-        rest = &rest[end..];
+    let mut done = 0;
+    for (range, _) in crate::text_urls::urls(text) {
+        out.push_str(&escape_html(&text[done..range.start]));
+        out.push_str(&format!("<a href=\"{0}\">{0}</a>", escape_html(&text[range.clone()])));
+        done = range.end;
     }
-    out.push_str(&escape_html(rest));
+    out.push_str(&escape_html(&text[done..]));
     out
 }
 

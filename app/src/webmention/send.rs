@@ -42,17 +42,15 @@ pub struct SendJob {
     pub target: String,
 }
 
-/// The outside pages `body` links to: `http(s)://` URLs in the text (trailing punctuation
-/// trimmed), not on `site`'s origin, each once, at most [`MAX_LINKS_PER_POST`].
+/// The outside pages `body` links to: its `http(s)://` URLs ([`crate::text_urls`], the ones
+/// the post page links), without fragments, not on `site`'s origin, each once, at most
+/// [`MAX_LINKS_PER_POST`].
 #[must_use]
 pub fn outside_links(body: &str, site: &Url) -> Vec<Url> {
     let mut out: Vec<Url> = Vec::new();
-    for word in body.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
-        let Some(start) = word.find("https://").or_else(|| word.find("http://")) else { continue };
-        let candidate = word[start..].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'']);
-        let Ok(mut url) = Url::parse(candidate) else { continue };
+    for (_, mut url) in crate::text_urls::urls(body) {
         url.set_fragment(None);
-        if url.host_str().is_none() || url.origin() == site.origin() || out.contains(&url) {
+        if url.origin() == site.origin() || out.contains(&url) {
             continue;
         }
         out.push(url);

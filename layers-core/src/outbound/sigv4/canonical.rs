@@ -2,6 +2,7 @@
 //! string and headers.
 
 use super::SignError;
+use crate::outbound::percent_encode_into;
 
 /// Longest URL signed.
 pub(super) const MAX_URL_LEN: usize = 8192;
@@ -102,7 +103,7 @@ pub(super) fn canonical_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for s in &segments {
         out.push('/');
-        uri_encode(&mut out, s.as_bytes());
+        percent_encode_into(&mut out, s.as_bytes());
     }
     if segments.is_empty() || path.ends_with('/') {
         out.push('/');
@@ -115,7 +116,7 @@ pub(super) fn canonical_path(path: &str) -> String {
 pub(super) fn canonical_query(query: &str) -> String {
     let enc = |s: &str| {
         let mut out = String::with_capacity(s.len());
-        uri_encode(&mut out, &percent_decode(s));
+        percent_encode_into(&mut out, &percent_decode(s));
         out
     };
     let mut pairs: Vec<(String, String)> = query
@@ -149,15 +150,4 @@ fn percent_decode(s: &str) -> Vec<u8> {
         });
     }
     out
-}
-
-/// Appends `bytes` URI-encoded: `A-Z a-z 0-9 - . _ ~` as they are, every other byte `%XX`.
-fn uri_encode(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
 }
